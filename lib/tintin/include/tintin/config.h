@@ -1,0 +1,86 @@
+/*
+ * Copyright (c) 2026 The Tin-Tin authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+/**
+ * @file
+ * @brief Build-time configuration of the Tin-Tin core.
+ *
+ * The core never reads CONFIG_* symbols. Every knob is a TINTIN_* macro with a default here;
+ * a build sets them with -D flags (the Zephyr glue maps Kconfig onto them) or through a header
+ * named by TINTIN_CONFIG_FILE, included first.
+ */
+
+#ifndef TINTIN_CONFIG_H_
+#define TINTIN_CONFIG_H_
+
+#ifdef TINTIN_CONFIG_FILE
+#include TINTIN_CONFIG_FILE
+#endif
+
+#include <errno.h>
+
+/** Maximum number of layers in one model; sizes struct tintin_model. */
+#ifndef TINTIN_MAX_LAYERS
+#define TINTIN_MAX_LAYERS 16
+#endif
+#if (TINTIN_MAX_LAYERS < 1) || (TINTIN_MAX_LAYERS > 64)
+#error "TINTIN_MAX_LAYERS must be in 1..64"
+#endif
+
+/** Largest batch any model may declare (struct tintin_model_desc.max_batch). */
+#ifndef TINTIN_MAX_BATCH
+#define TINTIN_MAX_BATCH 256
+#endif
+#if (TINTIN_MAX_BATCH < 1) || (TINTIN_MAX_BATCH > 256)
+#error "TINTIN_MAX_BATCH must be in 1..256"
+#endif
+
+/** Keep saturation counters in struct tintin_model (1) or not (0). */
+#ifndef TINTIN_STATS
+#define TINTIN_STATS 1
+#endif
+
+/** Make a training step fail with -EOVERFLOW when a parameter saturates (1) or count it (0). */
+#ifndef TINTIN_STRICT_OVERFLOW
+#define TINTIN_STRICT_OVERFLOW 0
+#endif
+
+/** Layer families compiled into model.c; a disabled family makes init return -ENOTSUP. */
+#ifndef TINTIN_OP_DENSE
+#define TINTIN_OP_DENSE 1
+#endif
+#ifndef TINTIN_OP_RELU
+#define TINTIN_OP_RELU 1
+#endif
+
+/** Losses and update rules compiled in; a disabled one makes init return -ENOTSUP. */
+#ifndef TINTIN_LOSS_XENT_ENABLED
+#define TINTIN_LOSS_XENT_ENABLED 1
+#endif
+#ifndef TINTIN_LOSS_MSE_ENABLED
+#define TINTIN_LOSS_MSE_ENABLED 1
+#endif
+#ifndef TINTIN_RULE_NITI_ENABLED
+#define TINTIN_RULE_NITI_ENABLED 1
+#endif
+
+/**
+ * Error log hook: called with a printf-style format before a public function returns a
+ * negative errno. Defaults to nothing; the Zephyr glue maps it to LOG_ERR and the host
+ * build to stderr.
+ */
+#ifndef TINTIN_LOG_ERR
+#define TINTIN_LOG_ERR(...) ((void)0)
+#endif
+
+/* ENOTSUP and EOVERFLOW are POSIX, not ISO C; every libc we target has them. */
+#ifndef ENOTSUP
+#define ENOTSUP 134
+#endif
+#ifndef EOVERFLOW
+#define EOVERFLOW 139
+#endif
+
+#endif /* TINTIN_CONFIG_H_ */

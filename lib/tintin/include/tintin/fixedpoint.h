@@ -1,0 +1,114 @@
+/*
+ * Copyright (c) 2026 The Tin-Tin authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+/**
+ * @file
+ * @brief Integer rescaling primitives: range estimate, rounding shifts, saturation, PRNG.
+ *
+ * All shifts act on the magnitude and restore the sign, so negative values round exactly
+ * like positive ones and no divide instruction is needed. A shift s >= 32 yields 0.
+ *
+ * @defgroup tintin_fixedpoint Fixed-point primitives
+ * @ingroup tintin
+ * @{
+ */
+
+#ifndef TINTIN_FIXEDPOINT_H_
+#define TINTIN_FIXEDPOINT_H_
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * Counter-based PRNG: draw k of a stream is a hash of (key, counter + k).
+ *
+ * Being counter-based, a draw depends only on its index, so the C runtime may skip draws
+ * (zero gradients) and the NumPy reference can draw whole tensors at once, and both stay
+ * bit-exact. Only 32-bit multiplies, shifts and xors: cheap on Cortex-M0+.
+ */
+struct tintin_prng {
+	uint32_t key;
+	uint32_t counter;
+};
+
+/** Seed a PRNG stream; the counter starts at 0. */
+void tintin_prng_seed(struct tintin_prng *r, uint32_t seed);
+
+/** Draw number k after the current counter (does not advance). */
+uint32_t tintin_prng_at(const struct tintin_prng *r, uint32_t k);
+
+/** Advance the stream by n draws. */
+static inline void tintin_prng_advance(struct tintin_prng *r, uint32_t n)
+{
+	r->counter += n;
+}
+
+/** Number of significant bits of m: 0 for 0, floor(log2 m) + 1 otherwise. */
+int tintin_bits(uint32_t m);
+
+/** Magnitude of x as unsigned (INT32_MIN gives 2^31). */
+static inline uint32_t tintin_abs32(int32_t x)
+{
+	return (x < 0) ? (0u - (uint32_t)x) : (uint32_t)x;
+}
+
+/** Saturate to [-127, 127] (symmetric int8, as NITI). */
+static inline int8_t tintin_sat8(int32_t x)
+{
+	return (int8_t)((x > 127) ? 127 : ((x < -127) ? -127 : x));
+}
+
+/** Saturate to [-32767, 32767]. */
+static inline int16_t tintin_sat16(int32_t x)
+{
+	return (int16_t)((x > 32767) ? 32767 : ((x < -32767) ? -32767 : x));
+}
+
+/** Add with saturation to [-(2^31 - 1), 2^31 - 1]. */
+int32_t tintin_add_sat32(int32_t a, int32_t b);
+
+/** x * 2^s with saturation to [-(2^31 - 1), 2^31 - 1], s >= 0. */
+int32_t tintin_shl_sat32(int32_t x, int s);
+
+/** x / 2^s rounded half away from zero (NITI RoundShift without the int8 clip). */
+int32_t tintin_round_shift(int32_t x, int s);
+
+/**
+ * x / 2^s with true stochastic rounding: rounds away from zero with probability
+ * (|x| mod 2^s) / 2^s, using the top s bits of the random word r.
+ */
+int32_t tintin_sto_shift(int32_t x, int s, uint32_t r);
+
+/**
+ * NITI pseudo-stochastic rounding: the discarded bits themselves act as the random
+ * number (upper half against lower half), so no PRNG is needed.
+ */
+int32_t tintin_psto_shift(int32_t x, int s);
+
+/**
+ * Multiply by a non-power-of-two factor as a sum of rounded shifts: the result is
+ * sum over the set bits k of mult of round_shift(x, k), saturated. mult = 1 is x,
+ * 3 is 1.5 x, 5 is 1.25 x, 6 is 0.75 x.
+ */
+int32_t tintin_rescale_mult(int32_t x, uint8_t mult);
+
+/** Shift that brings magnitudes up to maxabs into int8: max(0, bits(maxabs) - 7). */
+static inline int tintin_range_shift(uint32_t maxabs)
+{
+	int b = tintin_bits(maxabs);
+
+	return (b > 7) ? (b - 7) : 0;
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+/** @} */
+
+#endif /* TINTIN_FIXEDPOINT_H_ */

@@ -1,0 +1,155 @@
+/*
+ * Copyright (c) 2026 The Tin-Tin authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+/**
+ * @file
+ * @brief Model API: plan, init from a caller-owned arena, predict, train, evaluate.
+ *
+ * A model is described by a static layer table (struct tintin_model_desc). The planner
+ * returns the exact arena bytes before anything is allocated; init lays the model out in
+ * the caller's buffer and never touches memory outside it. Every function returns 0 or a
+ * negative errno and logs the reason through TINTIN_LOG_ERR.
+ *
+ * @defgroup tintin_model Model
+ * @ingroup tintin
+ * @{
+ */
+
+#ifndef TINTIN_MODEL_H_
+#define TINTIN_MODEL_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <tintin/arena.h>
+#include <tintin/fixedpoint.h>
+#include <tintin/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Run-time state of one layer; every pointer points into the arena or the layer table. */
+struct tintin_layer_state {
+	const int8_t *w;       /**< int8 weights used by forward and backward */
+	int8_t *w_ram;         /**< RAM copy of w when the weights train, else NULL */
+	int16_t *w16;          /**< int16 master weights when upscaling, else NULL */
+	void *w_mom;           /**< momentum of the master weights, else NULL */
+	const int32_t *bias;   /**< bias (RAM copy when it trains), NULL for zeros */
+	int32_t *bias_ram;     /**< RAM copy of the bias when it trains, else NULL */
+	int32_t *b_mom;        /**< momentum of the bias, else NULL */
+	int8_t *act;           /**< output activations [batch][out] */
+	uint16_t in;           /**< input features per sample */
+	uint16_t out;          /**< output features per sample */
+	int8_t w_exp;          /**< exponent of w */
+	int8_t act_exp;        /**< exponent of act after the last forward */
+};
+
+/** Saturation counters (TINTIN_STATS): watch these on a long-running device. */
+struct tintin_stats {
+	uint32_t act_sat;   /**< activations clipped to int8 in forward */
+	uint32_t err_sat;   /**< errors clipped to int8 in backward */
+	uint32_t param_sat; /**< parameter or momentum updates clipped to their type */
+	uint32_t steps;     /**< training steps taken */
+};
+
+/** A model instance. Caller-owned (static or on a stack); the big buffers live in the arena. */
+struct tintin_model {
+	const struct tintin_model_desc *desc;
+	struct tintin_arena arena;
+	struct tintin_layer_state layer[TINTIN_MAX_LAYERS];
+	int8_t *err[2];          /**< ping-pong error buffers (training) */
+	int8_t *ping[2];         /**< ping-pong activation buffers (inference-only) */
+	int32_t *acc;            /**< int32 scratch */
+	struct tintin_prng prng; /**< stochastic rounding stream, owned by the model */
+	uint8_t mode;            /**< enum tintin_mode */
+	uint8_t first_trained;   /**< lowest layer index whose parameters train */
+	uint16_t batch;          /**< batch of the last forward pass */
+	const int8_t *out;       /**< output of the last forward pass [batch][outputs] */
+	int8_t out_exp;
+	struct tintin_stats stats;
+};
+
+/** A batch for train_step. */
+struct tintin_batch {
+	const int8_t *x;        /**< int8 inputs [n][input size] */
+	const uint8_t *labels;  /**< cross-entropy: class per sample */
+	const int8_t *targets;  /**< MSE: int8 targets [n][outputs] */
+	uint16_t n;             /**< samples, 1..max_batch */
+	int8_t x_exp;           /**< exponent of x */
+	int8_t t_exp;           /**< exponent of targets */
+};
+
+/** Read-only view of one layer's parameters (for tests, checkpoints and export). */
+struct tintin_layer_info {
+	const int8_t *w;
+	const int16_t *w16;
+	const int32_t *bias;
+	const void *w_mom;
+	const int32_t *b_mom;
+	uint32_t n_w;
+	uint16_t in;
+	uint16_t out;
+	uint8_t type;
+	int8_t w_exp;
+	int8_t act_exp;
+};
+
+/**
+ * @brief Exact arena bytes a model needs, before anything is allocated.
+ * @retval 0 and *bytes set on success.
+ * @retval -EINVAL the layer table is inconsistent (the log says where).
+ * @retval -ENOTSUP a layer, loss or rule is disabled in this build.
+ * @retval -ERANGE an optimizer setting or exponent is out of range.
+ */
+int tintin_model_plan(const struct tintin_model_desc *desc, enum tintin_mode mode, size_t *bytes);
+
+/**
+ * @brief Lay out a model in buf and load its initial parameters.
+ * @retval 0 on success.
+ * @retval -EINVAL, -ENOTSUP, -ERANGE as for tintin_model_plan.
+ * @retval -ENOMEM size is smaller than the planned bytes.
+ */
+int tintin_model_init(struct tintin_model *m, const struct tintin_model_desc *desc,
+		      enum tintin_mode mode, void *buf, size_t size);
+
+/**
+ * @brief Forward pass of n samples; the output stays valid until the next call.
+ * @param[out] out  optional: int8 outputs [n][outputs] and their exponent
+ */
+int tintin_model_forward(struct tintin_model *m, const int8_t *x, int8_t x_exp, uint16_t n,
+			 struct tintin_tensor *out);
+
+/** @brief Forward pass and argmax: classes[k] for each of n samples. */
+int tintin_model_predict(struct tintin_model *m, const int8_t *x, int8_t x_exp, uint16_t n,
+			 uint8_t *classes);
+
+/**
+ * @brief One SGD step on a batch: forward, loss gradient, backward, per-layer update.
+ * @retval -EOVERFLOW a parameter saturated and TINTIN_STRICT_OVERFLOW is set.
+ */
+int tintin_model_train_step(struct tintin_model *m, const struct tintin_batch *batch);
+
+/** @brief Count correct argmax predictions over n samples, max_batch at a time. */
+int tintin_model_evaluate(struct tintin_model *m, const int8_t *x, int8_t x_exp,
+			  const uint8_t *labels, uint32_t n, uint32_t *correct);
+
+/** @brief Parameters and exponents of layer idx. */
+int tintin_model_layer_info(const struct tintin_model *m, uint8_t idx,
+			    struct tintin_layer_info *info);
+
+/** @brief Arena bytes in use (equal to the planned bytes after init). */
+size_t tintin_model_arena_used(const struct tintin_model *m);
+
+/** @brief sizeof(struct tintin_model), for language bindings that allocate it. */
+size_t tintin_model_struct_size(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+/** @} */
+
+#endif /* TINTIN_MODEL_H_ */

@@ -1,0 +1,86 @@
+/*
+ * Copyright (c) 2026 The Tin-Tin authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+/**
+ * @file
+ * @brief Layer kernels: forward, backward (error) and weight gradient, CMSIS-NN style.
+ *
+ * Kernels do no argument checking (the model checks shapes once at init) and never
+ * allocate. Activations and errors are int8 [batch][features] row-major; accumulators
+ * are int32. Requantisation to int8 is a separate step so a whole tensor shares one
+ * exponent.
+ *
+ * @defgroup tintin_ops Kernels
+ * @ingroup tintin
+ * @{
+ */
+
+#ifndef TINTIN_OPS_H_
+#define TINTIN_OPS_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * @brief Dense forward: acc[b][o] = sum_i x[b][i] * w[o][i] + bias[o] rescaled.
+ *
+ * @param[in] x      int8 [batch][in]
+ * @param[in] w      int8 [out][in]
+ * @param[in] bias   int32 [out] or NULL; bias[o] is added as round_shift(bias[o], bias_shift)
+ *                   (a left shift with saturation when bias_shift < 0)
+ * @param[out] acc   int32 [batch][out]
+ */
+void tintin_fc_forward_s8(const int8_t *x, const int8_t *w, const int32_t *bias, int bias_shift,
+			  uint16_t batch, uint16_t in, uint16_t out, int32_t *acc);
+
+/**
+ * @brief Dense backward error: acc[b][i] = sum_o err[b][o] * w[o][i].
+ *
+ * @param[in] err   int8 [batch][out]
+ * @param[in] w     int8 [out][in]
+ * @param[out] acc  int32 [batch][in]
+ */
+void tintin_fc_backward_s8(const int8_t *err, const int8_t *w, uint16_t batch, uint16_t in,
+			   uint16_t out, int32_t *acc);
+
+/**
+ * @brief Dense weight gradient of one output row: g[i] = sum_b err[b][o] * x[b][i].
+ *
+ * The sum has at most TINTIN_MAX_BATCH terms of magnitude <= 127 * 128, so it cannot
+ * overflow int32.
+ */
+void tintin_fc_grad_row_s8(const int8_t *err, const int8_t *x, uint16_t batch, uint16_t in,
+			   uint16_t out, uint16_t o, int32_t *g);
+
+/** @brief Dense bias gradient: returns sum_b err[b][o]. */
+int32_t tintin_fc_grad_bias_s8(const int8_t *err, uint16_t batch, uint16_t out, uint16_t o);
+
+/** @brief ReLU forward in place. */
+void tintin_relu_forward_s8(int8_t *x, size_t n);
+
+/** @brief ReLU backward in place: err[k] = 0 where the forward output y[k] is not positive. */
+void tintin_relu_backward_s8(const int8_t *y, int8_t *err, size_t n);
+
+/**
+ * @brief Requantise int32 to int8 with one shift for the whole tensor.
+ *
+ * shift = max(0, bits(max |acc|) - 7); out = sat8(round_shift(acc, shift)). Saturation
+ * can only come from rounding up to 128; such elements are counted in *sat.
+ *
+ * @return the shift applied (0..25).
+ */
+int tintin_requantize_s8(const int32_t *acc, size_t n, int8_t *out, uint32_t *sat);
+
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TINTIN_OPS_H_ */

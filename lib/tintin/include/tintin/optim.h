@@ -1,0 +1,70 @@
+/*
+ * Copyright (c) 2026 The Tin-Tin authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+/**
+ * @file
+ * @brief Integer SGD: gradient-aligned updates (default) and the NITI mu-bit rule.
+ *
+ * Gradients arrive one row at a time (an output neuron's weights) so that no whole-layer
+ * gradient buffer is ever needed.
+ *
+ * @defgroup tintin_optim Optimizer
+ * @ingroup tintin
+ * @{
+ */
+
+#ifndef TINTIN_OPTIM_H_
+#define TINTIN_OPTIM_H_
+
+#include <stdint.h>
+
+#include <tintin/fixedpoint.h>
+#include <tintin/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** A trainable parameter array: storage, optional momentum of the same type, LSB exponent. */
+struct tintin_param {
+	void *data;
+	void *mom;
+	uint8_t dtype; /**< enum tintin_dtype */
+	int8_t exp;    /**< real value of one LSB is 2^exp */
+};
+
+/**
+ * @brief Gradient-aligned update of elements [off, off + n) from a gradient row.
+ *
+ * The gradient g (exponent e_g) is multiplied by the learning rate 2^-lr_shift * lr_mult and
+ * shifted onto the parameter's grid: s = exp + lr_shift - e_g. For s > 0 the shift rounds
+ * stochastically (draw off + j of r) or pseudo-stochastically, so sub-LSB updates survive
+ * in expectation; for s <= 0 it is a saturating left shift. Then optional momentum, then
+ * a saturating subtract.
+ *
+ * @param[in] g  int32 gradient [n]
+ * @param[in,out] sat  incremented per saturated element
+ */
+void tintin_sgd_aligned_row(const struct tintin_optim_cfg *cfg, const struct tintin_param *p,
+			    uint32_t off, const int32_t *g, uint16_t n, int e_g,
+			    const struct tintin_prng *r, uint32_t *sat);
+
+/**
+ * @brief NITI update of elements [off, off + n): delta = g / 2^shift (pseudo-stochastic),
+ * clipped to int8, where shift = bits(max |G|) - mu over the whole layer gradient.
+ */
+void tintin_sgd_niti_row(const struct tintin_optim_cfg *cfg, const struct tintin_param *p,
+			 uint32_t off, const int32_t *g, uint16_t n, int shift, uint32_t *sat);
+
+/** @brief NITI shift for a gradient whose largest magnitude is maxabs, or -1 for no update. */
+int tintin_sgd_niti_shift(uint32_t maxabs, int mu);
+
+#ifdef __cplusplus
+}
+#endif
+
+/** @} */
+
+#endif /* TINTIN_OPTIM_H_ */

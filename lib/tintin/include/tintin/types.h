@@ -1,0 +1,139 @@
+/*
+ * Copyright (c) 2026 The Tin-Tin authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+/**
+ * @file
+ * @brief Tensors, layer tables and enums shared by every part of the core.
+ *
+ * @defgroup tintin Tin-Tin integer training
+ * @{
+ */
+
+#ifndef TINTIN_TYPES_H_
+#define TINTIN_TYPES_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <tintin/config.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Storage type of a parameter array. */
+enum tintin_dtype {
+	TINTIN_DTYPE_S8 = 0,
+	TINTIN_DTYPE_S16 = 1,
+	TINTIN_DTYPE_S32 = 2,
+};
+
+/** Tensor shape: batch, height, width, channels (NHWC). */
+struct tintin_dims {
+	uint16_t n;
+	uint16_t h;
+	uint16_t w;
+	uint16_t c;
+};
+
+/** An int8 tensor with one exponent: real value = data[i] * 2^exp. */
+struct tintin_tensor {
+	int8_t *data;
+	struct tintin_dims dims;
+	int8_t exp;
+};
+
+/** Layer types of the layer table. Values are part of the model-table format. */
+enum tintin_layer_type {
+	TINTIN_LAYER_NONE = 0,
+	TINTIN_LAYER_DENSE = 1,
+	TINTIN_LAYER_RELU = 2,
+	TINTIN_LAYER_FLATTEN = 3,
+	/* Reserved for the convolution family: CONV1D, CONV2D, MAXPOOL, AVGPOOL, GAP. */
+};
+
+/** What training does to a layer's parameters. */
+enum tintin_train_mode {
+	TINTIN_TRAIN_FULL = 0,      /**< weights and bias are updated */
+	TINTIN_TRAIN_FROZEN = 1,    /**< nothing is updated; weights stay in flash */
+	TINTIN_TRAIN_BIAS_ONLY = 2, /**< only the bias is updated; weights stay in flash */
+};
+
+/** Loss whose gradient train_step feeds back. */
+enum tintin_loss {
+	TINTIN_LOSS_XENT = 0, /**< integer softmax cross-entropy on class labels */
+	TINTIN_LOSS_MSE = 1,  /**< mean squared error on int8 targets */
+};
+
+/** Weight update rule. */
+enum tintin_rule {
+	TINTIN_RULE_ALIGNED = 0, /**< gradient aligned to the weight grid, learning rate 2^-k */
+	TINTIN_RULE_NITI = 1,    /**< NITI: gradient normalised to mu bits, no learning rate */
+};
+
+/** Rounding of sub-LSB updates. */
+enum tintin_rounding {
+	TINTIN_ROUND_STOCHASTIC = 0, /**< true stochastic rounding from the model's PRNG */
+	TINTIN_ROUND_PSEUDO = 1,     /**< NITI pseudo-stochastic rounding (no PRNG) */
+};
+
+/** Whether a model is set up for training or only for inference. */
+enum tintin_mode {
+	TINTIN_MODE_TRAIN = 0,
+	TINTIN_MODE_INFER = 1,
+};
+
+/** Extra fractional bits of the bias (and of int16 master weights) over the int8 weights. */
+#define TINTIN_BIAS_EXTRA_BITS 8
+
+/**
+ * One row of a static layer table.
+ *
+ * Dense: weights are int8 [units][fan_in] row-major with exponent w_exp; bias is int32
+ * [units] at exponent w_exp - TINTIN_BIAS_EXTRA_BITS, or NULL for zeros.
+ * The kernel/stride/pad fields are reserved for the convolution and pooling layers.
+ */
+struct tintin_layer_desc {
+	uint8_t type;  /**< enum tintin_layer_type */
+	uint8_t train; /**< enum tintin_train_mode */
+	uint16_t units;
+	uint8_t kernel_h;
+	uint8_t kernel_w;
+	uint8_t stride;
+	uint8_t pad;
+	int8_t w_exp;
+	const int8_t *weights;
+	const int32_t *bias;
+};
+
+/** Optimizer settings. */
+struct tintin_optim_cfg {
+	uint8_t rule;           /**< enum tintin_rule */
+	uint8_t lr_shift;       /**< aligned rule: learning rate 2^-lr_shift (0..30) */
+	uint8_t lr_mult;        /**< multiplier sum of 2^-k over set bits k; 1 = 1.0, 3 = 1.5 */
+	uint8_t mu;             /**< NITI rule: update bit-width (0..7) */
+	uint8_t momentum_shift; /**< 0 = no momentum, else beta = 1 - 2^-momentum_shift (1..7) */
+	uint8_t upscale_bits;   /**< 0 = int8 weights, 8 = int16 master weights behind int8 views */
+	uint8_t rounding;       /**< enum tintin_rounding */
+};
+
+/** A whole model: the static description the planner and init work from. */
+struct tintin_model_desc {
+	const struct tintin_layer_desc *layers;
+	uint8_t n_layers;
+	uint8_t loss; /**< enum tintin_loss */
+	uint16_t max_batch;
+	struct tintin_dims input; /**< per-sample h, w, c; n is ignored */
+	struct tintin_optim_cfg optim;
+	uint32_t seed;
+};
+
+#ifdef __cplusplus
+}
+#endif
+
+/** @} */
+
+#endif /* TINTIN_TYPES_H_ */

@@ -1,0 +1,161 @@
+/*
+ * Copyright (c) 2026 The Tin-Tin authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+#include <tintin/fixedpoint.h>
+
+#define TINTIN_PRNG_GOLDEN 0x9e3779b9u
+
+void tintin_prng_seed(struct tintin_prng *r, uint32_t seed)
+{
+	/* Spread small seeds over the key space; the key is never 0. */
+	r->key = (seed * TINTIN_PRNG_GOLDEN) ^ 0x6a09e667u;
+	r->counter = 0u;
+}
+
+uint32_t tintin_prng_at(const struct tintin_prng *r, uint32_t k)
+{
+	/* murmur3 fmix32 of a Weyl sequence: full avalanche, two 32-bit multiplies. */
+	uint32_t x = (r->counter + k) * TINTIN_PRNG_GOLDEN + r->key;
+
+	x ^= x >> 16;
+	x *= 0x85ebca6bu;
+	x ^= x >> 13;
+	x *= 0xc2b2ae35u;
+	x ^= x >> 16;
+	return x;
+}
+
+int tintin_bits(uint32_t m)
+{
+	int b = 0;
+
+	/* Binary search: five compare-and-shift steps, no clz needed on Cortex-M0+. */
+	if (m >= 0x10000u) {
+		m >>= 16;
+		b += 16;
+	}
+	if (m >= 0x100u) {
+		m >>= 8;
+		b += 8;
+	}
+	if (m >= 0x10u) {
+		m >>= 4;
+		b += 4;
+	}
+	if (m >= 0x4u) {
+		m >>= 2;
+		b += 2;
+	}
+	if (m >= 0x2u) {
+		m >>= 1;
+		b += 1;
+	}
+	return b + (int)m;
+}
+
+int32_t tintin_add_sat32(int32_t a, int32_t b)
+{
+	/* Symmetric range: INT32_MIN never appears, so negating a result is always safe. */
+	if (b > 0 && a > INT32_MAX - b) {
+		return INT32_MAX;
+	}
+	if (b < 0 && a < -INT32_MAX - b) {
+		return -INT32_MAX;
+	}
+	return a + b;
+}
+
+int32_t tintin_shl_sat32(int32_t x, int s)
+{
+	uint32_t m = tintin_abs32(x);
+
+	if (m == 0u) {
+		return 0;
+	}
+	if (s >= 31 || m > ((uint32_t)INT32_MAX >> s)) {
+		return (x < 0) ? -INT32_MAX : INT32_MAX;
+	}
+	m <<= s;
+	return (x < 0) ? -(int32_t)m : (int32_t)m;
+}
+
+static inline int32_t tintin_with_sign(int32_t x, uint32_t m)
+{
+	return (x < 0) ? -(int32_t)m : (int32_t)m;
+}
+
+int32_t tintin_round_shift(int32_t x, int s)
+{
+	uint32_t m;
+
+	if (s <= 0) {
+		return x;
+	}
+	if (s >= 32) {
+		return 0;
+	}
+	m = tintin_abs32(x);
+	/* m <= 2^31 and the half is <= 2^30, so the sum cannot wrap. */
+	m = (m + (1u << (s - 1))) >> s;
+	return tintin_with_sign(x, m);
+}
+
+int32_t tintin_sto_shift(int32_t x, int s, uint32_t r)
+{
+	uint32_t m;
+	uint32_t t;
+
+	if (s <= 0) {
+		return x;
+	}
+	if (s >= 32) {
+		return 0;
+	}
+	m = tintin_abs32(x);
+	t = m >> s;
+	t += ((m & ((1u << s) - 1u)) > (r >> (32 - s))) ? 1u : 0u;
+	return tintin_with_sign(x, t);
+}
+
+int32_t tintin_psto_shift(int32_t x, int s)
+{
+	uint32_t m;
+	uint32_t t;
+	uint32_t p;
+	uint32_t hi;
+	uint32_t lo;
+	int h;
+
+	if (s <= 0) {
+		return x;
+	}
+	if (s >= 32) {
+		return 0;
+	}
+	m = tintin_abs32(x);
+	t = m >> s;
+	p = m & ((1u << s) - 1u);
+	h = s >> 1;
+	hi = p >> h;
+	lo = p & ((1u << h) - 1u);
+	if ((s & 1) != 0) {
+		lo <<= 1;
+	}
+	t += (hi > lo) ? 1u : 0u;
+	return tintin_with_sign(x, t);
+}
+
+int32_t tintin_rescale_mult(int32_t x, uint8_t mult)
+{
+	int32_t acc = 0;
+	int k;
+
+	for (k = 0; k < 8; k++) {
+		if ((mult & (1u << k)) != 0u) {
+			acc = tintin_add_sat32(acc, tintin_round_shift(x, k));
+		}
+	}
+	return acc;
+}

@@ -1,0 +1,83 @@
+/*
+ * Copyright (c) 2026 The Tin-Tin authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+#include <tintin/fixedpoint.h>
+#include <tintin/ops.h>
+
+void tintin_fc_forward_s8(const int8_t *x, const int8_t *w, const int32_t *bias, int bias_shift,
+			  uint16_t batch, uint16_t in, uint16_t out, int32_t *acc)
+{
+	for (uint16_t o = 0; o < out; o++) {
+		const int8_t *wr = w + (size_t)o * in;
+		int32_t b0 = 0;
+
+		if (bias != NULL) {
+			b0 = (bias_shift >= 0) ? tintin_round_shift(bias[o], bias_shift)
+					       : tintin_shl_sat32(bias[o], -bias_shift);
+		}
+		for (uint16_t b = 0; b < batch; b++) {
+			const int8_t *xr = x + (size_t)b * in;
+			int32_t s = 0;
+
+			for (uint16_t i = 0; i < in; i++) {
+				s += (int32_t)xr[i] * wr[i];
+			}
+			acc[(size_t)b * out + o] = tintin_add_sat32(s, b0);
+		}
+	}
+}
+
+void tintin_fc_backward_s8(const int8_t *err, const int8_t *w, uint16_t batch, uint16_t in,
+			   uint16_t out, int32_t *acc)
+{
+	for (uint16_t b = 0; b < batch; b++) {
+		const int8_t *er = err + (size_t)b * out;
+		int32_t *ar = acc + (size_t)b * in;
+
+		for (uint16_t i = 0; i < in; i++) {
+			ar[i] = 0;
+		}
+		for (uint16_t o = 0; o < out; o++) {
+			const int8_t *wr = w + (size_t)o * in;
+			int32_t e = er[o];
+
+			if (e == 0) {
+				continue;
+			}
+			for (uint16_t i = 0; i < in; i++) {
+				ar[i] += e * wr[i];
+			}
+		}
+	}
+}
+
+void tintin_fc_grad_row_s8(const int8_t *err, const int8_t *x, uint16_t batch, uint16_t in,
+			   uint16_t out, uint16_t o, int32_t *g)
+{
+	for (uint16_t i = 0; i < in; i++) {
+		g[i] = 0;
+	}
+	for (uint16_t b = 0; b < batch; b++) {
+		const int8_t *xr = x + (size_t)b * in;
+		int32_t e = err[(size_t)b * out + o];
+
+		if (e == 0) {
+			continue;
+		}
+		for (uint16_t i = 0; i < in; i++) {
+			g[i] += e * xr[i];
+		}
+	}
+}
+
+int32_t tintin_fc_grad_bias_s8(const int8_t *err, uint16_t batch, uint16_t out, uint16_t o)
+{
+	int32_t s = 0;
+
+	for (uint16_t b = 0; b < batch; b++) {
+		s += err[(size_t)b * out + o];
+	}
+	return s;
+}
