@@ -72,7 +72,12 @@
  * build to stderr.
  */
 #ifndef TINTIN_LOG_ERR
-#define TINTIN_LOG_ERR(...) ((void)0)
+/* Default: discard, but still "use" the arguments so -Wunused stays quiet. */
+static inline void tintin_log_discard(const char *fmt, ...)
+{
+	(void)fmt;
+}
+#define TINTIN_LOG_ERR(...) tintin_log_discard(__VA_ARGS__)
 #endif
 
 /* ENOTSUP and EOVERFLOW are POSIX, not ISO C; every libc we target has them. */

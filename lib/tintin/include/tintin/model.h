@@ -140,6 +140,9 @@ int tintin_model_evaluate(struct tintin_model *m, const int8_t *x, int8_t x_exp,
 int tintin_model_layer_info(const struct tintin_model *m, uint8_t idx,
 			    struct tintin_layer_info *info);
 
+/** @brief Copy of the saturation counters and step count. */
+int tintin_model_get_stats(const struct tintin_model *m, struct tintin_stats *stats);
+
 /** @brief Arena bytes in use (equal to the planned bytes after init). */
 size_t tintin_model_arena_used(const struct tintin_model *m);
 

@@ -53,7 +53,8 @@ void tintin_sgd_aligned_row(const struct tintin_optim_cfg *cfg, const struct tin
 
 /**
  * @brief NITI update of elements [off, off + n): delta = g / 2^shift (pseudo-stochastic),
- * clipped to int8, where shift = bits(max |G|) - mu over the whole layer gradient.
+ * where shift = bits(max |G|) - mu over the whole layer gradient, so |delta| <= 2^mu LSB.
+ * Pass mu + 8 for int16 master weights and int32 biases (8 more fractional bits).
  */
 void tintin_sgd_niti_row(const struct tintin_optim_cfg *cfg, const struct tintin_param *p,
 			 uint32_t off, const int32_t *g, uint16_t n, int shift, uint32_t *sat);

@@ -100,6 +100,6 @@ void tintin_sgd_niti_row(const struct tintin_optim_cfg *cfg, const struct tintin
 	for (uint16_t j = 0; j < n; j++) {
 		int32_t d = (shift < 1) ? g[j] : tintin_psto_shift(g[j], shift);
 
-		tintin_param_apply(cfg, p, off + j, tintin_sat8(d), sat);
+		tintin_param_apply(cfg, p, off + j, d, sat);
 	}
 }

@@ -1,0 +1,891 @@
+/*
+ * Copyright (c) 2026 The Tin-Tin authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+/*
+ * Model layer: validates the layer table, lays the model out in the arena (the planner runs
+ * the same layout on a counting arena, so planned bytes are exact), and sequences forward,
+ * loss, backward and the per-layer update. The arithmetic lives in fixedpoint.c, ops/,
+ * loss.c and optim/; scripts/tintin/refmodel.py is its bit-exact executable specification.
+ */
+
+#include <string.h>
+
+#include <tintin/loss.h>
+#include <tintin/model.h>
+#include <tintin/ops.h>
+#include <tintin/optim.h>
+
+/* Exponents are carried in int8; anything beyond this means the data or table is broken. */
+#define TINTIN_EXP_LIMIT 120
+
+/* Per-sample sizes of one layer, derived from the table while validating it. */
+struct tintin_shape {
+	uint16_t in;
+	uint16_t out;
+};
+
+static int tintin_is_dense(const struct tintin_layer_desc *l)
+{
+	return l->type == TINTIN_LAYER_DENSE;
+}
+
+static int tintin_trains_w(const struct tintin_layer_desc *l)
+{
+	return tintin_is_dense(l) && l->train == TINTIN_TRAIN_FULL;
+}
+
+static int tintin_trains_b(const struct tintin_layer_desc *l)
+{
+	return tintin_is_dense(l) && l->train != TINTIN_TRAIN_FROZEN;
+}
+
+static int tintin_check_optim(const struct tintin_optim_cfg *o)
+{
+	if (o->rule != TINTIN_RULE_ALIGNED && o->rule != TINTIN_RULE_NITI) {
+		TINTIN_LOG_ERR("tintin: optim: unknown rule %u", o->rule);
+		return -EINVAL;
+	}
+	if (o->rule == TINTIN_RULE_NITI && !TINTIN_RULE_NITI_ENABLED) {
+		TINTIN_LOG_ERR("tintin: optim: the NITI rule is disabled in this build");
+		return -ENOTSUP;
+	}
+	if (o->rounding != TINTIN_ROUND_STOCHASTIC && o->rounding != TINTIN_ROUND_PSEUDO) {
+		TINTIN_LOG_ERR("tintin: optim: unknown rounding %u", o->rounding);
+		return -EINVAL;
+	}
+	if (o->lr_shift > 30 || o->lr_mult == 0u || o->mu > 7 || o->momentum_shift > 7 ||
+	    (o->upscale_bits != 0u && o->upscale_bits != TINTIN_BIAS_EXTRA_BITS)) {
+		TINTIN_LOG_ERR("tintin: optim: out of range (lr_shift %u <= 30, lr_mult %u >= 1, "
+			       "mu %u <= 7, momentum_shift %u <= 7, upscale_bits %u in {0, 8})",
+			       o->lr_shift, o->lr_mult, o->mu, o->momentum_shift, o->upscale_bits);
+		return -ERANGE;
+	}
+	return 0;
+}
+
+static int tintin_check_layer(const struct tintin_layer_desc *l, uint8_t idx, uint32_t size,
+			      int owns_act, struct tintin_shape *sh)
+{
+	sh->in = (uint16_t)size;
+	sh->out = (uint16_t)size;
+	switch (l->type) {
+	case TINTIN_LAYER_DENSE:
+		if (!TINTIN_OP_DENSE) {
+			TINTIN_LOG_ERR("tintin: layer %u: dense layers are disabled", idx);
+			return -ENOTSUP;
+		}
+		if (l->units == 0u || l->weights == NULL) {
+			TINTIN_LOG_ERR("tintin: layer %u: dense needs units > 0 and weights", idx);
+			return -EINVAL;
+		}
+		if (l->train > TINTIN_TRAIN_BIAS_ONLY) {
+			TINTIN_LOG_ERR("tintin: layer %u: unknown train mode %u", idx, l->train);
+			return -EINVAL;
+		}
+		if (l->w_exp < -TINTIN_EXP_LIMIT || l->w_exp > TINTIN_EXP_LIMIT) {
+			TINTIN_LOG_ERR("tintin: layer %u: w_exp %d out of range", idx, l->w_exp);
+			return -ERANGE;
+		}
+		sh->out = l->units;
+		return 0;
+	case TINTIN_LAYER_RELU:
+		if (!TINTIN_OP_RELU) {
+			TINTIN_LOG_ERR("tintin: layer %u: ReLU is disabled", idx);
+			return -ENOTSUP;
+		}
+		/* ReLU works in place, so it needs an activation buffer of the model's own. */
+		if (!owns_act) {
+			TINTIN_LOG_ERR("tintin: layer %u: ReLU must follow a dense layer", idx);
+			return -EINVAL;
+		}
+		return 0;
+	case TINTIN_LAYER_FLATTEN:
+		return 0;
+	default:
+		TINTIN_LOG_ERR("tintin: layer %u: unknown layer type %u", idx, l->type);
+		return -EINVAL;
+	}
+}
+
+/* Validates the table and fills the per-layer shapes; returns the first trained layer index
+ * in *first (n_layers when nothing trains).
+ */
+static int tintin_check_desc(const struct tintin_model_desc *d, struct tintin_shape *sh,
+			     uint8_t *first)
+{
+	uint32_t size;
+	int owns_act = 0;
+	int ret;
+
+	if (d == NULL || d->layers == NULL) {
+		TINTIN_LOG_ERR("tintin: model: NULL description or layer table");
+		return -EINVAL;
+	}
+	if (d->n_layers == 0u || d->n_layers > TINTIN_MAX_LAYERS) {
+		TINTIN_LOG_ERR("tintin: model: %u layers, need 1..%d (TINTIN_MAX_LAYERS)", d->n_layers,
+			       TINTIN_MAX_LAYERS);
+		return -EINVAL;
+	}
+	if (d->max_batch == 0u || d->max_batch > TINTIN_MAX_BATCH) {
+		TINTIN_LOG_ERR("tintin: model: max_batch %u, need 1..%d (TINTIN_MAX_BATCH)",
+			       d->max_batch, TINTIN_MAX_BATCH);
+		return -EINVAL;
+	}
+	size = (uint32_t)d->input.h * d->input.w * d->input.c;
+	if (size == 0u || size > UINT16_MAX) {
+		TINTIN_LOG_ERR("tintin: model: input size %u, need 1..65535", (unsigned int)size);
+		return -EINVAL;
+	}
+	if (d->loss == TINTIN_LOSS_XENT ? !TINTIN_LOSS_XENT_ENABLED
+					: (d->loss == TINTIN_LOSS_MSE ? !TINTIN_LOSS_MSE_ENABLED : 0)) {
+		TINTIN_LOG_ERR("tintin: model: loss %u is disabled in this build", d->loss);
+		return -ENOTSUP;
+	}
+	if (d->loss != TINTIN_LOSS_XENT && d->loss != TINTIN_LOSS_MSE) {
+		TINTIN_LOG_ERR("tintin: model: unknown loss %u", d->loss);
+		return -EINVAL;
+	}
+	ret = tintin_check_optim(&d->optim);
+	if (ret != 0) {
+		return ret;
+	}
+	*first = d->n_layers;
+	for (uint8_t i = 0; i < d->n_layers; i++) {
+		const struct tintin_layer_desc *l = &d->layers[i];
+
+		ret = tintin_check_layer(l, i, size, owns_act, &sh[i]);
+		if (ret != 0) {
+			return ret;
+		}
+		if ((uint32_t)sh[i].in * sh[i].out > UINT32_MAX / 2u) {
+			TINTIN_LOG_ERR("tintin: layer %u: too many weights", i);
+			return -EINVAL;
+		}
+		owns_act = owns_act || tintin_is_dense(l);
+		if (*first == d->n_layers && tintin_trains_b(l)) {
+			*first = i;
+		}
+		size = sh[i].out;
+	}
+	if (d->loss == TINTIN_LOSS_XENT && (size < 2u || size > 256u)) {
+		TINTIN_LOG_ERR("tintin: model: cross-entropy needs 2..256 outputs, have %u",
+			       (unsigned int)size);
+		return -EINVAL;
+	}
+	if (!owns_act) {
+		TINTIN_LOG_ERR("tintin: model: no dense layer");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static size_t tintin_max(size_t a, size_t b)
+{
+	return (a > b) ? a : b;
+}
+
+static int tintin_alloc(struct tintin_arena *a, size_t bytes, size_t align, void **out)
+{
+	int ret = tintin_arena_alloc(a, bytes, align, out);
+
+	if (ret != 0 && a->base != NULL) {
+		TINTIN_LOG_ERR("tintin: model: arena of %u bytes is too small",
+			       (unsigned int)a->size);
+	}
+	return ret;
+}
+
+/* Training layout: per-layer parameters, optimizer state and activations, then the error
+ * ping-pong, then the int32 scratch last. With a NULL-based counting arena this is the planner.
+ */
+static int tintin_layout_train(struct tintin_arena *a, struct tintin_model *m,
+			       const struct tintin_model_desc *d, const struct tintin_shape *sh,
+			       uint8_t first)
+{
+	struct tintin_layer_state tmp;
+	const uint16_t nb = d->max_batch;
+	const int upscale = d->optim.upscale_bits != 0u;
+	const int mom = d->optim.momentum_shift != 0u;
+	size_t err_w = 0u;
+	size_t acc_n = 0u;
+	int8_t *prev_act = NULL;
+	void *p;
+	int ret;
+
+	for (uint8_t i = 0; i < d->n_layers; i++) {
+		const struct tintin_layer_desc *l = &d->layers[i];
+		struct tintin_layer_state *s = (m != NULL) ? &m->layer[i] : &tmp;
+		size_t n_w = (size_t)sh[i].in * sh[i].out;
+
+		s->in = sh[i].in;
+		s->out = sh[i].out;
+		if (i >= first) {
+			err_w = tintin_max(err_w, sh[i].out);
+		}
+		if (i > first) {
+			err_w = tintin_max(err_w, sh[i].in);
+		}
+		if (!tintin_is_dense(l)) {
+			s->act = prev_act;
+			continue;
+		}
+		s->w_exp = l->w_exp;
+		s->w = l->weights;
+		s->bias = l->bias;
+		acc_n = tintin_max(acc_n, (size_t)nb * sh[i].out);
+		if (i > first) {
+			acc_n = tintin_max(acc_n, (size_t)nb * sh[i].in);
+		}
+		if (tintin_trains_w(l)) {
+			acc_n = tintin_max(acc_n, sh[i].in);
+			ret = tintin_alloc(a, n_w, 1u, &p);
+			if (ret != 0) {
+				return ret;
+			}
+			s->w_ram = p;
+			s->w = p;
+			if (upscale) {
+				ret = tintin_alloc(a, n_w * sizeof(int16_t), sizeof(int16_t), &p);
+				if (ret != 0) {
+					return ret;
+				}
+				s->w16 = p;
+			}
+			if (mom) {
+				size_t el = upscale ? sizeof(int16_t) : 1u;
+
+				ret = tintin_alloc(a, n_w * el, el, &p);
+				if (ret != 0) {
+					return ret;
+				}
+				s->w_mom = p;
+			}
+		}
+		if (tintin_trains_b(l)) {
+			acc_n = tintin_max(acc_n, sh[i].out);
+			ret = tintin_alloc(a, (size_t)sh[i].out * sizeof(int32_t), sizeof(int32_t),
+					   &p);
+			if (ret != 0) {
+				return ret;
+			}
+			s->bias_ram = p;
+			s->bias = p;
+			if (mom) {
+				ret = tintin_alloc(a, (size_t)sh[i].out * sizeof(int32_t),
+						   sizeof(int32_t), &p);
+				if (ret != 0) {
+					return ret;
+				}
+				s->b_mom = p;
+			}
+		}
+		ret = tintin_alloc(a, (size_t)nb * sh[i].out, 1u, &p);
+		if (ret != 0) {
+			return ret;
+		}
+		s->act = p;
+		prev_act = p;
+	}
+	if (d->loss == TINTIN_LOSS_MSE) {
+		acc_n = tintin_max(acc_n, (size_t)nb * sh[d->n_layers - 1u].out);
+	}
+	for (int k = 0; k < 2; k++) {
+		ret = tintin_alloc(a, (size_t)nb * err_w, 1u, &p);
+		if (ret != 0) {
+			return ret;
+		}
+		if (m != NULL) {
+			m->err[k] = p;
+		}
+	}
+	ret = tintin_alloc(a, acc_n * sizeof(int32_t), sizeof(int32_t), &p);
+	if (m != NULL) {
+		m->acc = p;
+	}
+	return ret;
+}
+
+/* Inference layout: two activation buffers that layers alternate between, then the scratch. */
+static int tintin_layout_infer(struct tintin_arena *a, struct tintin_model *m,
+			       const struct tintin_model_desc *d, const struct tintin_shape *sh)
+{
+	struct tintin_layer_state tmp;
+	const uint16_t nb = d->max_batch;
+	size_t act_w = 0u;
+	size_t acc_n = 0u;
+	void *p;
+	int ret;
+
+	for (uint8_t i = 0; i < d->n_layers; i++) {
+		const struct tintin_layer_desc *l = &d->layers[i];
+		struct tintin_layer_state *s = (m != NULL) ? &m->layer[i] : &tmp;
+
+		s->in = sh[i].in;
+		s->out = sh[i].out;
+		if (tintin_is_dense(l)) {
+			s->w = l->weights;
+			s->bias = l->bias;
+			s->w_exp = l->w_exp;
+			act_w = tintin_max(act_w, sh[i].out);
+			acc_n = tintin_max(acc_n, (size_t)nb * sh[i].out);
+		}
+	}
+	for (int k = 0; k < 2; k++) {
+		ret = tintin_alloc(a, (size_t)nb * act_w, 1u, &p);
+		if (ret != 0) {
+			return ret;
+		}
+		if (m != NULL) {
+			m->ping[k] = p;
+		}
+	}
+	ret = tintin_alloc(a, acc_n * sizeof(int32_t), sizeof(int32_t), &p);
+	if (m != NULL) {
+		m->acc = p;
+	}
+	return ret;
+}
+
+/* Lays the model out in arena a; m may be NULL when only counting bytes (the planner). */
+static int tintin_layout(struct tintin_arena *a, struct tintin_model *m,
+			 const struct tintin_model_desc *d, enum tintin_mode mode,
+			 const struct tintin_shape *sh, uint8_t first)
+{
+	if (mode == TINTIN_MODE_TRAIN) {
+		if (first == d->n_layers) {
+			TINTIN_LOG_ERR("tintin: model: no layer trains (all frozen); use "
+				       "TINTIN_MODE_INFER");
+			return -EINVAL;
+		}
+		return tintin_layout_train(a, m, d, sh, first);
+	}
+	if (mode == TINTIN_MODE_INFER) {
+		return tintin_layout_infer(a, m, d, sh);
+	}
+	TINTIN_LOG_ERR("tintin: model: unknown mode %d", (int)mode);
+	return -EINVAL;
+}
+
+int tintin_model_plan(const struct tintin_model_desc *desc, enum tintin_mode mode, size_t *bytes)
+{
+	struct tintin_arena count;
+	struct tintin_shape sh[TINTIN_MAX_LAYERS];
+	uint8_t first;
+	int ret;
+
+	if (bytes == NULL) {
+		TINTIN_LOG_ERR("tintin: plan: NULL bytes");
+		return -EINVAL;
+	}
+	ret = tintin_check_desc(desc, sh, &first);
+	if (ret != 0) {
+		return ret;
+	}
+	tintin_arena_init_plan(&count);
+	ret = tintin_layout(&count, NULL, desc, mode, sh, first);
+	if (ret != 0) {
+		return ret;
+	}
+	*bytes = tintin_arena_used(&count);
+	return 0;
+}
+
+/* Copies the table's initial parameters into the trainable RAM copies. */
+static void tintin_load_params(struct tintin_model *m, const struct tintin_model_desc *d)
+{
+	for (uint8_t i = 0; i < d->n_layers; i++) {
+		const struct tintin_layer_desc *l = &d->layers[i];
+		struct tintin_layer_state *s = &m->layer[i];
+		size_t n_w = (size_t)s->in * s->out;
+
+		if (s->w_ram != NULL) {
+			memcpy(s->w_ram, l->weights, n_w);
+		}
+		if (s->w16 != NULL) {
+			for (size_t k = 0; k < n_w; k++) {
+				s->w16[k] = (int16_t)(l->weights[k] * (1 << TINTIN_BIAS_EXTRA_BITS));
+			}
+		}
+		if (s->w_mom != NULL) {
+			memset(s->w_mom, 0, n_w * ((s->w16 != NULL) ? sizeof(int16_t) : 1u));
+		}
+		if (s->bias_ram != NULL) {
+			if (l->bias != NULL) {
+				memcpy(s->bias_ram, l->bias, (size_t)s->out * sizeof(int32_t));
+			} else {
+				memset(s->bias_ram, 0, (size_t)s->out * sizeof(int32_t));
+			}
+		}
+		if (s->b_mom != NULL) {
+			memset(s->b_mom, 0, (size_t)s->out * sizeof(int32_t));
+		}
+	}
+}
+
+int tintin_model_init(struct tintin_model *m, const struct tintin_model_desc *desc,
+		      enum tintin_mode mode, void *buf, size_t size)
+{
+	struct tintin_shape sh[TINTIN_MAX_LAYERS];
+	uint8_t first;
+	size_t need;
+	int ret;
+
+	if (m == NULL) {
+		TINTIN_LOG_ERR("tintin: init: NULL model");
+		return -EINVAL;
+	}
+	memset(m, 0, sizeof(*m));
+	ret = tintin_model_plan(desc, mode, &need);
+	if (ret != 0) {
+		return ret;
+	}
+	if (size < need) {
+		TINTIN_LOG_ERR("tintin: init: arena has %u bytes, model needs %u",
+			       (unsigned int)size, (unsigned int)need);
+		return -ENOMEM;
+	}
+	ret = tintin_arena_init(&m->arena, buf, size);
+	if (ret != 0) {
+		return ret;
+	}
+	(void)tintin_check_desc(desc, sh, &first);
+	m->desc = desc;
+	m->mode = (uint8_t)mode;
+	m->first_trained = first;
+	ret = tintin_layout(&m->arena, m, desc, mode, sh, first);
+	if (ret != 0) {
+		memset(m, 0, sizeof(*m));
+		return ret;
+	}
+	tintin_load_params(m, desc);
+	tintin_prng_seed(&m->prng, desc->seed);
+	return 0;
+}
+
+static int tintin_check_exp(int e, const char *what)
+{
+	if (e < -TINTIN_EXP_LIMIT || e > TINTIN_EXP_LIMIT) {
+		TINTIN_LOG_ERR("tintin: %s exponent %d out of range", what, e);
+		(void)what;
+		return -ERANGE;
+	}
+	return 0;
+}
+
+static int tintin_check_ready(const struct tintin_model *m)
+{
+	if (m == NULL || m->desc == NULL) {
+		TINTIN_LOG_ERR("tintin: model is NULL or not initialised");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int tintin_model_forward(struct tintin_model *m, const int8_t *x, int8_t x_exp, uint16_t n,
+			 struct tintin_tensor *out)
+{
+	const int8_t *cur = x;
+	int e = x_exp;
+	int ret = tintin_check_ready(m);
+	int k = 0;
+
+	if (ret != 0) {
+		return ret;
+	}
+	if (x == NULL || n == 0u || n > m->desc->max_batch) {
+		TINTIN_LOG_ERR("tintin: forward: need x and 1..%u samples, have %u",
+			       m->desc->max_batch, n);
+		return -EINVAL;
+	}
+	for (uint8_t i = 0; i < m->desc->n_layers; i++) {
+		const struct tintin_layer_desc *l = &m->desc->layers[i];
+		struct tintin_layer_state *s = &m->layer[i];
+		size_t len = (size_t)n * s->out;
+		int8_t *dst;
+		int shift;
+
+		switch (l->type) {
+		case TINTIN_LAYER_DENSE:
+			dst = (m->mode == TINTIN_MODE_TRAIN) ? s->act : m->ping[k];
+			k ^= 1;
+			tintin_fc_forward_s8(cur, s->w, s->bias, e + TINTIN_BIAS_EXTRA_BITS, n,
+					     s->in, s->out, m->acc);
+			shift = tintin_requantize_s8(m->acc, len, dst, &m->stats.act_sat);
+			e += s->w_exp + shift;
+			ret = tintin_check_exp(e, "activation");
+			if (ret != 0) {
+				return ret;
+			}
+			cur = dst;
+			break;
+		case TINTIN_LAYER_RELU:
+			/* The table check guarantees cur is a buffer of ours here. */
+			tintin_relu_forward_s8((int8_t *)(uintptr_t)cur, len);
+			break;
+		default:
+			break;
+		}
+		s->act_exp = (int8_t)e;
+	}
+	m->batch = n;
+	m->out = cur;
+	m->out_exp = (int8_t)e;
+	if (out != NULL) {
+		out->data = (int8_t *)(uintptr_t)cur;
+		out->dims.n = n;
+		out->dims.h = 1u;
+		out->dims.w = 1u;
+		out->dims.c = m->layer[m->desc->n_layers - 1u].out;
+		out->exp = (int8_t)e;
+	}
+	return 0;
+}
+
+static uint8_t tintin_argmax(const int8_t *v, uint16_t n)
+{
+	uint8_t best = 0u;
+
+	for (uint16_t j = 1; j < n && j < 256u; j++) {
+		if (v[j] > v[best]) {
+			best = (uint8_t)j;
+		}
+	}
+	return best;
+}
+
+int tintin_model_predict(struct tintin_model *m, const int8_t *x, int8_t x_exp, uint16_t n,
+			 uint8_t *classes)
+{
+	int ret;
+	uint16_t c;
+
+	if (classes == NULL) {
+		TINTIN_LOG_ERR("tintin: predict: NULL classes");
+		return -EINVAL;
+	}
+	ret = tintin_model_forward(m, x, x_exp, n, NULL);
+	if (ret != 0) {
+		return ret;
+	}
+	c = m->layer[m->desc->n_layers - 1u].out;
+	for (uint16_t b = 0; b < n; b++) {
+		classes[b] = tintin_argmax(m->out + (size_t)b * c, c);
+	}
+	return 0;
+}
+
+int tintin_model_evaluate(struct tintin_model *m, const int8_t *x, int8_t x_exp,
+			  const uint8_t *labels, uint32_t n, uint32_t *correct)
+{
+	int ret = tintin_check_ready(m);
+	uint32_t done = 0u;
+	uint32_t hits = 0u;
+
+	if (ret != 0) {
+		return ret;
+	}
+	if (x == NULL || labels == NULL || correct == NULL) {
+		TINTIN_LOG_ERR("tintin: evaluate: NULL argument");
+		return -EINVAL;
+	}
+	while (done < n) {
+		uint32_t left = n - done;
+		uint16_t chunk = (left < m->desc->max_batch) ? (uint16_t)left : m->desc->max_batch;
+		uint16_t c = m->layer[m->desc->n_layers - 1u].out;
+		size_t in = m->layer[0].in;
+
+		ret = tintin_model_forward(m, x + (size_t)done * in, x_exp, chunk, NULL);
+		if (ret != 0) {
+			return ret;
+		}
+		for (uint16_t b = 0; b < chunk; b++) {
+			hits += (tintin_argmax(m->out + (size_t)b * c, c) == labels[done + b]) ? 1u
+												 : 0u;
+		}
+		done += chunk;
+	}
+	*correct = hits;
+	return 0;
+}
+
+static int tintin_check_batch(const struct tintin_model *m, const struct tintin_batch *bt)
+{
+	uint16_t c = m->layer[m->desc->n_layers - 1u].out;
+
+	if (m->mode != TINTIN_MODE_TRAIN) {
+		TINTIN_LOG_ERR("tintin: train_step: model was initialised for inference only");
+		return -EINVAL;
+	}
+	if (bt == NULL || bt->x == NULL || bt->n == 0u || bt->n > m->desc->max_batch) {
+		TINTIN_LOG_ERR("tintin: train_step: need a batch of 1..%u samples",
+			       m->desc->max_batch);
+		return -EINVAL;
+	}
+	if (m->desc->loss == TINTIN_LOSS_MSE) {
+		if (bt->targets == NULL) {
+			TINTIN_LOG_ERR("tintin: train_step: MSE needs targets");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (bt->labels == NULL) {
+		TINTIN_LOG_ERR("tintin: train_step: cross-entropy needs labels");
+		return -EINVAL;
+	}
+	for (uint16_t b = 0; b < bt->n; b++) {
+		if (bt->labels[b] >= c) {
+			TINTIN_LOG_ERR("tintin: train_step: label %u of sample %u >= %u classes",
+				       bt->labels[b], b, c);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* One parameter array as the optimizer sees it: int16 master or int8 weights, int32 bias. */
+static struct tintin_param tintin_weight_param(const struct tintin_model *m,
+					       const struct tintin_layer_state *s)
+{
+	struct tintin_param p;
+
+	p.mom = s->w_mom;
+	if (s->w16 != NULL) {
+		p.data = s->w16;
+		p.dtype = TINTIN_DTYPE_S16;
+		p.exp = (int8_t)(s->w_exp - m->desc->optim.upscale_bits);
+	} else {
+		p.data = s->w_ram;
+		p.dtype = TINTIN_DTYPE_S8;
+		p.exp = s->w_exp;
+	}
+	return p;
+}
+
+/* Re-derives the int8 view of row o from its int16 master. */
+static void tintin_refresh_view(const struct tintin_model *m, struct tintin_layer_state *s,
+				uint16_t o)
+{
+	size_t base = (size_t)o * s->in;
+
+	for (uint16_t i = 0; i < s->in; i++) {
+		s->w_ram[base + i] =
+			tintin_sat8(tintin_round_shift(s->w16[base + i], m->desc->optim.upscale_bits));
+	}
+}
+
+static void tintin_update_weights(struct tintin_model *m, struct tintin_layer_state *s,
+				  const int8_t *err, int e_err, const int8_t *x, int e_x)
+{
+	const struct tintin_optim_cfg *cfg = &m->desc->optim;
+	struct tintin_param p = tintin_weight_param(m, s);
+	uint16_t nb = m->batch;
+	int shift = 0;
+
+	if (cfg->rule == TINTIN_RULE_NITI) {
+		/* NITI normalises by the whole layer's gradient range: a first pass finds it. */
+		uint32_t maxabs = 0u;
+
+		for (uint16_t o = 0; o < s->out; o++) {
+			tintin_fc_grad_row_s8(err, x, nb, s->in, s->out, o, m->acc);
+			for (uint16_t i = 0; i < s->in; i++) {
+				uint32_t a = tintin_abs32(m->acc[i]);
+
+				maxabs = (a > maxabs) ? a : maxabs;
+			}
+		}
+		shift = tintin_sgd_niti_shift(maxabs, cfg->mu + cfg->upscale_bits);
+	}
+	for (uint16_t o = 0; o < s->out; o++) {
+		uint32_t off = (uint32_t)o * s->in;
+
+		tintin_fc_grad_row_s8(err, x, nb, s->in, s->out, o, m->acc);
+		if (cfg->rule == TINTIN_RULE_NITI) {
+			tintin_sgd_niti_row(cfg, &p, off, m->acc, s->in, shift,
+					    &m->stats.param_sat);
+		} else {
+			tintin_sgd_aligned_row(cfg, &p, off, m->acc, s->in, e_err + e_x, &m->prng,
+					       &m->stats.param_sat);
+		}
+		if (s->w16 != NULL) {
+			tintin_refresh_view(m, s, o);
+		}
+	}
+	tintin_prng_advance(&m->prng, (uint32_t)s->in * s->out);
+}
+
+static void tintin_update_bias(struct tintin_model *m, struct tintin_layer_state *s,
+			       const int8_t *err, int e_err)
+{
+	const struct tintin_optim_cfg *cfg = &m->desc->optim;
+	struct tintin_param p;
+	uint32_t maxabs = 0u;
+
+	p.data = s->bias_ram;
+	p.mom = s->b_mom;
+	p.dtype = TINTIN_DTYPE_S32;
+	p.exp = (int8_t)(s->w_exp - TINTIN_BIAS_EXTRA_BITS);
+	for (uint16_t o = 0; o < s->out; o++) {
+		m->acc[o] = tintin_fc_grad_bias_s8(err, m->batch, s->out, o);
+		maxabs = (tintin_abs32(m->acc[o]) > maxabs) ? tintin_abs32(m->acc[o]) : maxabs;
+	}
+	if (cfg->rule == TINTIN_RULE_NITI) {
+		tintin_sgd_niti_row(cfg, &p, 0u, m->acc, s->out,
+				    tintin_sgd_niti_shift(maxabs, cfg->mu + TINTIN_BIAS_EXTRA_BITS),
+				    &m->stats.param_sat);
+	} else {
+		tintin_sgd_aligned_row(cfg, &p, 0u, m->acc, s->out, e_err, &m->prng,
+				       &m->stats.param_sat);
+	}
+	tintin_prng_advance(&m->prng, s->out);
+}
+
+/* Loss gradient of the last forward pass into err[0]; returns its exponent via *e_err. */
+static int tintin_loss_grad(struct tintin_model *m, const struct tintin_batch *bt, int *e_err)
+{
+	uint16_t c = m->layer[m->desc->n_layers - 1u].out;
+
+	if (m->desc->loss == TINTIN_LOSS_MSE) {
+		*e_err = tintin_mse_grad_s8(m->out, m->out_exp, bt->targets, bt->t_exp,
+					    (uint32_t)bt->n * c, bt->n, m->acc, m->err[0],
+					    &m->stats.err_sat);
+	} else {
+		*e_err = tintin_xent_grad_s8(m->out, m->out_exp, bt->labels, bt->n, c, &m->prng,
+					     m->err[0]);
+		tintin_prng_advance(&m->prng, (uint32_t)bt->n * c);
+	}
+	return tintin_check_exp(*e_err, "loss gradient");
+}
+
+int tintin_model_train_step(struct tintin_model *m, const struct tintin_batch *batch)
+{
+	uint32_t sat0;
+	int e_err;
+	int cur = 0;
+	int ret = tintin_check_ready(m);
+
+	if (ret != 0) {
+		return ret;
+	}
+	ret = tintin_check_batch(m, batch);
+	if (ret != 0) {
+		return ret;
+	}
+	ret = tintin_model_forward(m, batch->x, batch->x_exp, batch->n, NULL);
+	if (ret != 0) {
+		return ret;
+	}
+	ret = tintin_loss_grad(m, batch, &e_err);
+	if (ret != 0) {
+		return ret;
+	}
+	sat0 = m->stats.param_sat;
+	for (int i = m->desc->n_layers - 1; i >= m->first_trained; i--) {
+		const struct tintin_layer_desc *l = &m->desc->layers[i];
+		struct tintin_layer_state *s = &m->layer[i];
+		/* A leading flatten has no buffer of its own: its input is the batch. */
+		const int8_t *x = (i == 0 || m->layer[i - 1].act == NULL) ? batch->x
+									   : m->layer[i - 1].act;
+		int e_x = (i == 0) ? batch->x_exp : m->layer[i - 1].act_exp;
+		size_t len = (size_t)m->batch * s->out;
+
+		if (l->type == TINTIN_LAYER_RELU) {
+			tintin_relu_backward_s8(s->act, m->err[cur], len);
+			continue;
+		}
+		if (l->type != TINTIN_LAYER_DENSE) {
+			continue;
+		}
+		/* Error for the layer below first, with the weights this forward pass used. */
+		if (i > m->first_trained) {
+			int shift;
+
+			tintin_fc_backward_s8(m->err[cur], s->w, m->batch, s->in, s->out, m->acc);
+			shift = tintin_requantize_s8(m->acc, (size_t)m->batch * s->in,
+						     m->err[cur ^ 1], &m->stats.err_sat);
+			if (s->w_ram != NULL) {
+				tintin_update_weights(m, s, m->err[cur], e_err, x, e_x);
+			}
+			if (s->bias_ram != NULL) {
+				tintin_update_bias(m, s, m->err[cur], e_err);
+			}
+			e_err += s->w_exp + shift;
+			ret = tintin_check_exp(e_err, "error");
+			if (ret != 0) {
+				return ret;
+			}
+			cur ^= 1;
+			continue;
+		}
+		if (s->w_ram != NULL) {
+			tintin_update_weights(m, s, m->err[cur], e_err, x, e_x);
+		}
+		if (s->bias_ram != NULL) {
+			tintin_update_bias(m, s, m->err[cur], e_err);
+		}
+	}
+	m->stats.steps++;
+	if (TINTIN_STRICT_OVERFLOW && m->stats.param_sat != sat0) {
+		TINTIN_LOG_ERR("tintin: train_step: %u parameter updates saturated",
+			       (unsigned int)(m->stats.param_sat - sat0));
+		return -EOVERFLOW;
+	}
+	return 0;
+}
+
+int tintin_model_layer_info(const struct tintin_model *m, uint8_t idx,
+			    struct tintin_layer_info *info)
+{
+	const struct tintin_layer_state *s;
+	int ret = tintin_check_ready(m);
+
+	if (ret != 0) {
+		return ret;
+	}
+	if (info == NULL || idx >= m->desc->n_layers) {
+		TINTIN_LOG_ERR("tintin: layer_info: bad layer %u or NULL info", idx);
+		return -EINVAL;
+	}
+	s = &m->layer[idx];
+	memset(info, 0, sizeof(*info));
+	info->type = m->desc->layers[idx].type;
+	info->in = s->in;
+	info->out = s->out;
+	info->act_exp = s->act_exp;
+	if (info->type == TINTIN_LAYER_DENSE) {
+		info->w = s->w;
+		info->w16 = s->w16;
+		info->bias = s->bias;
+		info->w_mom = s->w_mom;
+		info->b_mom = s->b_mom;
+		info->n_w = (uint32_t)s->in * s->out;
+		info->w_exp = s->w_exp;
+	}
+	return 0;
+}
+
+int tintin_model_get_stats(const struct tintin_model *m, struct tintin_stats *stats)
+{
+	int ret = tintin_check_ready(m);
+
+	if (ret != 0) {
+		return ret;
+	}
+	if (stats == NULL) {
+		TINTIN_LOG_ERR("tintin: get_stats: NULL stats");
+		return -EINVAL;
+	}
+	*stats = m->stats;
+	return 0;
+}
+
+size_t tintin_model_arena_used(const struct tintin_model *m)
+{
+	return (m == NULL) ? 0u : tintin_arena_used(&m->arena);
+}
+
+size_t tintin_model_struct_size(void)
+{
+	return sizeof(struct tintin_model);
+}

@@ -1,0 +1,335 @@
+# SPDX-License-Identifier: Apache-2.0
+"""ctypes binding of the C runtime's shared library (libtintin.so).
+
+Used by the tests (C against the NumPy reference), the demo and the host trainer. The library
+is found through $TINTIN_LIB, else build/host/lib/tintin/libtintin.so in the source tree.
+"""
+
+from __future__ import annotations
+
+import ctypes as ct
+import os
+from pathlib import Path
+
+import numpy as np
+
+from tintin.spec import LAYER_DENSE, MODE_TRAIN, ModelSpec, layer_shapes
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_LIB = REPO / "build" / "host" / "lib" / "tintin" / "libtintin.so"
+
+P8 = ct.POINTER(ct.c_int8)
+PU8 = ct.POINTER(ct.c_uint8)
+P16 = ct.POINTER(ct.c_int16)
+P32 = ct.POINTER(ct.c_int32)
+PU32 = ct.POINTER(ct.c_uint32)
+
+
+class Dims(ct.Structure):
+    _fields_ = [("n", ct.c_uint16), ("h", ct.c_uint16), ("w", ct.c_uint16), ("c", ct.c_uint16)]
+
+
+class Tensor(ct.Structure):
+    _fields_ = [("data", P8), ("dims", Dims), ("exp", ct.c_int8)]
+
+
+class LayerDesc(ct.Structure):
+    _fields_ = [
+        ("type", ct.c_uint8), ("train", ct.c_uint8), ("units", ct.c_uint16),
+        ("kernel_h", ct.c_uint8), ("kernel_w", ct.c_uint8), ("stride", ct.c_uint8),
+        ("pad", ct.c_uint8), ("w_exp", ct.c_int8), ("weights", P8), ("bias", P32),
+    ]
+
+
+class OptimCfg(ct.Structure):
+    _fields_ = [
+        (name, ct.c_uint8)
+        for name in (
+            "rule", "lr_shift", "lr_mult", "mu", "momentum_shift", "upscale_bits", "rounding"
+        )
+    ]
+
+
+class ModelDesc(ct.Structure):
+    _fields_ = [
+        ("layers", ct.POINTER(LayerDesc)), ("n_layers", ct.c_uint8), ("loss", ct.c_uint8),
+        ("max_batch", ct.c_uint16), ("input", Dims), ("optim", OptimCfg), ("seed", ct.c_uint32),
+    ]
+
+
+class Batch(ct.Structure):
+    _fields_ = [
+        ("x", P8), ("labels", PU8), ("targets", P8), ("n", ct.c_uint16),
+        ("x_exp", ct.c_int8), ("t_exp", ct.c_int8),
+    ]
+
+
+class LayerInfo(ct.Structure):
+    _fields_ = [
+        ("w", P8), ("w16", P16), ("bias", P32), ("w_mom", ct.c_void_p), ("b_mom", P32),
+        ("n_w", ct.c_uint32), ("in_", ct.c_uint16), ("out", ct.c_uint16), ("type", ct.c_uint8),
+        ("w_exp", ct.c_int8), ("act_exp", ct.c_int8),
+    ]
+
+
+class Stats(ct.Structure):
+    _fields_ = [
+        ("act_sat", ct.c_uint32), ("err_sat", ct.c_uint32), ("param_sat", ct.c_uint32),
+        ("steps", ct.c_uint32),
+    ]
+
+
+class Prng(ct.Structure):
+    _fields_ = [("key", ct.c_uint32), ("counter", ct.c_uint32)]
+
+
+class TintinError(RuntimeError):
+    """A C call returned a negative errno."""
+
+    def __init__(self, func: str, ret: int) -> None:
+        name = os.strerror(-ret) if ret < 0 else str(ret)
+        super().__init__(f"{func} failed: {ret} ({name})")
+        self.errno = -ret
+
+
+_SIGNATURES: dict[str, tuple[object, list[object]]] = {
+    "tintin_model_plan": (ct.c_int, [ct.POINTER(ModelDesc), ct.c_int, ct.POINTER(ct.c_size_t)]),
+    "tintin_model_init": (
+        ct.c_int, [ct.c_void_p, ct.POINTER(ModelDesc), ct.c_int, ct.c_void_p, ct.c_size_t]
+    ),
+    "tintin_model_forward": (
+        ct.c_int, [ct.c_void_p, P8, ct.c_int8, ct.c_uint16, ct.POINTER(Tensor)]
+    ),
+    "tintin_model_predict": (ct.c_int, [ct.c_void_p, P8, ct.c_int8, ct.c_uint16, PU8]),
+    "tintin_model_train_step": (ct.c_int, [ct.c_void_p, ct.POINTER(Batch)]),
+    "tintin_model_evaluate": (
+        ct.c_int, [ct.c_void_p, P8, ct.c_int8, PU8, ct.c_uint32, PU32]
+    ),
+    "tintin_model_layer_info": (ct.c_int, [ct.c_void_p, ct.c_uint8, ct.POINTER(LayerInfo)]),
+    "tintin_model_get_stats": (ct.c_int, [ct.c_void_p, ct.POINTER(Stats)]),
+    "tintin_model_arena_used": (ct.c_size_t, [ct.c_void_p]),
+    "tintin_model_struct_size": (ct.c_size_t, []),
+    "tintin_prng_seed": (None, [ct.POINTER(Prng), ct.c_uint32]),
+    "tintin_prng_at": (ct.c_uint32, [ct.POINTER(Prng), ct.c_uint32]),
+    "tintin_bits": (ct.c_int, [ct.c_uint32]),
+    "tintin_add_sat32": (ct.c_int32, [ct.c_int32, ct.c_int32]),
+    "tintin_shl_sat32": (ct.c_int32, [ct.c_int32, ct.c_int]),
+    "tintin_round_shift": (ct.c_int32, [ct.c_int32, ct.c_int]),
+    "tintin_sto_shift": (ct.c_int32, [ct.c_int32, ct.c_int, ct.c_uint32]),
+    "tintin_psto_shift": (ct.c_int32, [ct.c_int32, ct.c_int]),
+    "tintin_rescale_mult": (ct.c_int32, [ct.c_int32, ct.c_uint8]),
+    "tintin_requantize_s8": (ct.c_int, [P32, ct.c_size_t, P8, PU32]),
+    "tintin_fc_forward_s8": (
+        None, [P8, P8, P32, ct.c_int, ct.c_uint16, ct.c_uint16, ct.c_uint16, P32]
+    ),
+    "tintin_fc_backward_s8": (None, [P8, P8, ct.c_uint16, ct.c_uint16, ct.c_uint16, P32]),
+    "tintin_fc_grad_row_s8": (
+        None, [P8, P8, ct.c_uint16, ct.c_uint16, ct.c_uint16, ct.c_uint16, P32]
+    ),
+    "tintin_fc_grad_bias_s8": (ct.c_int32, [P8, ct.c_uint16, ct.c_uint16, ct.c_uint16]),
+    "tintin_relu_forward_s8": (None, [P8, ct.c_size_t]),
+    "tintin_relu_backward_s8": (None, [P8, P8, ct.c_size_t]),
+    "tintin_xent_grad_s8": (
+        ct.c_int, [P8, ct.c_int, PU8, ct.c_uint16, ct.c_uint16, ct.POINTER(Prng), P8]
+    ),
+    "tintin_mse_grad_s8": (
+        ct.c_int, [P8, ct.c_int, P8, ct.c_int, ct.c_uint32, ct.c_uint16, P32, P8, PU32]
+    ),
+}
+
+_lib: ct.CDLL | None = None
+
+
+def library_path() -> Path:
+    return Path(os.environ.get("TINTIN_LIB", str(DEFAULT_LIB)))
+
+
+def lib() -> ct.CDLL:
+    """The loaded shared library; raises FileNotFoundError with the fix when it is missing."""
+    global _lib
+    if _lib is None:
+        path = library_path()
+        if not path.exists():
+            raise FileNotFoundError(
+                f"{path} not found: build it with `bash scripts/install.sh` or set TINTIN_LIB"
+            )
+        handle = ct.CDLL(str(path))
+        for name, (res, args) in _SIGNATURES.items():
+            fn = getattr(handle, name)
+            fn.restype = res
+            fn.argtypes = args
+        _lib = handle
+    return _lib
+
+
+def ptr(a: np.ndarray | None, kind: type) -> object:
+    """ctypes pointer to a contiguous array (NULL for None)."""
+    if a is None:
+        return ct.cast(None, kind)
+    assert a.flags["C_CONTIGUOUS"]
+    return a.ctypes.data_as(kind)
+
+
+def check(func: str, ret: int) -> int:
+    if ret < 0:
+        raise TintinError(func, ret)
+    return ret
+
+
+class CDesc:
+    """A spec as a C layer table; keeps every array it points to alive."""
+
+    def __init__(self, spec: ModelSpec) -> None:
+        self.shapes = layer_shapes(spec)
+        self.keep: list[np.ndarray] = []
+        self.layers = (LayerDesc * len(spec.layers))()
+        for i, layer in enumerate(spec.layers):
+            d = self.layers[i]
+            d.type, d.train, d.units = layer.kind, layer.train, layer.units
+            if layer.kind == LAYER_DENSE:
+                assert layer.weights is not None
+                w = np.ascontiguousarray(layer.weights, np.int8)
+                self.keep.append(w)
+                d.weights, d.w_exp = ptr(w, P8), layer.w_exp
+                if layer.bias is not None:
+                    b = np.ascontiguousarray(layer.bias, np.int32)
+                    self.keep.append(b)
+                    d.bias = ptr(b, P32)
+        o = spec.optim
+        h, w_, c = spec.input_shape
+        self.desc = ModelDesc(
+            layers=self.layers, n_layers=len(spec.layers), loss=spec.loss,
+            max_batch=spec.max_batch, input=Dims(0, h, w_, c),
+            optim=OptimCfg(
+                o.rule, o.lr_shift, o.lr_mult, o.mu, o.momentum_shift, o.upscale_bits, o.rounding
+            ),
+            seed=spec.seed,
+        )
+
+
+def plan(spec: ModelSpec, mode: int = MODE_TRAIN) -> int:
+    """Arena bytes the C planner asks for."""
+    cd = CDesc(spec)
+    out = ct.c_size_t()
+    check("tintin_model_plan", lib().tintin_model_plan(ct.byref(cd.desc), mode, ct.byref(out)))
+    return out.value
+
+
+class CModel:
+    """A C model in an arena owned by this object (optionally painted for high-water checks)."""
+
+    GUARD = 64
+
+    def __init__(
+        self, spec: ModelSpec, mode: int = MODE_TRAIN, arena: int | None = None, paint: int = 0
+    ) -> None:
+        self.spec = spec
+        self.cdesc = CDesc(spec)
+        self.planned = plan(spec, mode)
+        size = self.planned if arena is None else arena
+        # uint32 storage keeps the arena 4-byte aligned; the guard catches writes past it.
+        self._buf = np.full((size + self.GUARD + 3) // 4, paint * 0x01010101, np.uint32)
+        self.arena_size = size
+        self.paint = paint
+        self._m = ct.create_string_buffer(lib().tintin_model_struct_size())
+        check(
+            "tintin_model_init",
+            lib().tintin_model_init(
+                self._m, ct.byref(self.cdesc.desc), mode, self._buf.ctypes.data, size
+            ),
+        )
+        self.outputs = self.cdesc.shapes[-1][1]
+
+    @property
+    def arena_bytes(self) -> np.ndarray:
+        return self._buf.view(np.uint8)
+
+    def high_water(self) -> int:
+        """One past the highest arena byte that no longer holds the paint."""
+        touched = np.nonzero(self.arena_bytes != self.paint)[0]
+        return int(touched[-1]) + 1 if touched.size else 0
+
+    def arena_used(self) -> int:
+        return int(lib().tintin_model_arena_used(self._m))
+
+    def forward(self, x: np.ndarray, x_exp: int) -> tuple[np.ndarray, int]:
+        x = np.ascontiguousarray(x, np.int8)
+        t = Tensor()
+        check(
+            "tintin_model_forward",
+            lib().tintin_model_forward(self._m, ptr(x, P8), x_exp, len(x), ct.byref(t)),
+        )
+        out = np.ctypeslib.as_array(t.data, shape=(len(x) * self.outputs,)).copy()
+        return out.reshape(len(x), self.outputs).astype(np.int64), int(t.exp)
+
+    def predict(self, x: np.ndarray, x_exp: int) -> np.ndarray:
+        out = []
+        for k in range(0, len(x), self.spec.max_batch):
+            xb = np.ascontiguousarray(x[k : k + self.spec.max_batch], np.int8)
+            cls = np.zeros(len(xb), np.uint8)
+            check(
+                "tintin_model_predict",
+                lib().tintin_model_predict(self._m, ptr(xb, P8), x_exp, len(xb), ptr(cls, PU8)),
+            )
+            out.append(cls)
+        return np.concatenate(out)
+
+    def evaluate(self, x: np.ndarray, x_exp: int, labels: np.ndarray) -> int:
+        x = np.ascontiguousarray(x, np.int8)
+        y = np.ascontiguousarray(labels, np.uint8)
+        correct = ct.c_uint32()
+        check(
+            "tintin_model_evaluate",
+            lib().tintin_model_evaluate(
+                self._m, ptr(x, P8), x_exp, ptr(y, PU8), len(x), ct.byref(correct)
+            ),
+        )
+        return correct.value
+
+    def train_step(
+        self,
+        x: np.ndarray,
+        x_exp: int,
+        labels: np.ndarray | None = None,
+        targets: np.ndarray | None = None,
+        t_exp: int = 0,
+    ) -> int:
+        """One training step; returns the C return code (raises on a negative errno)."""
+        x = np.ascontiguousarray(x, np.int8)
+        lab = None if labels is None else np.ascontiguousarray(labels, np.uint8)
+        tgt = None if targets is None else np.ascontiguousarray(targets, np.int8)
+        b = Batch(ptr(x, P8), ptr(lab, PU8), ptr(tgt, P8), len(x), x_exp, t_exp)
+        return check("tintin_model_train_step", lib().tintin_model_train_step(self._m, ct.byref(b)))
+
+    def stats(self) -> dict[str, int]:
+        s = Stats()
+        check("tintin_model_get_stats", lib().tintin_model_get_stats(self._m, ct.byref(s)))
+        return {name: int(getattr(s, name)) for name, _ in Stats._fields_}
+
+    def layer_params(self, i: int) -> dict[str, np.ndarray | int | None]:
+        """Copies of dense layer i's parameters, named as in RefModel.layer_params."""
+        info = LayerInfo()
+        check("tintin_model_layer_info", lib().tintin_model_layer_info(self._m, i, ct.byref(info)))
+        n_w, out = int(info.n_w), int(info.out)
+
+        def arr(p: object, n: int) -> np.ndarray | None:
+            return None if not p else np.ctypeslib.as_array(p, shape=(n,)).astype(np.int64)
+
+        w_mom = None
+        if info.w_mom:
+            kind = P16 if info.w16 else P8
+            w_mom = arr(ct.cast(info.w_mom, kind), n_w)
+        shape = (out, int(info.in_))
+        res: dict[str, np.ndarray | int | None] = {
+            "w": arr(info.w, n_w), "w16": arr(info.w16, n_w), "bias": arr(info.bias, out),
+            "w_mom": w_mom, "b_mom": arr(info.b_mom, out), "w_exp": int(info.w_exp),
+        }
+        for k in ("w", "w16", "w_mom"):
+            v = res[k]
+            if isinstance(v, np.ndarray):
+                res[k] = v.reshape(shape)
+        if res["bias"] is None:
+            res["bias"] = np.zeros(out, np.int64)
+        return res
+
+

@@ -1,0 +1,236 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Bit-exact NumPy twins of the C primitives (lib/tintin/src/fixedpoint.c, requantize.c,
+loss.c, optim/sgd.c).
+
+Every function works on int64 arrays holding int32 values and reproduces the C result for
+every input, including negative ties and saturation. Division is done on magnitudes with the
+sign restored, never with ``//`` or ``>>`` on negative numbers (NUMERICS.md 4.3).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+I32_MAX = 2**31 - 1
+M32 = 0xFFFFFFFF
+GOLDEN = 0x9E3779B9
+
+XENT_LOG2E_Q15 = 47274
+XENT_PIN = 10
+XENT_TAYLOR_EXP = -7
+
+Array = np.ndarray
+
+
+def i64(x: Array | int) -> Array:
+    return np.asarray(x, dtype=np.int64)
+
+
+# --- PRNG -----------------------------------------------------------------------------------
+
+
+def prng_key(seed: int) -> int:
+    """Key of a freshly seeded stream (tintin_prng_seed)."""
+    return ((seed * GOLDEN) & M32) ^ 0x6A09E667
+
+
+def prng_at(key: int, counter: int, k: Array | int) -> Array:
+    """Draw k of the stream at this counter: murmur3 fmix32 of a Weyl sequence (uint32)."""
+    x = ((i64(k) + counter) & M32).astype(np.uint64)
+    x = (x * GOLDEN + key) & M32
+    x ^= x >> 16
+    x = (x * 0x85EBCA6B) & M32
+    x ^= x >> 13
+    x = (x * 0xC2B2AE35) & M32
+    x ^= x >> 16
+    return x.astype(np.int64)
+
+
+# --- integer helpers ------------------------------------------------------------------------
+
+
+def bits(m: Array | int) -> Array:
+    """floor(log2 m) + 1, and 0 for m == 0 (tintin_bits)."""
+    m = i64(m)
+    out = np.zeros(m.shape, np.int64)
+    for k in range(33):
+        out += m >= (1 << k)
+    return out
+
+
+def bits_int(m: int) -> int:
+    return int(m).bit_length()
+
+
+def sat(x: Array, lim: int) -> Array:
+    """Symmetric saturation to [-lim, lim]."""
+    return np.clip(i64(x), -lim, lim)
+
+
+def sat8(x: Array) -> Array:
+    return sat(x, 127)
+
+
+def sat32(x: Array) -> Array:
+    """tintin_add_sat32 of an exact sum: the symmetric int32 range."""
+    return sat(x, I32_MAX)
+
+
+def shl_sat32(x: Array, s: Array | int) -> Array:
+    """x * 2^s saturated to the symmetric int32 range, s >= 0."""
+    x = i64(x)
+    s = np.minimum(i64(s), 31)
+    big = np.abs(x) > (I32_MAX >> s)
+    out = np.where(big, np.sign(x) * I32_MAX, x * (np.int64(1) << s))
+    return np.where((s >= 31) & (x != 0), np.sign(x) * I32_MAX, out)
+
+
+def _split(x: Array, s: Array) -> tuple[Array, Array, Array]:
+    """Sign, truncated quotient and remainder of |x| / 2^s (0 < s < 32)."""
+    m = np.abs(x)
+    return np.sign(x), m >> s, m & ((np.int64(1) << s) - 1)
+
+
+def round_shift(x: Array | int, s: Array | int) -> Array:
+    """x / 2^s rounded half away from zero; s <= 0 is identity, s >= 32 gives 0."""
+    x, s = np.broadcast_arrays(i64(x), i64(s))
+    ss = np.clip(s, 1, 31)
+    m = (np.abs(x) + (np.int64(1) << (ss - 1))) >> ss
+    out = np.sign(x) * m
+    return np.where(s <= 0, x, np.where(s >= 32, 0, out))
+
+
+def sto_shift(x: Array | int, s: Array | int, r: Array | int) -> Array:
+    """x / 2^s rounded up in magnitude when the dropped bits exceed the top s bits of r."""
+    x, s, r = np.broadcast_arrays(i64(x), i64(s), i64(r))
+    ss = np.clip(s, 1, 31)
+    sign, t, p = _split(x, ss)
+    out = sign * (t + (p > (r >> (32 - ss))))
+    return np.where(s <= 0, x, np.where(s >= 32, 0, out))
+
+
+def psto_shift(x: Array | int, s: Array | int) -> Array:
+    """NITI pseudo-stochastic rounding: the dropped bits' high half against their low half."""
+    x, s = np.broadcast_arrays(i64(x), i64(s))
+    ss = np.clip(s, 1, 31)
+    sign, t, p = _split(x, ss)
+    h = ss >> 1
+    hi = p >> h
+    lo = (p & ((np.int64(1) << h) - 1)) << (ss & 1)
+    out = sign * (t + (hi > lo))
+    return np.where(s <= 0, x, np.where(s >= 32, 0, out))
+
+
+def trunc_shift(x: Array | int, s: int) -> Array:
+    """x / 2^s truncated toward zero (NITI's div), s >= 0."""
+    x = i64(x)
+    if s >= 32:
+        return np.zeros_like(x)
+    return np.sign(x) * (np.abs(x) >> s)
+
+
+def rescale_mult(x: Array, mult: int) -> Array:
+    """x times sum(2^-k for set bits k of mult), one rounded shift per bit."""
+    acc = np.zeros_like(i64(x))
+    for k in range(8):
+        if mult & (1 << k):
+            acc = sat32(acc + round_shift(x, k))
+    return acc
+
+
+def range_shift(maxabs: int) -> int:
+    return max(bits_int(maxabs) - 7, 0)
+
+
+def requantize(acc: Array) -> tuple[Array, int, int]:
+    """int32 to int8 with one shift for the whole tensor: (q, shift, saturated count)."""
+    acc = i64(acc)
+    shift = range_shift(int(np.max(np.abs(acc))) if acc.size else 0)
+    v = round_shift(acc, shift)
+    return sat8(v), shift, int(np.count_nonzero(np.abs(v) > 127))
+
+
+# --- losses ---------------------------------------------------------------------------------
+
+
+def _xent_scaled(z: Array, e: int) -> Array:
+    s = trunc_shift(i64(z) * XENT_LOG2E_Q15, 15)
+    if e >= 0:
+        return shl_sat32(s, min(e, 20))
+    return trunc_shift(s, -e)
+
+
+def _xent_weights(z: Array, e: int) -> Array:
+    """Unnormalised softmax weights, one row per sample (tintin_xent_weight)."""
+    z = i64(z)
+    if e > XENT_TAYLOR_EXP:
+        s = _xent_scaled(z, e)
+        s = s - (s.max(axis=1, keepdims=True) - XENT_PIN)
+        return np.where(s <= 0, 0, (np.int64(1) << np.clip(s, 0, 30)) - 1)
+    x = z * (1 << (e + 14)) if e + 14 >= 0 else round_shift(z, -(e + 14))
+    return (1 << 15) + 2 * x + ((x * x) >> 14)
+
+
+def xent_grad(
+    z: Array, e: int, labels: Array, key: int, counter: int
+) -> tuple[Array, int]:
+    """Integer softmax cross-entropy gradient of int8 logits [B, C] (tintin_xent_grad_s8)."""
+    z = i64(z)
+    nb, nc = z.shape
+    w = _xent_weights(z, e)
+    q = (w << 11) // w.sum(axis=1, keepdims=True)
+    g = q.copy()
+    rows = np.arange(nb)
+    g[rows, labels] = q[rows, labels] - q.sum(axis=1)
+    r = prng_at(key, counter, np.arange(nb * nc).reshape(nb, nc))
+    return sat8(sto_shift(g, 4, r)), -7 - bits_int(nb - 1)
+
+
+def mse_grad(y: Array, e_y: int, t: Array, e_t: int) -> tuple[Array, int, int]:
+    """Gradient y - t of int8 outputs [B, N] against int8 targets: (err, exponent, saturated)."""
+    e = min(e_y, e_t)
+    acc = shl_sat32(y, min(e_y - e, 23)) - shl_sat32(t, min(e_t - e, 23))
+    err, shift, nsat = requantize(acc)
+    return err, e + shift - bits_int(y.shape[0] - 1), nsat
+
+
+# --- optimizer ------------------------------------------------------------------------------
+
+DTYPE_LIMITS = {0: 127, 1: 32767, 2: I32_MAX}
+
+
+def apply_update(
+    p: Array, mom: Array | None, d: Array, lim: int, momentum_shift: int
+) -> tuple[Array, Array | None, int]:
+    """p -= d (through momentum v = v - v/2^m + d when mom is given), saturating to +-lim.
+
+    Returns the new parameters, the new momentum and how many parameter stores clipped.
+    """
+    if mom is not None:
+        mom = sat(sat32(mom - round_shift(mom, momentum_shift) + d), lim)
+        d = mom
+    w = sat32(i64(p) - d)
+    return sat(w, lim), mom, int(np.count_nonzero(np.abs(w) > lim))
+
+
+def aligned_delta(
+    g: Array, s: int, lr_mult: int, stochastic: bool, r: Array
+) -> Array:
+    """Gradient-aligned update in parameter LSBs: g * lr_mult / 2^s, rounded (tintin_sgd_aligned_row)."""
+    d = i64(g)
+    if lr_mult != 1:
+        d = rescale_mult(d, lr_mult)
+    if s <= 0:
+        return shl_sat32(d, -s)
+    if stochastic:
+        return sto_shift(d, s, r)
+    return psto_shift(d, s)
+
+
+def niti_shift(maxabs: int, mu: int) -> int:
+    return -1 if maxabs == 0 else bits_int(maxabs) - mu
+
+
+def niti_delta(g: Array, shift: int) -> Array:
+    g = i64(g)
+    return g if shift < 1 else psto_shift(g, shift)

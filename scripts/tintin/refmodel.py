@@ -1,0 +1,230 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The reference model: lib/tintin/src/model.c in NumPy, bit for bit.
+
+Forward, loss gradient, backward and the per-layer update in the same order and with the same
+exponent decisions and PRNG draws as the C runtime, so that a training run gives identical
+weights, exponents and saturation counts. Run it on a PC to see whether integer training works
+on your data before touching a device.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tintin import numerics as nx
+from tintin.spec import (
+    BIAS_EXTRA_BITS,
+    LAYER_DENSE,
+    LAYER_RELU,
+    LOSS_MSE,
+    ROUND_STOCHASTIC,
+    RULE_NITI,
+    TRAIN_FROZEN,
+    TRAIN_FULL,
+    ModelSpec,
+    layer_shapes,
+)
+
+
+@dataclass
+class Stats:
+    """Saturation counters, as struct tintin_stats."""
+
+    act_sat: int = 0
+    err_sat: int = 0
+    param_sat: int = 0
+    steps: int = 0
+
+
+@dataclass
+class DenseState:
+    w: np.ndarray  # int8 view used by forward/backward, [out, in]
+    w_exp: int
+    bias: np.ndarray  # int32 at w_exp - BIAS_EXTRA_BITS
+    train_w: bool
+    train_b: bool
+    w16: np.ndarray | None = None
+    w_mom: np.ndarray | None = None
+    b_mom: np.ndarray | None = None
+
+
+@dataclass
+class RefModel:
+    """A model built from a ModelSpec; every array is int64 holding the C type's values."""
+
+    spec: ModelSpec
+    dense: dict[int, DenseState] = field(default_factory=dict)
+    stats: Stats = field(default_factory=Stats)
+    acts: list[np.ndarray] = field(default_factory=list)
+    act_exps: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        s = self.spec
+        self.shapes = layer_shapes(s)
+        self.key = nx.prng_key(s.seed)
+        self.counter = 0
+        upscale = s.optim.upscale_bits
+        mom = s.optim.momentum_shift != 0
+        self.first_trained = len(s.layers)
+        for i, layer in enumerate(s.layers):
+            if layer.kind != LAYER_DENSE:
+                continue
+            assert layer.weights is not None
+            w = nx.i64(layer.weights)
+            bias = nx.i64(layer.bias) if layer.bias is not None else np.zeros(layer.units, np.int64)
+            st = DenseState(
+                w=w.copy(),
+                w_exp=layer.w_exp,
+                bias=bias.copy(),
+                train_w=layer.train == TRAIN_FULL,
+                train_b=layer.train != TRAIN_FROZEN,
+            )
+            if st.train_b and self.first_trained == len(s.layers):
+                self.first_trained = i
+            if st.train_w and upscale:
+                st.w16 = w * (1 << upscale)
+            if st.train_w and mom:
+                st.w_mom = np.zeros_like(w)
+            if st.train_b and mom:
+                st.b_mom = np.zeros_like(bias)
+            self.dense[i] = st
+
+    # --- forward ------------------------------------------------------------------------
+
+    def forward(self, x: np.ndarray, x_exp: int) -> tuple[np.ndarray, int]:
+        """int8 inputs [n, features] -> int8 outputs [n, outputs] and their exponent."""
+        cur = nx.i64(x).reshape(x.shape[0], -1)
+        e = x_exp
+        self.acts, self.act_exps = [], []
+        for i, layer in enumerate(self.spec.layers):
+            if layer.kind == LAYER_DENSE:
+                st = self.dense[i]
+                sb = e + BIAS_EXTRA_BITS
+                b0 = nx.round_shift(st.bias, sb) if sb >= 0 else nx.shl_sat32(st.bias, -sb)
+                acc = nx.sat32(cur @ st.w.T + b0)
+                cur, shift, nsat = nx.requantize(acc)
+                self.stats.act_sat += nsat
+                e += st.w_exp + shift
+            elif layer.kind == LAYER_RELU:
+                cur = np.maximum(cur, 0)
+            self.acts.append(cur)
+            self.act_exps.append(e)
+        return cur, e
+
+    def predict(self, x: np.ndarray, x_exp: int) -> np.ndarray:
+        """Argmax class per sample, first maximum wins, max_batch samples at a time."""
+        out = []
+        for k in range(0, len(x), self.spec.max_batch):
+            y, _ = self.forward(x[k : k + self.spec.max_batch], x_exp)
+            out.append(np.argmax(y, axis=1))
+        return np.concatenate(out)
+
+    def evaluate(self, x: np.ndarray, x_exp: int, labels: np.ndarray) -> int:
+        return int(np.count_nonzero(self.predict(x, x_exp) == labels))
+
+    # --- training -----------------------------------------------------------------------
+
+    def _draws(self, n: int) -> np.ndarray:
+        return nx.prng_at(self.key, self.counter, np.arange(n))
+
+    def _loss_grad(
+        self, y: np.ndarray, e_y: int, labels: np.ndarray | None,
+        targets: np.ndarray | None, t_exp: int,
+    ) -> tuple[np.ndarray, int]:
+        if self.spec.loss == LOSS_MSE:
+            assert targets is not None
+            err, e, nsat = nx.mse_grad(y, e_y, nx.i64(targets).reshape(y.shape), t_exp)
+            self.stats.err_sat += nsat
+            return err, e
+        assert labels is not None
+        err, e = nx.xent_grad(y, e_y, nx.i64(labels), self.key, self.counter)
+        self.counter = (self.counter + y.size) & nx.M32
+        return err, e
+
+    def _apply(
+        self, p: np.ndarray, mom: np.ndarray | None, d: np.ndarray, lim: int
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        p, mom, nsat = nx.apply_update(p, mom, d, lim, self.spec.optim.momentum_shift)
+        self.stats.param_sat += nsat
+        return p, mom
+
+    def _update_weights(
+        self, st: DenseState, err: np.ndarray, e_err: int, x: np.ndarray, e_x: int
+    ) -> None:
+        o = self.spec.optim
+        g = err.T @ x  # [out, in], int32 in C
+        master = st.w16 if st.w16 is not None else st.w
+        lim = 32767 if st.w16 is not None else 127
+        if o.rule == RULE_NITI:
+            shift = nx.niti_shift(int(np.max(np.abs(g))), o.mu + o.upscale_bits)
+            d = nx.niti_delta(g, shift)
+        else:
+            s = st.w_exp - o.upscale_bits + o.lr_shift - (e_err + e_x)
+            d = nx.aligned_delta(
+                g, s, o.lr_mult, o.rounding == ROUND_STOCHASTIC, self._draws(g.size).reshape(g.shape)
+            )
+        master, st.w_mom = self._apply(master, st.w_mom, d, lim)
+        if st.w16 is not None:
+            st.w16 = master
+            st.w = nx.sat8(nx.round_shift(master, o.upscale_bits))
+        else:
+            st.w = master
+        self.counter = (self.counter + g.size) & nx.M32
+
+    def _update_bias(self, st: DenseState, err: np.ndarray, e_err: int) -> None:
+        o = self.spec.optim
+        g = err.sum(axis=0)
+        if o.rule == RULE_NITI:
+            shift = nx.niti_shift(int(np.max(np.abs(g))), o.mu + BIAS_EXTRA_BITS)
+            d = nx.niti_delta(g, shift)
+        else:
+            s = st.w_exp - BIAS_EXTRA_BITS + o.lr_shift - e_err
+            d = nx.aligned_delta(g, s, o.lr_mult, o.rounding == ROUND_STOCHASTIC, self._draws(g.size))
+        st.bias, st.b_mom = self._apply(st.bias, st.b_mom, d, nx.I32_MAX)
+        self.counter = (self.counter + g.size) & nx.M32
+
+    def train_step(
+        self,
+        x: np.ndarray,
+        x_exp: int,
+        labels: np.ndarray | None = None,
+        targets: np.ndarray | None = None,
+        t_exp: int = 0,
+    ) -> None:
+        """One SGD step on a batch, as tintin_model_train_step."""
+        x = nx.i64(x).reshape(x.shape[0], -1)
+        y, e_y = self.forward(x, x_exp)
+        err, e_err = self._loss_grad(y, e_y, labels, targets, t_exp)
+        for i in range(len(self.spec.layers) - 1, self.first_trained - 1, -1):
+            layer = self.spec.layers[i]
+            if layer.kind == LAYER_RELU:
+                err = np.where(self.acts[i] > 0, err, 0)
+                continue
+            if layer.kind != LAYER_DENSE:
+                continue
+            st = self.dense[i]
+            xin, e_x = (x, x_exp) if i == 0 else (self.acts[i - 1], self.act_exps[i - 1])
+            below = None
+            if i > self.first_trained:
+                below, shift, nsat = nx.requantize(err @ st.w)
+                self.stats.err_sat += nsat
+            if st.train_w:
+                self._update_weights(st, err, e_err, xin, e_x)
+            if st.train_b:
+                self._update_bias(st, err, e_err)
+            if below is not None:
+                e_err += st.w_exp + shift
+                err = below
+        self.stats.steps += 1
+
+    # --- inspection ---------------------------------------------------------------------
+
+    def layer_params(self, i: int) -> dict[str, np.ndarray | int | None]:
+        """Parameters of dense layer i, named as in struct tintin_layer_info."""
+        st = self.dense[i]
+        return {
+            "w": st.w, "w16": st.w16, "bias": st.bias, "w_mom": st.w_mom,
+            "b_mom": st.b_mom, "w_exp": st.w_exp,
+        }
