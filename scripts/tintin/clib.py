@@ -83,6 +83,10 @@ class Prng(ct.Structure):
     _fields_ = [("key", ct.c_uint32), ("counter", ct.c_uint32)]
 
 
+class Param(ct.Structure):
+    _fields_ = [("data", ct.c_void_p), ("mom", ct.c_void_p), ("dtype", ct.c_uint8), ("exp", ct.c_int8)]
+
+
 class TintinError(RuntimeError):
     """A C call returned a negative errno."""
 
@@ -135,6 +139,16 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "tintin_mse_grad_s8": (
         ct.c_int, [P8, ct.c_int, P8, ct.c_int, ct.c_uint32, ct.c_uint16, P32, P8, PU32]
     ),
+    "tintin_sgd_aligned_row": (
+        None,
+        [ct.POINTER(OptimCfg), ct.POINTER(Param), ct.c_uint32, P32, ct.c_uint16, ct.c_int,
+         ct.POINTER(Prng), PU32],
+    ),
+    "tintin_sgd_niti_row": (
+        None,
+        [ct.POINTER(OptimCfg), ct.POINTER(Param), ct.c_uint32, P32, ct.c_uint16, ct.c_int, PU32],
+    ),
+    "tintin_sgd_niti_shift": (ct.c_int, [ct.c_uint32, ct.c_int]),
 }
 
 _lib: ct.CDLL | None = None
@@ -180,7 +194,6 @@ class CDesc:
     """A spec as a C layer table; keeps every array it points to alive."""
 
     def __init__(self, spec: ModelSpec) -> None:
-        self.shapes = layer_shapes(spec)
         self.keep: list[np.ndarray] = []
         self.layers = (LayerDesc * len(spec.layers))()
         for i, layer in enumerate(spec.layers):
@@ -238,7 +251,7 @@ class CModel:
                 self._m, ct.byref(self.cdesc.desc), mode, self._buf.ctypes.data, size
             ),
         )
-        self.outputs = self.cdesc.shapes[-1][1]
+        self.outputs = layer_shapes(spec)[-1][1]
 
     @property
     def arena_bytes(self) -> np.ndarray:

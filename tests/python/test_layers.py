@@ -1,0 +1,188 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Layer kernels, losses and update rules: C against the NumPy reference on random shapes."""
+
+import ctypes as ct
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tintin import clib
+from tintin import numerics as nx
+from tintin.spec import Optim
+
+pytestmark = pytest.mark.clib
+
+P8, P32, PU8, PU32 = clib.P8, clib.P32, clib.PU8, clib.PU32
+DIM = st.integers(1, 40)
+SEED = st.integers(0, 2**32 - 1)
+
+
+def s8(rng, *shape, lo=-127):
+    return rng.integers(lo, 128, shape).astype(np.int8)
+
+
+def p(a, kind):
+    return clib.ptr(a, kind)
+
+
+@given(DIM, DIM, DIM, st.integers(-20, 20), st.booleans(), SEED)
+def test_fc_forward(nb, n_in, n_out, bias_shift, with_bias, seed):
+    rng = np.random.default_rng(seed)
+    x, w = s8(rng, nb, n_in), s8(rng, n_out, n_in)
+    bias = rng.integers(-(2**31) + 1, 2**31, n_out).astype(np.int32) if with_bias else None
+    acc = np.zeros((nb, n_out), np.int32)
+    clib.lib().tintin_fc_forward_s8(
+        p(x, P8), p(w, P8), p(bias, P32), bias_shift, nb, n_in, n_out, p(acc, P32)
+    )
+    b = np.zeros(n_out, np.int64) if bias is None else nx.i64(bias)
+    b0 = nx.round_shift(b, bias_shift) if bias_shift >= 0 else nx.shl_sat32(b, -bias_shift)
+    assert np.array_equal(acc, nx.sat32(nx.i64(x) @ nx.i64(w).T + b0))
+
+
+@given(DIM, DIM, DIM, SEED)
+def test_fc_backward_and_grads(nb, n_in, n_out, seed):
+    rng = np.random.default_rng(seed)
+    err, w, x = s8(rng, nb, n_out), s8(rng, n_out, n_in), s8(rng, nb, n_in)
+    acc = np.zeros((nb, n_in), np.int32)
+    clib.lib().tintin_fc_backward_s8(p(err, P8), p(w, P8), nb, n_in, n_out, p(acc, P32))
+    assert np.array_equal(acc, nx.i64(err) @ nx.i64(w))
+    want = nx.i64(err).T @ nx.i64(x)
+    row = np.zeros(n_in, np.int32)
+    for o in range(n_out):
+        clib.lib().tintin_fc_grad_row_s8(p(err, P8), p(x, P8), nb, n_in, n_out, o, p(row, P32))
+        assert np.array_equal(row, want[o])
+        assert clib.lib().tintin_fc_grad_bias_s8(p(err, P8), nb, n_out, o) == err[:, o].sum()
+
+
+@given(st.integers(1, 300), SEED)
+def test_relu(n, seed):
+    rng = np.random.default_rng(seed)
+    x = s8(rng, n)
+    y = x.copy()
+    clib.lib().tintin_relu_forward_s8(p(y, P8), n)
+    assert np.array_equal(y, np.maximum(x, 0))
+    err = s8(rng, n)
+    e2 = err.copy()
+    clib.lib().tintin_relu_backward_s8(p(y, P8), p(e2, P8), n)
+    assert np.array_equal(e2, np.where(y > 0, err, 0))
+
+
+@given(st.integers(1, 300), st.integers(0, 31), SEED)
+def test_requantize(n, mag, seed):
+    rng = np.random.default_rng(seed)
+    acc = rng.integers(-(2**mag), 2**mag + 1, n).astype(np.int32)
+    out = np.zeros(n, np.int8)
+    sat = ct.c_uint32(0)
+    shift = clib.lib().tintin_requantize_s8(p(acc, P32), n, p(out, P8), ct.byref(sat))
+    q, want_shift, nsat = nx.requantize(acc)
+    assert (shift, sat.value) == (want_shift, nsat)
+    assert np.array_equal(out, q)
+
+
+@given(
+    st.integers(1, 16), st.integers(2, 40), st.integers(-40, 30), SEED, st.integers(0, 2**32 - 1)
+)
+def test_xent_grad(nb, classes, e, seed, counter):
+    # Exponents from -40 to 30 cover the Taylor branch (e <= -7) and the pinned branch.
+    rng = np.random.default_rng(seed)
+    z, labels = s8(rng, nb, classes), rng.integers(0, classes, nb).astype(np.uint8)
+    r = clib.Prng()
+    clib.lib().tintin_prng_seed(ct.byref(r), seed)
+    r.counter = counter
+    err = np.zeros((nb, classes), np.int8)
+    got_e = clib.lib().tintin_xent_grad_s8(
+        p(z, P8), e, p(labels, PU8), nb, classes, ct.byref(r), p(err, P8)
+    )
+    want, want_e = nx.xent_grad(z, e, labels, r.key, counter)
+    assert got_e == want_e
+    assert np.array_equal(err, want)
+
+
+def test_xent_grad_points_downhill():
+    # Gradient ~ (softmax - onehot): negative at the label, positive elsewhere.
+    z = np.array([[40, -10, 3, 0]], np.int8)
+    err, e = nx.xent_grad(z, -4, np.array([1]), nx.prng_key(1), 0)
+    assert err[0, 1] < 0 and err[0, 0] > 0
+    assert e == -7
+
+
+@given(st.integers(1, 16), st.integers(1, 20), st.integers(-30, 10), st.integers(-30, 10), SEED)
+def test_mse_grad(nb, n_out, e_y, e_t, seed):
+    rng = np.random.default_rng(seed)
+    y, t = s8(rng, nb, n_out), s8(rng, nb, n_out)
+    acc = np.zeros(nb * n_out, np.int32)
+    err = np.zeros((nb, n_out), np.int8)
+    sat = ct.c_uint32(0)
+    got_e = clib.lib().tintin_mse_grad_s8(
+        p(y, P8), e_y, p(t, P8), e_t, nb * n_out, nb, p(acc, P32), p(err, P8), ct.byref(sat)
+    )
+    want, want_e, nsat = nx.mse_grad(y, e_y, t, e_t)
+    assert (got_e, sat.value) == (want_e, nsat)
+    assert np.array_equal(err, want)
+
+
+DTYPES = {0: (np.int8, 127), 1: (np.int16, 32767), 2: (np.int32, 2**31 - 1)}
+
+
+def _param(rng, dtype, n, with_mom, off=0):
+    """Parameter (and momentum) arrays whose first `off` elements the row must not touch."""
+    kind, lim = DTYPES[dtype]
+    data = np.concatenate([np.zeros(off, kind), rng.integers(-lim, lim + 1, n).astype(kind)])
+    mom = None
+    if with_mom:
+        mom = np.concatenate(
+            [np.zeros(off, kind), rng.integers(-lim // 4, lim // 4 + 1, n).astype(kind)]
+        )
+    par = clib.Param(data.ctypes.data, None if mom is None else mom.ctypes.data, dtype, -7)
+    return data, mom, par, lim
+
+
+@given(
+    st.integers(0, 2), st.integers(1, 50), st.integers(0, 20), st.integers(-10, 40),
+    st.integers(0, 12), st.integers(1, 255), st.sampled_from([0, 3]), st.integers(0, 1), SEED,
+)
+def test_sgd_aligned_row(dtype, n, off, e_g, lr_shift, lr_mult, mom_shift, rounding, seed):
+    rng = np.random.default_rng(seed)
+    data, mom, par, lim = _param(rng, dtype, n, mom_shift != 0, off)
+    d0 = nx.i64(data[off:])
+    m0 = None if mom is None else nx.i64(mom[off:])
+    g = rng.integers(-(2**24), 2**24, n).astype(np.int32)
+    cfg = clib.OptimCfg(0, lr_shift, lr_mult, 0, mom_shift, 0, rounding)
+    r = clib.Prng()
+    clib.lib().tintin_prng_seed(ct.byref(r), seed)
+    sat = ct.c_uint32(0)
+    clib.lib().tintin_sgd_aligned_row(
+        ct.byref(cfg), ct.byref(par), off, p(g, P32), n, e_g, ct.byref(r), ct.byref(sat)
+    )
+    # Element off + j draws number off + j of the stream.
+    draws = nx.prng_at(r.key, 0, off + np.arange(n))
+    d = nx.aligned_delta(g, -7 + lr_shift - e_g, lr_mult, rounding == 0, draws)
+    w, m, nsat = nx.apply_update(d0, m0, d, lim, mom_shift)
+    assert np.array_equal(data[off:], w)
+    assert not np.any(data[:off])
+    if m is not None:
+        assert np.array_equal(mom[off:], m)
+    assert sat.value == nsat
+
+
+@given(st.integers(0, 2), st.integers(1, 50), st.integers(0, 7), st.sampled_from([0, 3]), SEED)
+def test_sgd_niti_row(dtype, n, mu, mom_shift, seed):
+    rng = np.random.default_rng(seed)
+    data, mom, par, lim = _param(rng, dtype, n, mom_shift != 0)
+    d0, m0 = nx.i64(data), None if mom is None else nx.i64(mom)
+    g = rng.integers(-(2**20), 2**20, n).astype(np.int32)
+    maxabs = int(np.max(np.abs(g)))
+    shift = clib.lib().tintin_sgd_niti_shift(maxabs, mu)
+    assert shift == nx.niti_shift(maxabs, mu)
+    cfg = clib.OptimCfg(1, 0, 1, mu, mom_shift, 0, 1)
+    sat = ct.c_uint32(0)
+    clib.lib().tintin_sgd_niti_row(ct.byref(cfg), ct.byref(par), 0, p(g, P32), n, shift, ct.byref(sat))
+    d = nx.niti_delta(g, shift)
+    assert np.max(np.abs(d)) <= 2**mu
+    w, m, nsat = nx.apply_update(d0, m0, d, lim, mom_shift)
+    assert np.array_equal(data, w)
+    if m is not None:
+        assert np.array_equal(mom, m)
+    assert sat.value == nsat
