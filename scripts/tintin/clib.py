@@ -35,9 +35,16 @@ class Tensor(ct.Structure):
 
 class LayerDesc(ct.Structure):
     _fields_ = [
-        ("type", ct.c_uint8), ("train", ct.c_uint8), ("units", ct.c_uint16),
-        ("kernel_h", ct.c_uint8), ("kernel_w", ct.c_uint8), ("stride", ct.c_uint8),
-        ("pad", ct.c_uint8), ("w_exp", ct.c_int8), ("weights", P8), ("bias", P32),
+        ("type", ct.c_uint8),
+        ("train", ct.c_uint8),
+        ("units", ct.c_uint16),
+        ("kernel_h", ct.c_uint8),
+        ("kernel_w", ct.c_uint8),
+        ("stride", ct.c_uint8),
+        ("pad", ct.c_uint8),
+        ("w_exp", ct.c_int8),
+        ("weights", P8),
+        ("bias", P32),
     ]
 
 
@@ -45,36 +52,61 @@ class OptimCfg(ct.Structure):
     _fields_ = [
         (name, ct.c_uint8)
         for name in (
-            "rule", "lr_shift", "lr_mult", "mu", "momentum_shift", "upscale_bits", "rounding"
+            "rule",
+            "lr_shift",
+            "lr_mult",
+            "mu",
+            "momentum_shift",
+            "upscale_bits",
+            "rounding",
         )
     ]
 
 
 class ModelDesc(ct.Structure):
     _fields_ = [
-        ("layers", ct.POINTER(LayerDesc)), ("n_layers", ct.c_uint8), ("loss", ct.c_uint8),
-        ("max_batch", ct.c_uint16), ("input", Dims), ("optim", OptimCfg), ("seed", ct.c_uint32),
+        ("layers", ct.POINTER(LayerDesc)),
+        ("n_layers", ct.c_uint8),
+        ("loss", ct.c_uint8),
+        ("max_batch", ct.c_uint16),
+        ("input", Dims),
+        ("optim", OptimCfg),
+        ("seed", ct.c_uint32),
     ]
 
 
 class Batch(ct.Structure):
     _fields_ = [
-        ("x", P8), ("labels", PU8), ("targets", P8), ("n", ct.c_uint16),
-        ("x_exp", ct.c_int8), ("t_exp", ct.c_int8),
+        ("x", P8),
+        ("labels", PU8),
+        ("targets", P8),
+        ("n", ct.c_uint16),
+        ("x_exp", ct.c_int8),
+        ("t_exp", ct.c_int8),
     ]
 
 
 class LayerInfo(ct.Structure):
     _fields_ = [
-        ("w", P8), ("w16", P16), ("bias", P32), ("w_mom", ct.c_void_p), ("b_mom", P32),
-        ("n_w", ct.c_uint32), ("in_", ct.c_uint16), ("out", ct.c_uint16), ("type", ct.c_uint8),
-        ("w_exp", ct.c_int8), ("act_exp", ct.c_int8),
+        ("w", P8),
+        ("w16", P16),
+        ("bias", P32),
+        ("w_mom", ct.c_void_p),
+        ("b_mom", P32),
+        ("n_w", ct.c_uint32),
+        ("in_", ct.c_uint16),
+        ("out", ct.c_uint16),
+        ("type", ct.c_uint8),
+        ("w_exp", ct.c_int8),
+        ("act_exp", ct.c_int8),
     ]
 
 
 class Stats(ct.Structure):
     _fields_ = [
-        ("act_sat", ct.c_uint32), ("err_sat", ct.c_uint32), ("param_sat", ct.c_uint32),
+        ("act_sat", ct.c_uint32),
+        ("err_sat", ct.c_uint32),
+        ("param_sat", ct.c_uint32),
         ("steps", ct.c_uint32),
     ]
 
@@ -84,7 +116,12 @@ class Prng(ct.Structure):
 
 
 class Param(ct.Structure):
-    _fields_ = [("data", ct.c_void_p), ("mom", ct.c_void_p), ("dtype", ct.c_uint8), ("exp", ct.c_int8)]
+    _fields_ = [
+        ("data", ct.c_void_p),
+        ("mom", ct.c_void_p),
+        ("dtype", ct.c_uint8),
+        ("exp", ct.c_int8),
+    ]
 
 
 class TintinError(RuntimeError):
@@ -99,16 +136,16 @@ class TintinError(RuntimeError):
 _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "tintin_model_plan": (ct.c_int, [ct.POINTER(ModelDesc), ct.c_int, ct.POINTER(ct.c_size_t)]),
     "tintin_model_init": (
-        ct.c_int, [ct.c_void_p, ct.POINTER(ModelDesc), ct.c_int, ct.c_void_p, ct.c_size_t]
+        ct.c_int,
+        [ct.c_void_p, ct.POINTER(ModelDesc), ct.c_int, ct.c_void_p, ct.c_size_t],
     ),
     "tintin_model_forward": (
-        ct.c_int, [ct.c_void_p, P8, ct.c_int8, ct.c_uint16, ct.POINTER(Tensor)]
+        ct.c_int,
+        [ct.c_void_p, P8, ct.c_int8, ct.c_uint16, ct.POINTER(Tensor)],
     ),
     "tintin_model_predict": (ct.c_int, [ct.c_void_p, P8, ct.c_int8, ct.c_uint16, PU8]),
     "tintin_model_train_step": (ct.c_int, [ct.c_void_p, ct.POINTER(Batch)]),
-    "tintin_model_evaluate": (
-        ct.c_int, [ct.c_void_p, P8, ct.c_int8, PU8, ct.c_uint32, PU32]
-    ),
+    "tintin_model_evaluate": (ct.c_int, [ct.c_void_p, P8, ct.c_int8, PU8, ct.c_uint32, PU32]),
     "tintin_model_layer_info": (ct.c_int, [ct.c_void_p, ct.c_uint8, ct.POINTER(LayerInfo)]),
     "tintin_model_get_stats": (ct.c_int, [ct.c_void_p, ct.POINTER(Stats)]),
     "tintin_model_arena_used": (ct.c_size_t, [ct.c_void_p]),
@@ -124,25 +161,37 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "tintin_rescale_mult": (ct.c_int32, [ct.c_int32, ct.c_uint8]),
     "tintin_requantize_s8": (ct.c_int, [P32, ct.c_size_t, P8, PU32]),
     "tintin_fc_forward_s8": (
-        None, [P8, P8, P32, ct.c_int, ct.c_uint16, ct.c_uint16, ct.c_uint16, P32]
+        None,
+        [P8, P8, P32, ct.c_int, ct.c_uint16, ct.c_uint16, ct.c_uint16, P32],
     ),
     "tintin_fc_backward_s8": (None, [P8, P8, ct.c_uint16, ct.c_uint16, ct.c_uint16, P32]),
     "tintin_fc_grad_row_s8": (
-        None, [P8, P8, ct.c_uint16, ct.c_uint16, ct.c_uint16, ct.c_uint16, P32]
+        None,
+        [P8, P8, ct.c_uint16, ct.c_uint16, ct.c_uint16, ct.c_uint16, P32],
     ),
     "tintin_fc_grad_bias_s8": (ct.c_int32, [P8, ct.c_uint16, ct.c_uint16, ct.c_uint16]),
     "tintin_relu_forward_s8": (None, [P8, ct.c_size_t]),
     "tintin_relu_backward_s8": (None, [P8, P8, ct.c_size_t]),
     "tintin_xent_grad_s8": (
-        ct.c_int, [P8, ct.c_int, PU8, ct.c_uint16, ct.c_uint16, ct.POINTER(Prng), P8]
+        ct.c_int,
+        [P8, ct.c_int, PU8, ct.c_uint16, ct.c_uint16, ct.POINTER(Prng), P8],
     ),
     "tintin_mse_grad_s8": (
-        ct.c_int, [P8, ct.c_int, P8, ct.c_int, ct.c_uint32, ct.c_uint16, P32, P8, PU32]
+        ct.c_int,
+        [P8, ct.c_int, P8, ct.c_int, ct.c_uint32, ct.c_uint16, P32, P8, PU32],
     ),
     "tintin_sgd_aligned_row": (
         None,
-        [ct.POINTER(OptimCfg), ct.POINTER(Param), ct.c_uint32, P32, ct.c_uint16, ct.c_int,
-         ct.POINTER(Prng), PU32],
+        [
+            ct.POINTER(OptimCfg),
+            ct.POINTER(Param),
+            ct.c_uint32,
+            P32,
+            ct.c_uint16,
+            ct.c_int,
+            ct.POINTER(Prng),
+            PU32,
+        ],
     ),
     "tintin_sgd_niti_row": (
         None,
@@ -211,8 +260,11 @@ class CDesc:
         o = spec.optim
         h, w_, c = spec.input_shape
         self.desc = ModelDesc(
-            layers=self.layers, n_layers=len(spec.layers), loss=spec.loss,
-            max_batch=spec.max_batch, input=Dims(0, h, w_, c),
+            layers=self.layers,
+            n_layers=len(spec.layers),
+            loss=spec.loss,
+            max_batch=spec.max_batch,
+            input=Dims(0, h, w_, c),
             optim=OptimCfg(
                 o.rule, o.lr_shift, o.lr_mult, o.mu, o.momentum_shift, o.upscale_bits, o.rounding
             ),
@@ -334,8 +386,12 @@ class CModel:
             w_mom = arr(ct.cast(info.w_mom, kind), n_w)
         shape = (out, int(info.in_))
         res: dict[str, np.ndarray | int | None] = {
-            "w": arr(info.w, n_w), "w16": arr(info.w16, n_w), "bias": arr(info.bias, out),
-            "w_mom": w_mom, "b_mom": arr(info.b_mom, out), "w_exp": int(info.w_exp),
+            "w": arr(info.w, n_w),
+            "w16": arr(info.w16, n_w),
+            "bias": arr(info.bias, out),
+            "w_mom": w_mom,
+            "b_mom": arr(info.b_mom, out),
+            "w_exp": int(info.w_exp),
         }
         for k in ("w", "w16", "w_mom"):
             v = res[k]
@@ -344,5 +400,3 @@ class CModel:
         if res["bias"] is None:
             res["bias"] = np.zeros(out, np.int64)
         return res
-
-

@@ -171,9 +171,7 @@ def _xent_weights(z: Array, e: int) -> Array:
     return (1 << 15) + 2 * x + ((x * x) >> 14)
 
 
-def xent_grad(
-    z: Array, e: int, labels: Array, key: int, counter: int
-) -> tuple[Array, int]:
+def xent_grad(z: Array, e: int, labels: Array, key: int, counter: int) -> tuple[Array, int]:
     """Integer softmax cross-entropy gradient of int8 logits [B, C] (tintin_xent_grad_s8)."""
     z = i64(z)
     nb, nc = z.shape
@@ -213,10 +211,8 @@ def apply_update(
     return sat(w, lim), mom, int(np.count_nonzero(np.abs(w) > lim))
 
 
-def aligned_delta(
-    g: Array, s: int, lr_mult: int, stochastic: bool, r: Array
-) -> Array:
-    """Gradient-aligned update in parameter LSBs: g * lr_mult / 2^s, rounded (tintin_sgd_aligned_row)."""
+def aligned_delta(g: Array, s: int, lr_mult: int, stochastic: bool, r: Array) -> Array:
+    """Update in parameter LSBs, g * lr_mult / 2^s rounded (tintin_sgd_aligned_row)."""
     d = i64(g)
     if lr_mult != 1:
         d = rescale_mult(d, lr_mult)

@@ -130,8 +130,12 @@ class RefModel:
         return nx.prng_at(self.key, self.counter, np.arange(n))
 
     def _loss_grad(
-        self, y: np.ndarray, e_y: int, labels: np.ndarray | None,
-        targets: np.ndarray | None, t_exp: int,
+        self,
+        y: np.ndarray,
+        e_y: int,
+        labels: np.ndarray | None,
+        targets: np.ndarray | None,
+        t_exp: int,
     ) -> tuple[np.ndarray, int]:
         if self.spec.loss == LOSS_MSE:
             assert targets is not None
@@ -163,7 +167,11 @@ class RefModel:
         else:
             s = st.w_exp - o.upscale_bits + o.lr_shift - (e_err + e_x)
             d = nx.aligned_delta(
-                g, s, o.lr_mult, o.rounding == ROUND_STOCHASTIC, self._draws(g.size).reshape(g.shape)
+                g,
+                s,
+                o.lr_mult,
+                o.rounding == ROUND_STOCHASTIC,
+                self._draws(g.size).reshape(g.shape),
             )
         master, st.w_mom = self._apply(master, st.w_mom, d, lim)
         if st.w16 is not None:
@@ -181,7 +189,9 @@ class RefModel:
             d = nx.niti_delta(g, shift)
         else:
             s = st.w_exp - BIAS_EXTRA_BITS + o.lr_shift - e_err
-            d = nx.aligned_delta(g, s, o.lr_mult, o.rounding == ROUND_STOCHASTIC, self._draws(g.size))
+            d = nx.aligned_delta(
+                g, s, o.lr_mult, o.rounding == ROUND_STOCHASTIC, self._draws(g.size)
+            )
         st.bias, st.b_mom = self._apply(st.bias, st.b_mom, d, nx.I32_MAX)
         self.counter = (self.counter + g.size) & nx.M32
 
@@ -225,6 +235,10 @@ class RefModel:
         """Parameters of dense layer i, named as in struct tintin_layer_info."""
         st = self.dense[i]
         return {
-            "w": st.w, "w16": st.w16, "bias": st.bias, "w_mom": st.w_mom,
-            "b_mom": st.b_mom, "w_exp": st.w_exp,
+            "w": st.w,
+            "w16": st.w16,
+            "bias": st.bias,
+            "w_mom": st.w_mom,
+            "b_mom": st.b_mom,
+            "w_exp": st.w_exp,
         }

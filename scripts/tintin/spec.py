@@ -7,6 +7,7 @@ shapes, training modes, initial int8 weights with their exponents, loss and opti
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -104,7 +105,7 @@ def mlp(
     """A dense/ReLU MLP with He-uniform float init quantised to int8 (zero biases)."""
     rng = np.random.default_rng(seed)
     layers: list[Layer] = []
-    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+    for i, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):
         limit = np.sqrt(6.0 / fan_in)
         w = rng.uniform(-limit, limit, size=(fan_out, fan_in))
         q, e = quantize_weights(w)
@@ -130,7 +131,9 @@ def layer_shapes(spec: ModelSpec) -> list[tuple[int, int]]:
     for i, layer in enumerate(spec.layers):
         if layer.kind == LAYER_DENSE:
             if layer.weights is None or layer.weights.shape != (layer.units, size):
-                raise ValueError(f"layer {i}: dense weights must have shape ({layer.units}, {size})")
+                raise ValueError(
+                    f"layer {i}: dense weights must have shape ({layer.units}, {size})"
+                )
             shapes.append((size, layer.units))
             size = layer.units
         elif layer.kind in (LAYER_RELU, LAYER_FLATTEN):

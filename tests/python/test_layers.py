@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 from tintin import clib
 from tintin import numerics as nx
-from tintin.spec import Optim
 
 pytestmark = pytest.mark.clib
 
@@ -140,8 +139,15 @@ def _param(rng, dtype, n, with_mom, off=0):
 
 
 @given(
-    st.integers(0, 2), st.integers(1, 50), st.integers(0, 20), st.integers(-10, 40),
-    st.integers(0, 12), st.integers(1, 255), st.sampled_from([0, 3]), st.integers(0, 1), SEED,
+    st.integers(0, 2),
+    st.integers(1, 50),
+    st.integers(0, 20),
+    st.integers(-10, 40),
+    st.integers(0, 12),
+    st.integers(1, 255),
+    st.sampled_from([0, 3]),
+    st.integers(0, 1),
+    SEED,
 )
 def test_sgd_aligned_row(dtype, n, off, e_g, lr_shift, lr_mult, mom_shift, rounding, seed):
     rng = np.random.default_rng(seed)
@@ -178,7 +184,9 @@ def test_sgd_niti_row(dtype, n, mu, mom_shift, seed):
     assert shift == nx.niti_shift(maxabs, mu)
     cfg = clib.OptimCfg(1, 0, 1, mu, mom_shift, 0, 1)
     sat = ct.c_uint32(0)
-    clib.lib().tintin_sgd_niti_row(ct.byref(cfg), ct.byref(par), 0, p(g, P32), n, shift, ct.byref(sat))
+    clib.lib().tintin_sgd_niti_row(
+        ct.byref(cfg), ct.byref(par), 0, p(g, P32), n, shift, ct.byref(sat)
+    )
     d = nx.niti_delta(g, shift)
     assert np.max(np.abs(d)) <= 2**mu
     w, m, nsat = nx.apply_update(d0, m0, d, lim, mom_shift)

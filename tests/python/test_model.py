@@ -99,7 +99,9 @@ def test_flatten_first_and_frozen_middle():
 
 @pytest.mark.parametrize("mode", [spec.MODE_TRAIN, spec.MODE_INFER])
 def test_planner_equals_high_water(mode):
-    sp = spec.mlp([20, 16, 9, 4], seed=2, max_batch=6, optim=Optim(momentum_shift=3, upscale_bits=8))
+    sp = spec.mlp(
+        [20, 16, 9, 4], seed=2, max_batch=6, optim=Optim(momentum_shift=3, upscale_bits=8)
+    )
     rng = np.random.default_rng(0)
     x = rng.integers(-127, 128, (6, 20)).astype(np.int8)
     y = rng.integers(0, 4, 6).astype(np.uint8)

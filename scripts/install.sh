@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Fresh-machine setup (Debian 12): system packages when missing, .venv with the package and its
+# test tools, and the C runtime built for the host (plain and with sanitizers). Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=0
+for tool in arm-none-eabi-gcc arm-none-eabi-nm cmake gcc make; do
+	command -v "$tool" >/dev/null 2>&1 || need_apt=1
+done
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt=1
+if [ "$need_apt" = 1 ]; then
+	echo "install: apt packages (gcc-arm-none-eabi, cmake, build-essential, python3-venv)"
+	sudo=""
+	[ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && sudo=sudo
+	export DEBIAN_FRONTEND=noninteractive
+	$sudo apt-get update -qq
+	$sudo apt-get install -y -qq --no-install-recommends gcc-arm-none-eabi \
+		libnewlib-arm-none-eabi binutils-arm-none-eabi cmake build-essential python3-venv \
+		>/dev/null
+fi
+
+if [ ! -x .venv/bin/python ]; then
+	echo "install: python venv in .venv"
+	python3 -m venv .venv
+fi
+echo "install: python package and test tools"
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[dev]'
+
+echo "install: C runtime for the host (build/host)"
+cmake -S . -B build/host -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build/host -j2 >/dev/null
+echo "install: C runtime with ASan and UBSan (build/asan)"
+cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DTINTIN_SANITIZE=ON >/dev/null
+cmake --build build/asan -j2 >/dev/null
+echo "install: done"

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The whole test suite (after scripts/install.sh). The last line is pytest's summary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "test: ruff"
+.venv/bin/ruff check scripts tests
+
+echo "test: ctest (host build and sanitizer build)"
+ctest --test-dir build/host --output-on-failure
+ASAN_OPTIONS=detect_leaks=0 ctest --test-dir build/asan --output-on-failure
+
+echo "test: C against the NumPy reference under AddressSanitizer and UndefinedBehaviorSanitizer"
+asan=$(gcc -print-file-name=libasan.so)
+ubsan=$(gcc -print-file-name=libubsan.so)
+TINTIN_LIB=build/asan/lib/tintin/libtintin.so LD_PRELOAD="$asan:$ubsan" \
+	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	HYPOTHESIS_PROFILE=sanitize \
+	.venv/bin/python -m pytest -q -p no:cacheprovider -m "clib and not slow" tests/python
+
+echo "test: full suite"
+TINTIN_LIB=build/host/lib/tintin/libtintin.so .venv/bin/python -m pytest -p no:cacheprovider tests/python

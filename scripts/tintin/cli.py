@@ -1,0 +1,35 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The `tintin` command: one subcommand per tool, each a module with its own main(argv)."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+COMMANDS = {
+    "demo": ("tintin.demo", "train the digits MLP: integer, NITI and float32 side by side"),
+    "sweep": ("tintin.sweep", "measure update-rule settings on digits (the defaults' evidence)"),
+    "floatcheck": ("tintin.floatcheck", "check lib/tintin objects for float and heap symbols"),
+}
+
+
+def usage() -> str:
+    lines = ["usage: tintin <command> [options]", "", "commands:"]
+    lines += [f"  {name:11s} {help_}" for name, (_, help_) in COMMANDS.items()]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] in ("-h", "--help"):
+        print(usage())
+        return 0 if args else 2
+    if args[0] not in COMMANDS:
+        print(f"tintin: unknown command {args[0]!r}\n{usage()}", file=sys.stderr)
+        return 2
+    module = importlib.import_module(COMMANDS[args[0]][0])
+    return int(module.main(args[1:]))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
