@@ -9,6 +9,7 @@ import sys
 COMMANDS = {
     "demo": ("tintin.demo", "train the digits MLP: integer, NITI and float32 side by side"),
     "sweep": ("tintin.sweep", "measure update-rule settings on digits (the defaults' evidence)"),
+    "headroom": ("tintin.headroom", "measure int8 range left unused by power-of-two rescaling"),
     "floatcheck": ("tintin.floatcheck", "check lib/tintin objects for float and heap symbols"),
 }
 
