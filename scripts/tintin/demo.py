@@ -21,7 +21,10 @@ from tintin import spec
 from tintin.spec import ModelSpec, Optim
 
 SIZES = [64, 32, 10]
-NITI = Optim(rule=spec.RULE_NITI, mu=1, rounding=spec.ROUND_PSEUDO)
+# NITI's rule with its best mu on this task (tintin sweep), int8 weights, no momentum.
+NITI = Optim(
+    rule=spec.RULE_NITI, mu=2, momentum_shift=0, upscale_bits=0, rounding=spec.ROUND_PSEUDO
+)
 
 
 @dataclass

@@ -55,13 +55,19 @@ class Layer:
 class Optim:
     """Optimizer settings (``struct tintin_optim_cfg``)."""
 
+    # Defaults = TINTIN_OPTIM_DEFAULT: the best setting of `tintin sweep` (docs/numerics.md).
     rule: int = RULE_ALIGNED
-    lr_shift: int = 4  # learning rate 2^-lr_shift (times lr_mult)
+    lr_shift: int = 5  # learning rate 2^-lr_shift (times lr_mult)
     lr_mult: int = 1  # bit k set adds 2^-k to the multiplier: 1 -> 1.0, 3 -> 1.5, 5 -> 1.25
     mu: int = 0  # NITI rule: update bit-width
-    momentum_shift: int = 0  # 0 = off, else beta = 1 - 2^-momentum_shift
-    upscale_bits: int = 0  # 0 = int8 weights; 8 = int16 master weights behind an int8 view
+    momentum_shift: int = 3  # 0 = off, else beta = 1 - 2^-momentum_shift
+    upscale_bits: int = 8  # 0 = int8 weights; 8 = int16 master weights behind an int8 view
     rounding: int = ROUND_STOCHASTIC
+
+    @classmethod
+    def lean(cls) -> Optim:
+        """TINTIN_OPTIM_LEAN: int8 weights, no momentum, lr 2^-3 (3.2x less arena on digits)."""
+        return cls(lr_shift=3, momentum_shift=0, upscale_bits=0)
 
 
 @dataclass

@@ -45,7 +45,7 @@ def configs(quick: bool) -> list[tuple[str, Optim]]:
         out.append(
             (
                 f"niti mu={mu} master={'int16' if up else 'int8'} psto",
-                Optim(rule=spec.RULE_NITI, mu=mu, upscale_bits=up, rounding=spec.ROUND_PSEUDO),
+                Optim(spec.RULE_NITI, 0, 1, mu, 0, up, spec.ROUND_PSEUDO),
             )
         )
     return out
@@ -68,15 +68,15 @@ def main(argv: list[str] | None = None) -> int:
     split = data.load_digits_split()
     seeds = list(range(1, args.seeds + 1))
     rows = []
-    for lr in [2, 3, 4, 5]:
-        opt = Optim(lr_shift=lr)
+    for lr, mom in [(2, 0), (3, 0), (4, 0), (5, 0), (5, 3)]:
+        opt = Optim(lr_shift=lr, momentum_shift=mom)
         fl = [
             floatref.train(digits_spec(opt, args.batch, s), split, args.epochs, args.batch, s)
             for s in seeds
         ]
         rows.append(
             {
-                "name": f"float32 lr=2^-{lr}",
+                "name": f"float32 lr=2^-{lr} mom={'1-2^-3' if mom else 'off'}",
                 "final": [f[-1] for f in fl],
                 "to95": [epochs_to(f, 0.95) for f in fl],
             }

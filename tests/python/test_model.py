@@ -173,13 +173,16 @@ def test_bad_batches_are_rejected():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("rule", [spec.RULE_ALIGNED, spec.RULE_NITI])
-def test_digits_training_run_bit_exact(rule):
+@pytest.mark.parametrize(
+    "optim",
+    [Optim(), Optim.lean(), Optim(spec.RULE_NITI, 0, 1, 2, 0, 0, spec.ROUND_PSEUDO)],
+    ids=["default", "lean", "niti"],
+)
+def test_digits_training_run_bit_exact(optim):
     """600 steps of the demo network on real digits: identical weights, exponents, losses."""
     data = pytest.importorskip("tintin.data")
     split = data.load_digits_split()
     xq, x_exp = data.quantize_inputs(split.x_train)
-    optim = Optim(rule=rule, lr_shift=4, mu=2, momentum_shift=0 if rule else 3)
     sp = spec.mlp([64, 32, 10], seed=1, optim=optim, max_batch=8)
     c, r = clib.CModel(sp), RefModel(sp)
     steps = 0

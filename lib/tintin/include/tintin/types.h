@@ -119,6 +119,28 @@ struct tintin_optim_cfg {
 	uint8_t rounding;       /**< enum tintin_rounding */
 };
 
+/**
+ * Default optimizer: gradient-aligned SGD, learning rate 2^-5 with momentum 1 - 2^-3, int16
+ * master weights, true stochastic rounding. The best of the settings measured by
+ * `tintin sweep` (docs/numerics.md).
+ */
+#define TINTIN_OPTIM_DEFAULT                                                                       \
+	{                                                                                          \
+		.rule = TINTIN_RULE_ALIGNED, .lr_shift = 5, .lr_mult = 1, .mu = 0,                 \
+		.momentum_shift = 3, .upscale_bits = TINTIN_BIAS_EXTRA_BITS,                      \
+		.rounding = TINTIN_ROUND_STOCHASTIC,                                               \
+	}
+
+/**
+ * Lean optimizer: the same rule with int8 weights and no momentum, learning rate 2^-3. Within
+ * 0.15 points of the default on digits and 3.2x less training arena (docs/numerics.md).
+ */
+#define TINTIN_OPTIM_LEAN                                                                          \
+	{                                                                                          \
+		.rule = TINTIN_RULE_ALIGNED, .lr_shift = 3, .lr_mult = 1, .mu = 0,                 \
+		.momentum_shift = 0, .upscale_bits = 0, .rounding = TINTIN_ROUND_STOCHASTIC,       \
+	}
+
 /** A whole model: the static description the planner and init work from. */
 struct tintin_model_desc {
 	const struct tintin_layer_desc *layers;
