@@ -76,7 +76,10 @@ def find_float_tokens(paths: list[Path]) -> list[str]:
     """`float`/`double` used in C code (not in comments or strings)."""
     problems = []
     for path in paths:
-        code = COMMENT_OR_STRING.sub(" ", path.read_text())
+        # Blank out comments and strings but keep their newlines, so line numbers stay true.
+        code = COMMENT_OR_STRING.sub(
+            lambda m: " " + "\n" * m.group(0).count("\n"), path.read_text()
+        )
         for m in FLOAT_WORD.finditer(code):
             line = code.count("\n", 0, m.start()) + 1
             problems.append(f"{path}:{line}: uses '{m.group(1)}'")

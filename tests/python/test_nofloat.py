@@ -39,10 +39,10 @@ def test_leaks_are_caught(tmp_path, code, symbol):
 
 def test_float_keyword_in_header_is_caught(tmp_path):
     bad = tmp_path / "bad.h"
-    bad.write_text("/* float is fine in a comment */\nstatic const double k = 1;\n")
+    bad.write_text("/* float is fine\n   in a comment */\nstatic const double k = 1;\n")
     ok = tmp_path / "ok.h"
     ok.write_text('/* float, double */\n#define NAME "float"\nint x;\n')
-    assert floatcheck.find_float_tokens([bad]) == [f"{bad}:2: uses 'double'"]
+    assert floatcheck.find_float_tokens([bad]) == [f"{bad}:3: uses 'double'"]
     assert floatcheck.find_float_tokens([ok]) == []
 
 
