@@ -197,6 +197,31 @@ static int tintin_alloc(struct tintin_arena *a, size_t bytes, size_t align, void
 	return ret;
 }
 
+/* The end of every layout: a pair of int8 buffers that layers alternate between, then the
+ * int32 scratch, last so that its full use marks the arena's high-water.
+ */
+static int tintin_alloc_tail(struct tintin_arena *a, struct tintin_model *m, int8_t **pair,
+			     size_t pair_bytes, size_t acc_n)
+{
+	void *p;
+	int ret;
+
+	for (int k = 0; k < 2; k++) {
+		ret = tintin_alloc(a, pair_bytes, 1u, &p);
+		if (ret != 0) {
+			return ret;
+		}
+		if (pair != NULL) {
+			pair[k] = p;
+		}
+	}
+	ret = tintin_alloc(a, acc_n * sizeof(int32_t), sizeof(int32_t), &p);
+	if (m != NULL) {
+		m->acc = p;
+	}
+	return ret;
+}
+
 /* Training layout: per-layer parameters, optimizer state and activations, then the error
  * ping-pong, then the int32 scratch last. With a NULL-based counting arena this is the planner.
  */
@@ -291,20 +316,7 @@ static int tintin_layout_train(struct tintin_arena *a, struct tintin_model *m,
 	if (d->loss == TINTIN_LOSS_MSE) {
 		acc_n = tintin_max(acc_n, (size_t)nb * sh[d->n_layers - 1u].out);
 	}
-	for (int k = 0; k < 2; k++) {
-		ret = tintin_alloc(a, (size_t)nb * err_w, 1u, &p);
-		if (ret != 0) {
-			return ret;
-		}
-		if (m != NULL) {
-			m->err[k] = p;
-		}
-	}
-	ret = tintin_alloc(a, acc_n * sizeof(int32_t), sizeof(int32_t), &p);
-	if (m != NULL) {
-		m->acc = p;
-	}
-	return ret;
+	return tintin_alloc_tail(a, m, (m != NULL) ? m->err : NULL, (size_t)nb * err_w, acc_n);
 }
 
 /* Inference layout: two activation buffers that layers alternate between, then the scratch. */
@@ -315,8 +327,6 @@ static int tintin_layout_infer(struct tintin_arena *a, struct tintin_model *m,
 	const uint16_t nb = d->max_batch;
 	size_t act_w = 0u;
 	size_t acc_n = 0u;
-	void *p;
-	int ret;
 
 	for (uint8_t i = 0; i < d->n_layers; i++) {
 		const struct tintin_layer_desc *l = &d->layers[i];
@@ -332,20 +342,7 @@ static int tintin_layout_infer(struct tintin_arena *a, struct tintin_model *m,
 			acc_n = tintin_max(acc_n, (size_t)nb * sh[i].out);
 		}
 	}
-	for (int k = 0; k < 2; k++) {
-		ret = tintin_alloc(a, (size_t)nb * act_w, 1u, &p);
-		if (ret != 0) {
-			return ret;
-		}
-		if (m != NULL) {
-			m->ping[k] = p;
-		}
-	}
-	ret = tintin_alloc(a, acc_n * sizeof(int32_t), sizeof(int32_t), &p);
-	if (m != NULL) {
-		m->acc = p;
-	}
-	return ret;
+	return tintin_alloc_tail(a, m, (m != NULL) ? m->ping : NULL, (size_t)nb * act_w, acc_n);
 }
 
 /* Lays the model out in arena a; m may be NULL when only counting bytes (the planner). */
