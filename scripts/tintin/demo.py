@@ -137,12 +137,8 @@ def print_table(res: dict) -> None:
     print(f"{'integer, default (aligned) rule':34s} {acc['int']:17.4f}")
     print(f"{'integer, NITI rule':34s} {acc['niti']:17.4f}")
     print(f"{'float32':34s} {acc['float32']:17.4f}")
-    gap = 100 * (acc["float32"] - acc["int"])
-    print(
-        f"integer vs float32: {gap:+.2f} points below float32"
-        if gap > 0
-        else f"integer vs float32: {-gap:.2f} points above float32"
-    )
+    gap = 100 * (acc["int"] - acc["float32"])
+    print(f"integer vs float32: {gap:+.2f} points")
     if res["arena_bytes"]:
         print(
             f"training arena: planned {res['arena_bytes']} B, "
