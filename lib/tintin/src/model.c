@@ -20,25 +20,43 @@
 /* Exponents are carried in int8; anything beyond this means the data or table is broken. */
 #define TINTIN_EXP_LIMIT 120
 
-/* Per-sample sizes of one layer, derived from the table while validating it. */
+/* Per-sample shape of one layer, derived from the table while validating it. */
 struct tintin_shape {
-	uint16_t in;
-	uint16_t out;
+	uint16_t in;   /* input elements */
+	uint16_t out;  /* output elements */
+	uint16_t row;  /* weights per output unit (dense: in; conv: k_h * k_w * in_c) */
+	uint16_t rows; /* output units (dense: units; conv: output channels) */
+	int32_t recip; /* average pools: round(2^24 / window) */
+	struct tintin_geom g;
 };
 
-static int tintin_is_dense(const struct tintin_layer_desc *l)
+/* Layers with weights and a bias: dense and convolutions. */
+static int tintin_has_weights(const struct tintin_layer_desc *l)
 {
-	return l->type == TINTIN_LAYER_DENSE;
+	return l->type == TINTIN_LAYER_DENSE || l->type == TINTIN_LAYER_CONV2D ||
+	       l->type == TINTIN_LAYER_CONV1D;
+}
+
+static int tintin_is_pool(const struct tintin_layer_desc *l)
+{
+	return l->type == TINTIN_LAYER_MAXPOOL || l->type == TINTIN_LAYER_AVGPOOL ||
+	       l->type == TINTIN_LAYER_GAP;
+}
+
+/* Layers that write a new tensor (ReLU and flatten work in place). */
+static int tintin_owns_output(const struct tintin_layer_desc *l)
+{
+	return tintin_has_weights(l) || tintin_is_pool(l);
 }
 
 static int tintin_trains_w(const struct tintin_layer_desc *l)
 {
-	return tintin_is_dense(l) && l->train == TINTIN_TRAIN_FULL;
+	return tintin_has_weights(l) && l->train == TINTIN_TRAIN_FULL;
 }
 
 static int tintin_trains_b(const struct tintin_layer_desc *l)
 {
-	return tintin_is_dense(l) && l->train != TINTIN_TRAIN_FROZEN;
+	return tintin_has_weights(l) && l->train != TINTIN_TRAIN_FROZEN;
 }
 
 static int tintin_check_optim(const struct tintin_optim_cfg *o)
@@ -65,9 +83,113 @@ static int tintin_check_optim(const struct tintin_optim_cfg *o)
 	return 0;
 }
 
-static int tintin_check_layer(const struct tintin_layer_desc *l, uint8_t idx, uint32_t size,
-			      int owns_act, struct tintin_shape *sh)
+/* Output size and leading padding along one axis; the one divide runs at init only. */
+static int tintin_axis(uint16_t in, uint8_t k, uint8_t stride, uint8_t pad, uint16_t *out,
+		       uint8_t *lead)
 {
+	uint32_t o;
+	uint32_t total;
+
+	if (pad == TINTIN_PAD_SAME) {
+		o = ((uint32_t)in + stride - 1u) / stride;
+		total = (o - 1u) * stride + k;
+		total = (total > in) ? total - in : 0u;
+		*lead = (uint8_t)(total / 2u);
+		/* A window wholly in the padding has no input to read. */
+		if (*lead >= k || total - *lead >= k) {
+			return -EINVAL;
+		}
+	} else {
+		if (k > in) {
+			return -EINVAL;
+		}
+		o = ((uint32_t)in - k) / stride + 1u;
+		*lead = 0u;
+	}
+	*out = (uint16_t)o;
+	return 0;
+}
+
+/* Convolution and pooling geometry from the layer row and the input dims. */
+static int tintin_check_geom(const struct tintin_layer_desc *l, uint8_t idx,
+			     const struct tintin_dims *in, struct tintin_shape *sh)
+{
+	struct tintin_geom *g = &sh->g;
+	uint8_t kh = l->kernel_h;
+	uint8_t kw = l->kernel_w;
+	uint8_t stride = l->stride;
+
+	if (l->type == TINTIN_LAYER_GAP) {
+		if (in->h > 255u || in->w > 255u) {
+			TINTIN_LOG_ERR("tintin: layer %u: global pool over %ux%u, max 255x255", idx,
+				       in->h, in->w);
+			return -EINVAL;
+		}
+		kh = (uint8_t)in->h;
+		kw = (uint8_t)in->w;
+		stride = 1u;
+	}
+	if (l->type == TINTIN_LAYER_CONV1D) {
+		kh = 1u;
+	}
+	if (stride == 0u && tintin_is_pool(l)) {
+		stride = kw; /* pools default to non-overlapping windows */
+	}
+	if (kh == 0u || kw == 0u || stride == 0u || l->pad > TINTIN_PAD_SAME ||
+	    (l->type == TINTIN_LAYER_CONV1D && in->h != 1u)) {
+		TINTIN_LOG_ERR("tintin: layer %u: bad kernel %ux%u, stride %u, pad %u or input "
+			       "height %u", idx, kh, kw, stride, l->pad, in->h);
+		return -EINVAL;
+	}
+	g->in_h = in->h;
+	g->in_w = in->w;
+	g->in_c = in->c;
+	g->k_h = kh;
+	g->k_w = kw;
+	g->stride = stride;
+	g->out_c = tintin_has_weights(l) ? l->units : in->c;
+	if (tintin_axis(in->h, kh, stride, l->pad, &g->out_h, &g->pad_t) != 0 ||
+	    tintin_axis(in->w, kw, stride, l->pad, &g->out_w, &g->pad_l) != 0) {
+		TINTIN_LOG_ERR("tintin: layer %u: kernel %ux%u does not fit input %ux%u", idx, kh,
+			       kw, in->h, in->w);
+		return -EINVAL;
+	}
+	if ((uint32_t)g->out_h * g->out_w * g->out_c > UINT16_MAX ||
+	    (uint32_t)kh * kw * in->c > UINT16_MAX) {
+		TINTIN_LOG_ERR("tintin: layer %u: output or kernel too large", idx);
+		return -EINVAL;
+	}
+	sh->out = (uint16_t)(g->out_h * g->out_w * g->out_c);
+	sh->row = (uint16_t)(kh * kw * in->c);
+	sh->recip = tintin_pool_recip((uint32_t)kh * kw);
+	return 0;
+}
+
+static int tintin_check_params(const struct tintin_layer_desc *l, uint8_t idx)
+{
+	if (l->units == 0u || l->weights == NULL) {
+		TINTIN_LOG_ERR("tintin: layer %u: needs units > 0 and weights", idx);
+		return -EINVAL;
+	}
+	if (l->train > TINTIN_TRAIN_BIAS_ONLY) {
+		TINTIN_LOG_ERR("tintin: layer %u: unknown train mode %u", idx, l->train);
+		return -EINVAL;
+	}
+	if (l->w_exp < -TINTIN_EXP_LIMIT || l->w_exp > TINTIN_EXP_LIMIT) {
+		TINTIN_LOG_ERR("tintin: layer %u: w_exp %d out of range", idx, l->w_exp);
+		return -ERANGE;
+	}
+	return 0;
+}
+
+/* Checks one layer against its input dims (updated to its output dims). */
+static int tintin_check_layer(const struct tintin_layer_desc *l, uint8_t idx,
+			      struct tintin_dims *dims, int owns_act, struct tintin_shape *sh)
+{
+	uint32_t size = (uint32_t)dims->h * dims->w * dims->c;
+	int ret = 0;
+
+	memset(sh, 0, sizeof(*sh)); /* dense layers keep a zero geometry */
 	sh->in = (uint16_t)size;
 	sh->out = (uint16_t)size;
 	switch (l->type) {
@@ -76,20 +198,30 @@ static int tintin_check_layer(const struct tintin_layer_desc *l, uint8_t idx, ui
 			TINTIN_LOG_ERR("tintin: layer %u: dense layers are disabled", idx);
 			return -ENOTSUP;
 		}
-		if (l->units == 0u || l->weights == NULL) {
-			TINTIN_LOG_ERR("tintin: layer %u: dense needs units > 0 and weights", idx);
-			return -EINVAL;
-		}
-		if (l->train > TINTIN_TRAIN_BIAS_ONLY) {
-			TINTIN_LOG_ERR("tintin: layer %u: unknown train mode %u", idx, l->train);
-			return -EINVAL;
-		}
-		if (l->w_exp < -TINTIN_EXP_LIMIT || l->w_exp > TINTIN_EXP_LIMIT) {
-			TINTIN_LOG_ERR("tintin: layer %u: w_exp %d out of range", idx, l->w_exp);
-			return -ERANGE;
-		}
+		ret = tintin_check_params(l, idx);
 		sh->out = l->units;
-		return 0;
+		sh->row = sh->in;
+		sh->rows = l->units;
+		dims->h = 1u;
+		dims->w = 1u;
+		dims->c = l->units;
+		return ret;
+	case TINTIN_LAYER_CONV2D:
+	case TINTIN_LAYER_CONV1D:
+		if (!TINTIN_OP_CONV) {
+			TINTIN_LOG_ERR("tintin: layer %u: convolutions are disabled", idx);
+			return -ENOTSUP;
+		}
+		ret = tintin_check_params(l, idx);
+		break;
+	case TINTIN_LAYER_MAXPOOL:
+	case TINTIN_LAYER_AVGPOOL:
+	case TINTIN_LAYER_GAP:
+		if (!TINTIN_OP_POOL) {
+			TINTIN_LOG_ERR("tintin: layer %u: pooling is disabled", idx);
+			return -ENOTSUP;
+		}
+		break;
 	case TINTIN_LAYER_RELU:
 		if (!TINTIN_OP_RELU) {
 			TINTIN_LOG_ERR("tintin: layer %u: ReLU is disabled", idx);
@@ -97,16 +229,29 @@ static int tintin_check_layer(const struct tintin_layer_desc *l, uint8_t idx, ui
 		}
 		/* ReLU works in place, so it needs an activation buffer of the model's own. */
 		if (!owns_act) {
-			TINTIN_LOG_ERR("tintin: layer %u: ReLU must follow a dense layer", idx);
+			TINTIN_LOG_ERR("tintin: layer %u: ReLU must follow a layer with an output "
+				       "buffer (dense, conv, pool)", idx);
 			return -EINVAL;
 		}
 		return 0;
 	case TINTIN_LAYER_FLATTEN:
+		dims->h = 1u;
+		dims->w = 1u;
+		dims->c = sh->in;
 		return 0;
 	default:
 		TINTIN_LOG_ERR("tintin: layer %u: unknown layer type %u", idx, l->type);
 		return -EINVAL;
 	}
+	if (ret != 0) {
+		return ret;
+	}
+	ret = tintin_check_geom(l, idx, dims, sh);
+	sh->rows = sh->g.out_c;
+	dims->h = sh->g.out_h;
+	dims->w = sh->g.out_w;
+	dims->c = sh->g.out_c;
+	return ret;
 }
 
 /* Validates the table and fills the per-layer shapes; returns the first trained layer index
@@ -116,6 +261,7 @@ static int tintin_check_desc(const struct tintin_model_desc *d, struct tintin_sh
 			     uint8_t *first)
 {
 	uint32_t size;
+	struct tintin_dims dims;
 	int owns_act = 0;
 	int ret;
 
@@ -151,19 +297,16 @@ static int tintin_check_desc(const struct tintin_model_desc *d, struct tintin_sh
 	if (ret != 0) {
 		return ret;
 	}
+	dims = d->input;
 	*first = d->n_layers;
 	for (uint8_t i = 0; i < d->n_layers; i++) {
 		const struct tintin_layer_desc *l = &d->layers[i];
 
-		ret = tintin_check_layer(l, i, size, owns_act, &sh[i]);
+		ret = tintin_check_layer(l, i, &dims, owns_act, &sh[i]);
 		if (ret != 0) {
 			return ret;
 		}
-		if ((uint32_t)sh[i].in * sh[i].out > UINT32_MAX / 2u) {
-			TINTIN_LOG_ERR("tintin: layer %u: too many weights", i);
-			return -EINVAL;
-		}
-		owns_act = owns_act || tintin_is_dense(l);
+		owns_act = owns_act || tintin_owns_output(l);
 		if (*first == d->n_layers && tintin_trains_b(l)) {
 			*first = i;
 		}
@@ -175,7 +318,7 @@ static int tintin_check_desc(const struct tintin_model_desc *d, struct tintin_sh
 		return -EINVAL;
 	}
 	if (!owns_act) {
-		TINTIN_LOG_ERR("tintin: model: no dense layer");
+		TINTIN_LOG_ERR("tintin: model: no layer with an output buffer");
 		return -EINVAL;
 	}
 	return 0;
@@ -195,6 +338,16 @@ static int tintin_alloc(struct tintin_arena *a, size_t bytes, size_t align, void
 			       (unsigned int)a->size);
 	}
 	return ret;
+}
+
+static void tintin_copy_shape(struct tintin_layer_state *s, const struct tintin_shape *sh)
+{
+	s->in = sh->in;
+	s->out = sh->out;
+	s->row = sh->row;
+	s->rows = sh->rows;
+	s->recip = sh->recip;
+	s->geom = sh->g;
 }
 
 /* The end of every layout: a pair of int8 buffers that layers alternate between, then the
@@ -242,29 +395,30 @@ static int tintin_layout_train(struct tintin_arena *a, struct tintin_model *m,
 	for (uint8_t i = 0; i < d->n_layers; i++) {
 		const struct tintin_layer_desc *l = &d->layers[i];
 		struct tintin_layer_state *s = (m != NULL) ? &m->layer[i] : &tmp;
-		size_t n_w = (size_t)sh[i].in * sh[i].out;
+		size_t n_w = (size_t)sh[i].rows * sh[i].row;
 
-		s->in = sh[i].in;
-		s->out = sh[i].out;
+		tintin_copy_shape(s, &sh[i]);
 		if (i >= first) {
 			err_w = tintin_max(err_w, sh[i].out);
 		}
 		if (i > first) {
 			err_w = tintin_max(err_w, sh[i].in);
 		}
-		if (!tintin_is_dense(l)) {
+		if (!tintin_owns_output(l)) {
 			s->act = prev_act;
 			continue;
 		}
-		s->w_exp = l->w_exp;
-		s->w = l->weights;
-		s->bias = l->bias;
 		acc_n = tintin_max(acc_n, (size_t)nb * sh[i].out);
 		if (i > first) {
 			acc_n = tintin_max(acc_n, (size_t)nb * sh[i].in);
 		}
+		if (tintin_has_weights(l)) {
+			s->w_exp = l->w_exp;
+			s->w = l->weights;
+			s->bias = l->bias;
+		}
 		if (tintin_trains_w(l)) {
-			acc_n = tintin_max(acc_n, sh[i].in);
+			acc_n = tintin_max(acc_n, sh[i].row);
 			ret = tintin_alloc(a, n_w, 1u, &p);
 			if (ret != 0) {
 				return ret;
@@ -289,8 +443,8 @@ static int tintin_layout_train(struct tintin_arena *a, struct tintin_model *m,
 			}
 		}
 		if (tintin_trains_b(l)) {
-			acc_n = tintin_max(acc_n, sh[i].out);
-			ret = tintin_alloc(a, (size_t)sh[i].out * sizeof(int32_t), sizeof(int32_t),
+			acc_n = tintin_max(acc_n, sh[i].rows);
+			ret = tintin_alloc(a, (size_t)sh[i].rows * sizeof(int32_t), sizeof(int32_t),
 					   &p);
 			if (ret != 0) {
 				return ret;
@@ -298,7 +452,7 @@ static int tintin_layout_train(struct tintin_arena *a, struct tintin_model *m,
 			s->bias_ram = p;
 			s->bias = p;
 			if (mom) {
-				ret = tintin_alloc(a, (size_t)sh[i].out * sizeof(int32_t),
+				ret = tintin_alloc(a, (size_t)sh[i].rows * sizeof(int32_t),
 						   sizeof(int32_t), &p);
 				if (ret != 0) {
 					return ret;
@@ -332,12 +486,13 @@ static int tintin_layout_infer(struct tintin_arena *a, struct tintin_model *m,
 		const struct tintin_layer_desc *l = &d->layers[i];
 		struct tintin_layer_state *s = (m != NULL) ? &m->layer[i] : &tmp;
 
-		s->in = sh[i].in;
-		s->out = sh[i].out;
-		if (tintin_is_dense(l)) {
+		tintin_copy_shape(s, &sh[i]);
+		if (tintin_has_weights(l)) {
 			s->w = l->weights;
 			s->bias = l->bias;
 			s->w_exp = l->w_exp;
+		}
+		if (tintin_owns_output(l)) {
 			act_w = tintin_max(act_w, sh[i].out);
 			acc_n = tintin_max(acc_n, (size_t)nb * sh[i].out);
 		}
@@ -395,7 +550,7 @@ static void tintin_load_params(struct tintin_model *m, const struct tintin_model
 	for (uint8_t i = 0; i < d->n_layers; i++) {
 		const struct tintin_layer_desc *l = &d->layers[i];
 		struct tintin_layer_state *s = &m->layer[i];
-		size_t n_w = (size_t)s->in * s->out;
+		size_t n_w = (size_t)s->rows * s->row;
 
 		if (s->w_ram != NULL) {
 			memcpy(s->w_ram, l->weights, n_w);
@@ -410,13 +565,13 @@ static void tintin_load_params(struct tintin_model *m, const struct tintin_model
 		}
 		if (s->bias_ram != NULL) {
 			if (l->bias != NULL) {
-				memcpy(s->bias_ram, l->bias, (size_t)s->out * sizeof(int32_t));
+				memcpy(s->bias_ram, l->bias, (size_t)s->rows * sizeof(int32_t));
 			} else {
-				memset(s->bias_ram, 0, (size_t)s->out * sizeof(int32_t));
+				memset(s->bias_ram, 0, (size_t)s->rows * sizeof(int32_t));
 			}
 		}
 		if (s->b_mom != NULL) {
-			memset(s->b_mom, 0, (size_t)s->out * sizeof(int32_t));
+			memset(s->b_mom, 0, (size_t)s->rows * sizeof(int32_t));
 		}
 	}
 }
@@ -480,6 +635,37 @@ static int tintin_check_ready(const struct tintin_model *m)
 	return 0;
 }
 
+/* Forward of a layer that writes a new tensor into dst; returns the exponent it adds. */
+static int tintin_forward_layer(struct tintin_model *m, const struct tintin_layer_desc *l,
+				const struct tintin_layer_state *s, const int8_t *x, int e,
+				uint16_t n, int8_t *dst)
+{
+	size_t len = (size_t)n * s->out;
+	int base;
+
+	switch (l->type) {
+	case TINTIN_LAYER_DENSE:
+		tintin_fc_forward_s8(x, s->w, s->bias, e + TINTIN_BIAS_EXTRA_BITS, n, s->in,
+				     s->rows, m->acc);
+		base = s->w_exp;
+		break;
+	case TINTIN_LAYER_CONV2D:
+	case TINTIN_LAYER_CONV1D:
+		tintin_conv_forward_s8(x, s->w, s->bias, e + TINTIN_BIAS_EXTRA_BITS, n, &s->geom,
+				       m->acc);
+		base = s->w_exp;
+		break;
+	case TINTIN_LAYER_MAXPOOL:
+		tintin_maxpool_forward_s8(x, n, &s->geom, dst);
+		return 0;
+	default: /* average and global average pools */
+		tintin_avgpool_forward_s8(x, n, &s->geom, s->recip, m->acc);
+		base = -24;
+		break;
+	}
+	return base + tintin_requantize_s8(m->acc, len, dst, &m->stats.act_sat);
+}
+
 int tintin_model_forward(struct tintin_model *m, const int8_t *x, int8_t x_exp, uint16_t n,
 			 struct tintin_tensor *out)
 {
@@ -499,30 +685,20 @@ int tintin_model_forward(struct tintin_model *m, const int8_t *x, int8_t x_exp, 
 	for (uint8_t i = 0; i < m->desc->n_layers; i++) {
 		const struct tintin_layer_desc *l = &m->desc->layers[i];
 		struct tintin_layer_state *s = &m->layer[i];
-		size_t len = (size_t)n * s->out;
-		int8_t *dst;
-		int shift;
 
-		switch (l->type) {
-		case TINTIN_LAYER_DENSE:
-			dst = (m->mode == TINTIN_MODE_TRAIN) ? s->act : m->ping[k];
+		if (l->type == TINTIN_LAYER_RELU) {
+			/* The table check guarantees cur is a buffer of ours here. */
+			tintin_relu_forward_s8((int8_t *)(uintptr_t)cur, (size_t)n * s->out);
+		} else if (tintin_owns_output(l)) {
+			int8_t *dst = (m->mode == TINTIN_MODE_TRAIN) ? s->act : m->ping[k];
+
 			k ^= 1;
-			tintin_fc_forward_s8(cur, s->w, s->bias, e + TINTIN_BIAS_EXTRA_BITS, n,
-					     s->in, s->out, m->acc);
-			shift = tintin_requantize_s8(m->acc, len, dst, &m->stats.act_sat);
-			e += s->w_exp + shift;
+			e += tintin_forward_layer(m, l, s, cur, e, n, dst);
 			ret = tintin_check_exp(e, "activation");
 			if (ret != 0) {
 				return ret;
 			}
 			cur = dst;
-			break;
-		case TINTIN_LAYER_RELU:
-			/* The table check guarantees cur is a buffer of ours here. */
-			tintin_relu_forward_s8((int8_t *)(uintptr_t)cur, len);
-			break;
-		default:
-			break;
 		}
 		s->act_exp = (int8_t)e;
 	}
@@ -664,12 +840,32 @@ static struct tintin_param tintin_weight_param(const struct tintin_model *m,
 static void tintin_refresh_view(const struct tintin_model *m, struct tintin_layer_state *s,
 				uint16_t o)
 {
-	size_t base = (size_t)o * s->in;
+	size_t base = (size_t)o * s->row;
 
-	for (uint16_t i = 0; i < s->in; i++) {
+	for (uint16_t i = 0; i < s->row; i++) {
 		s->w_ram[base + i] =
 			tintin_sat8(tintin_round_shift(s->w16[base + i], m->desc->optim.upscale_bits));
 	}
+}
+
+/* Weight-gradient row o (dense: one output unit; conv: one output channel) into m->acc. */
+static void tintin_grad_row(struct tintin_model *m, const struct tintin_layer_state *s,
+			    const int8_t *err, const int8_t *x, uint16_t o)
+{
+	if (s->geom.k_w == 0u) {
+		tintin_fc_grad_row_s8(err, x, m->batch, s->in, s->rows, o, m->acc);
+	} else {
+		tintin_conv_grad_row_s8(err, x, m->batch, &s->geom, o, m->acc);
+	}
+}
+
+static int32_t tintin_grad_bias(const struct tintin_model *m, const struct tintin_layer_state *s,
+				const int8_t *err, uint16_t o)
+{
+	if (s->geom.k_w == 0u) {
+		return tintin_fc_grad_bias_s8(err, m->batch, s->rows, o);
+	}
+	return tintin_conv_grad_bias_s8(err, m->batch, &s->geom, o);
 }
 
 static void tintin_update_weights(struct tintin_model *m, struct tintin_layer_state *s,
@@ -677,16 +873,15 @@ static void tintin_update_weights(struct tintin_model *m, struct tintin_layer_st
 {
 	const struct tintin_optim_cfg *cfg = &m->desc->optim;
 	struct tintin_param p = tintin_weight_param(m, s);
-	uint16_t nb = m->batch;
 	int shift = 0;
 
 	if (cfg->rule == TINTIN_RULE_NITI) {
 		/* NITI normalises by the whole layer's gradient range: a first pass finds it. */
 		uint32_t maxabs = 0u;
 
-		for (uint16_t o = 0; o < s->out; o++) {
-			tintin_fc_grad_row_s8(err, x, nb, s->in, s->out, o, m->acc);
-			for (uint16_t i = 0; i < s->in; i++) {
+		for (uint16_t o = 0; o < s->rows; o++) {
+			tintin_grad_row(m, s, err, x, o);
+			for (uint16_t i = 0; i < s->row; i++) {
 				uint32_t a = tintin_abs32(m->acc[i]);
 
 				maxabs = (a > maxabs) ? a : maxabs;
@@ -694,22 +889,22 @@ static void tintin_update_weights(struct tintin_model *m, struct tintin_layer_st
 		}
 		shift = tintin_sgd_niti_shift(maxabs, cfg->mu + cfg->upscale_bits);
 	}
-	for (uint16_t o = 0; o < s->out; o++) {
-		uint32_t off = (uint32_t)o * s->in;
+	for (uint16_t o = 0; o < s->rows; o++) {
+		uint32_t off = (uint32_t)o * s->row;
 
-		tintin_fc_grad_row_s8(err, x, nb, s->in, s->out, o, m->acc);
+		tintin_grad_row(m, s, err, x, o);
 		if (cfg->rule == TINTIN_RULE_NITI) {
-			tintin_sgd_niti_row(cfg, &p, off, m->acc, s->in, shift,
+			tintin_sgd_niti_row(cfg, &p, off, m->acc, s->row, shift,
 					    &m->stats.param_sat);
 		} else {
-			tintin_sgd_aligned_row(cfg, &p, off, m->acc, s->in, e_err + e_x, &m->prng,
+			tintin_sgd_aligned_row(cfg, &p, off, m->acc, s->row, e_err + e_x, &m->prng,
 					       &m->stats.param_sat);
 		}
 		if (s->w16 != NULL) {
 			tintin_refresh_view(m, s, o);
 		}
 	}
-	tintin_prng_advance(&m->prng, (uint32_t)s->in * s->out);
+	tintin_prng_advance(&m->prng, (uint32_t)s->rows * s->row);
 }
 
 static void tintin_update_bias(struct tintin_model *m, struct tintin_layer_state *s,
@@ -723,19 +918,51 @@ static void tintin_update_bias(struct tintin_model *m, struct tintin_layer_state
 	p.mom = s->b_mom;
 	p.dtype = TINTIN_DTYPE_S32;
 	p.exp = (int8_t)(s->w_exp - TINTIN_BIAS_EXTRA_BITS);
-	for (uint16_t o = 0; o < s->out; o++) {
-		m->acc[o] = tintin_fc_grad_bias_s8(err, m->batch, s->out, o);
+	for (uint16_t o = 0; o < s->rows; o++) {
+		m->acc[o] = tintin_grad_bias(m, s, err, o);
 		maxabs = (tintin_abs32(m->acc[o]) > maxabs) ? tintin_abs32(m->acc[o]) : maxabs;
 	}
 	if (cfg->rule == TINTIN_RULE_NITI) {
-		tintin_sgd_niti_row(cfg, &p, 0u, m->acc, s->out,
+		tintin_sgd_niti_row(cfg, &p, 0u, m->acc, s->rows,
 				    tintin_sgd_niti_shift(maxabs, cfg->mu + TINTIN_BIAS_EXTRA_BITS),
 				    &m->stats.param_sat);
 	} else {
-		tintin_sgd_aligned_row(cfg, &p, 0u, m->acc, s->out, e_err, &m->prng,
+		tintin_sgd_aligned_row(cfg, &p, 0u, m->acc, s->rows, e_err, &m->prng,
 				       &m->stats.param_sat);
 	}
-	tintin_prng_advance(&m->prng, s->out);
+	tintin_prng_advance(&m->prng, s->rows);
+}
+
+/* Error for the layer below (err_in, int8) from this layer's error; returns its exponent
+ * relative to err's.
+ */
+static int tintin_backward_layer(struct tintin_model *m, const struct tintin_layer_desc *l,
+				 const struct tintin_layer_state *s, const int8_t *x,
+				 const int8_t *err, int8_t *err_in)
+{
+	int base;
+
+	switch (l->type) {
+	case TINTIN_LAYER_DENSE:
+		tintin_fc_backward_s8(err, s->w, m->batch, s->in, s->rows, m->acc);
+		base = s->w_exp;
+		break;
+	case TINTIN_LAYER_CONV2D:
+	case TINTIN_LAYER_CONV1D:
+		tintin_conv_backward_s8(err, s->w, m->batch, &s->geom, m->acc);
+		base = s->w_exp;
+		break;
+	case TINTIN_LAYER_MAXPOOL:
+		tintin_maxpool_backward_s8(x, err, m->batch, &s->geom, m->acc);
+		base = 0;
+		break;
+	default: /* average and global average pools */
+		tintin_avgpool_backward_s8(err, m->batch, &s->geom, s->recip, m->acc);
+		base = -24;
+		break;
+	}
+	return base + tintin_requantize_s8(m->acc, (size_t)m->batch * s->in, err_in,
+					   &m->stats.err_sat);
 }
 
 /* Loss gradient of the last forward pass into err[0]; returns its exponent via *e_err. */
@@ -785,41 +1012,33 @@ int tintin_model_train_step(struct tintin_model *m, const struct tintin_batch *b
 		const int8_t *x = (i == 0 || m->layer[i - 1].act == NULL) ? batch->x
 									   : m->layer[i - 1].act;
 		int e_x = (i == 0) ? batch->x_exp : m->layer[i - 1].act_exp;
-		size_t len = (size_t)m->batch * s->out;
+		int below = i > m->first_trained;
+		int shift = 0;
 
 		if (l->type == TINTIN_LAYER_RELU) {
-			tintin_relu_backward_s8(s->act, m->err[cur], len);
+			tintin_relu_backward_s8(s->act, m->err[cur], (size_t)m->batch * s->out);
 			continue;
 		}
-		if (l->type != TINTIN_LAYER_DENSE) {
+		if (!tintin_owns_output(l)) {
 			continue;
 		}
 		/* Error for the layer below first, with the weights this forward pass used. */
-		if (i > m->first_trained) {
-			int shift;
-
-			tintin_fc_backward_s8(m->err[cur], s->w, m->batch, s->in, s->out, m->acc);
-			shift = tintin_requantize_s8(m->acc, (size_t)m->batch * s->in,
-						     m->err[cur ^ 1], &m->stats.err_sat);
-			if (s->w_ram != NULL) {
-				tintin_update_weights(m, s, m->err[cur], e_err, x, e_x);
-			}
-			if (s->bias_ram != NULL) {
-				tintin_update_bias(m, s, m->err[cur], e_err);
-			}
-			e_err += s->w_exp + shift;
-			ret = tintin_check_exp(e_err, "error");
-			if (ret != 0) {
-				return ret;
-			}
-			cur ^= 1;
-			continue;
+		if (below) {
+			shift = tintin_backward_layer(m, l, s, x, m->err[cur], m->err[cur ^ 1]);
 		}
 		if (s->w_ram != NULL) {
 			tintin_update_weights(m, s, m->err[cur], e_err, x, e_x);
 		}
 		if (s->bias_ram != NULL) {
 			tintin_update_bias(m, s, m->err[cur], e_err);
+		}
+		if (below) {
+			e_err += shift;
+			ret = tintin_check_exp(e_err, "error");
+			if (ret != 0) {
+				return ret;
+			}
+			cur ^= 1;
 		}
 	}
 	m->stats.steps++;
@@ -850,13 +1069,15 @@ int tintin_model_layer_info(const struct tintin_model *m, uint8_t idx,
 	info->in = s->in;
 	info->out = s->out;
 	info->act_exp = s->act_exp;
-	if (info->type == TINTIN_LAYER_DENSE) {
+	if (tintin_has_weights(&m->desc->layers[idx])) {
+		info->in = s->row;
+		info->out = s->rows;
 		info->w = s->w;
 		info->w16 = s->w16;
 		info->bias = s->bias;
 		info->w_mom = s->w_mom;
 		info->b_mom = s->b_mom;
-		info->n_w = (uint32_t)s->in * s->out;
+		info->n_w = (uint32_t)s->rows * s->row;
 		info->w_exp = s->w_exp;
 	}
 	return 0;

@@ -51,6 +51,14 @@
 #ifndef TINTIN_OP_DENSE
 #define TINTIN_OP_DENSE 1
 #endif
+#ifndef TINTIN_OP_CONV
+#define TINTIN_OP_CONV 1
+#endif
+
+#ifndef TINTIN_OP_POOL
+#define TINTIN_OP_POOL 1
+#endif
+
 #ifndef TINTIN_OP_RELU
 #define TINTIN_OP_RELU 1
 #endif

@@ -25,6 +25,7 @@
 
 #include <tintin/arena.h>
 #include <tintin/fixedpoint.h>
+#include <tintin/ops.h>
 #include <tintin/types.h>
 
 #ifdef __cplusplus
@@ -41,8 +42,12 @@ struct tintin_layer_state {
 	int32_t *bias_ram;     /**< RAM copy of the bias when it trains, else NULL */
 	int32_t *b_mom;        /**< momentum of the bias, else NULL */
 	int8_t *act;           /**< output activations [batch][out] */
-	uint16_t in;           /**< input features per sample */
-	uint16_t out;          /**< output features per sample */
+	uint16_t in;           /**< input elements per sample */
+	uint16_t out;          /**< output elements per sample */
+	uint16_t row;          /**< weights per output unit (dense: in; conv: k_h*k_w*in_c) */
+	uint16_t rows;         /**< output units (dense) or channels (conv) */
+	int32_t recip;         /**< average pools: round(2^24 / window size) */
+	struct tintin_geom geom; /**< conv and pool geometry; zero for dense */
 	int8_t w_exp;          /**< exponent of w */
 	int8_t act_exp;        /**< exponent of act after the last forward */
 };
@@ -90,8 +95,8 @@ struct tintin_layer_info {
 	const void *w_mom;
 	const int32_t *b_mom;
 	uint32_t n_w;
-	uint16_t in;
-	uint16_t out;
+	uint16_t in;  /**< weights per output unit (row length) */
+	uint16_t out; /**< output units or channels (rows) */
 	uint8_t type;
 	int8_t w_exp;
 	int8_t act_exp;

@@ -28,6 +28,73 @@ extern "C" {
 #endif
 
 /**
+ * Geometry of a convolution or pooling layer over NHWC tensors (per sample). A 1-D layer is
+ * the same with in_h = out_h = k_h = 1. Padding is implicit zeros: pad_t rows above and
+ * pad_l columns left of the input.
+ */
+struct tintin_geom {
+	uint16_t in_h;
+	uint16_t in_w;
+	uint16_t in_c;
+	uint16_t out_h;
+	uint16_t out_w;
+	uint16_t out_c;
+	uint8_t k_h;
+	uint8_t k_w;
+	uint8_t stride;
+	uint8_t pad_t;
+	uint8_t pad_l;
+};
+
+/**
+ * @brief Conv forward: acc[b][oy][ox][oc] = sum over ky, kx, ic of
+ * x[b][oy*s+ky-pad_t][ox*s+kx-pad_l][ic] * w[oc][ky][kx][ic] + bias[oc] rescaled as for dense.
+ *
+ * @param[in] w    int8 [out_c][k_h][k_w][in_c]
+ * @param[out] acc int32 [batch][out_h][out_w][out_c]
+ */
+void tintin_conv_forward_s8(const int8_t *x, const int8_t *w, const int32_t *bias,
+			    int bias_shift, uint16_t batch, const struct tintin_geom *g,
+			    int32_t *acc);
+
+/** @brief Conv error for the layer below: acc int32 [batch][in_h][in_w][in_c]. */
+void tintin_conv_backward_s8(const int8_t *err, const int8_t *w, uint16_t batch,
+			     const struct tintin_geom *g, int32_t *acc);
+
+/** @brief Weight gradient of output channel oc: g int32 [k_h][k_w][in_c]. */
+void tintin_conv_grad_row_s8(const int8_t *err, const int8_t *x, uint16_t batch,
+			     const struct tintin_geom *g, uint16_t oc, int32_t *grad);
+
+/** @brief Bias gradient of output channel oc: the sum of its errors. */
+int32_t tintin_conv_grad_bias_s8(const int8_t *err, uint16_t batch, const struct tintin_geom *g,
+				 uint16_t oc);
+
+/** @brief Max-pool forward (in_c == out_c): y keeps the input's exponent. */
+void tintin_maxpool_forward_s8(const int8_t *x, uint16_t batch, const struct tintin_geom *g,
+			       int8_t *y);
+
+/**
+ * @brief Max-pool backward: each window's error goes to its first maximum.
+ * @param[out] acc int32 [batch][in_h][in_w][in_c] (windows may overlap, so errors add)
+ */
+void tintin_maxpool_backward_s8(const int8_t *x, const int8_t *err, uint16_t batch,
+				const struct tintin_geom *g, int32_t *acc);
+
+/**
+ * @brief Average-pool forward: acc = window sum * recip, recip = round(2^24 / window size),
+ * so acc sits at the input exponent - 24 (a multiply, no divide).
+ */
+void tintin_avgpool_forward_s8(const int8_t *x, uint16_t batch, const struct tintin_geom *g,
+			       int32_t recip, int32_t *acc);
+
+/** @brief Average-pool backward: every input of a window gets err * recip (exponent - 24). */
+void tintin_avgpool_backward_s8(const int8_t *err, uint16_t batch, const struct tintin_geom *g,
+				int32_t recip, int32_t *acc);
+
+/** @brief round(2^24 / n), computed once per layer at init (the one divide). */
+int32_t tintin_pool_recip(uint32_t n);
+
+/**
  * @brief Dense forward: acc[b][o] = sum_i x[b][i] * w[o][i] + bias[o] rescaled.
  *
  * @param[in] x      int8 [batch][in]

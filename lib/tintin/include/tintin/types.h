@@ -51,7 +51,17 @@ enum tintin_layer_type {
 	TINTIN_LAYER_DENSE = 1,
 	TINTIN_LAYER_RELU = 2,
 	TINTIN_LAYER_FLATTEN = 3,
-	/* Reserved for the convolution family: CONV1D, CONV2D, MAXPOOL, AVGPOOL, GAP. */
+	TINTIN_LAYER_CONV2D = 4,  /**< NHWC, weights [out_c][k_h][k_w][in_c] */
+	TINTIN_LAYER_CONV1D = 5,  /**< conv2d over an input of height 1 (kernel_h ignored) */
+	TINTIN_LAYER_MAXPOOL = 6, /**< k_h x k_w windows (1-D: k_h = 1) */
+	TINTIN_LAYER_AVGPOOL = 7,
+	TINTIN_LAYER_GAP = 8,     /**< global average pool: one value per channel */
+};
+
+/** Padding of convolutions and pools. */
+enum tintin_pad {
+	TINTIN_PAD_VALID = 0, /**< no padding: windows stay inside the input */
+	TINTIN_PAD_SAME = 1,  /**< zero padding so that output size = ceil(input / stride) */
 };
 
 /** What training does to a layer's parameters. */
@@ -93,7 +103,9 @@ enum tintin_mode {
  *
  * Dense: weights are int8 [units][fan_in] row-major with exponent w_exp; bias is int32
  * [units] at exponent w_exp - TINTIN_BIAS_EXTRA_BITS, or NULL for zeros.
- * The kernel/stride/pad fields are reserved for the convolution and pooling layers.
+ * Conv2d/conv1d: units output channels, weights [units][kernel_h][kernel_w][in_c], bias as
+ * for dense; stride >= 1; pad is enum tintin_pad.
+ * Pools: kernel_h x kernel_w windows, stride 0 means stride = kernel_w; GAP ignores them.
  */
 struct tintin_layer_desc {
 	uint8_t type;  /**< enum tintin_layer_type */
