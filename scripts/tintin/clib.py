@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tintin.spec import LAYER_DENSE, MODE_TRAIN, ModelSpec, layer_shapes
+from tintin.spec import MODE_TRAIN, WEIGHT_LAYERS, ModelSpec, layer_shapes
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_LIB = REPO / "build" / "host" / "lib" / "tintin" / "libtintin.so"
@@ -248,7 +248,9 @@ class CDesc:
         for i, layer in enumerate(spec.layers):
             d = self.layers[i]
             d.type, d.train, d.units = layer.kind, layer.train, layer.units
-            if layer.kind == LAYER_DENSE:
+            d.kernel_h, d.kernel_w = layer.kernel_h, layer.kernel_w
+            d.stride, d.pad = layer.stride, layer.pad
+            if layer.kind in WEIGHT_LAYERS:
                 assert layer.weights is not None
                 w = np.ascontiguousarray(layer.weights, np.int8)
                 self.keep.append(w)

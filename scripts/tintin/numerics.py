@@ -230,3 +230,87 @@ def niti_shift(maxabs: int, mu: int) -> int:
 def niti_delta(g: Array, shift: int) -> Array:
     g = i64(g)
     return g if shift < 1 else psto_shift(g, shift)
+
+
+# --- convolution and pooling (NHWC; geometry from spec.Geom) -----------------------------
+
+
+def _window_index(g: object) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Row and column indices into the padded input for every (output, tap) pair."""
+    rows = (np.arange(g.out_h) * g.stride)[:, None] + np.arange(g.k_h)[None, :]
+    cols = (np.arange(g.out_w) * g.stride)[:, None] + np.arange(g.k_w)[None, :]
+    hp = max(g.in_h + g.pad_t, int(rows.max()) + 1)
+    wp = max(g.in_w + g.pad_l, int(cols.max()) + 1)
+    return rows, cols, hp, wp
+
+
+def patches(x: Array, g: object, fill: int = 0) -> Array:
+    """[B, in_h*in_w*in_c] -> [B, out_h, out_w, k_h, k_w, in_c], padding filled with `fill`."""
+    nb = x.shape[0]
+    rows, cols, hp, wp = _window_index(g)
+    xp = np.full((nb, hp, wp, g.in_c), fill, np.int64)
+    xp[:, g.pad_t : g.pad_t + g.in_h, g.pad_l : g.pad_l + g.in_w] = i64(x).reshape(
+        nb, g.in_h, g.in_w, g.in_c
+    )
+    return xp[:, rows[:, None, :, None], cols[None, :, None, :], :]
+
+
+def unpatch(d: Array, g: object) -> Array:
+    """Adjoint of patches: add [B, oh, ow, kh, kw, c] back onto the input, padding dropped."""
+    nb = d.shape[0]
+    rows, cols, hp, wp = _window_index(g)
+    acc = np.zeros((nb, hp, wp, g.in_c), np.int64)
+    r = np.broadcast_to(rows[:, None, :, None], d.shape[1:5])
+    c = np.broadcast_to(cols[None, :, None, :], d.shape[1:5])
+    np.add.at(acc, (slice(None), r, c), d)
+    return acc[:, g.pad_t : g.pad_t + g.in_h, g.pad_l : g.pad_l + g.in_w].reshape(nb, -1)
+
+
+def conv_forward(x: Array, w: Array, bias: Array, bias_shift: int, g: object) -> Array:
+    """int32 accumulators [B, out_h*out_w*out_c] of a convolution (tintin_conv_forward_s8)."""
+    p = patches(x, g)
+    nb = p.shape[0]
+    acc = p.reshape(nb, g.out_h, g.out_w, -1) @ i64(w).reshape(g.out_c, -1).T
+    b0 = round_shift(bias, bias_shift) if bias_shift >= 0 else shl_sat32(bias, -bias_shift)
+    return sat32(acc + b0).reshape(nb, -1)
+
+
+def conv_backward(err: Array, w: Array, g: object) -> Array:
+    nb = err.shape[0]
+    d = i64(err).reshape(nb, g.out_h, g.out_w, g.out_c) @ i64(w).reshape(g.out_c, -1)
+    return unpatch(d.reshape(nb, g.out_h, g.out_w, g.k_h, g.k_w, g.in_c), g)
+
+
+def conv_grad(err: Array, x: Array, g: object) -> tuple[Array, Array]:
+    """Weight gradient [out_c, k_h*k_w*in_c] and bias gradient [out_c]."""
+    e = i64(err).reshape(-1, g.out_c)
+    p = patches(x, g).reshape(e.shape[0], -1)
+    return e.T @ p, e.sum(axis=0)
+
+
+def maxpool_forward(x: Array, g: object) -> Array:
+    p = patches(x, g, fill=-1000)
+    return p.max(axis=(3, 4)).reshape(x.shape[0], -1)
+
+
+def maxpool_backward(x: Array, err: Array, g: object) -> Array:
+    """Each window's error to its first maximum (row-major scan of the window)."""
+    p = patches(x, g, fill=-1000)
+    nb = p.shape[0]
+    flat = p.transpose(0, 1, 2, 5, 3, 4).reshape(nb, g.out_h, g.out_w, g.in_c, -1)
+    first = flat.argmax(axis=-1)
+    d = np.zeros_like(flat)
+    np.put_along_axis(d, first[..., None], i64(err).reshape(first.shape)[..., None], axis=-1)
+    d = d.reshape(nb, g.out_h, g.out_w, g.in_c, g.k_h, g.k_w).transpose(0, 1, 2, 4, 5, 3)
+    return unpatch(d, g)
+
+
+def avgpool_forward(x: Array, g: object, recip: int) -> Array:
+    return (patches(x, g).sum(axis=(3, 4)) * recip).reshape(x.shape[0], -1)
+
+
+def avgpool_backward(err: Array, g: object, recip: int) -> Array:
+    nb = err.shape[0]
+    d = (i64(err) * recip).reshape(nb, g.out_h, g.out_w, 1, 1, g.in_c)
+    d = np.broadcast_to(d, (nb, g.out_h, g.out_w, g.k_h, g.k_w, g.in_c))
+    return sat32(unpatch(np.ascontiguousarray(d), g))

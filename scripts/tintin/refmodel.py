@@ -17,14 +17,18 @@ from tintin import numerics as nx
 from tintin.spec import (
     BIAS_EXTRA_BITS,
     LAYER_DENSE,
+    LAYER_MAXPOOL,
     LAYER_RELU,
     LOSS_MSE,
+    POOL_LAYERS,
     ROUND_STOCHASTIC,
     RULE_NITI,
     TRAIN_FROZEN,
     TRAIN_FULL,
+    WEIGHT_LAYERS,
     ModelSpec,
-    layer_shapes,
+    Shape,
+    layer_geometry,
 )
 
 
@@ -40,7 +44,10 @@ class Stats:
 
 @dataclass
 class DenseState:
-    w: np.ndarray  # int8 view used by forward/backward, [out, in]
+    """Parameters of a dense or conv layer; w is [rows, row] (conv: [out_c, k_h*k_w*in_c])."""
+
+    shape: Shape
+    w: np.ndarray  # int8 view used by forward/backward
     w_exp: int
     bias: np.ndarray  # int32 at w_exp - BIAS_EXTRA_BITS
     train_w: bool
@@ -62,19 +69,20 @@ class RefModel:
 
     def __post_init__(self) -> None:
         s = self.spec
-        self.shapes = layer_shapes(s)
+        self.shapes: list[Shape] = layer_geometry(s)
         self.key = nx.prng_key(s.seed)
         self.counter = 0
         upscale = s.optim.upscale_bits
         mom = s.optim.momentum_shift != 0
         self.first_trained = len(s.layers)
         for i, layer in enumerate(s.layers):
-            if layer.kind != LAYER_DENSE:
+            if layer.kind not in WEIGHT_LAYERS:
                 continue
             assert layer.weights is not None
-            w = nx.i64(layer.weights)
+            w = nx.i64(layer.weights).reshape(self.shapes[i].rows, self.shapes[i].row)
             bias = nx.i64(layer.bias) if layer.bias is not None else np.zeros(layer.units, np.int64)
             st = DenseState(
+                shape=self.shapes[i],
                 w=w.copy(),
                 w_exp=layer.w_exp,
                 bias=bias.copy(),
@@ -99,19 +107,35 @@ class RefModel:
         e = x_exp
         self.acts, self.act_exps = [], []
         for i, layer in enumerate(self.spec.layers):
-            if layer.kind == LAYER_DENSE:
-                st = self.dense[i]
-                sb = e + BIAS_EXTRA_BITS
-                b0 = nx.round_shift(st.bias, sb) if sb >= 0 else nx.shl_sat32(st.bias, -sb)
-                acc = nx.sat32(cur @ st.w.T + b0)
-                cur, shift, nsat = nx.requantize(acc)
-                self.stats.act_sat += nsat
-                e += st.w_exp + shift
-            elif layer.kind == LAYER_RELU:
+            if layer.kind == LAYER_RELU:
                 cur = np.maximum(cur, 0)
+            elif layer.kind in WEIGHT_LAYERS or layer.kind in POOL_LAYERS:
+                acc, base = self._forward_acc(i, cur, e)
+                if acc is None:
+                    cur = base
+                    base = 0
+                else:
+                    cur, shift, nsat = nx.requantize(acc)
+                    self.stats.act_sat += nsat
+                    base += shift
+                e += base
             self.acts.append(cur)
             self.act_exps.append(e)
         return cur, e
+
+    def _forward_acc(self, i: int, x: np.ndarray, e: int) -> tuple[np.ndarray | None, object]:
+        """int32 accumulators and their exponent offset, or (None, int8 output) for max-pool."""
+        layer, sh = self.spec.layers[i], self.shapes[i]
+        if layer.kind in WEIGHT_LAYERS:
+            st = self.dense[i]
+            sb = e + BIAS_EXTRA_BITS
+            if layer.kind == LAYER_DENSE:
+                b0 = nx.round_shift(st.bias, sb) if sb >= 0 else nx.shl_sat32(st.bias, -sb)
+                return nx.sat32(x @ st.w.T + b0), st.w_exp
+            return nx.conv_forward(x, st.w, st.bias, sb, sh.geom), st.w_exp
+        if layer.kind == LAYER_MAXPOOL:
+            return None, nx.maxpool_forward(x, sh.geom)
+        return nx.avgpool_forward(x, sh.geom, sh.recip), -24
 
     def predict(self, x: np.ndarray, x_exp: int) -> np.ndarray:
         """Argmax class per sample, first maximum wins, max_batch samples at a time."""
@@ -154,18 +178,22 @@ class RefModel:
         self.stats.param_sat += nsat
         return p, mom
 
-    def _update_weights(
-        self, st: DenseState, err: np.ndarray, e_err: int, x: np.ndarray, e_x: int
-    ) -> None:
+    @staticmethod
+    def _grads(st: DenseState, err: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Weight gradient [rows, row] and bias gradient [rows] (int32 in C)."""
+        if st.shape.geom is None:
+            return err.T @ x, err.sum(axis=0)
+        return nx.conv_grad(err, x, st.shape.geom)
+
+    def _update_weights(self, st: DenseState, g: np.ndarray, e_g: int) -> None:
         o = self.spec.optim
-        g = err.T @ x  # [out, in], int32 in C
         master = st.w16 if st.w16 is not None else st.w
         lim = 32767 if st.w16 is not None else 127
         if o.rule == RULE_NITI:
             shift = nx.niti_shift(int(np.max(np.abs(g))), o.mu + o.upscale_bits)
             d = nx.niti_delta(g, shift)
         else:
-            s = st.w_exp - o.upscale_bits + o.lr_shift - (e_err + e_x)
+            s = st.w_exp - o.upscale_bits + o.lr_shift - e_g
             d = nx.aligned_delta(
                 g,
                 s,
@@ -181,9 +209,8 @@ class RefModel:
             st.w = master
         self.counter = (self.counter + g.size) & nx.M32
 
-    def _update_bias(self, st: DenseState, err: np.ndarray, e_err: int) -> None:
+    def _update_bias(self, st: DenseState, g: np.ndarray, e_err: int) -> None:
         o = self.spec.optim
-        g = err.sum(axis=0)
         if o.rule == RULE_NITI:
             shift = nx.niti_shift(int(np.max(np.abs(g))), o.mu + BIAS_EXTRA_BITS)
             d = nx.niti_delta(g, shift)
@@ -212,22 +239,37 @@ class RefModel:
             if layer.kind == LAYER_RELU:
                 err = np.where(self.acts[i] > 0, err, 0)
                 continue
-            if layer.kind != LAYER_DENSE:
+            if layer.kind not in WEIGHT_LAYERS and layer.kind not in POOL_LAYERS:
                 continue
-            st = self.dense[i]
             xin, e_x = (x, x_exp) if i == 0 else (self.acts[i - 1], self.act_exps[i - 1])
             below = None
             if i > self.first_trained:
-                below, shift, nsat = nx.requantize(err @ st.w)
+                acc, base = self._backward_acc(i, err, xin)
+                below, shift, nsat = nx.requantize(acc)
                 self.stats.err_sat += nsat
-            if st.train_w:
-                self._update_weights(st, err, e_err, xin, e_x)
-            if st.train_b:
-                self._update_bias(st, err, e_err)
+            st = self.dense.get(i)
+            if st is not None:
+                gw, gb = self._grads(st, err, xin)
+                if st.train_w:
+                    self._update_weights(st, gw, e_err + e_x)
+                if st.train_b:
+                    self._update_bias(st, gb, e_err)
             if below is not None:
-                e_err += st.w_exp + shift
+                e_err += base + shift
                 err = below
         self.stats.steps += 1
+
+    def _backward_acc(self, i: int, err: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, int]:
+        """int32 error for the layer below and its exponent offset."""
+        layer, sh = self.spec.layers[i], self.shapes[i]
+        if layer.kind in WEIGHT_LAYERS:
+            st = self.dense[i]
+            if sh.geom is None:
+                return err @ st.w, st.w_exp
+            return nx.conv_backward(err, st.w, sh.geom), st.w_exp
+        if layer.kind == LAYER_MAXPOOL:
+            return nx.maxpool_backward(x, err, sh.geom), 0
+        return nx.avgpool_backward(err, sh.geom, sh.recip), -24
 
     # --- inspection ---------------------------------------------------------------------
 

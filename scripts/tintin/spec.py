@@ -7,7 +7,6 @@ shapes, training modes, initial int8 weights with their exponents, loss and opti
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,6 +15,17 @@ import numpy as np
 LAYER_DENSE = 1
 LAYER_RELU = 2
 LAYER_FLATTEN = 3
+LAYER_CONV2D = 4
+LAYER_CONV1D = 5
+LAYER_MAXPOOL = 6
+LAYER_AVGPOOL = 7
+LAYER_GAP = 8
+
+WEIGHT_LAYERS = (LAYER_DENSE, LAYER_CONV2D, LAYER_CONV1D)
+POOL_LAYERS = (LAYER_MAXPOOL, LAYER_AVGPOOL, LAYER_GAP)
+
+PAD_VALID = 0
+PAD_SAME = 1
 
 TRAIN_FULL = 0
 TRAIN_FROZEN = 1
@@ -36,7 +46,16 @@ MODE_INFER = 1
 # Bias and master weights carry this many more fractional bits than the int8 weights.
 BIAS_EXTRA_BITS = 8
 
-LAYER_NAMES = {"dense": LAYER_DENSE, "relu": LAYER_RELU, "flatten": LAYER_FLATTEN}
+LAYER_NAMES = {
+    "dense": LAYER_DENSE,
+    "relu": LAYER_RELU,
+    "flatten": LAYER_FLATTEN,
+    "conv2d": LAYER_CONV2D,
+    "conv1d": LAYER_CONV1D,
+    "maxpool": LAYER_MAXPOOL,
+    "avgpool": LAYER_AVGPOOL,
+    "gap": LAYER_GAP,
+}
 
 
 @dataclass
@@ -46,9 +65,50 @@ class Layer:
     kind: int
     units: int = 0
     train: int = TRAIN_FULL
-    weights: np.ndarray | None = None  # int8 [units, fan_in]
+    weights: np.ndarray | None = None  # int8 [units, fan_in] or [units, k_h, k_w, in_c]
     w_exp: int = 0
     bias: np.ndarray | None = None  # int32 [units] at exponent w_exp - BIAS_EXTRA_BITS
+    kernel_h: int = 0
+    kernel_w: int = 0
+    stride: int = 0  # pools: 0 = kernel_w
+    pad: int = PAD_VALID
+
+
+@dataclass
+class Geom:
+    """Conv/pool geometry per sample, as struct tintin_geom."""
+
+    in_h: int
+    in_w: int
+    in_c: int
+    out_h: int
+    out_w: int
+    out_c: int
+    k_h: int
+    k_w: int
+    stride: int
+    pad_t: int
+    pad_l: int
+
+
+@dataclass
+class Shape:
+    """Per-sample shape of one layer: sizes, weight rows, geometry (None for dense)."""
+
+    in_dims: tuple[int, int, int]
+    out_dims: tuple[int, int, int]
+    row: int = 0
+    rows: int = 0
+    geom: Geom | None = None
+    recip: int = 0
+
+    @property
+    def n_in(self) -> int:
+        return int(np.prod(self.in_dims))
+
+    @property
+    def n_out(self) -> int:
+        return int(np.prod(self.out_dims))
 
 
 @dataclass
@@ -100,6 +160,63 @@ def quantize_weights(w: np.ndarray) -> tuple[np.ndarray, int]:
     return q, e
 
 
+def build(
+    input_shape: tuple[int, int, int],
+    rows: list[dict],
+    seed: int,
+    *,
+    optim: Optim | None = None,
+    max_batch: int = 1,
+    loss: int = LOSS_XENT,
+) -> ModelSpec:
+    """A model from layer rows such as {"type": "conv2d", "units": 6, "kernel": [5, 5]}.
+
+    Keys: type (a LAYER_NAMES key), units, kernel ([k_h, k_w], or [k] for 1-D layers),
+    stride, pad ("valid"/"same"), train ("full"/"frozen"/"bias_only"). Weight layers get
+    He-uniform float weights quantised to int8 and zero biases, from one seeded generator.
+    """
+    rng = np.random.default_rng(seed)
+    trains = {"full": TRAIN_FULL, "frozen": TRAIN_FROZEN, "bias_only": TRAIN_BIAS_ONLY}
+    sp = ModelSpec(
+        input_shape, [], loss=loss, optim=optim or Optim(), max_batch=max_batch, seed=seed
+    )
+    for i, row in enumerate(rows):
+        if row.get("type") not in LAYER_NAMES:
+            raise ValueError(f"layer {i}: unknown type {row.get('type')!r}")
+        kernel = list(row.get("kernel", [0, 0]))
+        if len(kernel) == 1:
+            kernel = [1, *kernel]
+        layer = Layer(
+            LAYER_NAMES[row["type"]],
+            units=int(row.get("units", 0)),
+            train=trains[row.get("train", "full")],
+            kernel_h=int(kernel[0]),
+            kernel_w=int(kernel[1]),
+            stride=int(row.get("stride", 1 if row["type"] in ("conv2d", "conv1d") else 0)),
+            pad=PAD_SAME if row.get("pad", "valid") == "same" else PAD_VALID,
+        )
+        sp.layers.append(layer)
+        if layer.kind in WEIGHT_LAYERS:
+            sh = shapes_of(input_shape, sp.layers, check_weights=False)[-1]
+            limit = np.sqrt(6.0 / sh.row)
+            w = rng.uniform(-limit, limit, size=(sh.rows, sh.row))
+            q, e = quantize_weights(w)
+            if layer.kind != LAYER_DENSE:
+                q = q.reshape(sh.rows, sh.geom.k_h, sh.geom.k_w, sh.geom.in_c)
+            layer.weights, layer.w_exp = q, e
+            layer.bias = np.zeros(sh.rows, np.int32)
+    layer_geometry(sp)  # validate the whole table
+    return sp
+
+
+def train_last(spec: ModelSpec, k: int) -> ModelSpec:
+    """Fine-tune the last k weight layers: freeze every weight layer below them."""
+    weighted = [layer for layer in spec.layers if layer.kind in WEIGHT_LAYERS]
+    for n, layer in enumerate(weighted):
+        layer.train = TRAIN_FULL if n >= len(weighted) - k else TRAIN_FROZEN
+    return spec
+
+
 def mlp(
     sizes: list[int],
     seed: int,
@@ -109,41 +226,89 @@ def mlp(
     loss: int = LOSS_XENT,
 ) -> ModelSpec:
     """A dense/ReLU MLP with He-uniform float init quantised to int8 (zero biases)."""
-    rng = np.random.default_rng(seed)
-    layers: list[Layer] = []
-    for i, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):
-        limit = np.sqrt(6.0 / fan_in)
-        w = rng.uniform(-limit, limit, size=(fan_out, fan_in))
-        q, e = quantize_weights(w)
-        layers.append(
-            Layer(LAYER_DENSE, units=fan_out, weights=q, w_exp=e, bias=np.zeros(fan_out, np.int32))
-        )
-        if i < len(sizes) - 2:
-            layers.append(Layer(LAYER_RELU))
-    return ModelSpec(
-        input_shape=(1, 1, sizes[0]),
-        layers=layers,
-        loss=loss,
-        optim=optim or Optim(),
-        max_batch=max_batch,
-        seed=seed,
-    )
+    rows: list[dict] = []
+    for n, units in enumerate(sizes[1:]):
+        rows.append({"type": "dense", "units": units})
+        if n < len(sizes) - 2:
+            rows.append({"type": "relu"})
+    return build((1, 1, sizes[0]), rows, seed, optim=optim, max_batch=max_batch, loss=loss)
+
+
+def _axis(n: int, k: int, stride: int, pad: int) -> tuple[int, int]:
+    """Output size and leading padding along one axis (tintin_axis)."""
+    if pad == PAD_SAME:
+        out = -(-n // stride)
+        total = max((out - 1) * stride + k - n, 0)
+        if total // 2 >= k or total - total // 2 >= k:
+            raise ValueError("padding larger than the kernel")
+        return out, total // 2
+    if k > n:
+        raise ValueError(f"kernel {k} larger than input {n}")
+    return (n - k) // stride + 1, 0
+
+
+def pool_recip(n: int) -> int:
+    """round(2^24 / n), as tintin_pool_recip."""
+    return ((1 << 24) + n // 2) // n
+
+
+def _geom(i: int, layer: Layer, dims: tuple[int, int, int]) -> Geom:
+    h, w, c = dims
+    kh, kw, stride = layer.kernel_h, layer.kernel_w, layer.stride
+    if layer.kind == LAYER_GAP:
+        kh, kw, stride = h, w, 1
+    if layer.kind == LAYER_CONV1D:
+        kh = 1
+        if h != 1:
+            raise ValueError(f"layer {i}: conv1d needs input height 1, got {h}")
+    if stride == 0 and layer.kind in POOL_LAYERS:
+        stride = kw
+    if kh < 1 or kw < 1 or stride < 1:
+        raise ValueError(f"layer {i}: bad kernel {kh}x{kw} or stride {stride}")
+    try:
+        oh, pt = _axis(h, kh, stride, layer.pad)
+        ow, pl = _axis(w, kw, stride, layer.pad)
+    except ValueError as exc:
+        raise ValueError(f"layer {i}: {exc}") from None
+    oc = layer.units if layer.kind in WEIGHT_LAYERS else c
+    return Geom(h, w, c, oh, ow, oc, kh, kw, stride, pt, pl)
+
+
+def layer_geometry(spec: ModelSpec) -> list[Shape]:
+    """Per-layer shapes, as the C planner derives them; raises ValueError on a bad table."""
+    return shapes_of(spec.input_shape, spec.layers)
+
+
+def shapes_of(
+    input_shape: tuple[int, int, int], layers: list[Layer], check_weights: bool = True
+) -> list[Shape]:
+    """Shapes of a layer list on an input; weights are checked against them unless told not."""
+    out: list[Shape] = []
+    dims = input_shape
+    for i, layer in enumerate(layers):
+        size = int(np.prod(dims))
+        if layer.kind == LAYER_DENSE:
+            sh = Shape(dims, (1, 1, layer.units), row=size, rows=layer.units)
+            want: tuple[int, ...] = (layer.units, size)
+        elif layer.kind in (LAYER_CONV2D, LAYER_CONV1D) or layer.kind in POOL_LAYERS:
+            g = _geom(i, layer, dims)
+            sh = Shape(dims, (g.out_h, g.out_w, g.out_c), geom=g, recip=pool_recip(g.k_h * g.k_w))
+            sh.row, sh.rows = g.k_h * g.k_w * g.in_c, g.out_c
+            want = (layer.units, g.k_h, g.k_w, g.in_c)
+        elif layer.kind == LAYER_RELU:
+            sh = Shape(dims, dims)
+        elif layer.kind == LAYER_FLATTEN:
+            sh = Shape(dims, (1, 1, size))
+        else:
+            raise ValueError(f"layer {i}: unknown layer type {layer.kind}")
+        if layer.kind in WEIGHT_LAYERS and check_weights:
+            if layer.weights is None or layer.weights.size != int(np.prod(want)):
+                raise ValueError(f"layer {i}: weights must have shape {want}")
+        out.append(sh)
+        dims = sh.out_dims
+    return out
 
 
 def layer_shapes(spec: ModelSpec) -> list[tuple[int, int]]:
-    """Per layer (fan_in, fan_out) in elements per sample; raises ValueError on a bad table."""
-    shapes = []
-    size = spec.input_size
-    for i, layer in enumerate(spec.layers):
-        if layer.kind == LAYER_DENSE:
-            if layer.weights is None or layer.weights.shape != (layer.units, size):
-                raise ValueError(
-                    f"layer {i}: dense weights must have shape ({layer.units}, {size})"
-                )
-            shapes.append((size, layer.units))
-            size = layer.units
-        elif layer.kind in (LAYER_RELU, LAYER_FLATTEN):
-            shapes.append((size, size))
-        else:
-            raise ValueError(f"layer {i}: unknown layer type {layer.kind}")
-    return shapes
+    """Per layer (input, output) elements per sample; raises ValueError on a bad table."""
+    return [(sh.n_in, sh.n_out) for sh in layer_geometry(spec)]

@@ -1,0 +1,167 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Convolution and pooling layers: C against the NumPy reference in whole models."""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_model import assert_same_params
+
+from tintin import clib, spec
+from tintin.refmodel import RefModel
+from tintin.spec import Optim
+
+pytestmark = pytest.mark.clib
+
+LENET = [
+    {"type": "conv2d", "units": 6, "kernel": [5, 5], "pad": "same"},
+    {"type": "relu"},
+    {"type": "maxpool", "kernel": [2, 2]},
+    {"type": "conv2d", "units": 16, "kernel": [5, 5]},
+    {"type": "relu"},
+    {"type": "maxpool", "kernel": [2, 2]},
+    {"type": "flatten"},
+    {"type": "dense", "units": 120},
+    {"type": "relu"},
+    {"type": "dense", "units": 84},
+    {"type": "relu"},
+    {"type": "dense", "units": 10},
+]
+
+
+def run_pair(sp, steps, seed, x_exp=-7):
+    c, r = clib.CModel(sp, paint=0xA5), RefModel(sp)
+    rng = np.random.default_rng(seed)
+    classes = spec.layer_shapes(sp)[-1][1]
+    for step in range(steps):
+        n = int(rng.integers(1, sp.max_batch + 1))
+        x = rng.integers(-127, 128, (n, sp.input_size)).astype(np.int8)
+        y = rng.integers(0, classes, n).astype(np.uint8)
+        c.train_step(x, x_exp, labels=y)
+        r.train_step(x, x_exp, labels=y)
+        yc, ec = c.forward(x, x_exp)
+        yr, er = r.forward(x, x_exp)
+        assert ec == er and np.array_equal(yc, yr), f"outputs differ at step {step}"
+    assert_same_params(c, r, f"after {steps} steps")
+    assert c.stats() == vars(r.stats)
+    assert c.high_water() == c.planned
+    return c, r
+
+
+@st.composite
+def cnn(draw):
+    one_d = draw(st.booleans())
+    h = 1 if one_d else draw(st.integers(4, 12))
+    w = draw(st.integers(4, 14))
+    dims = (h, w, draw(st.integers(1, 3)))
+    conv = "conv1d" if one_d else "conv2d"
+    rows = []
+    for _ in range(draw(st.integers(1, 2))):
+        k = (
+            [draw(st.integers(1, 3))]
+            if one_d
+            else [draw(st.integers(1, 3)), draw(st.integers(1, 3))]
+        )
+        rows.append(
+            {
+                "type": conv,
+                "units": draw(st.integers(1, 4)),
+                "kernel": k,
+                "stride": draw(st.integers(1, 2)),
+                "pad": draw(st.sampled_from(["valid", "same"])),
+                "train": draw(st.sampled_from(["full", "frozen", "bias_only"])),
+            }
+        )
+        rows.append({"type": "relu"})
+        pool = draw(st.sampled_from(["maxpool", "avgpool", None]))
+        if pool:
+            pk = [draw(st.integers(1, 2))] if one_d else [draw(st.integers(1, 2))] * 2
+            rows.append(
+                {
+                    "type": pool,
+                    "kernel": pk,
+                    "stride": draw(st.integers(0, 2)),
+                    "pad": draw(st.sampled_from(["valid", "same"])),
+                }
+            )
+    if draw(st.booleans()):
+        rows.append({"type": "gap"})
+    rows += [{"type": "flatten"}, {"type": "dense", "units": draw(st.integers(2, 4))}]
+    return dims, rows
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    model=cnn(),
+    optim=st.sampled_from(
+        [Optim(), Optim.lean(), Optim(spec.RULE_NITI, 0, 1, 2, 0, 0, spec.ROUND_PSEUDO)]
+    ),
+    batch=st.integers(1, 4),
+    seed=st.integers(0, 99),
+)
+def test_random_cnns_bit_exact(model, optim, batch, seed):
+    dims, rows = model
+    try:
+        sp = spec.build(dims, rows, seed, optim=optim, max_batch=batch)
+    except ValueError:
+        return  # a kernel that does not fit its input: the planner test below covers refusals
+    if all(
+        layer.train == spec.TRAIN_FROZEN for layer in sp.layers if layer.kind in spec.WEIGHT_LAYERS
+    ):
+        sp.layers[-1].train = spec.TRAIN_FULL
+    run_pair(sp, 12, seed)
+
+
+def test_geometry_refusals_match():
+    """A table the reference refuses is refused by the C planner too, with -EINVAL."""
+    sp = spec.build((6, 6, 1), [{"type": "dense", "units": 2}], 1)
+    sp.layers.insert(
+        0,
+        spec.Layer(
+            spec.LAYER_CONV2D,
+            units=2,
+            kernel_h=7,
+            kernel_w=7,
+            stride=1,
+            weights=np.zeros((2, 7, 7, 1), np.int8),
+        ),
+    )
+    with pytest.raises(ValueError):
+        spec.layer_geometry(sp)
+    with pytest.raises(clib.TintinError) as exc:
+        clib.plan(sp)
+    assert exc.value.errno == 22
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["full", "last2", "bias_only", "infer"])
+def test_lenet_planner_equals_high_water(mode):
+    rows = [dict(r) for r in LENET]
+    sp = spec.build((28, 28, 1), rows, 1, max_batch=4)
+    if mode == "last2":
+        spec.train_last(sp, 2)
+    if mode == "bias_only":
+        for layer in sp.layers:
+            if layer.kind in spec.WEIGHT_LAYERS:
+                layer.train = spec.TRAIN_BIAS_ONLY
+    m = spec.MODE_INFER if mode == "infer" else spec.MODE_TRAIN
+    rng = np.random.default_rng(0)
+    x = rng.integers(-127, 128, (4, 784)).astype(np.int8)
+    y = rng.integers(0, 10, 4).astype(np.uint8)
+    marks = []
+    for paint in (0xA5, 0x5A):
+        c = clib.CModel(sp, mode=m, paint=paint)
+        for _ in range(2):
+            if m == spec.MODE_TRAIN:
+                c.train_step(x, -7, labels=y)
+            c.predict(x, -7)
+        assert np.all(c.arena_bytes[c.arena_size :] == paint)
+        marks.append(c.high_water())
+    assert max(marks) == c.planned
+
+
+@pytest.mark.slow
+def test_lenet_training_run_bit_exact():
+    """100 steps of LeNet-5 (batch 4) on random 28x28 inputs: C and reference agree."""
+    sp = spec.build((28, 28, 1), [dict(r) for r in LENET], 1, max_batch=4)
+    run_pair(sp, 100, 5)
