@@ -42,7 +42,8 @@ def run_both(sp: spec.ModelSpec, steps: int, seed: int, x_exp: int = -7, t_exp: 
     rng = np.random.default_rng(seed)
     n_in, n_out = sp.input_size, spec.layer_shapes(sp)[-1][1]
     for step in range(steps):
-        n = int(rng.integers(1, sp.max_batch + 1))
+        # The first batch is full so that the planned buffers are used to the last byte.
+        n = sp.max_batch if step == 0 else int(rng.integers(1, sp.max_batch + 1))
         x = rng.integers(-127, 128, (n, n_in)).astype(np.int8)
         if sp.loss == spec.LOSS_XENT:
             kw = {"labels": rng.integers(0, n_out, n).astype(np.uint8)}
@@ -85,6 +86,7 @@ def test_random_models_bit_exact(
     c, r = run_both(sp, 40, seed)
     assert_same_params(c, r, "end")
     assert c.stats() == vars(r.stats)
+    assert c.high_water() == c.planned
 
 
 def test_flatten_first_and_frozen_middle():
