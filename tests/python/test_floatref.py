@@ -62,3 +62,32 @@ def test_digits_split_and_order():
     assert np.array_equal(order, data.epoch_order(100, 3, 1))
     assert not np.array_equal(order, data.epoch_order(100, 4, 1))
     assert sum(len(b) for b in data.batches(100, 8, 0, 1)) == 100
+
+
+def test_cnn_gradients_match_finite_differences():
+    rows = [
+        {"type": "conv2d", "units": 3, "kernel": [3, 3], "pad": "same", "stride": 2},
+        {"type": "relu"},
+        {"type": "maxpool", "kernel": [2, 2]},
+        {"type": "conv2d", "units": 2, "kernel": [2, 2]},
+        {"type": "avgpool", "kernel": [2, 2], "stride": 1, "pad": "same"},
+        {"type": "gap"},
+        {"type": "flatten"},
+        {"type": "dense", "units": 3},
+    ]
+    sp = spec.build((12, 10, 2), rows, 3, max_batch=3)
+    model = floatref.FloatModel(sp, dtype=np.float64)
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(3, 240)), np.array([0, 2, 1])
+    _, grads = model.gradients(x, y)
+    for i, (gw, gb) in grads.items():
+        for k, g in enumerate((gw, gb)):
+            p = model.params[i][k]
+            for idx in list(np.ndindex(p.shape))[:30]:
+                old = p[idx]
+                p[idx] = old + 1e-6
+                lp, _ = model.gradients(x, y)
+                p[idx] = old - 1e-6
+                lm, _ = model.gradients(x, y)
+                p[idx] = old
+                assert abs((lp - lm) / 2e-6 - g[idx]) < 1e-6, (i, k, idx)
