@@ -5,28 +5,15 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_model import assert_same_params
+from test_model import assert_same_params, measured_high_water
 
-from tintin import clib, spec
+from tintin import clib, demo, spec
 from tintin.refmodel import RefModel
 from tintin.spec import Optim
 
 pytestmark = pytest.mark.clib
 
-LENET = [
-    {"type": "conv2d", "units": 6, "kernel": [5, 5], "pad": "same"},
-    {"type": "relu"},
-    {"type": "maxpool", "kernel": [2, 2]},
-    {"type": "conv2d", "units": 16, "kernel": [5, 5]},
-    {"type": "relu"},
-    {"type": "maxpool", "kernel": [2, 2]},
-    {"type": "flatten"},
-    {"type": "dense", "units": 120},
-    {"type": "relu"},
-    {"type": "dense", "units": 84},
-    {"type": "relu"},
-    {"type": "dense", "units": 10},
-]
+LENET = demo.LENET_ROWS
 
 
 def run_pair(sp, steps, seed, x_exp=-7):
@@ -146,19 +133,8 @@ def test_lenet_planner_equals_high_water(mode):
             if layer.kind in spec.WEIGHT_LAYERS:
                 layer.train = spec.TRAIN_BIAS_ONLY
     m = spec.MODE_INFER if mode == "infer" else spec.MODE_TRAIN
-    rng = np.random.default_rng(0)
-    x = rng.integers(-127, 128, (4, 784)).astype(np.int8)
-    y = rng.integers(0, 10, 4).astype(np.uint8)
-    marks = []
-    for paint in (0xA5, 0x5A):
-        c = clib.CModel(sp, mode=m, paint=paint)
-        for _ in range(2):
-            if m == spec.MODE_TRAIN:
-                c.train_step(x, -7, labels=y)
-            c.predict(x, -7)
-        assert np.all(c.arena_bytes[c.arena_size :] == paint)
-        marks.append(c.high_water())
-    assert max(marks) == c.planned
+    high, planned = measured_high_water(sp, m)
+    assert high == planned
 
 
 @pytest.mark.slow

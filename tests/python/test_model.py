@@ -99,26 +99,35 @@ def test_flatten_first_and_frozen_middle():
     assert np.array_equal(c.layer_params(3)["w"], sp.layers[3].weights)
 
 
+def measured_high_water(sp: spec.ModelSpec, mode: int, steps: int = 2) -> tuple[int, int]:
+    """(highest arena byte touched over two paints, planned bytes) after full-batch use.
+
+    Two paint values, because a byte that happens to be written with the paint value looks
+    untouched; the guard after the arena must keep its paint.
+    """
+    rng = np.random.default_rng(0)
+    x = rng.integers(-127, 128, (sp.max_batch, sp.input_size)).astype(np.int8)
+    y = rng.integers(0, spec.layer_shapes(sp)[-1][1], sp.max_batch).astype(np.uint8)
+    marks = []
+    for paint in (0xA5, 0x5A):
+        c = clib.CModel(sp, mode=mode, paint=paint)
+        for _ in range(steps):
+            if mode == spec.MODE_TRAIN:
+                c.train_step(x, -7, labels=y)
+            c.predict(x, -7)
+        assert np.all(c.arena_bytes[c.arena_size :] == paint), "write past the end of the arena"
+        assert c.arena_used() == c.planned
+        marks.append(c.high_water())
+    return max(marks), c.planned
+
+
 @pytest.mark.parametrize("mode", [spec.MODE_TRAIN, spec.MODE_INFER])
 def test_planner_equals_high_water(mode):
     sp = spec.mlp(
         [20, 16, 9, 4], seed=2, max_batch=6, optim=Optim(momentum_shift=3, upscale_bits=8)
     )
-    rng = np.random.default_rng(0)
-    x = rng.integers(-127, 128, (6, 20)).astype(np.int8)
-    y = rng.integers(0, 4, 6).astype(np.uint8)
-    marks = []
-    for paint in (0xA5, 0x5A):
-        c = clib.CModel(sp, mode=mode, paint=paint)
-        for _ in range(3):
-            if mode == spec.MODE_TRAIN:
-                c.train_step(x, -7, labels=y)
-            c.predict(x, -7)
-        guard = c.arena_bytes[c.arena_size :]
-        assert np.all(guard == paint), "write past the end of the arena"
-        marks.append(c.high_water())
-        assert c.arena_used() == c.planned
-    assert max(marks) == c.planned
+    high, planned = measured_high_water(sp, mode, steps=3)
+    assert high == planned
 
 
 def test_arena_too_small_is_enomem():
