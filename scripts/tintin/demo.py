@@ -209,9 +209,18 @@ def print_table(res: dict) -> None:
         )
 
 
+def print_motion(res: dict) -> None:
+    b, a = res["accuracy_before"], res["accuracy_after"]
+    print(f"conv1d on {res['dataset']}")
+    print(f"fine-tuning the last {res['fine_tuned_layers']} layers on the held-out person")
+    print(f"{'trainer':10s} {'before':>8s} {'after':>8s}")
+    for key in ("int", "float32"):
+        print(f"{key:10s} {b[key]:8.4f} {a[key]:8.4f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="tintin demo", description=__doc__.split("\n")[0])
-    ap.add_argument("name", choices=sorted(DEMOS), help="which demo")
+    ap.add_argument("name", choices=[*sorted(DEMOS), "motion"], help="which demo")
     ap.add_argument("--epochs", type=int, help="default: 30 for digits, 10 for lenet")
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--seed", type=int, default=1)
@@ -224,16 +233,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, help="write the results as JSON to this file")
     ap.add_argument("--quiet", action="store_true", help="only the final table")
     args = ap.parse_args(argv)
-    args.epochs = args.epochs or DEMOS[args.name].epochs
+    args.epochs = args.epochs or (DEMOS[args.name].epochs if args.name in DEMOS else 8)
     if not 1 <= args.batch <= 256 or args.epochs < 1:
         print("tintin demo: --batch must be 1..256 and --epochs >= 1", file=sys.stderr)
         return 2
     try:
-        res = run_demo(args.name, args.epochs, args.batch, args.seed, args.backend, args.quiet)
+        if args.name == "motion":
+            from tintin import motion
+
+            res = motion.run(args.epochs, args.batch, args.seed)
+        else:
+            res = run_demo(args.name, args.epochs, args.batch, args.seed, args.backend, args.quiet)
     except (FileNotFoundError, RuntimeError) as exc:
         print(f"tintin demo: {exc}", file=sys.stderr)
         return 1
-    print_table(res)
+    if args.name == "motion":
+        print_motion(res)
+    else:
+        print_table(res)
     if args.json:
         args.json.write_text(json.dumps(res, indent=2) + "\n")
         print(f"wrote {args.json}")
