@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from tintin import data, spec
+from tintin.demo import quantize_like
 from tintin.spec import ModelSpec, Optim
 
 WINDOW = 100  # 2 s at 50 Hz
@@ -97,7 +98,10 @@ def run_int(
     from tintin import clib
 
     x_exp = -7
-    q = lambda x: np.clip(np.rint(x * 2.0**7), -127, 127).astype(np.int8)  # noqa: E731
+
+    def q(x: np.ndarray) -> np.ndarray:
+        return quantize_like(x, x_exp)
+
     model = clib.CModel(sp)
     for epoch in range(epochs):
         for idx in data.batches(len(pre.x_train), sp.max_batch, epoch, sp.seed):
