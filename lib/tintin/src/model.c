@@ -350,17 +350,14 @@ static void tintin_copy_shape(struct tintin_layer_state *s, const struct tintin_
 	s->geom = sh->g;
 }
 
-/* The end of every layout: a pair of int8 buffers that layers alternate between, then the
- * int32 scratch, last so that its full use marks the arena's high-water.
- */
-static int tintin_alloc_tail(struct tintin_arena *a, struct tintin_model *m, int8_t **pair,
-			     size_t pair_bytes, size_t acc_n)
+/* Two int8 buffers that layers alternate between (errors, or activations that are not kept). */
+static int tintin_alloc_pair(struct tintin_arena *a, const size_t bytes[2], int8_t **pair)
 {
 	void *p;
 	int ret;
 
 	for (int k = 0; k < 2; k++) {
-		ret = tintin_alloc(a, pair_bytes, 1u, &p);
+		ret = tintin_alloc(a, bytes[k], 1u, &p);
 		if (ret != 0) {
 			return ret;
 		}
@@ -368,11 +365,60 @@ static int tintin_alloc_tail(struct tintin_arena *a, struct tintin_model *m, int
 			pair[k] = p;
 		}
 	}
-	ret = tintin_alloc(a, acc_n * sizeof(int32_t), sizeof(int32_t), &p);
+	return 0;
+}
+
+/* The int32 scratch, allocated last so that its full use marks the arena's high-water. */
+static int tintin_alloc_acc(struct tintin_arena *a, struct tintin_model *m, size_t acc_n)
+{
+	void *p;
+	int ret = tintin_alloc(a, acc_n * sizeof(int32_t), sizeof(int32_t), &p);
+
 	if (m != NULL) {
 		m->acc = p;
 	}
 	return ret;
+}
+
+/* Index of the layer whose output buffer is the lowest trained layer's input (ReLU and
+ * flatten in between work in place), or -1 when that input is the batch itself.
+ */
+static int tintin_input_owner(const struct tintin_model_desc *d, uint8_t first)
+{
+	int i = (int)first - 1;
+
+	while (i >= 0 && !tintin_owns_output(&d->layers[i])) {
+		i--;
+	}
+	return i;
+}
+
+/* Sizes of the error/transient pair. Errors only exist during backward; outputs of layers
+ * below the lowest trained layer's input are only read during forward, so both share it.
+ */
+static void tintin_pair_sizes(const struct tintin_model_desc *d, const struct tintin_shape *sh,
+			      uint8_t first, int keep, size_t bytes[2])
+{
+	size_t err_w = 0u;
+	int k = 0;
+
+	bytes[0] = 0u;
+	bytes[1] = 0u;
+	for (int i = 0; i < d->n_layers; i++) {
+		if (i >= first) {
+			err_w = tintin_max(err_w, sh[i].out);
+		}
+		if (i > first) {
+			err_w = tintin_max(err_w, sh[i].in);
+		}
+		if (i < keep && tintin_owns_output(&d->layers[i])) {
+			bytes[k] = tintin_max(bytes[k], sh[i].out);
+			k ^= 1;
+		}
+	}
+	for (k = 0; k < 2; k++) {
+		bytes[k] = (size_t)d->max_batch * tintin_max(bytes[k], err_w);
+	}
 }
 
 /* Training layout: per-layer parameters, optimizer state and activations, then the error
@@ -386,29 +432,47 @@ static int tintin_layout_train(struct tintin_arena *a, struct tintin_model *m,
 	const uint16_t nb = d->max_batch;
 	const int upscale = d->optim.upscale_bits != 0u;
 	const int mom = d->optim.momentum_shift != 0u;
-	size_t err_w = 0u;
 	size_t acc_n = 0u;
 	int8_t *prev_act = NULL;
+	int8_t *pair[2];
+	size_t pair_bytes[2];
+	int keep = tintin_input_owner(d, first);
+	int k = 0;
 	void *p;
 	int ret;
 
+	tintin_pair_sizes(d, sh, first, keep, pair_bytes);
+	ret = tintin_alloc_pair(a, pair_bytes, pair);
+	if (ret != 0) {
+		return ret;
+	}
+	if (m != NULL) {
+		m->err[0] = pair[0];
+		m->err[1] = pair[1];
+	}
 	for (uint8_t i = 0; i < d->n_layers; i++) {
 		const struct tintin_layer_desc *l = &d->layers[i];
 		struct tintin_layer_state *s = (m != NULL) ? &m->layer[i] : &tmp;
 		size_t n_w = (size_t)sh[i].rows * sh[i].row;
 
 		tintin_copy_shape(s, &sh[i]);
-		if (i >= first) {
-			err_w = tintin_max(err_w, sh[i].out);
-		}
-		if (i > first) {
-			err_w = tintin_max(err_w, sh[i].in);
-		}
 		if (!tintin_owns_output(l)) {
 			s->act = prev_act;
 			continue;
 		}
 		acc_n = tintin_max(acc_n, (size_t)nb * sh[i].out);
+		if ((int)i < keep) {
+			/* Frozen and below everything that trains: its output is transient and its
+			 * parameters stay in the caller's (flash) table.
+			 */
+			s->w_exp = l->w_exp;
+			s->w = l->weights;
+			s->bias = l->bias;
+			s->act = pair[k];
+			prev_act = pair[k];
+			k ^= 1;
+			continue;
+		}
 		if (i > first) {
 			acc_n = tintin_max(acc_n, (size_t)nb * sh[i].in);
 		}
@@ -470,7 +534,7 @@ static int tintin_layout_train(struct tintin_arena *a, struct tintin_model *m,
 	if (d->loss == TINTIN_LOSS_MSE) {
 		acc_n = tintin_max(acc_n, (size_t)nb * sh[d->n_layers - 1u].out);
 	}
-	return tintin_alloc_tail(a, m, (m != NULL) ? m->err : NULL, (size_t)nb * err_w, acc_n);
+	return tintin_alloc_acc(a, m, acc_n);
 }
 
 /* Inference layout: two activation buffers that layers alternate between, then the scratch. */
@@ -497,7 +561,10 @@ static int tintin_layout_infer(struct tintin_arena *a, struct tintin_model *m,
 			acc_n = tintin_max(acc_n, (size_t)nb * sh[i].out);
 		}
 	}
-	return tintin_alloc_tail(a, m, (m != NULL) ? m->ping : NULL, (size_t)nb * act_w, acc_n);
+	const size_t bytes[2] = {(size_t)nb * act_w, (size_t)nb * act_w};
+	int ret = tintin_alloc_pair(a, bytes, (m != NULL) ? m->ping : NULL);
+
+	return (ret != 0) ? ret : tintin_alloc_acc(a, m, acc_n);
 }
 
 /* Lays the model out in arena a; m may be NULL when only counting bytes (the planner). */
