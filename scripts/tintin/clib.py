@@ -124,6 +124,15 @@ class Param(ct.Structure):
     ]
 
 
+class CGeom(ct.Structure):
+    """struct tintin_geom; build one from a spec.Geom with CGeom(*dataclasses.astuple(g))."""
+
+    _fields_ = [
+        *((name, ct.c_uint16) for name in ("in_h", "in_w", "in_c", "out_h", "out_w", "out_c")),
+        *((name, ct.c_uint8) for name in ("k_h", "k_w", "stride", "pad_t", "pad_l")),
+    ]
+
+
 class TintinError(RuntimeError):
     """A C call returned a negative errno."""
 
@@ -170,8 +179,13 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
         [P8, P8, ct.c_uint16, ct.c_uint16, ct.c_uint16, ct.c_uint16, P32],
     ),
     "tintin_fc_grad_bias_s8": (ct.c_int32, [P8, ct.c_uint16, ct.c_uint16, ct.c_uint16]),
-    "tintin_relu_forward_s8": (None, [P8, ct.c_size_t]),
+    "tintin_relu_forward_s8": (None, [P8, ct.c_size_t, PU8]),
     "tintin_relu_backward_s8": (None, [P8, P8, ct.c_size_t]),
+    "tintin_relu_backward_mask_s8": (None, [PU8, P8, ct.c_size_t]),
+    "tintin_maxpool_idx_bits": (ct.c_int, [ct.c_void_p, PU8]),
+    "tintin_maxpool_idx_bytes": (ct.c_size_t, [ct.c_void_p, ct.c_size_t]),
+    "tintin_maxpool_forward_s8": (None, [P8, ct.c_uint16, ct.c_void_p, P8, PU8]),
+    "tintin_maxpool_backward_s8": (None, [PU8, P8, ct.c_uint16, ct.c_void_p, P32]),
     "tintin_xent_grad_s8": (
         ct.c_int,
         [P8, ct.c_int, PU8, ct.c_uint16, ct.c_uint16, ct.POINTER(Prng), P8],

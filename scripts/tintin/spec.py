@@ -271,6 +271,9 @@ def _geom(i: int, layer: Layer, dims: tuple[int, int, int]) -> Geom:
     except ValueError as exc:
         raise ValueError(f"layer {i}: {exc}") from None
     oc = layer.units if layer.kind in WEIGHT_LAYERS else c
+    if layer.kind == LAYER_MAXPOOL and (kh - 1).bit_length() + (kw - 1).bit_length() > 8:
+        # Training keeps each window's argmax as a packed index of at most 8 bits.
+        raise ValueError(f"layer {i}: max-pool window {kh}x{kw} needs more than 8 bits to index")
     return Geom(h, w, c, oh, ow, oc, kh, kw, stride, pt, pl)
 
 

@@ -60,12 +60,16 @@ def test_relu(n, seed):
     rng = np.random.default_rng(seed)
     x = s8(rng, n)
     y = x.copy()
-    clib.lib().tintin_relu_forward_s8(p(y, P8), n)
+    mask = np.full((n + 7) // 8, 0xA5, np.uint8)  # painted: every byte must be written
+    clib.lib().tintin_relu_forward_s8(p(y, P8), n, p(mask, PU8))
     assert np.array_equal(y, np.maximum(x, 0))
+    assert np.array_equal(np.unpackbits(mask, bitorder="little")[:n], y > 0)
     err = s8(rng, n)
-    e2 = err.copy()
+    e2, e3 = err.copy(), err.copy()
     clib.lib().tintin_relu_backward_s8(p(y, P8), p(e2, P8), n)
     assert np.array_equal(e2, np.where(y > 0, err, 0))
+    clib.lib().tintin_relu_backward_mask_s8(p(mask, PU8), p(e3, P8), n)
+    assert np.array_equal(e3, e2)
 
 
 @given(st.integers(1, 300), st.integers(0, 31), SEED)

@@ -159,6 +159,15 @@ static int tintin_check_geom(const struct tintin_layer_desc *l, uint8_t idx,
 		TINTIN_LOG_ERR("tintin: layer %u: output or kernel too large", idx);
 		return -EINVAL;
 	}
+	if (l->type == TINTIN_LAYER_MAXPOOL) {
+		uint8_t dx;
+
+		if (tintin_maxpool_idx_bits(g, &dx) < 0) {
+			TINTIN_LOG_ERR("tintin: layer %u: max-pool window %ux%u needs more than 8 "
+				       "bits to index", idx, kh, kw);
+			return -EINVAL;
+		}
+	}
 	sh->out = (uint16_t)(g->out_h * g->out_w * g->out_c);
 	sh->row = (uint16_t)(kh * kw * in->c);
 	sh->recip = tintin_pool_recip((uint32_t)kh * kw);
@@ -380,24 +389,33 @@ static int tintin_alloc_acc(struct tintin_arena *a, struct tintin_model *m, size
 	return ret;
 }
 
-/* Index of the layer whose output buffer is the lowest trained layer's input (ReLU and
- * flatten in between work in place), or -1 when that input is the batch itself.
- */
-static int tintin_input_owner(const struct tintin_model_desc *d, uint8_t first)
+/* Index of the next layer after i that writes its own output, or n_layers. */
+static int tintin_next_owner(const struct tintin_model_desc *d, int i)
 {
-	int i = (int)first - 1;
+	int j = i + 1;
 
-	while (i >= 0 && !tintin_owns_output(&d->layers[i])) {
-		i--;
+	while (j < d->n_layers && !tintin_owns_output(&d->layers[j])) {
+		j++;
 	}
-	return i;
+	return j;
 }
 
-/* Sizes of the error/transient pair. Errors only exist during backward; outputs of layers
- * below the lowest trained layer's input are only read during forward, so both share it.
+/* A layer's output is transient when only the forward pass reads it: it is not the model's
+ * output and the next layer that reads it does not train weights (only weight gradients
+ * need the input; ReLU and max-pool backward use bit masks instead).
+ */
+static int tintin_transient(const struct tintin_model_desc *d, int i)
+{
+	int j = tintin_next_owner(d, i);
+
+	return j < d->n_layers && !tintin_trains_w(&d->layers[j]);
+}
+
+/* Sizes of the error/transient pair. Errors only exist during backward and transient
+ * outputs only during forward, so both share it.
  */
 static void tintin_pair_sizes(const struct tintin_model_desc *d, const struct tintin_shape *sh,
-			      uint8_t first, int keep, size_t bytes[2])
+			      uint8_t first, size_t bytes[2])
 {
 	size_t err_w = 0u;
 	int k = 0;
@@ -411,7 +429,7 @@ static void tintin_pair_sizes(const struct tintin_model_desc *d, const struct ti
 		if (i > first) {
 			err_w = tintin_max(err_w, sh[i].in);
 		}
-		if (i < keep && tintin_owns_output(&d->layers[i])) {
+		if (tintin_owns_output(&d->layers[i]) && tintin_transient(d, i)) {
 			bytes[k] = tintin_max(bytes[k], sh[i].out);
 			k ^= 1;
 		}
@@ -421,8 +439,81 @@ static void tintin_pair_sizes(const struct tintin_model_desc *d, const struct ti
 	}
 }
 
-/* Training layout: per-layer parameters, optimizer state and activations, then the error
- * ping-pong, then the int32 scratch last. With a NULL-based counting arena this is the planner.
+/* Bit masks that backward reads instead of a kept input: ReLU signs over a transient output,
+ * max-pool window indices. Only layers above the lowest trained one run backward.
+ */
+static size_t tintin_mask_bytes(const struct tintin_model_desc *d,
+				const struct tintin_shape *sh, uint8_t first, int i,
+				int prev_transient)
+{
+	const struct tintin_layer_desc *l = &d->layers[i];
+	size_t n = (size_t)d->max_batch * sh[i].out;
+
+	if (i <= first) {
+		return 0u;
+	}
+	if (l->type == TINTIN_LAYER_RELU && prev_transient) {
+		return (n + 7u) / 8u;
+	}
+	if (l->type == TINTIN_LAYER_MAXPOOL) {
+		return tintin_maxpool_idx_bytes(&sh[i].g, n);
+	}
+	return 0u;
+}
+
+/* RAM copies of a layer's trainable parameters and their optimizer state. */
+static int tintin_alloc_params(struct tintin_arena *a, struct tintin_layer_state *s,
+			       const struct tintin_layer_desc *l, const struct tintin_optim_cfg *o)
+{
+	const size_t n_w = (size_t)s->rows * s->row;
+	const size_t w_el = (o->upscale_bits != 0u) ? sizeof(int16_t) : 1u;
+	void *p;
+	int ret;
+
+	if (tintin_trains_w(l)) {
+		ret = tintin_alloc(a, n_w, 1u, &p);
+		if (ret != 0) {
+			return ret;
+		}
+		s->w_ram = p;
+		s->w = p;
+		if (o->upscale_bits != 0u) {
+			ret = tintin_alloc(a, n_w * sizeof(int16_t), sizeof(int16_t), &p);
+			if (ret != 0) {
+				return ret;
+			}
+			s->w16 = p;
+		}
+		if (o->momentum_shift != 0u) {
+			ret = tintin_alloc(a, n_w * w_el, w_el, &p);
+			if (ret != 0) {
+				return ret;
+			}
+			s->w_mom = p;
+		}
+	}
+	if (tintin_trains_b(l)) {
+		ret = tintin_alloc(a, (size_t)s->rows * sizeof(int32_t), sizeof(int32_t), &p);
+		if (ret != 0) {
+			return ret;
+		}
+		s->bias_ram = p;
+		s->bias = p;
+		if (o->momentum_shift != 0u) {
+			ret = tintin_alloc(a, (size_t)s->rows * sizeof(int32_t), sizeof(int32_t),
+					   &p);
+			if (ret != 0) {
+				return ret;
+			}
+			s->b_mom = p;
+		}
+	}
+	return 0;
+}
+
+/* Training layout: the error/transient pair, then per layer its trainable parameters,
+ * optimizer state, bit masks and kept output, then the int32 scratch last. With a NULL-based
+ * counting arena this is the planner.
  */
 static int tintin_layout_train(struct tintin_arena *a, struct tintin_model *m,
 			       const struct tintin_model_desc *d, const struct tintin_shape *sh,
@@ -430,18 +521,16 @@ static int tintin_layout_train(struct tintin_arena *a, struct tintin_model *m,
 {
 	struct tintin_layer_state tmp;
 	const uint16_t nb = d->max_batch;
-	const int upscale = d->optim.upscale_bits != 0u;
-	const int mom = d->optim.momentum_shift != 0u;
 	size_t acc_n = 0u;
 	int8_t *prev_act = NULL;
+	int prev_transient = 0;
 	int8_t *pair[2];
 	size_t pair_bytes[2];
-	int keep = tintin_input_owner(d, first);
 	int k = 0;
 	void *p;
 	int ret;
 
-	tintin_pair_sizes(d, sh, first, keep, pair_bytes);
+	tintin_pair_sizes(d, sh, first, pair_bytes);
 	ret = tintin_alloc_pair(a, pair_bytes, pair);
 	if (ret != 0) {
 		return ret;
@@ -453,83 +542,51 @@ static int tintin_layout_train(struct tintin_arena *a, struct tintin_model *m,
 	for (uint8_t i = 0; i < d->n_layers; i++) {
 		const struct tintin_layer_desc *l = &d->layers[i];
 		struct tintin_layer_state *s = (m != NULL) ? &m->layer[i] : &tmp;
-		size_t n_w = (size_t)sh[i].rows * sh[i].row;
+		size_t mask = tintin_mask_bytes(d, sh, first, i, prev_transient);
 
+		if (m == NULL) {
+			memset(s, 0, sizeof(*s));
+		}
 		tintin_copy_shape(s, &sh[i]);
+		if (tintin_has_weights(l)) {
+			/* Frozen parameters stay in the caller's (flash) table. */
+			s->w_exp = l->w_exp;
+			s->w = l->weights;
+			s->bias = l->bias;
+			acc_n = tintin_max(acc_n, tintin_trains_w(l) ? sh[i].row : 0u);
+			acc_n = tintin_max(acc_n, tintin_trains_b(l) ? sh[i].rows : 0u);
+			ret = tintin_alloc_params(a, s, l, &d->optim);
+			if (ret != 0) {
+				return ret;
+			}
+		}
+		if (mask != 0u) {
+			ret = tintin_alloc(a, mask, 1u, &p);
+			if (ret != 0) {
+				return ret;
+			}
+			s->mask = p;
+		}
 		if (!tintin_owns_output(l)) {
 			s->act = prev_act;
 			continue;
 		}
 		acc_n = tintin_max(acc_n, (size_t)nb * sh[i].out);
-		if ((int)i < keep) {
-			/* Frozen and below everything that trains: its output is transient and its
-			 * parameters stay in the caller's (flash) table.
-			 */
-			s->w_exp = l->w_exp;
-			s->w = l->weights;
-			s->bias = l->bias;
-			s->act = pair[k];
-			prev_act = pair[k];
-			k ^= 1;
-			continue;
-		}
 		if (i > first) {
 			acc_n = tintin_max(acc_n, (size_t)nb * sh[i].in);
 		}
-		if (tintin_has_weights(l)) {
-			s->w_exp = l->w_exp;
-			s->w = l->weights;
-			s->bias = l->bias;
-		}
-		if (tintin_trains_w(l)) {
-			acc_n = tintin_max(acc_n, sh[i].row);
-			ret = tintin_alloc(a, n_w, 1u, &p);
+		prev_transient = tintin_transient(d, i);
+		if (prev_transient) {
+			s->act = pair[k];
+			k ^= 1;
+		} else {
+			ret = tintin_alloc(a, (size_t)nb * sh[i].out, 1u, &p);
 			if (ret != 0) {
 				return ret;
 			}
-			s->w_ram = p;
-			s->w = p;
-			if (upscale) {
-				ret = tintin_alloc(a, n_w * sizeof(int16_t), sizeof(int16_t), &p);
-				if (ret != 0) {
-					return ret;
-				}
-				s->w16 = p;
-			}
-			if (mom) {
-				size_t el = upscale ? sizeof(int16_t) : 1u;
-
-				ret = tintin_alloc(a, n_w * el, el, &p);
-				if (ret != 0) {
-					return ret;
-				}
-				s->w_mom = p;
-			}
+			s->act = p;
 		}
-		if (tintin_trains_b(l)) {
-			acc_n = tintin_max(acc_n, sh[i].rows);
-			ret = tintin_alloc(a, (size_t)sh[i].rows * sizeof(int32_t), sizeof(int32_t),
-					   &p);
-			if (ret != 0) {
-				return ret;
-			}
-			s->bias_ram = p;
-			s->bias = p;
-			if (mom) {
-				ret = tintin_alloc(a, (size_t)sh[i].rows * sizeof(int32_t),
-						   sizeof(int32_t), &p);
-				if (ret != 0) {
-					return ret;
-				}
-				s->b_mom = p;
-			}
-		}
-		ret = tintin_alloc(a, (size_t)nb * sh[i].out, 1u, &p);
-		if (ret != 0) {
-			return ret;
-		}
-		s->act = p;
-		prev_act = p;
+		prev_act = s->act;
 	}
 	if (d->loss == TINTIN_LOSS_MSE) {
 		acc_n = tintin_max(acc_n, (size_t)nb * sh[d->n_layers - 1u].out);
@@ -723,7 +780,7 @@ static int tintin_forward_layer(struct tintin_model *m, const struct tintin_laye
 		base = s->w_exp;
 		break;
 	case TINTIN_LAYER_MAXPOOL:
-		tintin_maxpool_forward_s8(x, n, &s->geom, dst);
+		tintin_maxpool_forward_s8(x, n, &s->geom, dst, s->mask);
 		return 0;
 	default: /* average and global average pools */
 		tintin_avgpool_forward_s8(x, n, &s->geom, s->recip, m->acc);
@@ -755,7 +812,8 @@ int tintin_model_forward(struct tintin_model *m, const int8_t *x, int8_t x_exp, 
 
 		if (l->type == TINTIN_LAYER_RELU) {
 			/* The table check guarantees cur is a buffer of ours here. */
-			tintin_relu_forward_s8((int8_t *)(uintptr_t)cur, (size_t)n * s->out);
+			tintin_relu_forward_s8((int8_t *)(uintptr_t)cur, (size_t)n * s->out,
+					       s->mask);
 		} else if (tintin_owns_output(l)) {
 			int8_t *dst = (m->mode == TINTIN_MODE_TRAIN) ? s->act : m->ping[k];
 
@@ -1004,8 +1062,8 @@ static void tintin_update_bias(struct tintin_model *m, struct tintin_layer_state
  * relative to err's.
  */
 static int tintin_backward_layer(struct tintin_model *m, const struct tintin_layer_desc *l,
-				 const struct tintin_layer_state *s, const int8_t *x,
-				 const int8_t *err, int8_t *err_in)
+				 const struct tintin_layer_state *s, const int8_t *err,
+				 int8_t *err_in)
 {
 	int base;
 
@@ -1020,7 +1078,7 @@ static int tintin_backward_layer(struct tintin_model *m, const struct tintin_lay
 		base = s->w_exp;
 		break;
 	case TINTIN_LAYER_MAXPOOL:
-		tintin_maxpool_backward_s8(x, err, m->batch, &s->geom, m->acc);
+		tintin_maxpool_backward_s8(s->mask, err, m->batch, &s->geom, m->acc);
 		base = 0;
 		break;
 	default: /* average and global average pools */
@@ -1083,7 +1141,13 @@ int tintin_model_train_step(struct tintin_model *m, const struct tintin_batch *b
 		int shift = 0;
 
 		if (l->type == TINTIN_LAYER_RELU) {
-			tintin_relu_backward_s8(s->act, m->err[cur], (size_t)m->batch * s->out);
+			if (s->mask != NULL) {
+				tintin_relu_backward_mask_s8(s->mask, m->err[cur],
+							     (size_t)m->batch * s->out);
+			} else {
+				tintin_relu_backward_s8(s->act, m->err[cur],
+							(size_t)m->batch * s->out);
+			}
 			continue;
 		}
 		if (!tintin_owns_output(l)) {
@@ -1091,7 +1155,7 @@ int tintin_model_train_step(struct tintin_model *m, const struct tintin_batch *b
 		}
 		/* Error for the layer below first, with the weights this forward pass used. */
 		if (below) {
-			shift = tintin_backward_layer(m, l, s, x, m->err[cur], m->err[cur ^ 1]);
+			shift = tintin_backward_layer(m, l, s, m->err[cur], m->err[cur ^ 1]);
 		}
 		if (s->w_ram != NULL) {
 			tintin_update_weights(m, s, m->err[cur], e_err, x, e_x);

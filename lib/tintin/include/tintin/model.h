@@ -42,6 +42,9 @@ struct tintin_layer_state {
 	int32_t *bias_ram;     /**< RAM copy of the bias when it trains, else NULL */
 	int32_t *b_mom;        /**< momentum of the bias, else NULL */
 	int8_t *act;           /**< output activations [batch][out] */
+	uint8_t *mask;         /**< training: ReLU sign bits or max-pool window indices, when
+				*   backward needs them and no copy of the input is kept
+				*/
 	uint16_t in;           /**< input elements per sample */
 	uint16_t out;          /**< output elements per sample */
 	uint16_t row;          /**< weights per output unit (dense: in; conv: k_h*k_w*in_c) */

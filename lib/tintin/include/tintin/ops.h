@@ -69,15 +69,30 @@ void tintin_conv_grad_row_s8(const int8_t *err, const int8_t *x, uint16_t batch,
 int32_t tintin_conv_grad_bias_s8(const int8_t *err, uint16_t batch, const struct tintin_geom *g,
 				 uint16_t oc);
 
-/** @brief Max-pool forward (in_c == out_c): y keeps the input's exponent. */
-void tintin_maxpool_forward_s8(const int8_t *x, uint16_t batch, const struct tintin_geom *g,
-			       int8_t *y);
+/**
+ * @brief Bits per packed max-pool window index: the row in the window sits above the column,
+ * each field just wide enough, the sum rounded up to 1, 2, 4 or 8 so that no index straddles
+ * a byte. 0 for a 1x1 window; -1 when the window needs more than 8 bits.
+ * @param[out] dx_bits width of the column field
+ */
+int tintin_maxpool_idx_bits(const struct tintin_geom *g, uint8_t *dx_bits);
+
+/** @brief Bytes of packed window indices for n pooled outputs. */
+size_t tintin_maxpool_idx_bytes(const struct tintin_geom *g, size_t n);
 
 /**
- * @brief Max-pool backward: each window's error goes to its first maximum.
+ * @brief Max-pool forward (in_c == out_c): y keeps the input's exponent.
+ * @param[out] idx NULL, or the position of each window's first maximum, packed as
+ *                 tintin_maxpool_idx_bits() says, so backward needs no copy of x
+ */
+void tintin_maxpool_forward_s8(const int8_t *x, uint16_t batch, const struct tintin_geom *g,
+			       int8_t *y, uint8_t *idx);
+
+/**
+ * @brief Max-pool backward: each window's error goes to its first maximum, read from idx.
  * @param[out] acc int32 [batch][in_h][in_w][in_c] (windows may overlap, so errors add)
  */
-void tintin_maxpool_backward_s8(const int8_t *x, const int8_t *err, uint16_t batch,
+void tintin_maxpool_backward_s8(const uint8_t *idx, const int8_t *err, uint16_t batch,
 				const struct tintin_geom *g, int32_t *acc);
 
 /**
@@ -128,11 +143,17 @@ void tintin_fc_grad_row_s8(const int8_t *err, const int8_t *x, uint16_t batch, u
 /** @brief Dense bias gradient: returns sum_b err[b][o]. */
 int32_t tintin_fc_grad_bias_s8(const int8_t *err, uint16_t batch, uint16_t out, uint16_t o);
 
-/** @brief ReLU forward in place. */
-void tintin_relu_forward_s8(int8_t *x, size_t n);
+/**
+ * @brief ReLU forward in place.
+ * @param[out] mask NULL, or one bit per element (LSB first), set where the output is positive
+ */
+void tintin_relu_forward_s8(int8_t *x, size_t n, uint8_t *mask);
 
 /** @brief ReLU backward in place: err[k] = 0 where the forward output y[k] is not positive. */
 void tintin_relu_backward_s8(const int8_t *y, int8_t *err, size_t n);
+
+/** @brief ReLU backward in place from the forward pass's bit mask. */
+void tintin_relu_backward_mask_s8(const uint8_t *mask, int8_t *err, size_t n);
 
 /**
  * @brief Requantise int32 to int8 with one shift for the whole tensor.
