@@ -69,6 +69,12 @@ static int tintin_check_optim(const struct tintin_optim_cfg *o)
 		TINTIN_LOG_ERR("tintin: optim: the NITI rule is disabled in this build");
 		return -ENOTSUP;
 	}
+	if ((o->momentum_shift != 0u && !TINTIN_MOMENTUM_ENABLED) ||
+	    (o->upscale_bits != 0u && !TINTIN_UPSCALE_ENABLED)) {
+		TINTIN_LOG_ERR("tintin: optim: momentum or int16 master weights are disabled in "
+			       "this build");
+		return -ENOTSUP;
+	}
 	if (o->rounding != TINTIN_ROUND_STOCHASTIC && o->rounding != TINTIN_ROUND_PSEUDO) {
 		TINTIN_LOG_ERR("tintin: optim: unknown rounding %u", o->rounding);
 		return -EINVAL;

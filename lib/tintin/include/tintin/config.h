@@ -37,11 +37,6 @@
 #error "TINTIN_MAX_BATCH must be in 1..256"
 #endif
 
-/** Keep saturation counters in struct tintin_model (1) or not (0). */
-#ifndef TINTIN_STATS
-#define TINTIN_STATS 1
-#endif
-
 /** Make a training step fail with -EOVERFLOW when a parameter saturates (1) or count it (0). */
 #ifndef TINTIN_STRICT_OVERFLOW
 #define TINTIN_STRICT_OVERFLOW 0
@@ -72,6 +67,26 @@
 #endif
 #ifndef TINTIN_RULE_NITI_ENABLED
 #define TINTIN_RULE_NITI_ENABLED 1
+#endif
+
+/** Optimizer state compiled in: momentum and int16 master weights (initial upscaling). */
+#ifndef TINTIN_MOMENTUM_ENABLED
+#define TINTIN_MOMENTUM_ENABLED 1
+#endif
+#ifndef TINTIN_UPSCALE_ENABLED
+#define TINTIN_UPSCALE_ENABLED 1
+#endif
+
+/**
+ * Rounding of updates in TINTIN_OPTIM_DEFAULT and TINTIN_OPTIM_LEAN: 0 = true stochastic
+ * (TINTIN_ROUND_STOCHASTIC, from the model's PRNG), 1 = NITI's pseudo-stochastic
+ * (TINTIN_ROUND_PSEUDO, no PRNG draws).
+ */
+#ifndef TINTIN_ROUNDING_DEFAULT
+#define TINTIN_ROUNDING_DEFAULT 0
+#endif
+#if (TINTIN_ROUNDING_DEFAULT != 0) && (TINTIN_ROUNDING_DEFAULT != 1)
+#error "TINTIN_ROUNDING_DEFAULT must be 0 (stochastic) or 1 (pseudo-stochastic)"
 #endif
 
 /**

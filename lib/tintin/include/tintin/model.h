@@ -32,6 +32,18 @@
 extern "C" {
 #endif
 
+/**
+ * @brief Stop the build when a model's planned arena exceeds a budget.
+ *
+ * Generated model headers use it with their planned training bytes (a literal, so that the
+ * message shows it) and CONFIG_TINTIN_ARENA_SIZE; the message names the model, the bytes and
+ * the option to raise.
+ */
+#define TINTIN_ARENA_CHECK(model, bytes, budget)                                                   \
+	_Static_assert((bytes) <= (budget), "tintin: model " #model " needs " #bytes               \
+					    " bytes of training arena, more than " #budget         \
+					    "; raise " #budget)
+
 /** Run-time state of one layer; every pointer points into the arena or the layer table. */
 struct tintin_layer_state {
 	const int8_t *w;       /**< int8 weights used by forward and backward */

@@ -140,7 +140,7 @@ struct tintin_optim_cfg {
 	{                                                                                          \
 		.rule = TINTIN_RULE_ALIGNED, .lr_shift = 5, .lr_mult = 1, .mu = 0,                 \
 		.momentum_shift = 3, .upscale_bits = TINTIN_BIAS_EXTRA_BITS,                      \
-		.rounding = TINTIN_ROUND_STOCHASTIC,                                               \
+		.rounding = TINTIN_ROUNDING_DEFAULT,                                               \
 	}
 
 /**
@@ -150,7 +150,7 @@ struct tintin_optim_cfg {
 #define TINTIN_OPTIM_LEAN                                                                          \
 	{                                                                                          \
 		.rule = TINTIN_RULE_ALIGNED, .lr_shift = 3, .lr_mult = 1, .mu = 0,                 \
-		.momentum_shift = 0, .upscale_bits = 0, .rounding = TINTIN_ROUND_STOCHASTIC,       \
+		.momentum_shift = 0, .upscale_bits = 0, .rounding = TINTIN_ROUNDING_DEFAULT,       \
 	}
 
 /** A whole model: the static description the planner and init work from. */

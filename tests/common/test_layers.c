@@ -1,0 +1,129 @@
+/*
+ * Copyright (c) 2026 The Tin-Tin authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+/* Each layer kernel (forward, backward, gradients) against the NumPy reference's values. */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <tintin/tintin.h>
+
+#include "tt_test.h"
+#include "vectors/tt_vec_layers.h"
+
+TT_SUITE(tintin_layers);
+
+/* Big enough for every kernel's int32 output in the vectors. */
+static int32_t acc[512];
+
+TT_TEST(tintin_layers, test_dense)
+{
+	int32_t g[TT_FC_IN];
+
+	tintin_fc_forward_s8(tt_fc_x, tt_fc_w, tt_fc_bias, TT_FC_BIAS_SHIFT, TT_FC_B, TT_FC_IN,
+			     TT_FC_OUT, acc);
+	TT_ASSERT_ARRAY_EQ(acc, tt_fc_fwd, TT_FC_B * TT_FC_OUT, "dense forward");
+	tintin_fc_backward_s8(tt_fc_err, tt_fc_w, TT_FC_B, TT_FC_IN, TT_FC_OUT, acc);
+	TT_ASSERT_ARRAY_EQ(acc, tt_fc_bwd, TT_FC_B * TT_FC_IN, "dense backward");
+	for (uint16_t o = 0; o < TT_FC_OUT; o++) {
+		tintin_fc_grad_row_s8(tt_fc_err, tt_fc_x, TT_FC_B, TT_FC_IN, TT_FC_OUT, o, g);
+		TT_ASSERT_ARRAY_EQ(g, tt_fc_grad + o * TT_FC_IN, TT_FC_IN, "dense weight gradient");
+		TT_ASSERT_EQ(tintin_fc_grad_bias_s8(tt_fc_err, TT_FC_B, TT_FC_OUT, o),
+			     tt_fc_grad_bias[o], "dense bias gradient %u", o);
+	}
+}
+
+static void check_conv(const struct tintin_geom *g, uint16_t nb, uint16_t row, const int8_t *x,
+		       const int8_t *w, const int32_t *bias, const int8_t *err, const int32_t *fwd,
+		       const int32_t *bwd, const int32_t *grad, const int32_t *grad_bias)
+{
+	size_t n_y = (size_t)nb * g->out_h * g->out_w * g->out_c;
+	size_t n_x = (size_t)nb * g->in_h * g->in_w * g->in_c;
+	int32_t gr[64];
+
+	tintin_conv_forward_s8(x, w, bias, 0, nb, g, acc);
+	TT_ASSERT_ARRAY_EQ(acc, fwd, n_y, "conv forward");
+	tintin_conv_backward_s8(err, w, nb, g, acc);
+	TT_ASSERT_ARRAY_EQ(acc, bwd, n_x, "conv backward");
+	for (uint16_t oc = 0; oc < g->out_c; oc++) {
+		tintin_conv_grad_row_s8(err, x, nb, g, oc, gr);
+		TT_ASSERT_ARRAY_EQ(gr, grad + (size_t)oc * row, row, "conv weight gradient");
+		TT_ASSERT_EQ(tintin_conv_grad_bias_s8(err, nb, g, oc), grad_bias[oc],
+			     "conv bias gradient %u", oc);
+	}
+}
+
+TT_TEST(tintin_layers, test_conv2d_strided_same)
+{
+	const struct tintin_geom g = TT_CONV2D_GEOM;
+
+	check_conv(&g, TT_CONV2D_B, TT_CONV2D_ROW, tt_conv2d_x, tt_conv2d_w, tt_conv2d_bias,
+		   tt_conv2d_err, tt_conv2d_fwd, tt_conv2d_bwd, tt_conv2d_grad, tt_conv2d_grad_bias);
+}
+
+TT_TEST(tintin_layers, test_conv1d_valid)
+{
+	const struct tintin_geom g = TT_CONV1D_GEOM;
+
+	check_conv(&g, TT_CONV1D_B, TT_CONV1D_ROW, tt_conv1d_x, tt_conv1d_w, tt_conv1d_bias,
+		   tt_conv1d_err, tt_conv1d_fwd, tt_conv1d_bwd, tt_conv1d_grad, tt_conv1d_grad_bias);
+}
+
+TT_TEST(tintin_layers, test_maxpool_first_maximum)
+{
+	const struct tintin_geom g = TT_MAXPOOL_GEOM;
+	size_t n_y = (size_t)TT_MAXPOOL_B * g.out_h * g.out_w * g.out_c;
+	int8_t y[128];
+	uint8_t idx[64];
+
+	TT_ASSERT(tintin_maxpool_idx_bytes(&g, n_y) <= sizeof(idx), "index buffer too small");
+	tintin_maxpool_forward_s8(tt_maxpool_x, TT_MAXPOOL_B, &g, y, idx);
+	TT_ASSERT_ARRAY_EQ(y, tt_maxpool_fwd, n_y, "max-pool forward");
+	tintin_maxpool_backward_s8(idx, tt_maxpool_err, TT_MAXPOOL_B, &g, acc);
+	TT_ASSERT_ARRAY_EQ(acc, tt_maxpool_bwd, (size_t)TT_MAXPOOL_B * g.in_h * g.in_w * g.in_c,
+			   "max-pool backward");
+}
+
+TT_TEST(tintin_layers, test_average_pools)
+{
+	const struct tintin_geom a = TT_AVGPOOL_GEOM;
+	const struct tintin_geom g = TT_GAP_GEOM;
+
+	tintin_avgpool_forward_s8(tt_avgpool_x, TT_AVGPOOL_B, &a, TT_AVGPOOL_RECIP, acc);
+	TT_ASSERT_ARRAY_EQ(acc, tt_avgpool_fwd, (size_t)TT_AVGPOOL_B * a.out_h * a.out_w * a.out_c,
+			   "average-pool forward");
+	tintin_avgpool_backward_s8(tt_avgpool_err, TT_AVGPOOL_B, &a, TT_AVGPOOL_RECIP, acc);
+	TT_ASSERT_ARRAY_EQ(acc, tt_avgpool_bwd, (size_t)TT_AVGPOOL_B * a.in_h * a.in_w * a.in_c,
+			   "average-pool backward");
+	tintin_avgpool_forward_s8(tt_gap_x, TT_GAP_B, &g, TT_GAP_RECIP, acc);
+	TT_ASSERT_ARRAY_EQ(acc, tt_gap_fwd, (size_t)TT_GAP_B * g.out_c, "global pool forward");
+	tintin_avgpool_backward_s8(tt_gap_err, TT_GAP_B, &g, TT_GAP_RECIP, acc);
+	TT_ASSERT_ARRAY_EQ(acc, tt_gap_bwd, (size_t)TT_GAP_B * g.in_h * g.in_w * g.in_c,
+			   "global pool backward");
+}
+
+TT_TEST(tintin_layers, test_relu_mask)
+{
+	int8_t x[19] = {-128, -1, 0, 1, 127, 5, -5, 0, 3, -3, 0, 0, 9, -9, 1, -1, 2, -2, 100};
+	int8_t e1[19];
+	int8_t e2[19];
+	uint8_t mask[3];
+
+	for (int k = 0; k < 19; k++) {
+		e1[k] = (int8_t)(k + 1);
+		e2[k] = (int8_t)(k + 1);
+	}
+	tintin_relu_forward_s8(x, 19, mask);
+	for (int k = 0; k < 19; k++) {
+		TT_ASSERT(x[k] >= 0, "relu output %d negative", k);
+		TT_ASSERT_EQ((mask[k >> 3] >> (k & 7)) & 1, x[k] > 0, "mask bit %d", k);
+	}
+	tintin_relu_backward_s8(x, e1, 19);
+	tintin_relu_backward_mask_s8(mask, e2, 19);
+	for (int k = 0; k < 19; k++) {
+		TT_ASSERT_EQ(e1[k], (x[k] > 0) ? k + 1 : 0, "relu backward %d", k);
+		TT_ASSERT_EQ(e2[k], e1[k], "relu backward from mask %d", k);
+	}
+}

@@ -1,0 +1,190 @@
+/*
+ * Copyright (c) 2026 The Tin-Tin authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+/*
+ * The model API end to end: exact arena planning and -ENOMEM, refusals of bad input, a CNN
+ * training run bit-exact with the reference, and convergence on real digits.
+ */
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <tintin/tintin.h>
+
+#include "tt_test.h"
+#include "vectors/tt_vec_digits.h"
+#include "vectors/tt_vec_train.h"
+
+TT_SUITE(tintin_train);
+
+#define TT_ARENA_MAX                                                                               \
+	((TT_DIGITS_ARENA_TRAIN > TT_CNN_ARENA_TRAIN) ? TT_DIGITS_ARENA_TRAIN : TT_CNN_ARENA_TRAIN)
+
+/* uint32_t storage keeps the arena word-aligned on every target. */
+static uint32_t arena[(TT_ARENA_MAX + 3) / 4 + 1];
+static struct tintin_model model;
+
+TT_TEST(tintin_train, test_plan_is_exact_and_small_arena_is_enomem)
+{
+	size_t need = 0u;
+	size_t infer = 0u;
+
+	TT_ASSERT_EQ(tintin_model_plan(&tt_cnn_desc, TINTIN_MODE_TRAIN, &need), 0, "plan");
+	TT_ASSERT_EQ(need, (size_t)TT_CNN_ARENA_TRAIN, "planned bytes differ from the generator");
+	TT_ASSERT_EQ(tintin_model_plan(&tt_cnn_desc, TINTIN_MODE_INFER, &infer), 0, "plan");
+	TT_ASSERT_EQ(infer, (size_t)TT_CNN_ARENA_INFER, "planned inference bytes");
+	TT_ASSERT_EQ(tintin_model_init(&model, &tt_cnn_desc, TINTIN_MODE_TRAIN, arena, need - 1u),
+		     -ENOMEM, "one byte short must be -ENOMEM");
+	TT_ASSERT_EQ(tintin_model_init(&model, &tt_cnn_desc, TINTIN_MODE_TRAIN, arena, 16u),
+		     -ENOMEM, "a tiny arena must be -ENOMEM");
+	TT_ASSERT_EQ(tintin_model_init(&model, &tt_cnn_desc, TINTIN_MODE_TRAIN, arena, need), 0,
+		     "the planned bytes must suffice");
+	TT_ASSERT_EQ(tintin_model_arena_used(&model), need, "init used other than planned");
+}
+
+TT_TEST(tintin_train, test_bad_input_is_refused)
+{
+	struct tintin_model_desc bad = tt_cnn_desc;
+	uint8_t label = 200u;
+	struct tintin_batch b = {.x = tt_cnn_x, .labels = &label, .n = 1, .x_exp = -7};
+	size_t need;
+
+	TT_ASSERT_EQ(tintin_model_init(&model, &tt_cnn_desc, TINTIN_MODE_TRAIN,
+				       (uint8_t *)arena + 1, sizeof(arena) - 1u),
+		     -EINVAL, "misaligned arena");
+	bad.n_layers = 0u;
+	TT_ASSERT_EQ(tintin_model_plan(&bad, TINTIN_MODE_TRAIN, &need), -EINVAL, "no layers");
+	bad = tt_cnn_desc;
+	bad.optim.lr_shift = 40u;
+	TT_ASSERT_EQ(tintin_model_plan(&bad, TINTIN_MODE_TRAIN, &need), -ERANGE, "lr_shift 40");
+	bad = tt_cnn_desc;
+	bad.max_batch = 0u;
+	TT_ASSERT_EQ(tintin_model_plan(&bad, TINTIN_MODE_TRAIN, &need), -EINVAL, "batch 0");
+	TT_ASSERT_EQ(tintin_model_train_step(NULL, &b), -EINVAL, "NULL model");
+	TT_ASSERT_EQ(tintin_model_init(&model, &tt_cnn_desc, TINTIN_MODE_TRAIN, arena,
+				       sizeof(arena)),
+		     0, "init");
+	TT_ASSERT_EQ(tintin_model_train_step(&model, &b), -EINVAL, "label beyond the classes");
+	b.n = 5u;
+	label = 0u;
+	TT_ASSERT_EQ(tintin_model_train_step(&model, &b), -EINVAL, "batch above max_batch");
+	TT_ASSERT_EQ(tintin_model_init(&model, &tt_cnn_desc, TINTIN_MODE_INFER, arena,
+				       sizeof(arena)),
+		     0, "init for inference");
+	b.n = 1u;
+	TT_ASSERT_EQ(tintin_model_train_step(&model, &b), -EINVAL, "training an inference model");
+	bad = tt_cnn_desc;
+	bad.optim.rule = TINTIN_RULE_NITI;
+	bad.optim.mu = 2u;
+	TT_ASSERT_EQ(tintin_model_plan(&bad, TINTIN_MODE_TRAIN, &need),
+		     TINTIN_RULE_NITI_ENABLED ? 0 : -ENOTSUP, "NITI rule per build option");
+}
+
+TT_TEST(tintin_train, test_cnn_run_is_bit_exact)
+{
+	const int8_t *want_w[] = {tt_cnn_final_w0, tt_cnn_final_w3, tt_cnn_final_w7};
+	const int32_t *want_b[] = {tt_cnn_final_b0, tt_cnn_final_b3, tt_cnn_final_b7};
+	const uint8_t idx[] = {0u, 3u, 7u};
+	const size_t in = TT_CNN_INPUT_SIZE;
+	struct tintin_tensor out;
+
+	TT_ASSERT_EQ(tintin_model_init(&model, &tt_cnn_desc, TINTIN_MODE_TRAIN, arena,
+				       TT_CNN_ARENA_TRAIN),
+		     0, "init");
+	for (int k = 0; k < TT_CNN_STEPS; k++) {
+		struct tintin_batch b = {.x = tt_cnn_x + (size_t)k * 4u * in,
+					 .labels = tt_cnn_y + (size_t)k * 4u,
+					 .n = 4u,
+					 .x_exp = TT_CNN_X_EXP};
+
+		TT_ASSERT_EQ(tintin_model_train_step(&model, &b), 0, "step %d", k);
+	}
+	for (int j = 0; j < 3; j++) {
+		struct tintin_layer_info info;
+
+		TT_ASSERT_EQ(tintin_model_layer_info(&model, idx[j], &info), 0, "layer_info");
+		TT_ASSERT_ARRAY_EQ(info.w, want_w[j], info.n_w, "trained weights");
+		TT_ASSERT_ARRAY_EQ(info.bias, want_b[j], info.out, "trained bias");
+	}
+	TT_ASSERT_EQ(tintin_model_forward(&model, tt_cnn_x, TT_CNN_X_EXP, 4u, &out), 0, "forward");
+	TT_ASSERT_EQ(out.exp, TT_CNN_OUT_EXP, "output exponent");
+	TT_ASSERT_ARRAY_EQ(out.data, tt_cnn_out, 4u * TT_CNN_OUTPUTS, "outputs after training");
+}
+
+static int digits_correct(uint32_t *correct)
+{
+	return tintin_model_evaluate(&model, tt_digits_test_x, TT_DIGITS_TEST_EXP, tt_digits_test_y,
+				     TT_DIGITS_TEST_N, correct);
+}
+
+TT_TEST(tintin_train, test_digits_converge)
+{
+	uint32_t before = 0u;
+	uint32_t after = 0u;
+
+	TT_ASSERT_EQ(tintin_model_init(&model, &tt_digits_desc, TINTIN_MODE_TRAIN, arena,
+				       sizeof(arena)),
+		     0, "init");
+	TT_ASSERT_EQ(digits_correct(&before), 0, "evaluate");
+	for (int epoch = 0; epoch < TT_DIGITS_EPOCHS; epoch++) {
+		for (uint32_t k = 0; k < TT_DIGITS_TRAIN_N; k += 8u) {
+			struct tintin_batch b = {.x = tt_digits_train_x + k * TT_DIGITS_TRAIN_SIZE,
+						 .labels = tt_digits_train_y + k,
+						 .n = 8u,
+						 .x_exp = TT_DIGITS_TRAIN_EXP};
+
+			TT_ASSERT_EQ(tintin_model_train_step(&model, &b), 0, "step");
+		}
+	}
+	TT_ASSERT_EQ(digits_correct(&after), 0, "evaluate");
+	TT_PRINT("tintin: digits held-out %u/%u correct before, %u/%u after %d epochs\n",
+		 (unsigned int)before, TT_DIGITS_TEST_N, (unsigned int)after, TT_DIGITS_TEST_N,
+		 TT_DIGITS_EPOCHS);
+	TT_ASSERT_EQ(before, (uint32_t)TT_DIGITS_CORRECT_BEFORE, "differs from the reference");
+	TT_ASSERT_EQ(after, (uint32_t)TT_DIGITS_CORRECT_AFTER, "differs from the reference");
+	TT_ASSERT(after * 10u >= TT_DIGITS_TEST_N * 8u, "below 80%% held-out accuracy");
+}
+
+#if defined(__ZEPHYR__) && !defined(CONFIG_ARCH_POSIX)
+/* On a real stack (not native_sim's host threads): one training step on a thread whose stack
+ * is exactly the Kconfig budget, measured by the kernel's stack painting.
+ */
+static K_THREAD_STACK_DEFINE(tt_step_stack, CONFIG_TINTIN_STACK_SIZE);
+static struct k_thread tt_step_thread;
+static int tt_step_ret;
+
+static void tt_step_entry(void *p1, void *p2, void *p3)
+{
+	struct tintin_batch b = {.x = tt_digits_train_x,
+				 .labels = tt_digits_train_y,
+				 .n = 8u,
+				 .x_exp = TT_DIGITS_TRAIN_EXP};
+
+	ARG_UNUSED(p1);
+	ARG_UNUSED(p2);
+	ARG_UNUSED(p3);
+	tt_step_ret = tintin_model_init(&model, &tt_digits_desc, TINTIN_MODE_TRAIN, arena,
+					sizeof(arena));
+	if (tt_step_ret == 0) {
+		tt_step_ret = tintin_model_train_step(&model, &b);
+	}
+}
+
+TT_TEST(tintin_train, test_step_fits_stack_budget)
+{
+	size_t unused = 0u;
+
+	k_thread_create(&tt_step_thread, tt_step_stack, K_THREAD_STACK_SIZEOF(tt_step_stack),
+			tt_step_entry, NULL, NULL, NULL, K_PRIO_PREEMPT(1), 0, K_NO_WAIT);
+	k_thread_join(&tt_step_thread, K_FOREVER);
+	TT_ASSERT_EQ(tt_step_ret, 0, "training step on the budget thread");
+	TT_ASSERT_EQ(k_thread_stack_space_get(&tt_step_thread, &unused), 0, "stack info");
+	TT_PRINT("tintin: init + training step used %u of %u stack bytes\n",
+		 (unsigned int)(K_THREAD_STACK_SIZEOF(tt_step_stack) - unused),
+		 (unsigned int)K_THREAD_STACK_SIZEOF(tt_step_stack));
+	TT_ASSERT(unused > 0u, "CONFIG_TINTIN_STACK_SIZE exceeded");
+}
+#endif
