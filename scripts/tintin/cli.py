@@ -11,12 +11,14 @@ COMMANDS = {
     "sweep": ("tintin.sweep", "measure update-rule settings on digits (the defaults' evidence)"),
     "headroom": ("tintin.headroom", "measure int8 range left unused by power-of-two rescaling"),
     "floatcheck": ("tintin.floatcheck", "check lib/tintin objects for float and heap symbols"),
+    "zephyr-check": ("tintin.zcheck", "check the Zephyr module files without a Zephyr tree"),
+    "vectors": ("tintin.vectors", "regenerate (or --check) the generated C headers"),
 }
 
 
 def usage() -> str:
     lines = ["usage: tintin <command> [options]", "", "commands:"]
-    lines += [f"  {name:11s} {help_}" for name, (_, help_) in COMMANDS.items()]
+    lines += [f"  {name:13s} {help_}" for name, (_, help_) in COMMANDS.items()]
     return "\n".join(lines)
 
 

@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Expected values for the C test suites (tests/common), computed by the NumPy reference.
+"""Generated C headers: test vectors for tests/common and the samples' models and data.
 
-The ztest suites run on targets without Python, so the reference's answers are compiled in.
-`python -m tintin.vectors` rewrites tests/common/vectors/; `--check` fails when the committed
-files differ from what the reference produces now (run by the host tests, so they cannot
-go stale).
+The ztest suites and samples run on targets without Python, so the reference's answers, the
+models and the data are compiled in. `python -m tintin.vectors` rewrites every file;
+`--check` fails when a committed file differs from what the reference produces now (the host
+tests run it, so the headers cannot go stale).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from tintin import cgen, spec
 from tintin import numerics as nx
 from tintin.refmodel import RefModel
 
-OUT = Path(__file__).resolve().parents[2] / "tests" / "common" / "vectors"
+REPO = Path(__file__).resolve().parents[2]
 SOURCE = "python -m tintin.vectors"
 N = 64  # cases per primitive
 
@@ -91,10 +91,7 @@ def numerics() -> str:
 
 def _geom_macro(name: str, g: spec.Geom) -> str:
     items = [f".{k} = {v}" for k, v in dataclasses.asdict(g).items()]
-    return (
-        f"#define {name} \\\n\t{{{', '.join(items[:6])}, \\\n"
-        f"\t {', '.join(items[6:])}}}\n"
-    )
+    return f"#define {name} \\\n\t{{{', '.join(items[:6])}, \\\n\t {', '.join(items[6:])}}}\n"
 
 
 def _s8(rng: np.random.Generator, *shape: int) -> np.ndarray:
@@ -243,14 +240,43 @@ def digits() -> str:
     return "".join(out)
 
 
+# The digits sample: the demo's MLP (random init, default optimizer, batch 8) and the first
+# samples of the demo's stratified split, few enough for a small part's flash.
+SAMPLE_TRAIN, SAMPLE_TEST = 512, 256
+
+
+def sample_digits_model() -> str:
+    from tintin import demo
+
+    return cgen.model_body(demo.digits_spec(spec.Optim(), 8, 1), "digits")
+
+
+def sample_digits_data() -> str:
+    from tintin import data
+
+    split = data.load_digits_split()
+    xq_tr, e = data.quantize_inputs(split.x_train)
+    xq_te, _ = data.quantize_inputs(split.x_test)
+    return cgen.data_body(
+        "digits_train", xq_tr[:SAMPLE_TRAIN], e, split.y_train[:SAMPLE_TRAIN]
+    ) + cgen.data_body("digits_test", xq_te[:SAMPLE_TEST], e, split.y_test[:SAMPLE_TEST])
+
+
+VEC = "tests/common/vectors"
 FILES = {
-    "tt_vec_numerics.h": (
-        "Fixed-point primitives and losses: inputs and reference results.",
-        numerics,
+    f"{VEC}/tt_vec_numerics.h": ("Fixed-point primitives and losses: reference results.", numerics),
+    f"{VEC}/tt_vec_layers.h": ("Layer kernels: inputs and the reference's results.", layers),
+    f"{VEC}/tt_vec_train.h": (f"A CNN training run: {TRAIN_STEPS} reference steps.", train),
+    f"{VEC}/tt_vec_digits.h": ("Digits MLP on a subset: model, data, reference result.", digits),
+    "samples/digits/src/digits_model.h": (
+        "Digits MLP 64-32-10, He-uniform random init, default optimizer, batch 8.",
+        sample_digits_model,
     ),
-    "tt_vec_layers.h": ("Layer kernels: inputs and the reference's results.", layers),
-    "tt_vec_train.h": (f"A CNN training run: {TRAIN_STEPS} steps of the reference.", train),
-    "tt_vec_digits.h": ("Digits MLP on a subset: model, data and the reference's result.", digits),
+    "samples/digits/src/digits_data.h": (
+        f"scikit-learn digits (BSD-3-Clause): {SAMPLE_TRAIN} training and {SAMPLE_TEST} "
+        "held-out images.",
+        sample_digits_data,
+    ),
 }
 
 
@@ -258,18 +284,18 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         prog="python -m tintin.vectors", description=__doc__, allow_abbrev=False
     )
-    ap.add_argument("--out", type=Path, default=OUT, help="directory (default: %(default)s)")
+    ap.add_argument("--root", type=Path, default=REPO, help="repository (default: %(default)s)")
     ap.add_argument("--check", action="store_true", help="fail if the files differ")
     args = ap.parse_args(argv)
     stale = []
     for name, (title, make) in FILES.items():
-        text = cgen.header(name.replace(".", "_"), title, SOURCE, make())
-        path = args.out / name
+        text = cgen.header(Path(name).name.replace(".", "_"), title, SOURCE, make())
+        path = args.root / name
         if args.check:
             if not path.exists() or path.read_text() != text:
                 stale.append(name)
             continue
-        args.out.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     if stale:
         print(f"vectors: stale {', '.join(stale)}; run python -m tintin.vectors", file=sys.stderr)
