@@ -65,6 +65,17 @@ def c_array(name: str, ctype: str, values: Iterable[int], storage: str = "static
     return f"{storage} {ctype} {name}[{max(len(vals), 1)}] = {{\n{body}\n}};\n"
 
 
+def macros(pairs: list[tuple[str, object]]) -> str:
+    """A block of #defines with aligned values, as clang-format's AlignConsecutiveMacros."""
+    width = max(len(name) for name, _ in pairs)
+    return "".join(f"#define {name.ljust(width)} {value}\n" for name, value in pairs)
+
+
+def no_format(text: str) -> str:
+    """Number tables keep their fixed layout: clang-format would reflow them into columns."""
+    return f"/* clang-format off */\n{text}/* clang-format on */\n"
+
+
 def guard(path_name: str) -> str:
     return re.sub(r"[^A-Z0-9]", "_", path_name.upper()) + "_"
 
@@ -94,6 +105,25 @@ def _layer_row(name: str, i: int, layer: spec.Layer) -> str:
     return "\t{\n" + "".join(f"\t\t{f},\n" for f in fields) + "\t},\n"
 
 
+def arena_breakdown(sp: ModelSpec) -> tuple[int, int]:
+    """Bytes of the training arena for trainable parameter copies (int8 weights, int32 bias)
+    and for optimizer state (int16 master weights, momentum), alignment padding excluded.
+    """
+    params = optim = 0
+    o = sp.optim
+    w_el = 2 if o.upscale_bits else 1
+    for sh, layer in zip(spec.layer_geometry(sp), sp.layers, strict=True):
+        if layer.kind not in spec.WEIGHT_LAYERS or layer.train == spec.TRAIN_FROZEN:
+            continue
+        n_w = sh.rows * sh.row
+        if layer.train == spec.TRAIN_FULL:
+            params += n_w
+            optim += (2 * n_w if o.upscale_bits else 0) + (w_el * n_w if o.momentum_shift else 0)
+        params += 4 * sh.rows
+        optim += 4 * sh.rows if o.momentum_shift else 0
+    return params, optim
+
+
 def model_body(sp: ModelSpec, name: str) -> str:
     """Arena-size macros, the budget check, int8 weights, the layer table and the description.
 
@@ -105,22 +135,38 @@ def model_body(sp: ModelSpec, name: str) -> str:
     train = clib.plan(sp, spec.MODE_TRAIN)
     infer = clib.plan(sp, spec.MODE_INFER)
     h, w, c = sp.input_shape
-    out = ["/* Arena bytes the planner asks for, training and inference-only. */\n"]
-    out.append(f"#define {up}_ARENA_TRAIN {train}\n#define {up}_ARENA_INFER {infer}\n")
-    out.append(f"#define {up}_INPUT_SIZE {sp.input_size}\n")
-    out.append(f"#define {up}_OUTPUTS {spec.layer_shapes(sp)[-1][1]}\n\n")
+    params, optim = arena_breakdown(sp)
+    out = [
+        "/* Arena bytes the planner asks for (training, inference-only), and the part of the\n"
+        " * training arena that holds trainable parameter copies and optimizer state.\n */\n"
+    ]
+    out.append(
+        macros(
+            [
+                (f"{up}_ARENA_TRAIN", train),
+                (f"{up}_ARENA_INFER", infer),
+                (f"{up}_ARENA_PARAMS", params),
+                (f"{up}_ARENA_OPTIM", optim),
+                (f"{up}_INPUT_SIZE", sp.input_size),
+                (f"{up}_OUTPUTS", spec.layer_shapes(sp)[-1][1]),
+            ]
+        )
+        + "\n"
+    )
     out.append(
         "#ifdef CONFIG_TINTIN_ARENA_SIZE\n"
         f"TINTIN_ARENA_CHECK({name}, {train}, CONFIG_TINTIN_ARENA_SIZE);\n#endif\n\n"
     )
     rows = []
+    tables = []
     for i, layer in enumerate(sp.layers):
         if layer.kind in spec.WEIGHT_LAYERS:
             assert layer.weights is not None
-            out.append(c_array(f"{name}_w{i}", "int8_t", layer.weights))
+            tables.append(c_array(f"{name}_w{i}", "int8_t", layer.weights))
             if layer.bias is not None:
-                out.append(c_array(f"{name}_b{i}", "int32_t", layer.bias))
+                tables.append(c_array(f"{name}_b{i}", "int32_t", layer.bias))
         rows.append(_layer_row(name, i, layer))
+    out.append(no_format("".join(tables)))
     out.append(f"\nstatic const struct tintin_layer_desc {name}_layers[] = {{\n")
     out.append("".join(rows) + "};\n\n")
     o = sp.optim
@@ -131,9 +177,12 @@ def model_body(sp: ModelSpec, name: str) -> str:
         f"\t.loss = {LOSS_C[sp.loss]},\n"
         f"\t.max_batch = {sp.max_batch},\n"
         f"\t.input = {{.n = 0, .h = {h}, .w = {w}, .c = {c}}},\n"
-        f"\t.optim = {{.rule = {RULE_C[o.rule]}, .lr_shift = {o.lr_shift}, "
-        f".lr_mult = {o.lr_mult}, .mu = {o.mu},\n"
-        f"\t\t  .momentum_shift = {o.momentum_shift}, .upscale_bits = {o.upscale_bits},\n"
+        f"\t.optim = {{.rule = {RULE_C[o.rule]},\n"
+        f"\t\t  .lr_shift = {o.lr_shift},\n"
+        f"\t\t  .lr_mult = {o.lr_mult},\n"
+        f"\t\t  .mu = {o.mu},\n"
+        f"\t\t  .momentum_shift = {o.momentum_shift},\n"
+        f"\t\t  .upscale_bits = {o.upscale_bits},\n"
         f"\t\t  .rounding = {ROUND_C[o.rounding]}}},\n"
         f"\t.seed = {sp.seed}u,\n}};\n"
     )
@@ -147,10 +196,12 @@ def data_body(name: str, x: np.ndarray, x_exp: int, y: np.ndarray) -> str:
     x = np.asarray(x)
     if x.dtype != np.int8 or x.ndim != 2 or len(y) != len(x):
         raise ValueError("data: need int8 samples [n][size] and one label per sample")
-    out = [f"#define {up}_N {len(x)}\n#define {up}_SIZE {x.shape[1]}\n"]
-    out.append(f"#define {up}_EXP ({x_exp})\n\n")
-    out.append(c_array(f"{name}_x", "int8_t", x))
-    out.append(c_array(f"{name}_y", "uint8_t", np.asarray(y, np.uint8)))
+    out = [macros([(f"{up}_N", len(x)), (f"{up}_SIZE", x.shape[1]), (f"{up}_EXP", f"({x_exp})")])]
+    out.append("\n")
+    tables = c_array(f"{name}_x", "int8_t", x) + c_array(
+        f"{name}_y", "uint8_t", np.asarray(y, np.uint8)
+    )
+    out.append(no_format(tables))
     return "".join(out)
 
 

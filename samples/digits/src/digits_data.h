@@ -13,10 +13,11 @@
 
 #include <tintin/tintin.h>
 
-#define DIGITS_TRAIN_N 512
+#define DIGITS_TRAIN_N    512
 #define DIGITS_TRAIN_SIZE 64
-#define DIGITS_TRAIN_EXP (-7)
+#define DIGITS_TRAIN_EXP  (-7)
 
+/* clang-format off */
 static const int8_t digits_train_x[32768] = {
 	0, 0, 0, 79, 95, 119, 127, 103, 0, 0, 48, 119, 48, 32, 111, 71,
 	0, 0, 79, 48, 0, 24, 111, 16, 0, 8, 111, 8, 0, 95, 48, 0,
@@ -2101,10 +2102,12 @@ static const uint8_t digits_train_y[512] = {
 	5, 7, 4, 1, 6, 3, 2, 6, 8, 8, 1, 7, 5, 1, 1, 4,
 	7, 7, 6, 8, 9, 3, 8, 5, 3, 3, 7, 8, 7, 5, 5, 2,
 };
-#define DIGITS_TEST_N 256
+/* clang-format on */
+#define DIGITS_TEST_N    256
 #define DIGITS_TEST_SIZE 64
-#define DIGITS_TEST_EXP (-7)
+#define DIGITS_TEST_EXP  (-7)
 
+/* clang-format off */
 static const int8_t digits_test_x[16384] = {
 	0, 0, 56, 127, 111, 24, 0, 0, 0, 0, 71, 111, 87, 119, 0, 0,
 	0, 0, 8, 40, 0, 119, 40, 0, 0, 0, 0, 0, 0, 127, 40, 0,
@@ -3149,5 +3152,6 @@ static const uint8_t digits_test_y[256] = {
 	4, 4, 7, 4, 1, 3, 1, 5, 1, 0, 9, 6, 5, 9, 0, 4,
 	5, 0, 1, 7, 5, 0, 0, 1, 4, 5, 8, 1, 9, 6, 8, 2,
 };
+/* clang-format on */
 
 #endif /* DIGITS_DATA_H_ */

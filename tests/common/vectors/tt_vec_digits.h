@@ -13,11 +13,16 @@
 
 #include <tintin/tintin.h>
 
-/* Arena bytes the planner asks for, training and inference-only. */
-#define TT_DIGITS_ARENA_TRAIN 14048
-#define TT_DIGITS_ARENA_INFER 1536
-#define TT_DIGITS_INPUT_SIZE 64
-#define TT_DIGITS_OUTPUTS 10
+/* clang-format off */
+/* Arena bytes the planner asks for (training, inference-only), and the part of the
+ * training arena that holds trainable parameter copies and optimizer state.
+ */
+#define TT_DIGITS_ARENA_TRAIN  14048
+#define TT_DIGITS_ARENA_INFER  1536
+#define TT_DIGITS_ARENA_PARAMS 2536
+#define TT_DIGITS_ARENA_OPTIM  9640
+#define TT_DIGITS_INPUT_SIZE   64
+#define TT_DIGITS_OUTPUTS      10
 
 #ifdef CONFIG_TINTIN_ARENA_SIZE
 TINTIN_ARENA_CHECK(tt_digits, 14048, CONFIG_TINTIN_ARENA_SIZE);
@@ -214,8 +219,12 @@ static const struct tintin_model_desc tt_digits_desc = {
 	.loss = TINTIN_LOSS_XENT,
 	.max_batch = 8,
 	.input = {.n = 0, .h = 1, .w = 1, .c = 64},
-	.optim = {.rule = TINTIN_RULE_ALIGNED, .lr_shift = 5, .lr_mult = 1, .mu = 0,
-		  .momentum_shift = 3, .upscale_bits = 8,
+	.optim = {.rule = TINTIN_RULE_ALIGNED,
+		  .lr_shift = 5,
+		  .lr_mult = 1,
+		  .mu = 0,
+		  .momentum_shift = 3,
+		  .upscale_bits = 8,
 		  .rounding = TINTIN_ROUND_STOCHASTIC},
 	.seed = 1u,
 };
@@ -223,9 +232,9 @@ static const struct tintin_model_desc tt_digits_desc = {
 #define TT_DIGITS_EPOCHS 4
 #define TT_DIGITS_CORRECT_BEFORE 6
 #define TT_DIGITS_CORRECT_AFTER 114
-#define TT_DIGITS_TRAIN_N 256
+#define TT_DIGITS_TRAIN_N    256
 #define TT_DIGITS_TRAIN_SIZE 64
-#define TT_DIGITS_TRAIN_EXP (-7)
+#define TT_DIGITS_TRAIN_EXP  (-7)
 
 static const int8_t tt_digits_train_x[16384] = {
 	0, 0, 0, 79, 95, 119, 127, 103, 0, 0, 48, 119, 48, 32, 111, 71,
@@ -1271,9 +1280,9 @@ static const uint8_t tt_digits_train_y[256] = {
 	3, 5, 6, 9, 7, 8, 4, 9, 0, 9, 9, 5, 8, 2, 5, 1,
 	5, 1, 1, 7, 3, 7, 4, 1, 8, 4, 9, 3, 4, 8, 4, 3,
 };
-#define TT_DIGITS_TEST_N 128
+#define TT_DIGITS_TEST_N    128
 #define TT_DIGITS_TEST_SIZE 64
-#define TT_DIGITS_TEST_EXP (-7)
+#define TT_DIGITS_TEST_EXP  (-7)
 
 static const int8_t tt_digits_test_x[8192] = {
 	0, 0, 56, 127, 111, 24, 0, 0, 0, 0, 71, 111, 87, 119, 0, 0,
@@ -1799,5 +1808,6 @@ static const uint8_t tt_digits_test_y[128] = {
 	9, 6, 6, 4, 4, 0, 1, 2, 9, 9, 8, 3, 6, 8, 1, 5,
 	4, 9, 2, 0, 7, 9, 0, 7, 1, 9, 8, 2, 8, 5, 7, 4,
 };
+/* clang-format on */
 
 #endif /* TT_VEC_DIGITS_H_ */

@@ -13,6 +13,7 @@
 
 #include <tintin/tintin.h>
 
+/* clang-format off */
 #define TT_FC_B 3
 #define TT_FC_IN 7
 #define TT_FC_OUT 5
@@ -286,5 +287,6 @@ static const int32_t tt_gap_bwd[72] = {
 	-97867070, -100663272, -23767717, -97867070, -100663272, -23767717, -97867070, -100663272,
 	-23767717, -97867070, -100663272, -23767717, -97867070, -100663272, -23767717, -97867070,
 };
+/* clang-format on */
 
 #endif /* TT_VEC_LAYERS_H_ */

@@ -13,6 +13,7 @@
 
 #include <tintin/tintin.h>
 
+/* clang-format off */
 #define TT_NUM_N 64
 
 static const int32_t tt_num_x[64] = {
@@ -204,5 +205,6 @@ static const int8_t tt_mse_t[12] = {
 static const int8_t tt_mse_err[12] = {
 	-29, 10, 63, -64, -24, 80, 123, 127, -35, 72, -76, -58,
 };
+/* clang-format on */
 
 #endif /* TT_VEC_NUMERICS_H_ */

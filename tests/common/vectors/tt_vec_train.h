@@ -13,11 +13,16 @@
 
 #include <tintin/tintin.h>
 
-/* Arena bytes the planner asks for, training and inference-only. */
-#define TT_CNN_ARENA_TRAIN 3296
-#define TT_CNN_ARENA_INFER 2304
-#define TT_CNN_INPUT_SIZE 48
-#define TT_CNN_OUTPUTS 5
+/* clang-format off */
+/* Arena bytes the planner asks for (training, inference-only), and the part of the
+ * training arena that holds trainable parameter copies and optimizer state.
+ */
+#define TT_CNN_ARENA_TRAIN  3296
+#define TT_CNN_ARENA_INFER  2304
+#define TT_CNN_ARENA_PARAMS 164
+#define TT_CNN_ARENA_OPTIM  500
+#define TT_CNN_INPUT_SIZE   48
+#define TT_CNN_OUTPUTS      5
 
 #ifdef CONFIG_TINTIN_ARENA_SIZE
 TINTIN_ARENA_CHECK(tt_cnn, 3296, CONFIG_TINTIN_ARENA_SIZE);
@@ -111,8 +116,12 @@ static const struct tintin_model_desc tt_cnn_desc = {
 	.loss = TINTIN_LOSS_XENT,
 	.max_batch = 4,
 	.input = {.n = 0, .h = 1, .w = 24, .c = 2},
-	.optim = {.rule = TINTIN_RULE_ALIGNED, .lr_shift = 5, .lr_mult = 1, .mu = 0,
-		  .momentum_shift = 3, .upscale_bits = 8,
+	.optim = {.rule = TINTIN_RULE_ALIGNED,
+		  .lr_shift = 5,
+		  .lr_mult = 1,
+		  .mu = 0,
+		  .momentum_shift = 3,
+		  .upscale_bits = 8,
 		  .rounding = TINTIN_ROUND_STOCHASTIC},
 	.seed = 3u,
 };
@@ -298,5 +307,6 @@ static const int8_t tt_cnn_final_w7[40] = {
 static const int32_t tt_cnn_final_b7[5] = {
 	-1259, -4692, -1942, 7457, 522,
 };
+/* clang-format on */
 
 #endif /* TT_VEC_TRAIN_H_ */
