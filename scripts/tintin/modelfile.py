@@ -219,6 +219,8 @@ def load_weights(sp: ModelSpec, path: Path) -> None:
 
 
 def _load_npz(sp: ModelSpec, path: Path) -> None:
+    if not zipfile.is_zipfile(path):
+        raise ModelFileError(f"{path}: not a readable .npz file (not a zip archive)")
     try:
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}

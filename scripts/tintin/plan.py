@@ -1,0 +1,153 @@
+# SPDX-License-Identifier: Apache-2.0
+"""`tintin plan`: will this model fit my part? RAM and flash, predicted before any build.
+
+    tintin plan model.yaml [--weights w.npz] [--core cortex-m0plus|cortex-m3|cortex-m4]
+                [--ram 32K] [--flash 256K] [--max-layers 16] [--stack 2048] [--infer] [--json F]
+
+RAM: the training (or inference) arena as the C planner lays it out, split into trainable
+parameter copies, optimizer state and the rest (activations, masks, errors, int32 scratch),
+plus struct tintin_model and the stack budget of the thread that trains. Flash: the runtime's
+code (footprint.json: every core source at -Os for that core; the linker's section GC can only
+make it smaller) plus the model's constants (weights, biases, layer table, description).
+Exit 1 when it does not fit the given RAM or flash; 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from tintin import cgen, clib, footprint, modelfile, spec
+
+PROG = "tintin plan"
+
+
+@dataclass
+class Plan:
+    model: str
+    core: str
+    mode: str
+    ram: dict[str, int] = field(default_factory=dict)
+    flash: dict[str, int] = field(default_factory=dict)
+    layers: dict[str, int] = field(default_factory=dict)  # flash constants per table row
+    ram_total: int = 0
+    flash_total: int = 0
+    ram_limit: int | None = None
+    flash_limit: int | None = None
+
+    @property
+    def fits(self) -> bool:
+        return (self.ram_limit is None or self.ram_total <= self.ram_limit) and (
+            self.flash_limit is None or self.flash_total <= self.flash_limit
+        )
+
+
+def size_arg(text: str) -> int:
+    """Bytes from '65536', '64K' or '1M'."""
+    mult = {"K": 1024, "M": 1024 * 1024}.get(text[-1:].upper(), 1)
+    digits = text[:-1] if mult > 1 else text
+    if not digits.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size such as 65536, 64K or 1M")
+    return int(digits) * mult
+
+
+def model_constants(sp: spec.ModelSpec) -> dict[str, int]:
+    """Flash bytes of the generated header's tables per layer row (weights + bias)."""
+    out = {}
+    for i, layer in enumerate(sp.layers):
+        if layer.kind in spec.WEIGHT_LAYERS:
+            assert layer.weights is not None
+            bias = 4 * len(layer.bias) if layer.bias is not None else 0
+            out[str(i)] = int(layer.weights.size) + bias
+    return out
+
+
+def make_plan(
+    name: str, sp: spec.ModelSpec, core: str, max_layers: int, stack: int, infer: bool
+) -> Plan:
+    cal = footprint.load()["cores"][core]
+    mode = spec.MODE_INFER if infer else spec.MODE_TRAIN
+    arena = clib.plan(sp, mode)
+    p = Plan(name, core, "infer" if infer else "train")
+    if infer:
+        p.ram["arena"] = arena
+    else:
+        params, optim = cgen.arena_breakdown(sp)
+        p.ram["arena: parameters"] = params
+        p.ram["arena: optimizer state"] = optim
+        p.ram["arena: activations, errors, scratch"] = arena - params - optim
+    p.ram["struct tintin_model"] = cal["model_struct_base"] + max_layers * cal["layer_state"]
+    p.ram["stack budget"] = stack
+    p.layers = model_constants(sp)
+    p.flash["tintin runtime code"] = sum(cal["code"].values())
+    p.flash["model weights and biases"] = sum(p.layers.values())
+    p.flash["model table and description"] = len(sp.layers) * cal["layer_desc"] + cal["model_desc"]
+    p.ram_total = sum(p.ram.values())
+    p.flash_total = sum(p.flash.values())
+    return p
+
+
+def render(p: Plan) -> str:
+    lines = [f"{PROG}: model {p.model} on {p.core}, {p.mode} (bytes)", "", "RAM"]
+    lines += [f"  {k:38s} {v:>9,}" for k, v in p.ram.items()]
+    lines.append(f"  {'total':38s} {p.ram_total:>9,}" + _of(p.ram_total, p.ram_limit))
+    lines += ["", "flash"]
+    lines += [f"  {k:38s} {v:>9,}" for k, v in p.flash.items()]
+    lines += [f"    layer {k:30s} {v:>9,}" for k, v in p.layers.items()]
+    lines.append(f"  {'total':38s} {p.flash_total:>9,}" + _of(p.flash_total, p.flash_limit))
+    lines += ["", "fits" if p.fits else "DOES NOT FIT"]
+    return "\n".join(lines)
+
+
+def _of(used: int, limit: int | None) -> str:
+    if limit is None:
+        return ""
+    return f" of {limit:,} ({100.0 * used / limit:.1f}%)" + ("" if used <= limit else "  OVER")
+
+
+def add_arguments(ap: argparse.ArgumentParser) -> None:
+    ap.add_argument("spec", type=Path, help="model spec, .yaml/.yml or .json")
+    ap.add_argument("--weights", type=Path, help="float weights (.npz or .onnx)")
+    ap.add_argument("--core", choices=sorted(footprint.CORES), default="cortex-m3")
+    ap.add_argument("--ram", type=size_arg, help="RAM of the part, e.g. 32K")
+    ap.add_argument("--flash", type=size_arg, help="flash of the part, e.g. 256K")
+    ap.add_argument("--max-layers", type=int, default=16, help="CONFIG_TINTIN_MAX_LAYERS")
+    ap.add_argument("--stack", type=int, default=2048, help="CONFIG_TINTIN_STACK_SIZE")
+    ap.add_argument("--infer", action="store_true", help="inference only (no training arena)")
+    ap.add_argument("--json", type=Path, help="also write the plan as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        name, sp = modelfile.load_spec(args.spec, args.weights)
+        if not 1 <= args.max_layers <= 64 or len(sp.layers) > args.max_layers:
+            raise modelfile.ModelFileError(
+                f"--max-layers {args.max_layers}: need 1..64 and at least the model's "
+                f"{len(sp.layers)} layers"
+            )
+        p = make_plan(name, sp, args.core, args.max_layers, args.stack, args.infer)
+    except (modelfile.ModelFileError, ValueError) as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return 2
+    except clib.TintinError as exc:
+        print(f"{PROG}: the C planner refused the model: {exc}", file=sys.stderr)
+        return 2
+    p.ram_limit, p.flash_limit = args.ram, args.flash
+    print(render(p))
+    if args.json:
+        args.json.write_text(json.dumps({**asdict(p), "fits": p.fits}, indent=1) + "\n")
+    return 0 if p.fits else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog=PROG, description=__doc__, allow_abbrev=False,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    add_arguments(ap)
+    return run(ap.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
