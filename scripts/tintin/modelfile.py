@@ -240,6 +240,18 @@ def _load_npz(sp: ModelSpec, path: Path) -> None:
         set_float_weights(sp, i, arrays[f"w{i}"], arrays.get(f"b{i}"), str(path))
 
 
+def _flattened_dims(sp: ModelSpec, i: int) -> tuple[int, int, int]:
+    """Dims of the tensor that was flattened into dense layer i's input (ReLUs in between)."""
+    shapes = spec.shapes_of(sp.input_shape, sp.layers, check_weights=False)
+    dims = shapes[i].in_dims
+    k = i - 1
+    while k >= 0 and sp.layers[k].kind in (spec.LAYER_FLATTEN, spec.LAYER_RELU):
+        if sp.layers[k].kind == spec.LAYER_FLATTEN:
+            dims = shapes[k].in_dims
+        k -= 1
+    return dims
+
+
 def _chw_to_hwc(w: np.ndarray, dims: tuple[int, int, int]) -> np.ndarray:
     """Dense columns from a channels-first flatten (ONNX, PyTorch) to Tin-Tin's channels-last."""
     h, wd, c = dims
@@ -286,8 +298,7 @@ def _load_onnx(sp: ModelSpec, path: Path) -> None:
             f"{path}: {len(found)} weight layers (Conv/Gemm/MatMul) in the graph, "
             f"the spec has {len(want)}"
         )
-    shapes = spec.shapes_of(sp.input_shape, sp.layers, check_weights=False)
     for i, (w, b, op) in zip(want, found, strict=True):
         if sp.layers[i].kind == spec.LAYER_DENSE and op != "Conv":
-            w = _chw_to_hwc(np.asarray(w), shapes[i].in_dims)
+            w = _chw_to_hwc(np.asarray(w), _flattened_dims(sp, i))
         set_float_weights(sp, i, np.asarray(w, np.float32), b, f"{path} ({op})")
