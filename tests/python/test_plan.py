@@ -3,6 +3,7 @@
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -74,3 +75,30 @@ def test_plan_too_few_layers_is_refused(spec_file, capsys):
 def test_footprint_calibration_is_current():
     """footprint.json is what Debian's arm-none-eabi-gcc measures for today's sources."""
     assert footprint.main(["--check"]) == 0
+
+
+@pytest.mark.skipif(shutil.which(footprint.GCC) is None, reason="arm-none-eabi-gcc not installed")
+@pytest.mark.parametrize(("target", "core"), [("m0plus", "cortex-m0plus"), ("m4", "cortex-m4")])
+def test_plan_predicts_what_size_measures(spec_file, tmp_path, target, core):
+    """The digits model linked for a real core: RAM exact, model constants exact, runtime
+    code an upper bound within 10% (the linker drops the functions this model never calls).
+    """
+    from test_size import HEADER, build
+
+    from tintin import size
+
+    files = build(tmp_path / target, target)
+    rep = size.measure(files["elf"], map_file=files["map"], headers=[HEADER])
+    js = size.to_json(rep)["owners"]
+    name, sp = modelfile.load_spec(spec_file)
+    p = plan_tool.make_plan(name, sp, core, max_layers=16, stack=0, infer=False)
+    planned_arena = sum(v for k, v in p.ram.items() if k.startswith("arena"))
+    assert js["arena"]["symbols"]["arena"] == planned_arena
+    nm = subprocess.run(["arm-none-eabi-nm", "-S", str(files["elf"])], capture_output=True,
+                        text=True, check=True).stdout  # fmt: skip
+    model_struct = next(int(ln.split()[1], 16) for ln in nm.splitlines() if ln.endswith(" model"))
+    assert model_struct == p.ram["struct tintin_model"]
+    constants = p.flash["model weights and biases"] + p.flash["model table and description"]
+    assert js["models"]["digits"]["flash"] == constants
+    code, measured = p.flash["tintin runtime code"], js["tintin"]["flash"]
+    assert measured <= code <= measured * 1.10, (code, measured)

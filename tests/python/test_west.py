@@ -3,6 +3,9 @@
 
 import argparse
 import importlib.util
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -55,3 +58,39 @@ def test_west_tintin_failure_is_a_west_error():
     with pytest.raises(CommandError) as exc:
         run(["no-such-command"])
     assert exc.value.returncode == 2
+
+
+def west_workspace(tmp_path: Path) -> Path:
+    """A west workspace whose manifest lists Tin-Tin as a project with its west commands, as
+    the README tells users to; the project directory points at this checkout.
+    """
+    top = tmp_path / "ws"
+    (top / "manifest").mkdir(parents=True)
+    (top / "manifest" / "west.yml").write_text(
+        "manifest:\n  projects:\n    - name: tintin\n      url: https://example.invalid/tintin\n"
+        "      revision: main\n      path: tintin\n"
+        "      west-commands: scripts/west-commands.yml\n  self:\n    path: manifest\n"
+    )
+    (top / "tintin").symlink_to(REPO)
+    subprocess.run([sys.executable, "-m", "west", "init", "-l", "manifest"], cwd=top,
+                   check=True, capture_output=True)  # fmt: skip
+    return top
+
+
+@pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="arm-none-eabi-gcc missing")
+def test_west_tintin_size_in_a_workspace(tmp_path):
+    from test_size import HEADER, build
+
+    files = build(tmp_path / "m0plus", "m0plus")
+    top = west_workspace(tmp_path)
+    cmd = [sys.executable, "-m", "west", "tintin", "size", str(files["elf"]), "--map",
+           str(files["map"]), "--header", str(HEADER)]  # fmt: skip
+    ok = subprocess.run(cmd, cwd=top, capture_output=True, text=True, check=False)
+    assert ok.returncode == 0, ok.stderr
+    assert "tintin library code" in ok.stdout and "model constants digits" in ok.stdout
+    config = tmp_path / ".config"
+    config.write_text("CONFIG_TINTIN=y\nCONFIG_TINTIN_ARENA_SIZE=8192\n")
+    over = subprocess.run([*cmd, "--config", str(config)], cwd=top, capture_output=True,
+                          text=True, check=False)  # fmt: skip
+    assert over.returncode == 1
+    assert "OVER" in over.stdout + over.stderr
