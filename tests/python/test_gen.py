@@ -349,3 +349,14 @@ def test_train_refuses_mismatched_data(tmp_path, capsys):
                             "--out", str(tmp_path / "o")])  # fmt: skip
     err = capsys.readouterr().err
     assert code == 2 and "samples have 5 values, the model's input has 64" in err
+
+
+def test_json_spec_equals_yaml_spec(tmp_path):
+    import yaml
+
+    (tmp_path / "small.yaml").write_text(SMALL_SPEC)
+    (tmp_path / "small.json").write_text(json.dumps(yaml.safe_load(SMALL_SPEC)))
+    w = small_weights(tmp_path / "small.npz")
+    _, a = gen.model_header(tmp_path / "small.yaml", w)
+    _, b = gen.model_header(tmp_path / "small.json", w)
+    assert a.replace("small.yaml", "small.json") == b
