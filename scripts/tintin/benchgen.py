@@ -110,6 +110,11 @@ def _ft_rows(sp: spec.ModelSpec) -> list[tuple[str, int, int, int, int, int]]:
     return rows
 
 
+def _beta(sp: spec.ModelSpec) -> float:
+    """Momentum of the float trainer: the integer optimizer's 1 - 2^-momentum_shift, or none."""
+    return 1.0 - 2.0**-sp.optim.momentum_shift if sp.optim.momentum_shift else 0.0
+
+
 def float_arena(sp: spec.ModelSpec, cache: Path) -> int:
     rows = _ft_rows(sp)
     layers = (_FtLayer * len(rows))()
@@ -123,7 +128,7 @@ def float_arena(sp: spec.ModelSpec, cache: Path) -> int:
             pad,
         )
     h, w, c = sp.input_shape
-    desc = _FtDesc(layers, len(rows), sp.max_batch, h, w, c, 0.0, 0.0)
+    desc = _FtDesc(layers, len(rows), sp.max_batch, h, w, c, float_lr(sp.optim), _beta(sp))
     return int(ftrain_lib(cache).ft_plan(ct.byref(desc)))
 
 
@@ -141,7 +146,7 @@ def float_model_body(sp: spec.ModelSpec, cache: Path) -> str:
         out.append(f"\t{{.type = {kind}, .units = {units}, .k_h = {k_h}, .k_w = {k_w}, "
                    f".stride = {stride}, .pad_same = {pad}{wb}}},\n")  # fmt: skip
     h, w, c = sp.input_shape
-    beta = 1.0 - 2.0**-sp.optim.momentum_shift if sp.optim.momentum_shift else 0.0
+    beta = _beta(sp)
     out.append(
         "};\n\nstatic const struct ft_desc bench_fdesc = {\n"
         f"\t.layers = bench_flayers,\n\t.n_layers = {len(sp.layers)},\n"

@@ -10,6 +10,7 @@ COMMANDS = {
     "gen": ("tintin.gen", "C headers from a model spec (+ weights) or a dataset"),
     "plan": ("tintin.plan", "predict RAM and flash of a model on a core, before building"),
     "size": ("tintin.size", "flash and RAM of a built ELF per owner, against the budgets"),
+    "bench": ("tintin.bench", "count training cost on Cortex-M0+/M3/M4 under QEMU"),
     "train": ("tintin.train", "train a model spec on a dataset on the PC; export the header"),
     "demo": ("tintin.demo", "train the digits MLP: integer, NITI and float32 side by side"),
     "sweep": ("tintin.sweep", "measure update-rule settings on digits (the defaults' evidence)"),

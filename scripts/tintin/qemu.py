@@ -214,6 +214,7 @@ def build(
     board: str | None = None,
     extra_cflags: Sequence[str] = (),
     stack_size: int | None = None,
+    libs: Sequence[str] = (),
 ) -> Path:
     """Compile and link `sources` + the harness into `out_dir/<name>.elf` (and `<name>.map`).
 
@@ -235,7 +236,7 @@ def build(
     if stack_size is not None:
         cmd.append(f"-Wl,--defsym=__stack_size={stack_size}")
     cmd += [str(s) for s in (*HARNESS_SOURCES, *sources)]
-    cmd += ["-o", str(elf)]
+    cmd += [*libs, "-o", str(elf)]  # libraries after the objects that need them
     _check(cmd, f"build of {name} for {core}")
     return elf
 
