@@ -6,19 +6,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=0
-for tool in arm-none-eabi-gcc arm-none-eabi-nm clang-format cmake gcc make; do
+for tool in arm-none-eabi-gcc arm-none-eabi-nm clang-format cmake gcc make qemu-system-arm; do
 	command -v "$tool" >/dev/null 2>&1 || need_apt=1
 done
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt=1
 if [ "$need_apt" = 1 ]; then
-	echo "install: apt packages (gcc-arm-none-eabi, clang-format, cmake, build-essential, python3-venv)"
+	echo "install: apt packages (gcc-arm-none-eabi, qemu-system-arm, clang-format, cmake, build-essential, python3-venv)"
 	sudo=""
 	[ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && sudo=sudo
 	export DEBIAN_FRONTEND=noninteractive
 	$sudo apt-get update -qq
 	$sudo apt-get install -y -qq --no-install-recommends gcc-arm-none-eabi \
 		libnewlib-arm-none-eabi binutils-arm-none-eabi clang-format cmake build-essential \
-		python3-venv \
+		python3-venv qemu-system-arm \
 		>/dev/null
 fi
 
