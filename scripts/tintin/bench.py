@@ -103,6 +103,19 @@ def markdown(results: dict, batches: list[int]) -> str:
            "TRM-based estimate at zero wait states; RAM = arena + stack high-water of the "
            "training step; flash = the whole image (harness and newlib included, the same for "
            "every variant).", ""]  # fmt: skip
+    out += [
+        "## Ratios (integer default rule / float32)",
+        "",
+        "| workload | core | batch | instructions | RAM |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for w, per_core in results.items():
+        for core, per_v in per_core.items():
+            for batch in batches:
+                i, f = per_v["int"][f"batch{batch}"], per_v["float32"][f"batch{batch}"]
+                instr, ram = i["instructions"] / f["instructions"], i["ram"] / f["ram"]
+                out.append(f"| {w} | {core} | {batch} | {instr:.3f} | {ram:.3f} |")
+    out.append("")
     for w, per_core in results.items():
         out += [f"## {w}", ""]
         for batch in batches:
