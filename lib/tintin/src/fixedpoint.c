@@ -7,6 +7,14 @@
 
 #define TINTIN_PRNG_GOLDEN 0x9e3779b9u
 
+/* The external definitions of the header's inline primitives. */
+extern inline uint32_t tintin_abs32(int32_t x);
+extern inline int32_t tintin_with_sign(int32_t x, uint32_t m);
+extern inline uint32_t tintin_prng_at(const struct tintin_prng *r, uint32_t k);
+extern inline int32_t tintin_add_sat32(int32_t a, int32_t b);
+extern inline int32_t tintin_round_shift(int32_t x, int s);
+extern inline int32_t tintin_sto_shift(int32_t x, int s, uint32_t r);
+
 void tintin_prng_seed(struct tintin_prng *r, uint32_t seed)
 {
 	/* Spread small seeds over the key space; the key is never 0. */
@@ -14,18 +22,6 @@ void tintin_prng_seed(struct tintin_prng *r, uint32_t seed)
 	r->counter = 0u;
 }
 
-uint32_t tintin_prng_at(const struct tintin_prng *r, uint32_t k)
-{
-	/* murmur3 fmix32 of a Weyl sequence: full avalanche, two 32-bit multiplies. */
-	uint32_t x = (r->counter + k) * TINTIN_PRNG_GOLDEN + r->key;
-
-	x ^= x >> 16;
-	x *= 0x85ebca6bu;
-	x ^= x >> 13;
-	x *= 0xc2b2ae35u;
-	x ^= x >> 16;
-	return x;
-}
 
 int tintin_bits(uint32_t m)
 {
@@ -55,17 +51,6 @@ int tintin_bits(uint32_t m)
 	return b + (int)m;
 }
 
-int32_t tintin_add_sat32(int32_t a, int32_t b)
-{
-	/* Symmetric range: INT32_MIN never appears, so negating a result is always safe. */
-	if (b > 0 && a > INT32_MAX - b) {
-		return INT32_MAX;
-	}
-	if (b < 0 && a < -INT32_MAX - b) {
-		return -INT32_MAX;
-	}
-	return a + b;
-}
 
 int32_t tintin_shl_sat32(int32_t x, int s)
 {
@@ -81,43 +66,8 @@ int32_t tintin_shl_sat32(int32_t x, int s)
 	return (x < 0) ? -(int32_t)m : (int32_t)m;
 }
 
-static inline int32_t tintin_with_sign(int32_t x, uint32_t m)
-{
-	return (x < 0) ? -(int32_t)m : (int32_t)m;
-}
 
-int32_t tintin_round_shift(int32_t x, int s)
-{
-	uint32_t m;
 
-	if (s <= 0) {
-		return x;
-	}
-	if (s >= 32) {
-		return 0;
-	}
-	m = tintin_abs32(x);
-	/* m <= 2^31 and the half is <= 2^30, so the sum cannot wrap. */
-	m = (m + (1u << (s - 1))) >> s;
-	return tintin_with_sign(x, m);
-}
-
-int32_t tintin_sto_shift(int32_t x, int s, uint32_t r)
-{
-	uint32_t m;
-	uint32_t t;
-
-	if (s <= 0) {
-		return x;
-	}
-	if (s >= 32) {
-		return 0;
-	}
-	m = tintin_abs32(x);
-	t = m >> s;
-	t += ((m & ((1u << s) - 1u)) > (r >> (32 - s))) ? 1u : 0u;
-	return tintin_with_sign(x, t);
-}
 
 int32_t tintin_psto_shift(int32_t x, int s)
 {

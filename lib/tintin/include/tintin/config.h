@@ -103,6 +103,13 @@ static inline void tintin_log_discard(const char *fmt, ...)
 #define TINTIN_LOG_ERR(...) tintin_log_discard(__VA_ARGS__)
 #endif
 
+/* Per-element helpers that must inline for speed (the dtype switch then folds away). */
+#if defined(__GNUC__) || defined(__clang__)
+#define TINTIN_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define TINTIN_ALWAYS_INLINE inline
+#endif
+
 /* ENOTSUP and EOVERFLOW are POSIX, not ISO C; every libc we target has them. */
 #ifndef ENOTSUP
 #define ENOTSUP 134

@@ -36,11 +36,29 @@ struct tintin_prng {
 	uint32_t counter;
 };
 
+/*
+ * The small primitives below are C99 inline definitions, so the kernels that call them per
+ * element inline them; fixedpoint.c holds their one external definition (for bindings and
+ * for -O0 builds).
+ */
+
 /** Seed a PRNG stream; the counter starts at 0. */
 void tintin_prng_seed(struct tintin_prng *r, uint32_t seed);
 
 /** Draw number k after the current counter (does not advance). */
-uint32_t tintin_prng_at(const struct tintin_prng *r, uint32_t k);
+inline uint32_t tintin_prng_at(const struct tintin_prng *r, uint32_t k)
+{
+	/* murmur3 fmix32 of a Weyl sequence: full avalanche, two 32-bit multiplies. */
+	uint32_t x = (r->counter + k) * 0x9e3779b9u + r->key;
+
+	x ^= x >> 16;
+	x *= 0x85ebca6bu;
+	x ^= x >> 13;
+	x *= 0xc2b2ae35u;
+	x ^= x >> 16;
+	return x;
+}
+
 
 /** Advance the stream by n draws. */
 static inline void tintin_prng_advance(struct tintin_prng *r, uint32_t n)
@@ -52,7 +70,7 @@ static inline void tintin_prng_advance(struct tintin_prng *r, uint32_t n)
 int tintin_bits(uint32_t m);
 
 /** Magnitude of x as unsigned (INT32_MIN gives 2^31). */
-static inline uint32_t tintin_abs32(int32_t x)
+inline uint32_t tintin_abs32(int32_t x)
 {
 	return (x < 0) ? (0u - (uint32_t)x) : (uint32_t)x;
 }
@@ -70,19 +88,67 @@ static inline int16_t tintin_sat16(int32_t x)
 }
 
 /** Add with saturation to [-(2^31 - 1), 2^31 - 1]. */
-int32_t tintin_add_sat32(int32_t a, int32_t b);
+inline int32_t tintin_add_sat32(int32_t a, int32_t b)
+{
+	/* Symmetric range: INT32_MIN never appears, so negating a result is always safe. */
+	if (b > 0 && a > INT32_MAX - b) {
+		return INT32_MAX;
+	}
+	if (b < 0 && a < -INT32_MAX - b) {
+		return -INT32_MAX;
+	}
+	return a + b;
+}
+
 
 /** x * 2^s with saturation to [-(2^31 - 1), 2^31 - 1], s >= 0. */
 int32_t tintin_shl_sat32(int32_t x, int s);
 
+/** Magnitude m with the sign of x. */
+inline int32_t tintin_with_sign(int32_t x, uint32_t m)
+{
+	return (x < 0) ? -(int32_t)m : (int32_t)m;
+}
+
 /** x / 2^s rounded half away from zero (NITI RoundShift without the int8 clip). */
-int32_t tintin_round_shift(int32_t x, int s);
+inline int32_t tintin_round_shift(int32_t x, int s)
+{
+	uint32_t m;
+
+	if (s <= 0) {
+		return x;
+	}
+	if (s >= 32) {
+		return 0;
+	}
+	m = tintin_abs32(x);
+	/* m <= 2^31 and the half is <= 2^30, so the sum cannot wrap. */
+	m = (m + (1u << (s - 1))) >> s;
+	return tintin_with_sign(x, m);
+}
+
 
 /**
  * x / 2^s with true stochastic rounding: rounds away from zero with probability
  * (|x| mod 2^s) / 2^s, using the top s bits of the random word r.
  */
-int32_t tintin_sto_shift(int32_t x, int s, uint32_t r);
+inline int32_t tintin_sto_shift(int32_t x, int s, uint32_t r)
+{
+	uint32_t m;
+	uint32_t t;
+
+	if (s <= 0) {
+		return x;
+	}
+	if (s >= 32) {
+		return 0;
+	}
+	m = tintin_abs32(x);
+	t = m >> s;
+	t += ((m & ((1u << s) - 1u)) > (r >> (32 - s))) ? 1u : 0u;
+	return tintin_with_sign(x, t);
+}
+
 
 /**
  * NITI pseudo-stochastic rounding: the discarded bits themselves act as the random

@@ -5,7 +5,8 @@
 
 #include <tintin/optim.h>
 
-static int32_t tintin_param_load(const void *base, uint8_t dtype, uint32_t k)
+static TINTIN_ALWAYS_INLINE int32_t tintin_param_load(const void *base, uint8_t dtype,
+						     uint32_t k)
 {
 	switch (dtype) {
 	case TINTIN_DTYPE_S8:
@@ -18,7 +19,8 @@ static int32_t tintin_param_load(const void *base, uint8_t dtype, uint32_t k)
 }
 
 /* Store with saturation to the type's symmetric range; returns 1 when it clipped. */
-static int tintin_param_store(void *base, uint8_t dtype, uint32_t k, int32_t v)
+static TINTIN_ALWAYS_INLINE int tintin_param_store(void *base, uint8_t dtype, uint32_t k,
+						  int32_t v)
 {
 	int32_t lim = (dtype == TINTIN_DTYPE_S8)    ? 127
 		      : (dtype == TINTIN_DTYPE_S16) ? 32767
@@ -40,32 +42,35 @@ static int tintin_param_store(void *base, uint8_t dtype, uint32_t k, int32_t v)
 	return clip;
 }
 
-/* Momentum (v = beta v + d, beta = 1 - 2^-m) then p -= v, both saturating. */
-static void tintin_param_apply(const struct tintin_optim_cfg *cfg, const struct tintin_param *p,
-			       uint32_t k, int32_t d, uint32_t *sat)
+/* Momentum (v = beta v + d, beta = 1 - 2^-m) then p -= v, both saturating. dtype is a
+ * constant at every call site, so each row loop below compiles for one element type.
+ */
+static TINTIN_ALWAYS_INLINE void tintin_param_apply(const struct tintin_optim_cfg *cfg,
+						    const struct tintin_param *p, uint8_t dtype,
+						    uint32_t k, int32_t d, uint32_t *sat)
 {
 	int32_t w;
 
 	if (p->mom != NULL) {
-		int32_t v = tintin_param_load(p->mom, p->dtype, k);
+		int32_t v = tintin_param_load(p->mom, dtype, k);
 
 		v = tintin_add_sat32(v - tintin_round_shift(v, cfg->momentum_shift), d);
-		(void)tintin_param_store(p->mom, p->dtype, k, v);
-		d = tintin_param_load(p->mom, p->dtype, k);
+		(void)tintin_param_store(p->mom, dtype, k, v);
+		d = tintin_param_load(p->mom, dtype, k);
 	}
 	if (d == 0) {
 		return;
 	}
-	w = tintin_add_sat32(tintin_param_load(p->data, p->dtype, k), -d);
-	*sat += (uint32_t)tintin_param_store(p->data, p->dtype, k, w);
+	w = tintin_add_sat32(tintin_param_load(p->data, dtype, k), -d);
+	*sat += (uint32_t)tintin_param_store(p->data, dtype, k, w);
 }
 
-void tintin_sgd_aligned_row(const struct tintin_optim_cfg *cfg, const struct tintin_param *p,
-			    uint32_t off, const int32_t *g, uint16_t n, int e_g,
-			    const struct tintin_prng *r, uint32_t *sat)
+static TINTIN_ALWAYS_INLINE void tintin_aligned_loop(const struct tintin_optim_cfg *cfg,
+						     const struct tintin_param *p, uint8_t dtype,
+						     uint32_t off, const int32_t *g, uint16_t n,
+						     int s, const struct tintin_prng *r,
+						     uint32_t *sat)
 {
-	int s = p->exp + cfg->lr_shift - e_g;
-
 	for (uint16_t j = 0; j < n; j++) {
 		int32_t d = g[j];
 
@@ -82,7 +87,26 @@ void tintin_sgd_aligned_row(const struct tintin_optim_cfg *cfg, const struct tin
 				d = tintin_psto_shift(d, s);
 			}
 		}
-		tintin_param_apply(cfg, p, off + j, d, sat);
+		tintin_param_apply(cfg, p, dtype, off + j, d, sat);
+	}
+}
+
+void tintin_sgd_aligned_row(const struct tintin_optim_cfg *cfg, const struct tintin_param *p,
+			    uint32_t off, const int32_t *g, uint16_t n, int e_g,
+			    const struct tintin_prng *r, uint32_t *sat)
+{
+	int s = p->exp + cfg->lr_shift - e_g;
+
+	switch (p->dtype) {
+	case TINTIN_DTYPE_S8:
+		tintin_aligned_loop(cfg, p, TINTIN_DTYPE_S8, off, g, n, s, r, sat);
+		break;
+	case TINTIN_DTYPE_S16:
+		tintin_aligned_loop(cfg, p, TINTIN_DTYPE_S16, off, g, n, s, r, sat);
+		break;
+	default:
+		tintin_aligned_loop(cfg, p, TINTIN_DTYPE_S32, off, g, n, s, r, sat);
+		break;
 	}
 }
 
@@ -100,6 +124,6 @@ void tintin_sgd_niti_row(const struct tintin_optim_cfg *cfg, const struct tintin
 	for (uint16_t j = 0; j < n; j++) {
 		int32_t d = (shift < 1) ? g[j] : tintin_psto_shift(g[j], shift);
 
-		tintin_param_apply(cfg, p, off + j, d, sat);
+		tintin_param_apply(cfg, p, p->dtype, off + j, d, sat);
 	}
 }
