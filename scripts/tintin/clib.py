@@ -124,6 +124,8 @@ class Param(ct.Structure):
         ("mom", ct.c_void_p),
         ("dtype", ct.c_uint8),
         ("exp", ct.c_int8),
+        ("view", ct.c_void_p),
+        ("view_shift", ct.c_uint8),
     ]
 
 

@@ -955,28 +955,21 @@ static struct tintin_param tintin_weight_param(const struct tintin_model *m,
 	struct tintin_param p;
 
 	p.mom = s->w_mom;
+	p.view = NULL;
+	p.view_shift = 0u;
 	if (s->w16 != NULL) {
 		p.data = s->w16;
 		p.dtype = TINTIN_DTYPE_S16;
 		p.exp = (int8_t)(s->w_exp - m->desc->optim.upscale_bits);
+		/* The int8 weights forward and backward use follow every master update. */
+		p.view = s->w_ram;
+		p.view_shift = m->desc->optim.upscale_bits;
 	} else {
 		p.data = s->w_ram;
 		p.dtype = TINTIN_DTYPE_S8;
 		p.exp = s->w_exp;
 	}
 	return p;
-}
-
-/* Re-derives the int8 view of row o from its int16 master. */
-static void tintin_refresh_view(const struct tintin_model *m, struct tintin_layer_state *s,
-				uint16_t o)
-{
-	size_t base = (size_t)o * s->row;
-
-	for (uint16_t i = 0; i < s->row; i++) {
-		s->w_ram[base + i] =
-			tintin_sat8(tintin_round_shift(s->w16[base + i], m->desc->optim.upscale_bits));
-	}
 }
 
 /* Weight-gradient row o (dense: one output unit; conv: one output channel) into m->acc. */
@@ -1031,9 +1024,6 @@ static void tintin_update_weights(struct tintin_model *m, struct tintin_layer_st
 			tintin_sgd_aligned_row(cfg, &p, off, m->acc, s->row, e_err + e_x, &m->prng,
 					       &m->stats.param_sat);
 		}
-		if (s->w16 != NULL) {
-			tintin_refresh_view(m, s, o);
-		}
 	}
 	tintin_prng_advance(&m->prng, (uint32_t)s->rows * s->row);
 }
@@ -1047,6 +1037,8 @@ static void tintin_update_bias(struct tintin_model *m, struct tintin_layer_state
 
 	p.data = s->bias_ram;
 	p.mom = s->b_mom;
+	p.view = NULL;
+	p.view_shift = 0u;
 	p.dtype = TINTIN_DTYPE_S32;
 	p.exp = (int8_t)(s->w_exp - TINTIN_BIAS_EXTRA_BITS);
 	for (uint16_t o = 0; o < s->rows; o++) {

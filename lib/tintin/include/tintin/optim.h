@@ -31,8 +31,10 @@ extern "C" {
 struct tintin_param {
 	void *data;
 	void *mom;
-	uint8_t dtype; /**< enum tintin_dtype */
-	int8_t exp;    /**< real value of one LSB is 2^exp */
+	uint8_t dtype;      /**< enum tintin_dtype */
+	int8_t exp;         /**< real value of one LSB is 2^exp */
+	int8_t *view;       /**< NULL, or an int8 view of int16 data: sat8(round_shift(data, */
+	uint8_t view_shift; /**< view_shift)), re-derived for every element that changes */
 };
 
 /**

@@ -51,6 +51,29 @@ static TINTIN_ALWAYS_INLINE void tintin_param_apply(const struct tintin_optim_cf
 {
 	int32_t w;
 
+	if (dtype != TINTIN_DTYPE_S32) {
+		/* |v|, |w| <= 32767, so clamping d to +-65535 keeps every sum exact in 32 bits
+		 * and saturates to the same stored values as 32-bit saturating adds would.
+		 */
+		d = (d > 65535) ? 65535 : ((d < -65535) ? -65535 : d);
+		if (p->mom != NULL) {
+			int32_t v = tintin_param_load(p->mom, dtype, k);
+
+			(void)tintin_param_store(p->mom, dtype, k,
+						 v - tintin_round_shift(v, cfg->momentum_shift) + d);
+			d = tintin_param_load(p->mom, dtype, k);
+		}
+		if (d == 0) {
+			return;
+		}
+		*sat += (uint32_t)tintin_param_store(p->data, dtype, k,
+						     tintin_param_load(p->data, dtype, k) - d);
+		if (p->view != NULL) {
+			w = tintin_param_load(p->data, dtype, k);
+			p->view[k] = tintin_sat8(tintin_round_shift(w, p->view_shift));
+		}
+		return;
+	}
 	if (p->mom != NULL) {
 		int32_t v = tintin_param_load(p->mom, dtype, k);
 
