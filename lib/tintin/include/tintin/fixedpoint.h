@@ -46,10 +46,11 @@ struct tintin_prng {
 void tintin_prng_seed(struct tintin_prng *r, uint32_t seed);
 
 /** Draw number k after the current counter (does not advance). */
-inline uint32_t tintin_prng_at(const struct tintin_prng *r, uint32_t k)
+/** Draw number i of the stream with this key (i = counter + k). */
+inline uint32_t tintin_prng_draw(uint32_t key, uint32_t i)
 {
 	/* murmur3 fmix32 of a Weyl sequence: full avalanche, two 32-bit multiplies. */
-	uint32_t x = (r->counter + k) * 0x9e3779b9u + r->key;
+	uint32_t x = i * 0x9e3779b9u + key;
 
 	x ^= x >> 16;
 	x *= 0x85ebca6bu;
@@ -59,6 +60,10 @@ inline uint32_t tintin_prng_at(const struct tintin_prng *r, uint32_t k)
 	return x;
 }
 
+inline uint32_t tintin_prng_at(const struct tintin_prng *r, uint32_t k)
+{
+	return tintin_prng_draw(r->key, r->counter + k);
+}
 
 /** Advance the stream by n draws. */
 static inline void tintin_prng_advance(struct tintin_prng *r, uint32_t n)
@@ -110,21 +115,23 @@ inline int32_t tintin_with_sign(int32_t x, uint32_t m)
 	return (x < 0) ? -(int32_t)m : (int32_t)m;
 }
 
+/** round_shift for 0 < s < 32, without the range checks (hot loops with a known shift). */
+inline int32_t tintin_round_shift_in(int32_t x, int s)
+{
+	/* |x| <= 2^31 and the half is <= 2^30, so the sum cannot wrap. */
+	return tintin_with_sign(x, (tintin_abs32(x) + (1u << (s - 1))) >> s);
+}
+
 /** x / 2^s rounded half away from zero (NITI RoundShift without the int8 clip). */
 inline int32_t tintin_round_shift(int32_t x, int s)
 {
-	uint32_t m;
-
 	if (s <= 0) {
 		return x;
 	}
 	if (s >= 32) {
 		return 0;
 	}
-	m = tintin_abs32(x);
-	/* m <= 2^31 and the half is <= 2^30, so the sum cannot wrap. */
-	m = (m + (1u << (s - 1))) >> s;
-	return tintin_with_sign(x, m);
+	return tintin_round_shift_in(x, s);
 }
 
 

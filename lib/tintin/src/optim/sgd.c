@@ -42,11 +42,46 @@ static TINTIN_ALWAYS_INLINE int tintin_param_store(void *base, uint8_t dtype, ui
 	return clip;
 }
 
+/*
+ * What one row update needs, copied out of the config and the parameter once per row: the
+ * stores go through int8 pointers, which may alias anything, so the compiler would otherwise
+ * reload every field for every element.
+ */
+struct tintin_rowctx {
+	void *data;
+	void *mom;
+	int8_t *view;
+	uint32_t key;  /* PRNG key and the draw index of element 0 */
+	uint32_t base;
+	int s;         /* gradient-to-parameter shift */
+	uint8_t dtype;
+	uint8_t lr_mult;
+	uint8_t mshift;
+	uint8_t vshift;
+	uint8_t stochastic;
+};
+
+static struct tintin_rowctx tintin_rowctx_of(const struct tintin_optim_cfg *cfg,
+					     const struct tintin_param *p)
+{
+	struct tintin_rowctx c = {
+		.data = p->data,
+		.mom = p->mom,
+		.view = p->view,
+		.dtype = p->dtype,
+		.lr_mult = cfg->lr_mult,
+		.mshift = cfg->momentum_shift,
+		.vshift = p->view_shift,
+		.stochastic = (cfg->rounding == TINTIN_ROUND_STOCHASTIC) ? 1u : 0u,
+	};
+
+	return c;
+}
+
 /* Momentum (v = beta v + d, beta = 1 - 2^-m) then p -= v, both saturating. dtype is a
  * constant at every call site, so each row loop below compiles for one element type.
  */
-static TINTIN_ALWAYS_INLINE void tintin_param_apply(const struct tintin_optim_cfg *cfg,
-						    const struct tintin_param *p, uint8_t dtype,
+static TINTIN_ALWAYS_INLINE void tintin_param_apply(const struct tintin_rowctx *c, uint8_t dtype,
 						    uint32_t k, int32_t d, uint32_t *sat)
 {
 	int32_t w;
@@ -56,79 +91,91 @@ static TINTIN_ALWAYS_INLINE void tintin_param_apply(const struct tintin_optim_cf
 		 * and saturates to the same stored values as 32-bit saturating adds would.
 		 */
 		d = (d > 65535) ? 65535 : ((d < -65535) ? -65535 : d);
-		if (p->mom != NULL) {
-			int32_t v = tintin_param_load(p->mom, dtype, k);
+		if (c->mom != NULL) {
+			int32_t v = tintin_param_load(c->mom, dtype, k);
 
-			(void)tintin_param_store(p->mom, dtype, k,
-						 v - tintin_round_shift(v, cfg->momentum_shift) + d);
-			d = tintin_param_load(p->mom, dtype, k);
+			if ((v | d) == 0) {
+				return; /* nothing moves: the common case of sub-LSB gradients */
+			}
+			/* mshift is 1..7 for a model's momentum; 0 (a bare kernel call) keeps no
+			 * memory, as round_shift(v, 0) = v.
+			 */
+			(void)tintin_param_store(
+				c->mom, dtype, k,
+				((c->mshift != 0u) ? v - tintin_round_shift_in(v, c->mshift) : 0) + d);
+			d = tintin_param_load(c->mom, dtype, k);
 		}
 		if (d == 0) {
 			return;
 		}
-		*sat += (uint32_t)tintin_param_store(p->data, dtype, k,
-						     tintin_param_load(p->data, dtype, k) - d);
-		if (p->view != NULL) {
-			w = tintin_param_load(p->data, dtype, k);
-			p->view[k] = tintin_sat8(tintin_round_shift(w, p->view_shift));
+		*sat += (uint32_t)tintin_param_store(c->data, dtype, k,
+						     tintin_param_load(c->data, dtype, k) - d);
+		if (c->view != NULL) {
+			w = tintin_param_load(c->data, dtype, k);
+			c->view[k] = tintin_sat8(tintin_round_shift(w, c->vshift));
 		}
 		return;
 	}
-	if (p->mom != NULL) {
-		int32_t v = tintin_param_load(p->mom, dtype, k);
+	if (c->mom != NULL) {
+		int32_t v = tintin_param_load(c->mom, dtype, k);
 
-		v = tintin_add_sat32(v - tintin_round_shift(v, cfg->momentum_shift), d);
-		(void)tintin_param_store(p->mom, dtype, k, v);
-		d = tintin_param_load(p->mom, dtype, k);
+		v = tintin_add_sat32(v - tintin_round_shift(v, c->mshift), d);
+		(void)tintin_param_store(c->mom, dtype, k, v);
+		d = tintin_param_load(c->mom, dtype, k);
 	}
 	if (d == 0) {
 		return;
 	}
-	w = tintin_add_sat32(tintin_param_load(p->data, dtype, k), -d);
-	*sat += (uint32_t)tintin_param_store(p->data, dtype, k, w);
+	w = tintin_add_sat32(tintin_param_load(c->data, dtype, k), -d);
+	*sat += (uint32_t)tintin_param_store(c->data, dtype, k, w);
 }
 
-static TINTIN_ALWAYS_INLINE void tintin_aligned_loop(const struct tintin_optim_cfg *cfg,
-						     const struct tintin_param *p, uint8_t dtype,
-						     uint32_t off, const int32_t *g, uint16_t n,
-						     int s, const struct tintin_prng *r,
-						     uint32_t *sat)
+static TINTIN_ALWAYS_INLINE void tintin_aligned_loop(const struct tintin_rowctx *cp,
+						     uint8_t dtype, uint32_t off,
+						     const int32_t *g, uint16_t n, uint32_t *sat)
 {
+	const struct tintin_rowctx c = *cp; /* a local copy stays in registers */
+	uint32_t clipped = 0u;
+
 	for (uint16_t j = 0; j < n; j++) {
 		int32_t d = g[j];
 
 		if (d != 0) {
-			if (cfg->lr_mult != 1u) {
-				d = tintin_rescale_mult(d, cfg->lr_mult);
+			if (c.lr_mult != 1u) {
+				d = tintin_rescale_mult(d, c.lr_mult);
 			}
-			if (s <= 0) {
-				d = tintin_shl_sat32(d, -s);
-			} else if (cfg->rounding == TINTIN_ROUND_STOCHASTIC) {
+			if (c.s <= 0) {
+				d = tintin_shl_sat32(d, -c.s);
+			} else if (c.stochastic) {
 				/* Counter-based draws: skipping zero gradients keeps the stream. */
-				d = tintin_sto_shift(d, s, tintin_prng_at(r, off + j));
+				d = tintin_sto_shift(d, c.s, tintin_prng_draw(c.key, c.base + j));
 			} else {
-				d = tintin_psto_shift(d, s);
+				d = tintin_psto_shift(d, c.s);
 			}
 		}
-		tintin_param_apply(cfg, p, dtype, off + j, d, sat);
+		tintin_param_apply(&c, dtype, off + j, d, &clipped);
 	}
+	*sat += clipped;
 }
 
 void tintin_sgd_aligned_row(const struct tintin_optim_cfg *cfg, const struct tintin_param *p,
 			    uint32_t off, const int32_t *g, uint16_t n, int e_g,
 			    const struct tintin_prng *r, uint32_t *sat)
 {
-	int s = p->exp + cfg->lr_shift - e_g;
+	struct tintin_rowctx c = tintin_rowctx_of(cfg, p);
 
+	c.s = p->exp + cfg->lr_shift - e_g;
+	c.key = r->key;
+	c.base = r->counter + off;
 	switch (p->dtype) {
 	case TINTIN_DTYPE_S8:
-		tintin_aligned_loop(cfg, p, TINTIN_DTYPE_S8, off, g, n, s, r, sat);
+		tintin_aligned_loop(&c, TINTIN_DTYPE_S8, off, g, n, sat);
 		break;
 	case TINTIN_DTYPE_S16:
-		tintin_aligned_loop(cfg, p, TINTIN_DTYPE_S16, off, g, n, s, r, sat);
+		tintin_aligned_loop(&c, TINTIN_DTYPE_S16, off, g, n, sat);
 		break;
 	default:
-		tintin_aligned_loop(cfg, p, TINTIN_DTYPE_S32, off, g, n, s, r, sat);
+		tintin_aligned_loop(&c, TINTIN_DTYPE_S32, off, g, n, sat);
 		break;
 	}
 }
@@ -144,9 +191,11 @@ int tintin_sgd_niti_shift(uint32_t maxabs, int mu)
 void tintin_sgd_niti_row(const struct tintin_optim_cfg *cfg, const struct tintin_param *p,
 			 uint32_t off, const int32_t *g, uint16_t n, int shift, uint32_t *sat)
 {
+	const struct tintin_rowctx c = tintin_rowctx_of(cfg, p);
+
 	for (uint16_t j = 0; j < n; j++) {
 		int32_t d = (shift < 1) ? g[j] : tintin_psto_shift(g[j], shift);
 
-		tintin_param_apply(cfg, p, p->dtype, off + j, d, sat);
+		tintin_param_apply(&c, c.dtype, off + j, d, sat);
 	}
 }
