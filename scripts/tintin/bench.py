@@ -6,7 +6,8 @@
 
 For every workload (digits MLP, LeNet-5, the conv1d motion network), core and batch, three
 images train the same network from the same initial weights on the same real samples:
-Tin-Tin's integer runtime with its default rule ("int"), with NITI's rule ("niti"), and the
+Tin-Tin's integer runtime with its default optimizer ("int"), its lean one (int8 weights, no
+momentum: "lean"), with NITI's rule ("niti"), and the
 float32 reference trainer in bench/float compiled with soft float ("float32"). Counted: the
 instructions of one training step and of one inference (QEMU TCG plugin, exact and
 reproducible), the arena bytes and the stack high-water of the step (stack painting), and the
@@ -28,7 +29,7 @@ REPO = Path(__file__).resolve().parents[2]
 MAIN = REPO / "bench" / "workloads" / "bench_main.c"
 FTRAIN = REPO / "bench" / "float" / "ftrain.c"
 CORES = ("cortex-m0plus", "cortex-m3", "cortex-m4")
-VARIANTS = ("int", "niti", "float32")
+VARIANTS = ("int", "lean", "niti", "float32")
 
 
 @dataclass
@@ -107,17 +108,21 @@ def markdown(results: dict, batches: list[int]) -> str:
            "training step; flash = the whole image (harness and newlib included, the same for "
            "every variant).", ""]  # fmt: skip
     out += [
-        "## Ratios (integer default rule / float32)",
+        "## Ratios to float32 (training step)",
         "",
-        "| workload | core | batch | instructions | RAM |",
-        "|---|---|---:|---:|---:|",
+        "| workload | core | batch | int instructions | int RAM | lean instructions | lean RAM |",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
     for w, per_core in results.items():
         for core, per_v in per_core.items():
             for batch in batches:
-                i, f = per_v["int"][f"batch{batch}"], per_v["float32"][f"batch{batch}"]
-                instr, ram = i["instructions"] / f["instructions"], i["ram"] / f["ram"]
-                out.append(f"| {w} | {core} | {batch} | {instr:.3f} | {ram:.3f} |")
+                f = per_v["float32"][f"batch{batch}"]
+                cells = []
+                for v in ("int", "lean"):
+                    r = per_v[v][f"batch{batch}"]
+                    cells.append(f"{r['instructions'] / f['instructions']:.3f}")
+                    cells.append(f"{r['ram'] / f['ram']:.3f}")
+                out.append(f"| {w} | {core} | {batch} | " + " | ".join(cells) + " |")
     out.append("")
     for w, per_core in results.items():
         out += [f"## {w}", ""]

@@ -55,7 +55,12 @@ WORKLOADS = {
     "lenet": Workload("lenet", demo.lenet_spec, _mnist),
     "motion": Workload("motion", motion.motion_spec, _motion),
 }
-VARIANTS = {"int": spec.Optim(), "niti": demo.NITI, "float32": spec.Optim()}
+VARIANTS = {
+    "int": spec.Optim(),
+    "lean": spec.Optim.lean(),
+    "niti": demo.NITI,
+    "float32": spec.Optim(),
+}
 
 
 def _float_literal(v: float) -> str:

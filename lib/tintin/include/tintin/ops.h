@@ -109,6 +109,12 @@ void tintin_avgpool_backward_s8(const int8_t *err, uint16_t batch, const struct 
 /** @brief round(2^24 / n), computed once per layer at init (the one divide). */
 int32_t tintin_pool_recip(uint32_t n);
 
+/** @brief Dot product of two int8 vectors of n elements, in int32. */
+int32_t tintin_dot_s8(const int8_t *a, const int8_t *b, uint32_t n);
+
+/** @brief y[i] += e * x[i] for n elements (int8 x, int32 y). */
+void tintin_axpy_s8(int32_t e, const int8_t *x, int32_t *y, uint32_t n);
+
 /**
  * @brief Dense forward: acc[b][o] = sum_i x[b][i] * w[o][i] + bias[o] rescaled.
  *

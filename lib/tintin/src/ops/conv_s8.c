@@ -11,12 +11,44 @@
 #include <tintin/fixedpoint.h>
 #include <tintin/ops.h>
 
-/* Input coordinate of tap k at output position o, or -1 when it falls in the padding. */
-static int tintin_tap(int o, int k, const struct tintin_geom *g, int pad, int size)
-{
-	int i = o * g->stride + k - pad;
+#include "window.h"
 
-	return (i >= 0 && i < size) ? i : -1;
+/* Bias of output channel oc at the accumulator's scale (see tintin_fc_forward_s8). */
+static int32_t tintin_bias_at(const int32_t *bias, int bias_shift, uint16_t oc)
+{
+	if (bias == NULL) {
+		return 0;
+	}
+	return (bias_shift >= 0) ? tintin_round_shift(bias[oc], bias_shift)
+				 : tintin_shl_sat32(bias[oc], -bias_shift);
+}
+
+/*
+ * The clipped window of output (oy, ox): input rows [y0, y1) and columns [x0, x1). In NHWC
+ * the columns of one input row, all channels, are contiguous in x, and the matching taps are
+ * contiguous in the weight row, so each window row is one dot product or axpy of
+ * (x1 - x0) * in_c elements. *wofs is the weight offset of tap (y0, x0).
+ */
+struct tintin_span {
+	int y0;
+	int y1;
+	int x0;
+	uint32_t len;
+	size_t wofs;
+};
+
+static struct tintin_span tintin_span_at(const struct tintin_geom *g, int oy, int ox)
+{
+	struct tintin_span sp;
+	int x1;
+
+	tintin_window(oy, g->k_h, g->pad_t, g->in_h, g->stride, &sp.y0, &sp.y1);
+	tintin_window(ox, g->k_w, g->pad_l, g->in_w, g->stride, &sp.x0, &x1);
+	sp.len = (uint32_t)(x1 - sp.x0) * g->in_c;
+	sp.wofs = ((size_t)(sp.y0 - (oy * g->stride - g->pad_t)) * g->k_w +
+		   (size_t)(sp.x0 - (ox * g->stride - g->pad_l))) *
+		  g->in_c;
+	return sp;
 }
 
 void tintin_conv_forward_s8(const int8_t *x, const int8_t *w, const int32_t *bias,
@@ -25,44 +57,28 @@ void tintin_conv_forward_s8(const int8_t *x, const int8_t *w, const int32_t *bia
 {
 	const size_t in_sz = (size_t)g->in_h * g->in_w * g->in_c;
 	const size_t row = (size_t)g->k_h * g->k_w * g->in_c;
+	const size_t wstep = (size_t)g->k_w * g->in_c;
+	const size_t xstep = (size_t)g->in_w * g->in_c;
 
 	for (uint16_t b = 0; b < batch; b++) {
 		const int8_t *xb = x + b * in_sz;
 
 		for (int oy = 0; oy < g->out_h; oy++) {
 			for (int ox = 0; ox < g->out_w; ox++) {
+				struct tintin_span sp = tintin_span_at(g, oy, ox);
+				const int8_t *x0 = xb + ((size_t)sp.y0 * g->in_w + sp.x0) * g->in_c;
+
 				for (uint16_t oc = 0; oc < g->out_c; oc++) {
-					const int8_t *wr = w + oc * row;
+					const int8_t *wp = w + oc * row + sp.wofs;
+					const int8_t *xp = x0;
 					int32_t s = 0;
-					int32_t b0 = 0;
 
-					for (int ky = 0; ky < g->k_h; ky++) {
-						int iy = tintin_tap(oy, ky, g, g->pad_t, g->in_h);
-
-						if (iy < 0) {
-							continue;
-						}
-						for (int kx = 0; kx < g->k_w; kx++) {
-							int ix = tintin_tap(ox, kx, g, g->pad_l, g->in_w);
-							const int8_t *xp;
-							const int8_t *wp;
-
-							if (ix < 0) {
-								continue;
-							}
-							xp = xb + ((size_t)iy * g->in_w + ix) * g->in_c;
-							wp = wr + ((size_t)ky * g->k_w + kx) * g->in_c;
-							for (uint16_t ic = 0; ic < g->in_c; ic++) {
-								s += (int32_t)xp[ic] * wp[ic];
-							}
-						}
+					for (int iy = sp.y0; iy < sp.y1; iy++) {
+						s += tintin_dot_s8(xp, wp, sp.len);
+						xp += xstep;
+						wp += wstep;
 					}
-					if (bias != NULL) {
-						b0 = (bias_shift >= 0)
-							     ? tintin_round_shift(bias[oc], bias_shift)
-							     : tintin_shl_sat32(bias[oc], -bias_shift);
-					}
-					*acc++ = tintin_add_sat32(s, b0);
+					*acc++ = tintin_add_sat32(s, tintin_bias_at(bias, bias_shift, oc));
 				}
 			}
 		}
@@ -74,6 +90,8 @@ void tintin_conv_backward_s8(const int8_t *err, const int8_t *w, uint16_t batch,
 {
 	const size_t in_sz = (size_t)g->in_h * g->in_w * g->in_c;
 	const size_t row = (size_t)g->k_h * g->k_w * g->in_c;
+	const size_t wstep = (size_t)g->k_w * g->in_c;
+	const size_t xstep = (size_t)g->in_w * g->in_c;
 
 	for (size_t k = 0; k < (size_t)batch * in_sz; k++) {
 		acc[k] = 0;
@@ -83,33 +101,21 @@ void tintin_conv_backward_s8(const int8_t *err, const int8_t *w, uint16_t batch,
 
 		for (int oy = 0; oy < g->out_h; oy++) {
 			for (int ox = 0; ox < g->out_w; ox++) {
+				struct tintin_span sp = tintin_span_at(g, oy, ox);
+				int32_t *a0 = ab + ((size_t)sp.y0 * g->in_w + sp.x0) * g->in_c;
+
 				for (uint16_t oc = 0; oc < g->out_c; oc++) {
 					int32_t e = *err++;
+					const int8_t *wp = w + oc * row + sp.wofs;
+					int32_t *ap = a0;
 
 					if (e == 0) {
 						continue;
 					}
-					for (int ky = 0; ky < g->k_h; ky++) {
-						int iy = tintin_tap(oy, ky, g, g->pad_t, g->in_h);
-
-						if (iy < 0) {
-							continue;
-						}
-						for (int kx = 0; kx < g->k_w; kx++) {
-							int ix = tintin_tap(ox, kx, g, g->pad_l, g->in_w);
-							int32_t *ap;
-							const int8_t *wp;
-
-							if (ix < 0) {
-								continue;
-							}
-							ap = ab + ((size_t)iy * g->in_w + ix) * g->in_c;
-							wp = w + oc * row +
-							     ((size_t)ky * g->k_w + kx) * g->in_c;
-							for (uint16_t ic = 0; ic < g->in_c; ic++) {
-								ap[ic] += e * wp[ic];
-							}
-						}
+					for (int iy = sp.y0; iy < sp.y1; iy++) {
+						tintin_axpy_s8(e, wp, ap, sp.len);
+						ap += xstep;
+						wp += wstep;
 					}
 				}
 			}
@@ -122,6 +128,8 @@ void tintin_conv_grad_row_s8(const int8_t *err, const int8_t *x, uint16_t batch,
 {
 	const size_t in_sz = (size_t)g->in_h * g->in_w * g->in_c;
 	const size_t row = (size_t)g->k_h * g->k_w * g->in_c;
+	const size_t wstep = (size_t)g->k_w * g->in_c;
+	const size_t xstep = (size_t)g->in_w * g->in_c;
 
 	for (size_t k = 0; k < row; k++) {
 		grad[k] = 0;
@@ -134,30 +142,20 @@ void tintin_conv_grad_row_s8(const int8_t *err, const int8_t *x, uint16_t batch,
 				int32_t e = err[(((size_t)b * g->out_h + oy) * g->out_w + ox) *
 							g->out_c +
 						oc];
+				struct tintin_span sp;
+				const int8_t *xp;
+				int32_t *gp;
 
 				if (e == 0) {
 					continue;
 				}
-				for (int ky = 0; ky < g->k_h; ky++) {
-					int iy = tintin_tap(oy, ky, g, g->pad_t, g->in_h);
-
-					if (iy < 0) {
-						continue;
-					}
-					for (int kx = 0; kx < g->k_w; kx++) {
-						int ix = tintin_tap(ox, kx, g, g->pad_l, g->in_w);
-						const int8_t *xp;
-						int32_t *gp;
-
-						if (ix < 0) {
-							continue;
-						}
-						xp = xb + ((size_t)iy * g->in_w + ix) * g->in_c;
-						gp = grad + ((size_t)ky * g->k_w + kx) * g->in_c;
-						for (uint16_t ic = 0; ic < g->in_c; ic++) {
-							gp[ic] += e * xp[ic];
-						}
-					}
+				sp = tintin_span_at(g, oy, ox);
+				xp = xb + ((size_t)sp.y0 * g->in_w + sp.x0) * g->in_c;
+				gp = grad + sp.wofs;
+				for (int iy = sp.y0; iy < sp.y1; iy++) {
+					tintin_axpy_s8(e, xp, gp, sp.len);
+					xp += xstep;
+					gp += wstep;
 				}
 			}
 		}

@@ -18,12 +18,8 @@ void tintin_fc_forward_s8(const int8_t *x, const int8_t *w, const int32_t *bias,
 					       : tintin_shl_sat32(bias[o], -bias_shift);
 		}
 		for (uint16_t b = 0; b < batch; b++) {
-			const int8_t *xr = x + (size_t)b * in;
-			int32_t s = 0;
+			int32_t s = tintin_dot_s8(x + (size_t)b * in, wr, in);
 
-			for (uint16_t i = 0; i < in; i++) {
-				s += (int32_t)xr[i] * wr[i];
-			}
 			acc[(size_t)b * out + o] = tintin_add_sat32(s, b0);
 		}
 	}
@@ -40,14 +36,8 @@ void tintin_fc_backward_s8(const int8_t *err, const int8_t *w, uint16_t batch, u
 			ar[i] = 0;
 		}
 		for (uint16_t o = 0; o < out; o++) {
-			const int8_t *wr = w + (size_t)o * in;
-			int32_t e = er[o];
-
-			if (e == 0) {
-				continue;
-			}
-			for (uint16_t i = 0; i < in; i++) {
-				ar[i] += e * wr[i];
+			if (er[o] != 0) {
+				tintin_axpy_s8(er[o], w + (size_t)o * in, ar, in);
 			}
 		}
 	}
@@ -60,14 +50,10 @@ void tintin_fc_grad_row_s8(const int8_t *err, const int8_t *x, uint16_t batch, u
 		g[i] = 0;
 	}
 	for (uint16_t b = 0; b < batch; b++) {
-		const int8_t *xr = x + (size_t)b * in;
 		int32_t e = err[(size_t)b * out + o];
 
-		if (e == 0) {
-			continue;
-		}
-		for (uint16_t i = 0; i < in; i++) {
-			g[i] += e * xr[i];
+		if (e != 0) {
+			tintin_axpy_s8(e, x + (size_t)b * in, g, in);
 		}
 	}
 }

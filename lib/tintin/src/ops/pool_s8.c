@@ -12,15 +12,8 @@
 #include <tintin/fixedpoint.h>
 #include <tintin/ops.h>
 
-/* First and one-past-last input index of the window at output position o. */
-static void tintin_window(int o, int k, int pad, int size, int stride, int *lo, int *hi)
-{
-	int a = o * stride - pad;
-	int b = a + k;
+#include "window.h"
 
-	*lo = (a < 0) ? 0 : a;
-	*hi = (b > size) ? size : b;
-}
 
 /* Bits to hold 0..k-1. */
 static uint8_t tintin_field_bits(uint8_t k)
