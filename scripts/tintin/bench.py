@@ -30,6 +30,7 @@ MAIN = REPO / "bench" / "workloads" / "bench_main.c"
 FTRAIN = REPO / "bench" / "float" / "ftrain.c"
 CORES = ("cortex-m0plus", "cortex-m3", "cortex-m4")
 VARIANTS = ("int", "lean", "niti", "float32")
+PROFILE_TOP = 6  # functions per training-step profile
 
 
 @dataclass
@@ -43,6 +44,7 @@ class Measure:
     arena: int
     stack: int
     flash: int
+    profile: dict[str, list[int]]  # training step: function -> [instructions, est. cycles]
 
     @property
     def ram(self) -> int:
@@ -72,12 +74,14 @@ def measure_one(workload: str, variant: str, batch: int, core: str, out: Path) -
     if not res.ok or m is None or int(m.group(3)) != 0:
         raise qemu.QemuError(f"{tag} on {core}: exit {res.exit_code}: {res.stdout}{res.stderr}")
     train_pcs, infer_pcs = res.region_pcs[0], res.region_pcs[1]  # regions 1 and 2
-    train_cy = cycles.model_cycles(elf, train_pcs, core).cycles
+    train = cycles.model_cycles(elf, train_pcs, core)
     infer_cy = cycles.model_cycles(elf, infer_pcs, core).cycles
     over = res.region_overhead
     flash = size.measure(elf, map_file=elf.with_suffix(".map")).totals.flash
-    return Measure(res.regions[0], train_cy - over, res.regions[1], infer_cy - over,
-                   int(m.group(1)), int(m.group(2)), flash)  # fmt: skip
+    top = sorted(train.functions.values(), key=lambda f: -f.instructions)[:PROFILE_TOP]
+    profile = {f.name: [f.instructions, f.cycles] for f in top}
+    return Measure(res.regions[0], train.cycles - over, res.regions[1], infer_cy - over,
+                   int(m.group(1)), int(m.group(2)), flash, profile)  # fmt: skip
 
 
 def run_all(workloads: list[str], cores: list[str], batches: list[int], out: Path) -> dict:
@@ -142,6 +146,14 @@ def markdown(results: dict, batches: list[int]) -> str:
                         f"{base['ram'] / r['ram']:.3f} |"
                     )
             out.append("")
+        out += [f"Where the time goes (training step, batch {batches[0]}, counted instructions "
+                "and estimated cycles per function):", ""]  # fmt: skip
+        for core, per_v in per_core.items():
+            for v in ("int", "float32"):
+                prof = per_v[v][f"batch{batches[0]}"].get("profile", {})
+                cells = ", ".join(f"`{n}` {i:,} / {c:,}" for n, (i, c) in prof.items())
+                out.append(f"- {core}, {v}: {cells}")
+        out.append("")
     return "\n".join(out) + "\n"
 
 
