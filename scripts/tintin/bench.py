@@ -84,6 +84,20 @@ def measure_one(workload: str, variant: str, batch: int, core: str, out: Path) -
                    int(m.group(1)), int(m.group(2)), flash, profile)  # fmt: skip
 
 
+DENSE = {"DENSE_B": 8, "DENSE_IN": 256, "DENSE_OUT": 64}
+
+
+def dense_per_mac(core: str, out: Path) -> float:
+    """Counted instructions per MAC of the dense forward kernel alone (batch 8, 256 -> 64)."""
+    elf = qemu.build("dense", [REPO / "bench" / "workloads" / "dense_main.c", *lib_sources()],
+                     core, out / core, include_dirs=[REPO / "lib" / "tintin" / "include"],
+                     defines=DENSE)  # fmt: skip
+    res = qemu.run(elf, core, timeout=120)
+    if not res.ok:
+        raise qemu.QemuError(f"dense kernel on {core}: exit {res.exit_code}: {res.stderr}")
+    return res.regions[0] / (DENSE["DENSE_B"] * DENSE["DENSE_IN"] * DENSE["DENSE_OUT"])
+
+
 def run_all(workloads: list[str], cores: list[str], batches: list[int], out: Path) -> dict:
     results: dict = {}
     for w in workloads:
@@ -96,7 +110,11 @@ def run_all(workloads: list[str], cores: list[str], batches: list[int], out: Pat
                     print(f"bench: {w:7s} {core:14s} {v:8s} batch {batch}: "
                           f"{mm.instructions:>13,} instructions, RAM {mm.ram:>9,} B",
                           file=sys.stderr)  # fmt: skip
-    for w in results.values():
+    results["dense_kernel"] = {core: {"instructions_per_mac": dense_per_mac(core, out)}
+                               for core in cores}  # fmt: skip
+    for name, w in results.items():
+        if name == "dense_kernel":
+            continue
         for per_core in w.values():
             for v in per_core.values():
                 first = v[f"batch{batches[0]}"]
@@ -117,7 +135,8 @@ def markdown(results: dict, batches: list[int]) -> str:
         "| workload | core | batch | int instructions | int RAM | lean instructions | lean RAM |",
         "|---|---|---:|---:|---:|---:|---:|",
     ]
-    for w, per_core in results.items():
+    workloads = {k: v for k, v in results.items() if k != "dense_kernel"}
+    for w, per_core in workloads.items():
         for core, per_v in per_core.items():
             for batch in batches:
                 f = per_v["float32"][f"batch{batch}"]
@@ -128,7 +147,14 @@ def markdown(results: dict, batches: list[int]) -> str:
                     cells.append(f"{r['ram'] / f['ram']:.3f}")
                 out.append(f"| {w} | {core} | {batch} | " + " | ".join(cells) + " |")
     out.append("")
-    for w, per_core in results.items():
+    if "dense_kernel" in results:
+        out += ["## Dense forward kernel", "",
+                "`tintin_fc_forward_s8` alone, batch 8, 256 inputs, 64 outputs (131,072 MACs):", "",
+                "| core | instructions per MAC |", "|---|---:|"]  # fmt: skip
+        for core, r in results["dense_kernel"].items():
+            out.append(f"| {core} | {r['instructions_per_mac']:.3f} |")
+        out.append("")
+    for w, per_core in workloads.items():
         out += [f"## {w}", ""]
         for batch in batches:
             out += [f"Training step, batch {batch}:", "",
