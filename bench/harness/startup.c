@@ -21,7 +21,8 @@ extern uint32_t __stack_top;
  * painted stack. */
 extern uint32_t __heap_limit;
 
-extern int main(void);
+/* main(0, NULL): programs with either form of main see no arguments (AAPCS). */
+extern int main(int argc, char **argv);
 extern void initialise_monitor_handles(void);
 extern void __libc_init_array(void);
 
@@ -85,7 +86,7 @@ __attribute__((noreturn)) void Reset_Handler(void)
     __heap_limit = (uint32_t)(uintptr_t)&__stack_limit;
     initialise_monitor_handles();
     __libc_init_array();
-    exit(main());
+    exit(main(0, (char **)0));
 }
 
 void _init(void) {}
