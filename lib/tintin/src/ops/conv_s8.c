@@ -11,17 +11,7 @@
 #include <tintin/fixedpoint.h>
 #include <tintin/ops.h>
 
-#include "window.h"
-
-/* Bias of output channel oc at the accumulator's scale (see tintin_fc_forward_s8). */
-static int32_t tintin_bias_at(const int32_t *bias, int bias_shift, uint16_t oc)
-{
-	if (bias == NULL) {
-		return 0;
-	}
-	return (bias_shift >= 0) ? tintin_round_shift(bias[oc], bias_shift)
-				 : tintin_shl_sat32(bias[oc], -bias_shift);
-}
+#include "internal.h"
 
 /*
  * The clipped window of output (oy, ox): input rows [y0, y1) and columns [x0, x1). In NHWC

@@ -6,17 +6,15 @@
 #include <tintin/fixedpoint.h>
 #include <tintin/ops.h>
 
+#include "internal.h"
+
 void tintin_fc_forward_s8(const int8_t *x, const int8_t *w, const int32_t *bias, int bias_shift,
 			  uint16_t batch, uint16_t in, uint16_t out, int32_t *acc)
 {
 	for (uint16_t o = 0; o < out; o++) {
 		const int8_t *wr = w + (size_t)o * in;
-		int32_t b0 = 0;
+		int32_t b0 = tintin_bias_at(bias, bias_shift, o);
 
-		if (bias != NULL) {
-			b0 = (bias_shift >= 0) ? tintin_round_shift(bias[o], bias_shift)
-					       : tintin_shl_sat32(bias[o], -bias_shift);
-		}
 		for (uint16_t b = 0; b < batch; b++) {
 			int32_t s = tintin_dot_s8(x + (size_t)b * in, wr, in);
 

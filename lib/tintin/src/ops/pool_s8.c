@@ -12,7 +12,7 @@
 #include <tintin/fixedpoint.h>
 #include <tintin/ops.h>
 
-#include "window.h"
+#include "internal.h"
 
 
 /* Bits to hold 0..k-1. */
