@@ -23,7 +23,7 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from tintin import benchgen, qemu, size
+from tintin import benchgen, footprint, qemu, size
 
 REPO = Path(__file__).resolve().parents[2]
 MAIN = REPO / "bench" / "workloads" / "bench_main.c"
@@ -51,11 +51,6 @@ class Measure:
         return self.arena + self.stack
 
 
-def lib_sources() -> list[Path]:
-    text = (REPO / "lib" / "tintin" / "CMakeLists.txt").read_text()
-    return [REPO / "lib" / "tintin" / s for s in re.findall(r"^\s*(src/\S+\.c)\s*$", text, re.M)]
-
-
 def measure_one(workload: str, variant: str, batch: int, core: str, out: Path) -> Measure:
     # Imported here: capstone's library must not load into the sanitizer test run.
     from tintin import cycles
@@ -64,7 +59,7 @@ def measure_one(workload: str, variant: str, batch: int, core: str, out: Path) -
     hdr = out / "headers" / tag
     benchgen.write_headers(benchgen.WORKLOADS[workload], variant, batch, hdr, out / "cache")
     is_float = variant == "float32"
-    sources = [MAIN, FTRAIN] if is_float else [MAIN, *lib_sources()]
+    sources = [MAIN, FTRAIN] if is_float else [MAIN, *footprint.core_sources()]
     includes = [hdr, REPO / "bench" / "float", REPO / "lib" / "tintin" / "include"]
     elf = qemu.build(tag, sources, core, out / core, include_dirs=includes,
                      defines={"BENCH_FLOAT": None} if is_float else {},
@@ -89,9 +84,9 @@ DENSE = {"DENSE_B": 8, "DENSE_IN": 256, "DENSE_OUT": 64}
 
 def dense_per_mac(core: str, out: Path) -> float:
     """Counted instructions per MAC of the dense forward kernel alone (batch 8, 256 -> 64)."""
-    elf = qemu.build("dense", [REPO / "bench" / "workloads" / "dense_main.c", *lib_sources()],
-                     core, out / core, include_dirs=[REPO / "lib" / "tintin" / "include"],
-                     defines=DENSE)  # fmt: skip
+    sources = [REPO / "bench" / "workloads" / "dense_main.c", *footprint.core_sources()]
+    elf = qemu.build("dense", sources, core, out / core,
+                     include_dirs=[footprint.CORE / "include"], defines=DENSE)  # fmt: skip
     res = qemu.run(elf, core, timeout=120)
     if not res.ok:
         raise qemu.QemuError(f"dense kernel on {core}: exit {res.exit_code}: {res.stderr}")

@@ -39,9 +39,13 @@ const unsigned int tt_sizes[] = {
 """
 
 
-def sources() -> list[str]:
-    text = (REPO / "lib" / "tintin" / "CMakeLists.txt").read_text()
-    return re.findall(r"^\s*(src/\S+\.c)\s*$", text, flags=re.M)
+CORE = REPO / "lib" / "tintin"
+
+
+def core_sources() -> list[Path]:
+    """The core's C sources, as lib/tintin/CMakeLists.txt lists them (every build uses it)."""
+    text = (CORE / "CMakeLists.txt").read_text()
+    return [CORE / s for s in re.findall(r"^\s*(src/\S+\.c)\s*$", text, flags=re.M)]
 
 
 def _flash_bytes(obj: Path) -> int:
@@ -79,12 +83,11 @@ def measure() -> dict:
         tmp = Path(d)
         for core, flags in CORES.items():
             code = {}
-            for src in sources():
-                obj = tmp / (Path(src).stem + ".o")
-                subprocess.run([GCC, *flags, *CFLAGS, "-I", str(REPO / "lib/tintin/include"),
-                                "-c", str(REPO / "lib/tintin" / src), "-o", str(obj)],
-                               check=True)  # fmt: skip
-                code[src] = _flash_bytes(obj)
+            for src in core_sources():
+                obj = tmp / (src.stem + ".o")
+                subprocess.run([GCC, *flags, *CFLAGS, "-I", str(CORE / "include"), "-c",
+                                str(src), "-o", str(obj)], check=True)  # fmt: skip
+                code[src.relative_to(CORE).as_posix()] = _flash_bytes(obj)
             model1, state, layer_desc, model_desc = _sizes(flags, tmp)
             result["cores"][core] = {
                 "code": code,

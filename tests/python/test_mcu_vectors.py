@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tintin import qemu
+from tintin import footprint, qemu
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -23,13 +23,10 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.mark.parametrize("core", qemu.CORES)
 def test_common_suites_pass_on_the_core(tmp_path, core):
-    lib = REPO / "lib" / "tintin"
-    text = (lib / "CMakeLists.txt").read_text()
-    sources = [lib / s for s in re.findall(r"^\s*(src/\S+\.c)\s*$", text, re.M)]
-    sources += [REPO / "tests" / "host" / "tt_main.c"]
+    sources = [*footprint.core_sources(), REPO / "tests" / "host" / "tt_main.c"]
     sources += sorted((REPO / "tests" / "common").glob("test_*.c"))
-    elf = qemu.build("tt_tests", sources, core, tmp_path,
-                     include_dirs=[lib / "include", REPO / "tests" / "common"])  # fmt: skip
+    includes = [footprint.CORE / "include", REPO / "tests" / "common"]
+    elf = qemu.build("tt_tests", sources, core, tmp_path, include_dirs=includes)
     res = qemu.run(elf, core, timeout=300)
     assert res.ok, res.stdout[-3000:] + res.stderr[-2000:]
     summary = res.stdout.strip().splitlines()[-1]

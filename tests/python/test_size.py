@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tintin import size
+from tintin import footprint, size
 from tintin.elfmap import Region, Section, Symbol, archive_member, read_map
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -104,12 +104,6 @@ SECTIONS
 """
 
 
-def lib_sources() -> list[Path]:
-    """The core's sources as CMake lists them."""
-    text = (LIB / "CMakeLists.txt").read_text()
-    return [LIB / s for s in re.findall(r"^\s*(src/\S+\.c)\s*$", text, re.M)]
-
-
 def run(cmd: list[str], **kw) -> str:
     cp = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, **kw)
     assert cp.returncode == 0, f"{' '.join(map(str, cmd))}\n{cp.stderr}"
@@ -123,10 +117,10 @@ def build(out: Path, target: str) -> dict[str, Path]:
     cc = "gcc" if host else ARM_CC
     ar = "ar" if host else "arm-none-eabi-ar"
     flags = CFLAGS + ([] if host else TARGETS[target])
-    objs = [out / f"{src.stem}{MEMBER_SUFFIX[target]}" for src in lib_sources()]
+    objs = [out / f"{src.stem}{MEMBER_SUFFIX[target]}" for src in footprint.core_sources()]
     jobs = [
         [cc, *flags, f"-I{LIB / 'src'}", "-c", src, "-o", obj]
-        for src, obj in zip(lib_sources(), objs, strict=True)
+        for src, obj in zip(footprint.core_sources(), objs, strict=True)
     ]
     (out / "main.c").write_text(MAIN_C)
     jobs.append([cc, *flags, f"-I{HEADER.parent}", "-c", out / "main.c", "-o", out / "main.o"])
