@@ -75,28 +75,35 @@ def _float_array(name: str, values: np.ndarray) -> str:
 
 
 def ftrain_lib(cache: Path) -> ct.CDLL:
-    """The float trainer for the host, to ask its planner for arena bytes."""
+    """The float trainer built for the host (cached by source hash), with its signatures set."""
     digest = hashlib.sha256(FTRAIN.read_bytes() + FTRAIN.with_suffix(".h").read_bytes())
     so = cache / f"libftrain-{digest.hexdigest()[:16]}.so"
     if not so.exists():
         cache.mkdir(parents=True, exist_ok=True)
         tmp = so.with_suffix(f".{os.getpid()}.tmp")
-        subprocess.run([os.environ.get("CC", "cc"), "-std=c11", "-O2", "-shared", "-fPIC",
-                        str(FTRAIN), "-lm", "-o", str(tmp)], check=True)  # fmt: skip
+        subprocess.run([os.environ.get("CC", "cc"), "-std=c11", "-O2", "-Wall", "-Wextra",
+                        "-Werror", "-shared", "-fPIC", str(FTRAIN), "-lm", "-o", str(tmp)],
+                       check=True)  # fmt: skip
         tmp.replace(so)
     lib = ct.CDLL(str(so))
     lib.ft_plan.restype = ct.c_size_t
+    lib.ft_model_size.restype = ct.c_size_t
+    lib.ft_forward.restype = ct.POINTER(ct.c_float)
     return lib
 
 
-class _FtLayer(ct.Structure):
+class FtLayer(ct.Structure):
+    """struct ft_layer (bench/float/ftrain.h)."""
+
     _fields_ = [("type", ct.c_uint8), ("units", ct.c_uint16), ("k_h", ct.c_uint8),
                 ("k_w", ct.c_uint8), ("stride", ct.c_uint8), ("pad_same", ct.c_uint8),
                 ("w", ct.c_void_p), ("b", ct.c_void_p)]  # fmt: skip
 
 
-class _FtDesc(ct.Structure):
-    _fields_ = [("layers", ct.POINTER(_FtLayer)), ("n_layers", ct.c_uint8),
+class FtDesc(ct.Structure):
+    """struct ft_desc (bench/float/ftrain.h)."""
+
+    _fields_ = [("layers", ct.POINTER(FtLayer)), ("n_layers", ct.c_uint8),
                 ("max_batch", ct.c_uint16), ("in_h", ct.c_uint16), ("in_w", ct.c_uint16),
                 ("in_c", ct.c_uint16), ("lr", ct.c_float), ("beta", ct.c_float)]  # fmt: skip
 
@@ -120,20 +127,27 @@ def _beta(sp: spec.ModelSpec) -> float:
     return 1.0 - 2.0**-sp.optim.momentum_shift if sp.optim.momentum_shift else 0.0
 
 
-def float_arena(sp: spec.ModelSpec, cache: Path) -> int:
+def ft_desc(sp: spec.ModelSpec, fm: FloatModel | None = None) -> tuple[FtDesc, list]:
+    """The spec as the float trainer's description, with fm's weights when given; the list
+    keeps alive every array the description points to.
+    """
     rows = _ft_rows(sp)
-    layers = (_FtLayer * len(rows))()
-    for d, (kind, units, k_h, k_w, stride, pad) in zip(layers, rows, strict=True):
+    layers = (FtLayer * len(rows))()
+    keep: list = [layers]
+    for i, (d, (kind, units, k_h, k_w, stride, pad)) in enumerate(zip(layers, rows, strict=True)):
         d.type, d.units, d.k_h, d.k_w, d.stride, d.pad_same = (
-            FT_CODES[kind],
-            units,
-            k_h,
-            k_w,
-            stride,
-            pad,
-        )
-    h, w, c = sp.input_shape
-    desc = _FtDesc(layers, len(rows), sp.max_batch, h, w, c, float_lr(sp.optim), _beta(sp))
+            FT_CODES[kind], units, k_h, k_w, stride, pad)  # fmt: skip
+        if fm is not None and i in fm.params:
+            w, b = (np.ascontiguousarray(a, np.float32) for a in fm.params[i])
+            keep += [w, b]
+            d.w, d.b = w.ctypes.data, b.ctypes.data
+    h, w_, c = sp.input_shape
+    desc = FtDesc(layers, len(rows), sp.max_batch, h, w_, c, float_lr(sp.optim), _beta(sp))
+    return desc, keep
+
+
+def float_arena(sp: spec.ModelSpec, cache: Path) -> int:
+    desc, _keep = ft_desc(sp)
     return int(ftrain_lib(cache).ft_plan(ct.byref(desc)))
 
 
