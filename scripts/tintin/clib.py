@@ -230,10 +230,14 @@ def _auto_build() -> Path:
     """Builds the shared library from this checkout's sources into a per-user cache, keyed by
     the sources' hash, so the tools work in a fresh west workspace without a CMake build.
     """
-    core = REPO / "lib" / "tintin"
-    srcs = sorted((core / "src").rglob("*.c"))
-    headers = [*sorted((core / "include").rglob("*.h")), core / "port" / "stdio_log.h"]
-    digest = hashlib.sha256(b"".join(p.read_bytes() for p in srcs + headers)).hexdigest()[:16]
+    from tintin.footprint import CORE, core_sources
+
+    core = CORE
+    srcs = core_sources()
+    # Every file the build reads, internal headers under src/ included, keys the cache.
+    inputs = sorted([*(core / "src").rglob("*.[ch]"), *(core / "include").rglob("*.h"),
+                     core / "port" / "stdio_log.h"])  # fmt: skip
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in inputs)).hexdigest()[:16]
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "tintin"
     out = cache / f"libtintin-{digest}.so"
     if out.exists():

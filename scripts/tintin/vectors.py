@@ -213,13 +213,21 @@ def train() -> str:
     return "".join(out)
 
 
-def digits() -> str:
-    """A digits subset and the MLP trained on it, with the reference's held-out result."""
-    from tintin import data, demo
+def _digits_int8() -> tuple[object, np.ndarray, np.ndarray, int]:
+    """The demo's digits split as int8; train and test each take their own exponent (both 2^-7)."""
+    from tintin import data
 
     split = data.load_digits_split()
     xq_tr, e = data.quantize_inputs(split.x_train)
     xq_te, _ = data.quantize_inputs(split.x_test)
+    return split, xq_tr, xq_te, e
+
+
+def digits() -> str:
+    """A digits subset and the MLP trained on it, with the reference's held-out result."""
+    from tintin import demo
+
+    split, xq_tr, xq_te, e = _digits_int8()
     n_tr, n_te, epochs = 256, 128, 4
     xs, ys = xq_tr[:n_tr], split.y_train[:n_tr]
     xt, yt = xq_te[:n_te], split.y_test[:n_te]
@@ -252,11 +260,7 @@ def sample_digits_model() -> str:
 
 
 def sample_digits_data() -> str:
-    from tintin import data
-
-    split = data.load_digits_split()
-    xq_tr, e = data.quantize_inputs(split.x_train)
-    xq_te, _ = data.quantize_inputs(split.x_test)
+    split, xq_tr, xq_te, e = _digits_int8()
     return cgen.data_body(
         "digits_train", xq_tr[:SAMPLE_TRAIN], e, split.y_train[:SAMPLE_TRAIN]
     ) + cgen.data_body("digits_test", xq_te[:SAMPLE_TEST], e, split.y_test[:SAMPLE_TEST])
