@@ -18,6 +18,44 @@ TT_SUITE(tintin_layers);
 /* Big enough for every kernel's int32 output in the vectors. */
 static int32_t acc[512];
 
+/* The dot-product kernels (assembly on Armv6-M, SMLAD on Armv7E-M) against a plain loop, over
+ * lengths that exercise every unrolled and leftover path, misaligned rows and extreme values.
+ */
+TT_TEST(tintin_layers, test_dot_kernels)
+{
+	static int8_t buf[5 * 260 + 8]; /* four weight rows, then x */
+	static const uint16_t lens[] = {0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 64, 255, 257};
+	uint32_t h = 2463534242u;
+
+	for (size_t k = 0; k < sizeof(buf); k++) {
+		h ^= h << 13;
+		h ^= h >> 17;
+		h ^= h << 5;
+		/* Every 16th byte at an end of the range: -128 * -128 is the largest product. */
+		buf[k] = ((k & 15u) == 0u) ? (int8_t)-128 : (int8_t)(h >> 24);
+	}
+	for (size_t c = 0; c < sizeof(lens) / sizeof(lens[0]); c++) {
+		const uint32_t n = lens[c];
+		const uint32_t stride = n + (uint32_t)(c % 3u);
+		const int8_t *x = buf + 1 + 4 * stride;
+		const int8_t *w = buf + (c & 3u);
+		int32_t got[4];
+
+		tintin_dot4_s8(x, w, stride, n, got);
+		for (uint32_t r = 0; r < 4u; r++) {
+			int32_t want = 0;
+
+			for (uint32_t k = 0; k < n; k++) {
+				want += (int32_t)x[k] * w[r * stride + k];
+			}
+			TT_ASSERT_EQ(got[r], want, "dot4 n=%u row %u: got %d, want %d", (unsigned)n,
+				     (unsigned)r, (int)got[r], (int)want);
+			TT_ASSERT_EQ(tintin_dot_s8(x, w + r * stride, n), want, "dot n=%u row %u",
+				     (unsigned)n, (unsigned)r);
+		}
+	}
+}
+
 TT_TEST(tintin_layers, test_dense)
 {
 	int32_t g[TT_FC_IN];

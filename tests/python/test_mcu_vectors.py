@@ -21,12 +21,15 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+@pytest.mark.parametrize("plain", [False, True], ids=["kernels", "plain_c"])
 @pytest.mark.parametrize("core", qemu.CORES)
-def test_common_suites_pass_on_the_core(tmp_path, core):
+def test_common_suites_pass_on_the_core(tmp_path, core, plain):
+    """Both the core's fast kernels (assembly, DSP) and the plain C loops (TINTIN_NO_ASM)."""
     sources = [*footprint.core_sources(), REPO / "tests" / "host" / "tt_main.c"]
     sources += sorted((REPO / "tests" / "common").glob("test_*.c"))
     includes = [footprint.CORE / "include", REPO / "tests" / "common"]
-    elf = qemu.build("tt_tests", sources, core, tmp_path, include_dirs=includes)
+    defines = {"TINTIN_NO_ASM": None} if plain else None
+    elf = qemu.build("tt_tests", sources, core, tmp_path, include_dirs=includes, defines=defines)
     res = qemu.run(elf, core, timeout=300)
     assert res.ok, res.stdout[-3000:] + res.stderr[-2000:]
     summary = res.stdout.strip().splitlines()[-1]

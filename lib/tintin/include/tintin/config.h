@@ -103,6 +103,12 @@ static inline void tintin_log_discard(const char *fmt, ...)
 #define TINTIN_LOG_ERR(...) tintin_log_discard(__VA_ARGS__)
 #endif
 
+/*
+ * TINTIN_NO_ASM (define it to build the plain C kernels only): without it the dot-product
+ * kernels use hand-written Armv6-M code on Cortex-M0/M0+ and SXTB16/SMLAD on cores with the
+ * DSP extension. Both compute the same integers; tests run both.
+ */
+
 /* Per-element helpers that must inline for speed (the dtype switch then folds away). */
 #if defined(__GNUC__) || defined(__clang__)
 #define TINTIN_ALWAYS_INLINE inline __attribute__((always_inline))

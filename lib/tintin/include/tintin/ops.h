@@ -112,6 +112,13 @@ int32_t tintin_pool_recip(uint32_t n);
 /** @brief Dot product of two int8 vectors of n elements, in int32. */
 int32_t tintin_dot_s8(const int8_t *a, const int8_t *b, uint32_t n);
 
+/**
+ * @brief Four dot products sharing one input: out[r] = sum_k x[k] * w[r * stride + k] for
+ * r = 0..3 (rows of a weight matrix, stride apart). The layers' fast path: each x byte is
+ * loaded once for four MACs (hand-written on Armv6-M, SMLAD on Armv7E-M).
+ */
+void tintin_dot4_s8(const int8_t *x, const int8_t *w, uint32_t stride, uint32_t n, int32_t *out);
+
 /** @brief y[i] += e * x[i] for n elements (int8 x, int32 y). */
 void tintin_axpy_s8(int32_t e, const int8_t *x, int32_t *y, uint32_t n);
 

@@ -58,7 +58,32 @@ void tintin_conv_forward_s8(const int8_t *x, const int8_t *w, const int32_t *bia
 				struct tintin_span sp = tintin_span_at(g, oy, ox);
 				const int8_t *x0 = xb + ((size_t)sp.y0 * g->in_w + sp.x0) * g->in_c;
 
-				for (uint16_t oc = 0; oc < g->out_c; oc++) {
+				uint16_t oc = 0;
+
+				/* Four output channels share each window row of input. */
+				for (; oc + 4u <= g->out_c; oc += 4u) {
+					const int8_t *wp = w + oc * row + sp.wofs;
+					const int8_t *xp = x0;
+					int32_t s[4] = {0, 0, 0, 0};
+
+					for (int iy = sp.y0; iy < sp.y1; iy++) {
+						int32_t t[4];
+
+						tintin_dot4_s8(xp, wp, (uint32_t)row, sp.len, t);
+						for (int r = 0; r < 4; r++) {
+							s[r] += t[r];
+						}
+						xp += xstep;
+						wp += wstep;
+					}
+					for (uint16_t r = 0; r < 4u; r++) {
+						int32_t b0 =
+							tintin_bias_at(bias, bias_shift, oc + r);
+
+						*acc++ = tintin_add_sat32(s[r], b0);
+					}
+				}
+				for (; oc < g->out_c; oc++) {
 					const int8_t *wp = w + oc * row + sp.wofs;
 					const int8_t *xp = x0;
 					int32_t s = 0;
@@ -68,7 +93,8 @@ void tintin_conv_forward_s8(const int8_t *x, const int8_t *w, const int32_t *bia
 						xp += xstep;
 						wp += wstep;
 					}
-					*acc++ = tintin_add_sat32(s, tintin_bias_at(bias, bias_shift, oc));
+					*acc++ = tintin_add_sat32(
+						s, tintin_bias_at(bias, bias_shift, oc));
 				}
 			}
 		}

@@ -11,7 +11,25 @@
 void tintin_fc_forward_s8(const int8_t *x, const int8_t *w, const int32_t *bias, int bias_shift,
 			  uint16_t batch, uint16_t in, uint16_t out, int32_t *acc)
 {
-	for (uint16_t o = 0; o < out; o++) {
+	uint16_t o = 0;
+
+	/* Four rows at a time: one pass over each input row feeds four outputs. */
+	for (; o + 4u <= out; o += 4u) {
+		const int8_t *wr = w + (size_t)o * in;
+
+		for (uint16_t b = 0; b < batch; b++) {
+			int32_t s[4];
+			int32_t *ar = acc + (size_t)b * out + o;
+
+			tintin_dot4_s8(x + (size_t)b * in, wr, in, in, s);
+			for (uint16_t r = 0; r < 4u; r++) {
+				int32_t b0 = tintin_bias_at(bias, bias_shift, o + r);
+
+				ar[r] = tintin_add_sat32(s[r], b0);
+			}
+		}
+	}
+	for (; o < out; o++) {
 		const int8_t *wr = w + (size_t)o * in;
 		int32_t b0 = tintin_bias_at(bias, bias_shift, o);
 
