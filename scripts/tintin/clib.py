@@ -170,6 +170,7 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "tintin_add_sat32": (ct.c_int32, [ct.c_int32, ct.c_int32]),
     "tintin_shl_sat32": (ct.c_int32, [ct.c_int32, ct.c_int]),
     "tintin_round_shift": (ct.c_int32, [ct.c_int32, ct.c_int]),
+    "tintin_decay_shift": (ct.c_int32, [ct.c_int32, ct.c_int]),
     "tintin_sto_shift": (ct.c_int32, [ct.c_int32, ct.c_int, ct.c_uint32]),
     "tintin_psto_shift": (ct.c_int32, [ct.c_int32, ct.c_int]),
     "tintin_rescale_mult": (ct.c_int32, [ct.c_int32, ct.c_uint8]),

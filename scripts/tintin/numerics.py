@@ -100,6 +100,12 @@ def round_shift(x: Array | int, s: Array | int) -> Array:
     return np.where(s <= 0, x, np.where(s >= 32, 0, out))
 
 
+def decay_shift(x: Array | int, s: int) -> Array:
+    """x / 2^s with the magnitude rounded up (tintin_decay_shift): momentum decays to 0."""
+    x = i64(x)
+    return np.sign(x) * ((np.abs(x) + ((1 << s) - 1)) >> s)
+
+
 def sto_shift(x: Array | int, s: Array | int, r: Array | int) -> Array:
     """x / 2^s rounded up in magnitude when the dropped bits exceed the top s bits of r."""
     x, s, r = np.broadcast_arrays(i64(x), i64(s), i64(r))
@@ -200,12 +206,12 @@ DTYPE_LIMITS = {0: 127, 1: 32767, 2: I32_MAX}
 def apply_update(
     p: Array, mom: Array | None, d: Array, lim: int, momentum_shift: int
 ) -> tuple[Array, Array | None, int]:
-    """p -= d (through momentum v = v - v/2^m + d when mom is given), saturating to +-lim.
+    """p -= d (through momentum v = v - ceil(v/2^m) + d when mom is given), saturating to +-lim.
 
     Returns the new parameters, the new momentum and how many parameter stores clipped.
     """
     if mom is not None:
-        mom = sat(sat32(mom - round_shift(mom, momentum_shift) + d), lim)
+        mom = sat(sat32(mom - decay_shift(mom, momentum_shift) + d), lim)
         d = mom
     w = sat32(i64(p) - d)
     return sat(w, lim), mom, int(np.count_nonzero(np.abs(w) > lim))

@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from tintin import bench, clib, demo, spec
+from tintin import bench, clib, demo, energy, spec
 
 pytestmark = pytest.mark.skipif(
     shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None,
@@ -28,3 +28,11 @@ def test_float_baseline_runs_on_the_same_workload(tmp_path):
     # Soft-float inference costs far more instructions than int8 (a sanity bound, not a target).
     assert f.infer_instructions > 5 * i.infer_instructions
     assert f.ram > i.ram
+
+
+def test_energy_is_cycles_times_charge_per_cycle_times_volts():
+    # 1 uA/MHz is 1 pC per cycle: a million cycles at 137 uA/MHz and 3.3 V is 452.1 uJ.
+    assert energy.microjoules("cortex-m4", 1_000_000) == pytest.approx(137 * 3.3)
+    assert energy.microjoules("cortex-m0plus", 48_000_000) == pytest.approx(5200 * 3.0)
+    assert set(energy.PARTS) == set(bench.CORES)
+    assert all(p.source.startswith("https://") for p in energy.PARTS.values())

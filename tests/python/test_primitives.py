@@ -39,6 +39,26 @@ def test_shl_sat32(x, s):
     assert clib.lib().tintin_shl_sat32(x, s) == one(nx.shl_sat32(x, s))
 
 
+@given(VALUES, st.integers(0, 31))
+def test_decay_shift(x, s):
+    got = clib.lib().tintin_decay_shift(x, s)
+    assert got == one(nx.decay_shift(x, s))
+    # Magnitude rounded up, from exact rational arithmetic: any nonzero x moves by >= 1.
+    assert got == (1 if x >= 0 else -1) * -(-abs(x) // 2**s)
+
+
+def test_momentum_decays_to_zero():
+    """A velocity no gradient feeds reaches 0 and the weight stops (round-to-nearest decay
+    would hold |v| <= 3 at m = 3 for ever and move the weight every step)."""
+    p, v = nx.i64([1000, -1000, 5]), nx.i64([3, -2, 100])
+    for _ in range(60):
+        p, v, _ = nx.apply_update(p, v, nx.i64([0, 0, 0]), 32767, 3)
+    assert v.tolist() == [0, 0, 0]
+    before = p.copy()
+    p, v, _ = nx.apply_update(p, v, nx.i64([0, 0, 0]), 32767, 3)
+    assert p.tolist() == before.tolist()
+
+
 @given(VALUES, SHIFTS)
 def test_round_shift(x, s):
     got = clib.lib().tintin_round_shift(x, s)

@@ -14,6 +14,7 @@ extern inline uint32_t tintin_prng_draw(uint32_t key, uint32_t i);
 extern inline uint32_t tintin_prng_at(const struct tintin_prng *r, uint32_t k);
 extern inline int32_t tintin_add_sat32(int32_t a, int32_t b);
 extern inline int32_t tintin_round_shift_in(int32_t x, int s);
+extern inline int32_t tintin_decay_shift(int32_t x, int s);
 extern inline int32_t tintin_round_shift(int32_t x, int s);
 extern inline int32_t tintin_sto_shift(int32_t x, int s, uint32_t r);
 

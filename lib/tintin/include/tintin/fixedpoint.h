@@ -122,6 +122,18 @@ inline int32_t tintin_round_shift_in(int32_t x, int s)
 	return tintin_with_sign(x, (tintin_abs32(x) + (1u << (s - 1))) >> s);
 }
 
+/**
+ * x / 2^s with the magnitude rounded up, for 0 <= s <= 31 (s = 0 gives x). Momentum decays by
+ * it (v -= decay_shift(v, m)), so a velocity no gradient feeds reaches exactly 0; rounding
+ * to nearest would leave |v| < 2^(m-1) in place for ever and the weight drifting by it every
+ * step.
+ */
+inline int32_t tintin_decay_shift(int32_t x, int s)
+{
+	/* |x| <= 2^31 and 2^s - 1 < 2^31, so the sum cannot wrap. */
+	return tintin_with_sign(x, (tintin_abs32(x) + ((1u << s) - 1u)) >> s);
+}
+
 /** x / 2^s rounded half away from zero (NITI RoundShift without the int8 clip). */
 inline int32_t tintin_round_shift(int32_t x, int s)
 {

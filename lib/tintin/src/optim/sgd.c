@@ -98,11 +98,10 @@ static TINTIN_ALWAYS_INLINE void tintin_param_apply(const struct tintin_rowctx *
 				return; /* nothing moves: the common case of sub-LSB gradients */
 			}
 			/* mshift is 1..7 for a model's momentum; 0 (a bare kernel call) keeps no
-			 * memory, as round_shift(v, 0) = v.
+			 * memory, as decay_shift(v, 0) = v.
 			 */
-			(void)tintin_param_store(
-				c->mom, dtype, k,
-				((c->mshift != 0u) ? v - tintin_round_shift_in(v, c->mshift) : 0) + d);
+			(void)tintin_param_store(c->mom, dtype, k,
+						 v - tintin_decay_shift(v, c->mshift) + d);
 			d = tintin_param_load(c->mom, dtype, k);
 		}
 		if (d == 0) {
@@ -119,7 +118,7 @@ static TINTIN_ALWAYS_INLINE void tintin_param_apply(const struct tintin_rowctx *
 	if (c->mom != NULL) {
 		int32_t v = tintin_param_load(c->mom, dtype, k);
 
-		v = tintin_add_sat32(v - tintin_round_shift(v, c->mshift), d);
+		v = tintin_add_sat32(v - tintin_decay_shift(v, c->mshift), d);
 		(void)tintin_param_store(c->mom, dtype, k, v);
 		d = tintin_param_load(c->mom, dtype, k);
 	}
