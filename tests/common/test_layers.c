@@ -18,8 +18,9 @@ TT_SUITE(tintin_layers);
 /* Big enough for every kernel's int32 output in the vectors. */
 static int32_t acc[512];
 
-/* The dot-product kernels (assembly on Armv6-M, SMLAD on Armv7E-M) against a plain loop, over
- * lengths that exercise every unrolled and leftover path, misaligned rows and extreme values.
+/* The dot-product kernels (assembly on Armv6-M, SMLAD on Armv7E-M) against a plain loop, and
+ * the four-row axpy against four axpys, over lengths that exercise every unrolled and leftover
+ * path, misaligned rows and extreme values.
  */
 TT_TEST(tintin_layers, test_dot_kernels)
 {
@@ -53,6 +54,19 @@ TT_TEST(tintin_layers, test_dot_kernels)
 			TT_ASSERT_EQ(tintin_dot_s8(x, w + r * stride, n), want, "dot n=%u row %u",
 				     (unsigned)n, (unsigned)r);
 		}
+		/* axpy4: y += sum_r e[r] * w row r, from a nonzero start, against four axpys. */
+		static int32_t y4[260];
+		static int32_t y1[260];
+		const int32_t e[4] = {-128, 127, (int32_t)(c * 37u) - 300, 5};
+
+		for (uint32_t k = 0; k < n; k++) {
+			y4[k] = y1[k] = (int32_t)(k * 7919u) - 1000;
+		}
+		tintin_axpy4_s8(e, w, stride, y4, n);
+		for (uint32_t r = 0; r < 4u; r++) {
+			tintin_axpy_s8(e[r], w + r * stride, y1, n);
+		}
+		TT_ASSERT_ARRAY_EQ(y4, y1, n, "axpy4");
 	}
 }
 

@@ -47,11 +47,20 @@ void tintin_fc_backward_s8(const int8_t *err, const int8_t *w, uint16_t batch, u
 	for (uint16_t b = 0; b < batch; b++) {
 		const int8_t *er = err + (size_t)b * out;
 		int32_t *ar = acc + (size_t)b * in;
+		uint16_t o = 0;
 
 		for (uint16_t i = 0; i < in; i++) {
 			ar[i] = 0;
 		}
-		for (uint16_t o = 0; o < out; o++) {
+		/* Four weight rows per pass over the accumulator row; all-zero errors skip. */
+		for (; o + 4u <= out; o += 4u) {
+			int32_t e[4] = {er[o], er[o + 1u], er[o + 2u], er[o + 3u]};
+
+			if ((e[0] | e[1] | e[2] | e[3]) != 0) {
+				tintin_axpy4_s8(e, w + (size_t)o * in, in, ar, in);
+			}
+		}
+		for (; o < out; o++) {
 			if (er[o] != 0) {
 				tintin_axpy_s8(er[o], w + (size_t)o * in, ar, in);
 			}
@@ -62,10 +71,23 @@ void tintin_fc_backward_s8(const int8_t *err, const int8_t *w, uint16_t batch, u
 void tintin_fc_grad_row_s8(const int8_t *err, const int8_t *x, uint16_t batch, uint16_t in,
 			   uint16_t out, uint16_t o, int32_t *g)
 {
+	uint16_t b = 0;
+
 	for (uint16_t i = 0; i < in; i++) {
 		g[i] = 0;
 	}
-	for (uint16_t b = 0; b < batch; b++) {
+	/* Four samples per pass over the gradient row; all-zero errors skip. */
+	for (; b + 4u <= batch; b += 4u) {
+		int32_t e[4];
+
+		for (uint16_t r = 0; r < 4u; r++) {
+			e[r] = err[(size_t)(b + r) * out + o];
+		}
+		if ((e[0] | e[1] | e[2] | e[3]) != 0) {
+			tintin_axpy4_s8(e, x + (size_t)b * in, in, g, in);
+		}
+	}
+	for (; b < batch; b++) {
 		int32_t e = err[(size_t)b * out + o];
 
 		if (e != 0) {

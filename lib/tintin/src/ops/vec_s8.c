@@ -299,3 +299,20 @@ void tintin_dot4_s8(const int8_t *x, const int8_t *w, uint32_t stride, uint32_t 
 	out[3] = s3;
 }
 #endif
+
+void tintin_axpy4_s8(const int32_t *e, const int8_t *x, uint32_t stride, int32_t *y, uint32_t n)
+{
+	const int8_t *x0 = x;
+	const int8_t *x1 = x0 + stride;
+	const int8_t *x2 = x1 + stride;
+	const int8_t *x3 = x2 + stride;
+	const int32_t e0 = e[0];
+	const int32_t e1 = e[1];
+	const int32_t e2 = e[2];
+	const int32_t e3 = e[3];
+
+	/* One load and one store of y per four MACs instead of per MAC. */
+	for (uint32_t i = 0; i < n; i++) {
+		y[i] += e0 * x0[i] + e1 * x1[i] + e2 * x2[i] + e3 * x3[i];
+	}
+}
