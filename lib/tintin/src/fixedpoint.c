@@ -16,6 +16,7 @@ extern inline int32_t tintin_add_sat32(int32_t a, int32_t b);
 extern inline int32_t tintin_round_shift_in(int32_t x, int s);
 extern inline int32_t tintin_decay_shift(int32_t x, int s);
 extern inline int32_t tintin_round_shift(int32_t x, int s);
+extern inline int32_t tintin_sto_shift_in(int32_t x, int s, uint32_t r);
 extern inline int32_t tintin_sto_shift(int32_t x, int s, uint32_t r);
 
 void tintin_prng_seed(struct tintin_prng *r, uint32_t seed)

@@ -151,21 +151,25 @@ inline int32_t tintin_round_shift(int32_t x, int s)
  * x / 2^s with true stochastic rounding: rounds away from zero with probability
  * (|x| mod 2^s) / 2^s, using the top s bits of the random word r.
  */
+inline int32_t tintin_sto_shift_in(int32_t x, int s, uint32_t r)
+{
+	/* For 1 <= s <= 31 only (tintin_sto_shift handles the rest). */
+	uint32_t m = tintin_abs32(x);
+	uint32_t t = m >> s;
+
+	t += ((m & ((1u << s) - 1u)) > (r >> (32 - s))) ? 1u : 0u;
+	return tintin_with_sign(x, t);
+}
+
 inline int32_t tintin_sto_shift(int32_t x, int s, uint32_t r)
 {
-	uint32_t m;
-	uint32_t t;
-
 	if (s <= 0) {
 		return x;
 	}
 	if (s >= 32) {
 		return 0;
 	}
-	m = tintin_abs32(x);
-	t = m >> s;
-	t += ((m & ((1u << s) - 1u)) > (r >> (32 - s))) ? 1u : 0u;
-	return tintin_with_sign(x, t);
+	return tintin_sto_shift_in(x, s, r);
 }
 
 

@@ -157,6 +157,53 @@ static TINTIN_ALWAYS_INLINE void tintin_aligned_loop(const struct tintin_rowctx 
 	*sat += clipped;
 }
 
+/*
+ * The two optimizers nearly every model runs, with each per-row decision taken once instead
+ * of per element: stochastic rounding onto the parameter grid (0 < s < 32) at lr_mult 1, and
+ * either int16 data with momentum and an int8 view (TINTIN_OPTIM_DEFAULT) or bare int8 data
+ * (TINTIN_OPTIM_LEAN). The same integers as tintin_aligned_loop + tintin_param_apply.
+ */
+static TINTIN_ALWAYS_INLINE void tintin_sto_loop(const struct tintin_rowctx *cp, uint8_t dtype,
+						 int has_mom, uint32_t off, const int32_t *g,
+						 uint16_t n, uint32_t *sat)
+{
+	const struct tintin_rowctx c = *cp;
+	const int32_t lim = (dtype == TINTIN_DTYPE_S8) ? 127 : 32767;
+	uint32_t clipped = 0u;
+
+	for (uint16_t j = 0; j < n; j++) {
+		const uint32_t k = off + j;
+		int32_t d = g[j];
+		int32_t w;
+
+		if (d != 0) {
+			d = tintin_sto_shift_in(d, c.s, tintin_prng_draw(c.key, c.base + j));
+			d = (d > 65535) ? 65535 : ((d < -65535) ? -65535 : d);
+		}
+		if (has_mom) {
+			int32_t v = tintin_param_load(c.mom, dtype, k);
+
+			if ((v | d) == 0) {
+				continue;
+			}
+			v = v - tintin_decay_shift(v, c.mshift) + d;
+			d = (v > lim) ? lim : ((v < -lim) ? -lim : v);
+			(void)tintin_param_store(c.mom, dtype, k, d);
+		}
+		if (d == 0) {
+			continue;
+		}
+		w = tintin_param_load(c.data, dtype, k) - d;
+		clipped += (uint32_t)tintin_param_store(c.data, dtype, k, w);
+		if (has_mom) {
+			/* The default optimizer's int8 view of its int16 data (1 <= vshift <= 31). */
+			w = (w > lim) ? lim : ((w < -lim) ? -lim : w);
+			c.view[k] = tintin_sat8(tintin_round_shift_in(w, c.vshift));
+		}
+	}
+	*sat += clipped;
+}
+
 void tintin_sgd_aligned_row(const struct tintin_optim_cfg *cfg, const struct tintin_param *p,
 			    uint32_t off, const int32_t *g, uint16_t n, int e_g,
 			    const struct tintin_prng *r, uint32_t *sat)
@@ -166,6 +213,17 @@ void tintin_sgd_aligned_row(const struct tintin_optim_cfg *cfg, const struct tin
 	c.s = p->exp + cfg->lr_shift - e_g;
 	c.key = r->key;
 	c.base = r->counter + off;
+	if (c.stochastic && c.s > 0 && c.s < 32 && c.lr_mult == 1u) {
+		if (c.dtype == TINTIN_DTYPE_S16 && c.mom != NULL && c.view != NULL &&
+		    c.vshift >= 1u && c.vshift <= 31u) {
+			tintin_sto_loop(&c, TINTIN_DTYPE_S16, 1, off, g, n, sat);
+			return;
+		}
+		if (c.dtype == TINTIN_DTYPE_S8 && c.mom == NULL && c.view == NULL) {
+			tintin_sto_loop(&c, TINTIN_DTYPE_S8, 0, off, g, n, sat);
+			return;
+		}
+	}
 	switch (p->dtype) {
 	case TINTIN_DTYPE_S8:
 		tintin_aligned_loop(&c, TINTIN_DTYPE_S8, off, g, n, sat);
