@@ -67,6 +67,10 @@ TT_TEST(tintin_layers, test_dot_kernels)
 			tintin_axpy_s8(e[r], w + r * stride, y1, n);
 		}
 		TT_ASSERT_ARRAY_EQ(y4, y1, n, "axpy4");
+		tintin_scale_s8(e[2], w, y4, n);
+		for (uint32_t k = 0; k < n; k++) {
+			TT_ASSERT_EQ(y4[k], e[2] * w[k], "scale n=%u at %u", (unsigned)n, (unsigned)k);
+		}
 	}
 }
 

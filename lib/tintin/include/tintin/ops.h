@@ -122,6 +122,9 @@ void tintin_dot4_s8(const int8_t *x, const int8_t *w, uint32_t stride, uint32_t 
 /** @brief y[i] += e * x[i] for n elements (int8 x, int32 y). */
 void tintin_axpy_s8(int32_t e, const int8_t *x, int32_t *y, uint32_t n);
 
+/** @brief y[i] = e * x[i] for n elements: the first term of a sum, without zeroing y first. */
+void tintin_scale_s8(int32_t e, const int8_t *x, int32_t *y, uint32_t n);
+
 /** @brief y[i] += sum_r e[r] * x[r * stride + i], r = 0..3: four axpy passes in one. */
 void tintin_axpy4_s8(const int32_t *e, const int8_t *x, uint32_t stride, int32_t *y, uint32_t n);
 

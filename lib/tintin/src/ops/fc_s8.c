@@ -73,9 +73,18 @@ void tintin_fc_grad_row_s8(const int8_t *err, const int8_t *x, uint16_t batch, u
 {
 	uint16_t b = 0;
 
-	for (uint16_t i = 0; i < in; i++) {
-		g[i] = 0;
+	/* The first sample with a nonzero error writes the row (batch 1: no zeroing pass). */
+	while (b < batch && err[(size_t)b * out + o] == 0) {
+		b++;
 	}
+	if (b == batch) {
+		for (uint16_t i = 0; i < in; i++) {
+			g[i] = 0;
+		}
+		return;
+	}
+	tintin_scale_s8(err[(size_t)b * out + o], x + (size_t)b * in, g, in);
+	b++;
 	/* Four samples per pass over the gradient row; all-zero errors skip. */
 	for (; b + 4u <= batch; b += 4u) {
 		int32_t e[4];

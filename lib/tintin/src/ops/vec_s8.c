@@ -300,6 +300,13 @@ void tintin_dot4_s8(const int8_t *x, const int8_t *w, uint32_t stride, uint32_t 
 }
 #endif
 
+void tintin_scale_s8(int32_t e, const int8_t *x, int32_t *y, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		y[i] = e * x[i];
+	}
+}
+
 void tintin_axpy4_s8(const int32_t *e, const int8_t *x, uint32_t stride, int32_t *y, uint32_t n)
 {
 	const int8_t *x0 = x;
