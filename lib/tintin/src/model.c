@@ -992,6 +992,16 @@ static int32_t tintin_grad_bias(const struct tintin_model *m, const struct tinti
 	return tintin_conv_grad_bias_s8(err, m->batch, &s->geom, o);
 }
 
+static int tintin_unit_has_err(const int8_t *err, uint16_t batch, uint16_t rows, uint16_t o)
+{
+	for (uint16_t b = 0; b < batch; b++) {
+		if (err[(size_t)b * rows + o] != 0) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static void tintin_update_weights(struct tintin_model *m, struct tintin_layer_state *s,
 				  const int8_t *err, int e_err, const int8_t *x, int e_x)
 {
@@ -1016,6 +1026,13 @@ static void tintin_update_weights(struct tintin_model *m, struct tintin_layer_st
 	for (uint16_t o = 0; o < s->rows; o++) {
 		uint32_t off = (uint32_t)o * s->row;
 
+		/* A dense unit with no error in the batch has a zero gradient row; without momentum
+		 * nothing of it moves (the draws are counter-based, so skipping keeps the stream).
+		 */
+		if (p.mom == NULL && s->geom.k_w == 0u &&
+		    !tintin_unit_has_err(err, m->batch, s->rows, o)) {
+			continue;
+		}
 		tintin_grad_row(m, s, err, x, o);
 		if (cfg->rule == TINTIN_RULE_NITI) {
 			tintin_sgd_niti_row(cfg, &p, off, m->acc, s->row, shift,
