@@ -111,7 +111,7 @@ def _layer_row(name: str, i: int, layer: spec.Layer) -> str:
 
 def arena_breakdown(sp: ModelSpec) -> tuple[int, int]:
     """Bytes of the training arena for trainable parameter copies (int8 weights, int32 bias)
-    and for optimizer state (int16 master weights, momentum), alignment padding excluded.
+    and for optimizer state (the masters' low-byte plane, momentum), alignment padding excluded.
     """
     params = optim = 0
     o = sp.optim
@@ -122,7 +122,7 @@ def arena_breakdown(sp: ModelSpec) -> tuple[int, int]:
         n_w = sh.rows * sh.row
         if layer.train == spec.TRAIN_FULL:
             params += n_w
-            optim += (2 * n_w if o.upscale_bits else 0) + (w_el * n_w if o.momentum_shift else 0)
+            optim += (n_w if o.upscale_bits else 0) + (w_el * n_w if o.momentum_shift else 0)
         params += 4 * sh.rows
         optim += 4 * sh.rows if o.momentum_shift else 0
     return params, optim

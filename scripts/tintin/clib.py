@@ -92,7 +92,7 @@ class Batch(ct.Structure):
 class LayerInfo(ct.Structure):
     _fields_ = [
         ("w", P8),
-        ("w16", P16),
+        ("w_lo", P8),
         ("bias", P32),
         ("w_mom", ct.c_void_p),
         ("b_mom", P32),
@@ -122,10 +122,9 @@ class Param(ct.Structure):
     _fields_ = [
         ("data", ct.c_void_p),
         ("mom", ct.c_void_p),
+        ("high", ct.c_void_p),
         ("dtype", ct.c_uint8),
         ("exp", ct.c_int8),
-        ("view", ct.c_void_p),
-        ("view_shift", ct.c_uint8),
     ]
 
 
@@ -437,17 +436,21 @@ class CModel:
 
         w_mom = None
         if info.w_mom:
-            kind = P16 if info.w16 else P8
+            kind = P16 if info.w_lo else P8
             w_mom = arr(ct.cast(info.w_mom, kind), n_w)
         shape = (out, int(info.in_))
         res: dict[str, np.ndarray | int | None] = {
             "w": arr(info.w, n_w),
-            "w16": arr(info.w16, n_w),
+            "w16": None,
             "bias": arr(info.bias, out),
             "w_mom": w_mom,
             "b_mom": arr(info.b_mom, out),
             "w_exp": int(info.w_exp),
         }
+        lo = arr(info.w_lo, n_w)
+        if lo is not None:
+            # int16 masters live as planes: the int8 weights are their high bytes.
+            res["w16"] = res["w"] * 256 + lo  # type: ignore[operator]
         for k in ("w", "w16", "w_mom"):
             v = res[k]
             if isinstance(v, np.ndarray):

@@ -201,17 +201,27 @@ def mse_grad(y: Array, e_y: int, t: Array, e_t: int) -> tuple[Array, int, int]:
 # --- optimizer ------------------------------------------------------------------------------
 
 DTYPE_LIMITS = {0: 127, 1: 32767, 2: I32_MAX}
+# int16 masters held as int8 planes (TINTIN_DTYPE_S16P): 256 * high + low within +-32639.
+S16P_MAX = 127 * 256 + 127
+
+
+def planes_high(w: Array) -> Array:
+    """High-byte plane of int16 masters: w rounded to the int8 grid, floor((w + 128) / 256)."""
+    return (i64(w) + 128) >> 8
 
 
 def apply_update(
-    p: Array, mom: Array | None, d: Array, lim: int, momentum_shift: int
-) -> tuple[Array, Array | None, int]:
-    """p -= d (through momentum v = v - ceil(v/2^m) + d when mom is given), saturating to +-lim.
+    p: Array, mom: Array | None, d: Array, lim: int, momentum_shift: int,
+    mom_lim: int | None = None,
+) -> tuple[Array, Array | None, int]:  # fmt: skip
+    """p -= d (through momentum v = v - ceil(v/2^m) + d when mom is given), saturating to +-lim
+    (the momentum to +-mom_lim, by default the same).
 
     Returns the new parameters, the new momentum and how many parameter stores clipped.
     """
     if mom is not None:
-        mom = sat(sat32(mom - decay_shift(mom, momentum_shift) + d), lim)
+        v_lim = lim if mom_lim is None else mom_lim
+        mom = sat(sat32(mom - decay_shift(mom, momentum_shift) + d), v_lim)
         d = mom
     w = sat32(i64(p) - d)
     return sat(w, lim), mom, int(np.count_nonzero(np.abs(w) > lim))

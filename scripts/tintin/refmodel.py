@@ -174,7 +174,9 @@ class RefModel:
     def _apply(
         self, p: np.ndarray, mom: np.ndarray | None, d: np.ndarray, lim: int
     ) -> tuple[np.ndarray, np.ndarray | None]:
-        p, mom, nsat = nx.apply_update(p, mom, d, lim, self.spec.optim.momentum_shift)
+        # int16 masters (in planes, +-S16P_MAX) keep a full int16 momentum.
+        mom_lim = 32767 if lim == nx.S16P_MAX else lim
+        p, mom, nsat = nx.apply_update(p, mom, d, lim, self.spec.optim.momentum_shift, mom_lim)
         self.stats.param_sat += nsat
         return p, mom
 
@@ -188,7 +190,7 @@ class RefModel:
     def _update_weights(self, st: DenseState, g: np.ndarray, e_g: int) -> None:
         o = self.spec.optim
         master = st.w16 if st.w16 is not None else st.w
-        lim = 32767 if st.w16 is not None else 127
+        lim = nx.S16P_MAX if st.w16 is not None else 127
         if o.rule == RULE_NITI:
             shift = nx.niti_shift(int(np.max(np.abs(g))), o.mu + o.upscale_bits)
             d = nx.niti_delta(g, shift)
@@ -204,7 +206,7 @@ class RefModel:
         master, st.w_mom = self._apply(master, st.w_mom, d, lim)
         if st.w16 is not None:
             st.w16 = master
-            st.w = nx.sat8(nx.round_shift(master, o.upscale_bits))
+            st.w = nx.planes_high(master)
         else:
             st.w = master
         self.counter = (self.counter + g.size) & nx.M32

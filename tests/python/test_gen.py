@@ -333,7 +333,7 @@ def test_train_exports_a_header_metrics_and_curve(tmp_path, capsys):
     assert (out / "learning_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "progress" not in capsys.readouterr().out  # the bar goes to stderr
     header = (out / "digits_model.h").read_text()
-    assert "#define DIGITS_ARENA_TRAIN 14048" in header.replace("  ", " ")
+    assert "#define DIGITS_ARENA_TRAIN 11680" in header.replace("  ", " ")
     # The reference backend trains to the same weights.
     code = train_tool.main([str(tmp_path / "digits.yaml"), str(tmp_path / "digits.npz"),
                             "--epochs", "3", "--out", str(tmp_path / "ref")])  # fmt: skip

@@ -127,23 +127,45 @@ def test_mse_grad(nb, n_out, e_y, e_t, seed):
 
 
 DTYPES = {0: (np.int8, 127), 1: (np.int16, 32767), 2: (np.int32, 2**31 - 1)}
+S16P = 3  # int16 in two int8 planes (high, low): TINTIN_DTYPE_S16P
+
+
+class Planes:
+    """int16 masters as the C runtime holds them: int8 high and low planes, keeping both
+    alive for the ctypes pointers; values() is 256 * high + low."""
+
+    def __init__(self, w: np.ndarray):
+        self.high = nx.planes_high(w).astype(np.int8)
+        self.low = (nx.i64(w) - 256 * nx.i64(self.high)).astype(np.int8)
+
+    def values(self) -> np.ndarray:
+        return 256 * nx.i64(self.high) + nx.i64(self.low)
 
 
 def _param(rng, dtype, n, with_mom, off=0):
-    """Parameter (and momentum) arrays whose first `off` elements the row must not touch."""
-    kind, lim = DTYPES[dtype]
-    data = np.concatenate([np.zeros(off, kind), rng.integers(-lim, lim + 1, n).astype(kind)])
+    """Parameter (and momentum) arrays whose first `off` elements the row must not touch.
+
+    Returns (values getter, momentum, Param, parameter limit, momentum limit)."""
+    kind, lim = DTYPES[1 if dtype == S16P else dtype]
+    mom_lim = lim
     mom = None
     if with_mom:
         mom = np.concatenate(
             [np.zeros(off, kind), rng.integers(-lim // 4, lim // 4 + 1, n).astype(kind)]
         )
-    par = clib.Param(data.ctypes.data, None if mom is None else mom.ctypes.data, dtype, -7)
-    return data, mom, par, lim
+    mp = None if mom is None else mom.ctypes.data
+    if dtype == S16P:
+        lim = nx.S16P_MAX
+        planes = Planes(np.concatenate([np.zeros(off, np.int64), rng.integers(-lim, lim + 1, n)]))
+        par = clib.Param(planes.low.ctypes.data, mp, planes.high.ctypes.data, dtype, -7)
+        return planes.values, mom, par, lim, mom_lim, planes
+    data = np.concatenate([np.zeros(off, kind), rng.integers(-lim, lim + 1, n).astype(kind)])
+    par = clib.Param(data.ctypes.data, mp, None, dtype, -7)
+    return (lambda: nx.i64(data)), mom, par, lim, mom_lim, data
 
 
 @given(
-    st.integers(0, 2),
+    st.sampled_from([0, 1, 2, S16P]),
     st.integers(1, 50),
     st.integers(0, 20),
     st.integers(-10, 40),
@@ -155,8 +177,8 @@ def _param(rng, dtype, n, with_mom, off=0):
 )
 def test_sgd_aligned_row(dtype, n, off, e_g, lr_shift, lr_mult, mom_shift, rounding, seed):
     rng = np.random.default_rng(seed)
-    data, mom, par, lim = _param(rng, dtype, n, mom_shift != 0, off)
-    d0 = nx.i64(data[off:])
+    values, mom, par, lim, mom_lim, _keep = _param(rng, dtype, n, mom_shift != 0, off)
+    d0 = values()[off:]
     m0 = None if mom is None else nx.i64(mom[off:])
     g = rng.integers(-(2**24), 2**24, n).astype(np.int32)
     cfg = clib.OptimCfg(0, lr_shift, lr_mult, 0, mom_shift, 0, rounding)
@@ -169,19 +191,20 @@ def test_sgd_aligned_row(dtype, n, off, e_g, lr_shift, lr_mult, mom_shift, round
     # Element off + j draws number off + j of the stream.
     draws = nx.prng_at(r.key, 0, off + np.arange(n))
     d = nx.aligned_delta(g, -7 + lr_shift - e_g, lr_mult, rounding == 0, draws)
-    w, m, nsat = nx.apply_update(d0, m0, d, lim, mom_shift)
-    assert np.array_equal(data[off:], w)
-    assert not np.any(data[:off])
+    w, m, nsat = nx.apply_update(d0, m0, d, lim, mom_shift, mom_lim)
+    assert np.array_equal(values()[off:], w)
+    assert not np.any(values()[:off])
     if m is not None:
         assert np.array_equal(mom[off:], m)
     assert sat.value == nsat
 
 
-@given(st.integers(0, 2), st.integers(1, 50), st.integers(0, 7), st.sampled_from([0, 3]), SEED)
+@given(st.sampled_from([0, 1, 2, S16P]), st.integers(1, 50), st.integers(0, 7),
+       st.sampled_from([0, 3]), SEED)  # fmt: skip
 def test_sgd_niti_row(dtype, n, mu, mom_shift, seed):
     rng = np.random.default_rng(seed)
-    data, mom, par, lim = _param(rng, dtype, n, mom_shift != 0)
-    d0, m0 = nx.i64(data), None if mom is None else nx.i64(mom)
+    values, mom, par, lim, mom_lim, _keep = _param(rng, dtype, n, mom_shift != 0)
+    d0, m0 = values(), None if mom is None else nx.i64(mom)
     g = rng.integers(-(2**20), 2**20, n).astype(np.int32)
     maxabs = int(np.max(np.abs(g)))
     shift = clib.lib().tintin_sgd_niti_shift(maxabs, mu)
@@ -193,8 +216,8 @@ def test_sgd_niti_row(dtype, n, mu, mom_shift, seed):
     )
     d = nx.niti_delta(g, shift)
     assert np.max(np.abs(d)) <= 2**mu
-    w, m, nsat = nx.apply_update(d0, m0, d, lim, mom_shift)
-    assert np.array_equal(data, w)
+    w, m, nsat = nx.apply_update(d0, m0, d, lim, mom_shift, mom_lim)
+    assert np.array_equal(values(), w)
     if m is not None:
         assert np.array_equal(mom, m)
     assert sat.value == nsat

@@ -38,7 +38,7 @@ def test_plan_parts_add_up_to_the_c_planner(spec_file, tmp_path, capsys):
     p = json.loads(out.read_text())
     _, sp = modelfile.load_spec(spec_file)
     arena = sum(v for k, v in p["ram"].items() if k.startswith("arena"))
-    assert arena == clib.plan(sp) == 14048
+    assert arena == clib.plan(sp) == 11680
     cal = footprint.load()["cores"]["cortex-m0plus"]
     assert p["ram"]["struct tintin_model"] == cal["model_struct_base"] + 16 * cal["layer_state"]
     assert p["flash"]["model weights and biases"] == 64 * 32 + 32 * 4 + 32 * 10 + 10 * 4

@@ -278,8 +278,8 @@ def test_arm_symbols_match_nm(arm):
         }
         assert digits.table.flash == nm["digits_layers"][1] + nm["digits_desc"][1]
         assert digits.usage.ram == 0
-        assert report.arenas == {"arena": nm["arena"][1]} == {"arena": 14048}
-        assert report.arena_usage.ram == 14048
+        assert report.arenas == {"arena": nm["arena"][1]} == {"arena": 11680}
+        assert report.arena_usage.ram == 11680
         assert owned_sum(report) == report.totals
         assert report.rest.flash > 0 and report.rest.ram >= 0
     # Without a map the library is its tintin_* symbols, each counted once.
@@ -364,8 +364,8 @@ def test_arena_over_budget(builds, tmp_path, capsys):
     argv = [str(elf), "--map", str(map_file), "--config", str(cfg), "--header", str(HEADER)]
     assert size.main(argv) == 1
     out = capsys.readouterr().out
-    assert "OVER: training arena digits needs 14048 B > CONFIG_TINTIN_ARENA_SIZE 8192 B" in out
-    assert "arena: planned 14048, allocated 14048, budget 8192, RAM region 32768" in out
+    assert "OVER: training arena digits needs 11680 B > CONFIG_TINTIN_ARENA_SIZE 8192 B" in out
+    assert "arena: planned 11680, allocated 11680, budget 8192, RAM region 32768" in out
     assert out.rstrip().endswith("OVER BUDGET")
 
     cfg = config(tmp_path, TINTIN_ARENA_SIZE=16384)
@@ -382,7 +382,7 @@ def test_arena_symbol_smaller_than_plan(builds, tmp_path, capsys):
     )
     assert size.main([str(builds["m4"]["elf"]), "--header", str(header)]) == 1
     out = capsys.readouterr().out
-    assert "OVER: arena symbol arena has 14048 B < planned 20000 B for digits" in out
+    assert "OVER: arena symbol arena has 11680 B < planned 20000 B for digits" in out
     assert "digits optimizer state: 9640" in out
 
 
@@ -459,8 +459,8 @@ def test_json(builds, tmp_path, capsys):
     digits = o["models"]["digits"]
     assert set(digits["layers"]) == {"0", "2"}
     assert digits["flash"] == sum(digits["layers"].values()) + digits["table"]
-    assert o["arena"]["symbols"] == {"arena": 14048}
-    assert (o["arena"]["planned"], o["arena"]["budget"]) == (14048, 16384)
+    assert o["arena"]["symbols"] == {"arena": 11680}
+    assert (o["arena"]["planned"], o["arena"]["budget"]) == (11680, 16384)
     assert data["regions"]["RAM"] == {
         "kind": "ram",
         "origin": 0x20000000,

@@ -484,11 +484,11 @@ static int tintin_alloc_params(struct tintin_arena *a, struct tintin_layer_state
 		s->w_ram = p;
 		s->w = p;
 		if (o->upscale_bits != 0u) {
-			ret = tintin_alloc(a, n_w * sizeof(int16_t), sizeof(int16_t), &p);
+			ret = tintin_alloc(a, n_w, 1u, &p);
 			if (ret != 0) {
 				return ret;
 			}
-			s->w16 = p;
+			s->w_lo = p;
 		}
 		if (o->momentum_shift != 0u) {
 			ret = tintin_alloc(a, n_w * w_el, w_el, &p);
@@ -685,13 +685,11 @@ static void tintin_load_params(struct tintin_model *m, const struct tintin_model
 		if (s->w_ram != NULL) {
 			memcpy(s->w_ram, l->weights, n_w);
 		}
-		if (s->w16 != NULL) {
-			for (size_t k = 0; k < n_w; k++) {
-				s->w16[k] = (int16_t)(l->weights[k] * (1 << TINTIN_BIAS_EXTRA_BITS));
-			}
+		if (s->w_lo != NULL) {
+			memset(s->w_lo, 0, n_w); /* master = 256 * w */
 		}
 		if (s->w_mom != NULL) {
-			memset(s->w_mom, 0, n_w * ((s->w16 != NULL) ? sizeof(int16_t) : 1u));
+			memset(s->w_mom, 0, n_w * ((s->w_lo != NULL) ? sizeof(int16_t) : 1u));
 		}
 		if (s->bias_ram != NULL) {
 			if (l->bias != NULL) {
@@ -955,15 +953,13 @@ static struct tintin_param tintin_weight_param(const struct tintin_model *m,
 	struct tintin_param p;
 
 	p.mom = s->w_mom;
-	p.view = NULL;
-	p.view_shift = 0u;
-	if (s->w16 != NULL) {
-		p.data = s->w16;
-		p.dtype = TINTIN_DTYPE_S16;
+	p.high = NULL;
+	if (s->w_lo != NULL) {
+		/* The int8 weights forward and backward use are the masters' high bytes. */
+		p.data = s->w_lo;
+		p.high = s->w_ram;
+		p.dtype = TINTIN_DTYPE_S16P;
 		p.exp = (int8_t)(s->w_exp - m->desc->optim.upscale_bits);
-		/* The int8 weights forward and backward use follow every master update. */
-		p.view = s->w_ram;
-		p.view_shift = m->desc->optim.upscale_bits;
 	} else {
 		p.data = s->w_ram;
 		p.dtype = TINTIN_DTYPE_S8;
@@ -1054,8 +1050,7 @@ static void tintin_update_bias(struct tintin_model *m, struct tintin_layer_state
 
 	p.data = s->bias_ram;
 	p.mom = s->b_mom;
-	p.view = NULL;
-	p.view_shift = 0u;
+	p.high = NULL;
 	p.dtype = TINTIN_DTYPE_S32;
 	p.exp = (int8_t)(s->w_exp - TINTIN_BIAS_EXTRA_BITS);
 	for (uint16_t o = 0; o < s->rows; o++) {
@@ -1219,7 +1214,7 @@ int tintin_model_layer_info(const struct tintin_model *m, uint8_t idx,
 		info->in = s->row;
 		info->out = s->rows;
 		info->w = s->w;
-		info->w16 = s->w16;
+		info->w_lo = s->w_lo;
 		info->bias = s->bias;
 		info->w_mom = s->w_mom;
 		info->b_mom = s->b_mom;

@@ -16,15 +16,15 @@
 /* Arena bytes the planner asks for (training, inference-only), and the part of the
  * training arena that holds trainable parameter copies and optimizer state.
  */
-#define DIGITS_ARENA_TRAIN  14048
+#define DIGITS_ARENA_TRAIN  11680
 #define DIGITS_ARENA_INFER  1536
 #define DIGITS_ARENA_PARAMS 2536
-#define DIGITS_ARENA_OPTIM  9640
+#define DIGITS_ARENA_OPTIM  7272
 #define DIGITS_INPUT_SIZE   64
 #define DIGITS_OUTPUTS      10
 
 #ifdef CONFIG_TINTIN_ARENA_SIZE
-TINTIN_ARENA_CHECK(digits, 14048, CONFIG_TINTIN_ARENA_SIZE);
+TINTIN_ARENA_CHECK(digits, 11680, CONFIG_TINTIN_ARENA_SIZE);
 #endif
 
 /* clang-format off */

@@ -17,15 +17,15 @@
 /* Arena bytes the planner asks for (training, inference-only), and the part of the
  * training arena that holds trainable parameter copies and optimizer state.
  */
-#define TT_DIGITS_ARENA_TRAIN  14048
+#define TT_DIGITS_ARENA_TRAIN  11680
 #define TT_DIGITS_ARENA_INFER  1536
 #define TT_DIGITS_ARENA_PARAMS 2536
-#define TT_DIGITS_ARENA_OPTIM  9640
+#define TT_DIGITS_ARENA_OPTIM  7272
 #define TT_DIGITS_INPUT_SIZE   64
 #define TT_DIGITS_OUTPUTS      10
 
 #ifdef CONFIG_TINTIN_ARENA_SIZE
-TINTIN_ARENA_CHECK(tt_digits, 14048, CONFIG_TINTIN_ARENA_SIZE);
+TINTIN_ARENA_CHECK(tt_digits, 11680, CONFIG_TINTIN_ARENA_SIZE);
 #endif
 
 static const int8_t tt_digits_w0[2048] = {

@@ -17,15 +17,15 @@
 /* Arena bytes the planner asks for (training, inference-only), and the part of the
  * training arena that holds trainable parameter copies and optimizer state.
  */
-#define TT_CNN_ARENA_TRAIN  3296
+#define TT_CNN_ARENA_TRAIN  3184
 #define TT_CNN_ARENA_INFER  2304
 #define TT_CNN_ARENA_PARAMS 164
-#define TT_CNN_ARENA_OPTIM  500
+#define TT_CNN_ARENA_OPTIM  388
 #define TT_CNN_INPUT_SIZE   48
 #define TT_CNN_OUTPUTS      5
 
 #ifdef CONFIG_TINTIN_ARENA_SIZE
-TINTIN_ARENA_CHECK(tt_cnn, 3296, CONFIG_TINTIN_ARENA_SIZE);
+TINTIN_ARENA_CHECK(tt_cnn, 3184, CONFIG_TINTIN_ARENA_SIZE);
 #endif
 
 static const int8_t tt_cnn_w0[24] = {
@@ -281,7 +281,7 @@ static const uint8_t tt_cnn_y[48] = {
 };
 #define TT_CNN_OUT_EXP (-6)
 static const int8_t tt_cnn_out[20] = {
-	3, -28, 17, 26, -42, -64, 9, 1, 34, 11, -17, -7, -13, 17, -30, -15,
+	3, -28, 18, 27, -43, -66, 9, 1, 34, 11, -17, -7, -13, 17, -30, -15,
 	1, -7, 14, -1,
 };
 static const int8_t tt_cnn_final_w0[24] = {
@@ -289,15 +289,15 @@ static const int8_t tt_cnn_final_w0[24] = {
 	-20, 18, 22, -25, -59, 58, -29, -22,
 };
 static const int32_t tt_cnn_final_b0[4] = {
-	-3426, -2526, -4855, -2315,
+	-3421, -2526, -4852, -2491,
 };
 static const int8_t tt_cnn_final_w3[48] = {
 	62, 0, -9, 28, -94, 33, -26, -82, 30, 66, -51, 20, -48, 36, 29, -61,
-	52, 32, 22, 43, -23, 35, 71, -71, 62, -10, -1, -64, 38, -40, 75, -32,
+	52, 33, 22, 43, -23, 35, 71, -71, 62, -10, -1, -64, 38, -40, 75, -32,
 	12, -15, 20, -54, -92, 22, 23, -24, 44, -68, 39, -91, 44, -3, 2, 51,
 };
 static const int32_t tt_cnn_final_b3[4] = {
-	-3238, -2978, 394, -12591,
+	-3239, -2974, 390, -12597,
 };
 static const int8_t tt_cnn_final_w7[40] = {
 	60, 49, -98, -38, -96, -73, -64, 71, -84, -55, -7, 37, 83, 45, -56, -21,
@@ -305,7 +305,7 @@ static const int8_t tt_cnn_final_w7[40] = {
 	-112, 8, -69, 60, -19, -25, 87, -23,
 };
 static const int32_t tt_cnn_final_b7[5] = {
-	-1128, -4595, -2077, 7312, 521,
+	-1122, -4599, -2077, 7318, 528,
 };
 /* clang-format on */
 

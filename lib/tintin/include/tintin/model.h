@@ -48,7 +48,9 @@ extern "C" {
 struct tintin_layer_state {
 	const int8_t *w;       /**< int8 weights used by forward and backward */
 	int8_t *w_ram;         /**< RAM copy of w when the weights train, else NULL */
-	int16_t *w16;          /**< int16 master weights when upscaling, else NULL */
+	int8_t *w_lo;          /**< int16 master weights when upscaling: their low bytes (w_ram
+				*   holds the high bytes), else NULL
+				*/
 	void *w_mom;           /**< momentum of the master weights, else NULL */
 	const int32_t *bias;   /**< bias (RAM copy when it trains), NULL for zeros */
 	int32_t *bias_ram;     /**< RAM copy of the bias when it trains, else NULL */
@@ -105,7 +107,7 @@ struct tintin_batch {
 /** Read-only view of one layer's parameters (for tests, checkpoints and export). */
 struct tintin_layer_info {
 	const int8_t *w;
-	const int16_t *w16;
+	const int8_t *w_lo; /**< master weights' low bytes (256 * w + w_lo), else NULL */
 	const int32_t *bias;
 	const void *w_mom;
 	const int32_t *b_mom;

@@ -27,14 +27,17 @@
 extern "C" {
 #endif
 
-/** A trainable parameter array: storage, optional momentum of the same type, LSB exponent. */
+/**
+ * A trainable parameter array: storage, optional momentum, LSB exponent. For
+ * TINTIN_DTYPE_S16P, data is the low-byte plane, high the high-byte plane and the momentum is
+ * int16; otherwise the momentum has the data's type and high is unused.
+ */
 struct tintin_param {
 	void *data;
 	void *mom;
-	uint8_t dtype;      /**< enum tintin_dtype */
-	int8_t exp;         /**< real value of one LSB is 2^exp */
-	int8_t *view;       /**< NULL, or an int8 view of int16 data: sat8(round_shift(data, */
-	uint8_t view_shift; /**< view_shift)), re-derived for every element that changes */
+	int8_t *high;  /**< TINTIN_DTYPE_S16P: high bytes (the int8 weights), else NULL */
+	uint8_t dtype; /**< enum tintin_dtype */
+	int8_t exp;    /**< real value of one LSB is 2^exp */
 };
 
 /**

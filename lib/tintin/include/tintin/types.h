@@ -28,7 +28,15 @@ enum tintin_dtype {
 	TINTIN_DTYPE_S8 = 0,
 	TINTIN_DTYPE_S16 = 1,
 	TINTIN_DTYPE_S32 = 2,
+	/** int16 values held as two int8 planes: high bytes (what the kernels read as int8
+	 *  weights) and low bytes, value = 256 * high + low, within +-TINTIN_S16P_MAX so the high
+	 *  byte is the value rounded to the int8 grid. Saves the separate int8 copy.
+	 */
+	TINTIN_DTYPE_S16P = 3,
 };
+
+/** Largest magnitude of a TINTIN_DTYPE_S16P value: 127 * 256 + 127. */
+#define TINTIN_S16P_MAX 32639
 
 /** Tensor shape: batch, height, width, channels (NHWC). */
 struct tintin_dims {
@@ -127,7 +135,7 @@ struct tintin_optim_cfg {
 	uint8_t lr_mult;        /**< multiplier sum of 2^-k over set bits k; 1 = 1.0, 3 = 1.5 */
 	uint8_t mu;             /**< NITI rule: update bit-width (0..7) */
 	uint8_t momentum_shift; /**< 0 = no momentum, else beta = 1 - 2^-momentum_shift (1..7) */
-	uint8_t upscale_bits;   /**< 0 = int8 weights, 8 = int16 master weights behind int8 views */
+	uint8_t upscale_bits;   /**< 0 = int8 weights, 8 = int16 master weights (int8 planes) */
 	uint8_t rounding;       /**< enum tintin_rounding */
 };
 

@@ -42,6 +42,31 @@ static TINTIN_ALWAYS_INLINE int tintin_param_store(void *base, uint8_t dtype, ui
 	return clip;
 }
 
+/* TINTIN_DTYPE_S16P: value = 256 * high + low. */
+static TINTIN_ALWAYS_INLINE int32_t tintin_planes_load(const int8_t *high, const int8_t *low,
+						      uint32_t k)
+{
+	return (int32_t)high[k] * 256 + low[k];
+}
+
+/*
+ * Store with saturation to +-TINTIN_S16P_MAX; returns 1 when it clipped. The high byte is
+ * floor((v + 128) / 256), v rounded to the int8 grid, computed on a non-negative value
+ * (v + 128 + 32768 >= 257) so no signed shift is involved; the low byte is what remains.
+ */
+static TINTIN_ALWAYS_INLINE int tintin_planes_store(int8_t *high, int8_t *low, uint32_t k,
+						   int32_t v)
+{
+	int clip = (v > TINTIN_S16P_MAX || v < -TINTIN_S16P_MAX) ? 1 : 0;
+	int32_t h;
+
+	v = (v > TINTIN_S16P_MAX) ? TINTIN_S16P_MAX : ((v < -TINTIN_S16P_MAX) ? -TINTIN_S16P_MAX : v);
+	h = (int32_t)((uint32_t)(v + 128 + 32768) >> 8) - 128;
+	high[k] = (int8_t)h;
+	low[k] = (int8_t)(v - h * 256);
+	return clip;
+}
+
 /*
  * What one row update needs, copied out of the config and the parameter once per row: the
  * stores go through int8 pointers, which may alias anything, so the compiler would otherwise
@@ -50,14 +75,13 @@ static TINTIN_ALWAYS_INLINE int tintin_param_store(void *base, uint8_t dtype, ui
 struct tintin_rowctx {
 	void *data;
 	void *mom;
-	int8_t *view;
+	int8_t *high;
 	uint32_t key;  /* PRNG key and the draw index of element 0 */
 	uint32_t base;
 	int s;         /* gradient-to-parameter shift */
 	uint8_t dtype;
 	uint8_t lr_mult;
 	uint8_t mshift;
-	uint8_t vshift;
 	uint8_t stochastic;
 };
 
@@ -67,11 +91,10 @@ static struct tintin_rowctx tintin_rowctx_of(const struct tintin_optim_cfg *cfg,
 	struct tintin_rowctx c = {
 		.data = p->data,
 		.mom = p->mom,
-		.view = p->view,
+		.high = p->high,
 		.dtype = p->dtype,
 		.lr_mult = cfg->lr_mult,
 		.mshift = cfg->momentum_shift,
-		.vshift = p->view_shift,
 		.stochastic = (cfg->rounding == TINTIN_ROUND_STOCHASTIC) ? 1u : 0u,
 	};
 
@@ -79,20 +102,21 @@ static struct tintin_rowctx tintin_rowctx_of(const struct tintin_optim_cfg *cfg,
 }
 
 /* Momentum (v = beta v + d, beta = 1 - 2^-m) then p -= v, both saturating. dtype is a
- * constant at every call site, so each row loop below compiles for one element type.
+ * constant at every call site but the NITI row's, so each loop compiles for one type.
  */
 static TINTIN_ALWAYS_INLINE void tintin_param_apply(const struct tintin_rowctx *c, uint8_t dtype,
 						    uint32_t k, int32_t d, uint32_t *sat)
 {
+	const uint8_t mdtype = (dtype == TINTIN_DTYPE_S16P) ? TINTIN_DTYPE_S16 : dtype;
 	int32_t w;
 
-	if (dtype != TINTIN_DTYPE_S32) {
+	if (mdtype != TINTIN_DTYPE_S32) {
 		/* |v|, |w| <= 32767, so clamping d to +-65535 keeps every sum exact in 32 bits
 		 * and saturates to the same stored values as 32-bit saturating adds would.
 		 */
 		d = (d > 65535) ? 65535 : ((d < -65535) ? -65535 : d);
 		if (c->mom != NULL) {
-			int32_t v = tintin_param_load(c->mom, dtype, k);
+			int32_t v = tintin_param_load(c->mom, mdtype, k);
 
 			if ((v | d) == 0) {
 				return; /* nothing moves: the common case of sub-LSB gradients */
@@ -100,18 +124,19 @@ static TINTIN_ALWAYS_INLINE void tintin_param_apply(const struct tintin_rowctx *
 			/* mshift is 1..7 for a model's momentum; 0 (a bare kernel call) keeps no
 			 * memory, as decay_shift(v, 0) = v.
 			 */
-			(void)tintin_param_store(c->mom, dtype, k,
+			(void)tintin_param_store(c->mom, mdtype, k,
 						 v - tintin_decay_shift(v, c->mshift) + d);
-			d = tintin_param_load(c->mom, dtype, k);
+			d = tintin_param_load(c->mom, mdtype, k);
 		}
 		if (d == 0) {
 			return;
 		}
-		*sat += (uint32_t)tintin_param_store(c->data, dtype, k,
-						     tintin_param_load(c->data, dtype, k) - d);
-		if (c->view != NULL) {
-			w = tintin_param_load(c->data, dtype, k);
-			c->view[k] = tintin_sat8(tintin_round_shift(w, c->vshift));
+		if (dtype == TINTIN_DTYPE_S16P) {
+			w = tintin_planes_load(c->high, c->data, k) - d;
+			*sat += (uint32_t)tintin_planes_store(c->high, c->data, k, w);
+		} else {
+			w = tintin_param_load(c->data, dtype, k) - d;
+			*sat += (uint32_t)tintin_param_store(c->data, dtype, k, w);
 		}
 		return;
 	}
@@ -158,47 +183,45 @@ static TINTIN_ALWAYS_INLINE void tintin_aligned_loop(const struct tintin_rowctx 
 }
 
 /*
- * The two optimizers nearly every model runs, with each per-row decision taken once instead
- * of per element: stochastic rounding onto the parameter grid (0 < s < 32) at lr_mult 1, and
- * either int16 data with momentum and an int8 view (TINTIN_OPTIM_DEFAULT) or bare int8 data
- * (TINTIN_OPTIM_LEAN). The same integers as tintin_aligned_loop + tintin_param_apply.
+ * The optimizers nearly every model runs, with each per-row decision taken once instead of
+ * per element: stochastic rounding onto the parameter grid (0 < s < 32) at lr_mult 1, on int16
+ * masters in planes (with or without momentum, TINTIN_OPTIM_DEFAULT) or on bare int8 weights
+ * (TINTIN_OPTIM_LEAN). The same integers as tintin_aligned_loop.
  */
 static TINTIN_ALWAYS_INLINE void tintin_sto_loop(const struct tintin_rowctx *cp, uint8_t dtype,
 						 int has_mom, uint32_t off, const int32_t *g,
 						 uint16_t n, uint32_t *sat)
 {
 	const struct tintin_rowctx c = *cp;
-	const int32_t lim = (dtype == TINTIN_DTYPE_S8) ? 127 : 32767;
 	uint32_t clipped = 0u;
 
 	for (uint16_t j = 0; j < n; j++) {
 		const uint32_t k = off + j;
 		int32_t d = g[j];
-		int32_t w;
 
 		if (d != 0) {
 			d = tintin_sto_shift_in(d, c.s, tintin_prng_draw(c.key, c.base + j));
 			d = (d > 65535) ? 65535 : ((d < -65535) ? -65535 : d);
 		}
 		if (has_mom) {
-			int32_t v = tintin_param_load(c.mom, dtype, k);
+			int32_t v = ((const int16_t *)c.mom)[k];
 
 			if ((v | d) == 0) {
 				continue;
 			}
 			v = v - tintin_decay_shift(v, c.mshift) + d;
-			d = (v > lim) ? lim : ((v < -lim) ? -lim : v);
-			(void)tintin_param_store(c.mom, dtype, k, d);
+			d = (v > 32767) ? 32767 : ((v < -32767) ? -32767 : v);
+			((int16_t *)c.mom)[k] = (int16_t)d;
 		}
 		if (d == 0) {
 			continue;
 		}
-		w = tintin_param_load(c.data, dtype, k) - d;
-		clipped += (uint32_t)tintin_param_store(c.data, dtype, k, w);
-		if (has_mom) {
-			/* The default optimizer's int8 view of its int16 data (1 <= vshift <= 31). */
-			w = (w > lim) ? lim : ((w < -lim) ? -lim : w);
-			c.view[k] = tintin_sat8(tintin_round_shift_in(w, c.vshift));
+		if (dtype == TINTIN_DTYPE_S16P) {
+			clipped += (uint32_t)tintin_planes_store(
+				c.high, c.data, k, tintin_planes_load(c.high, c.data, k) - d);
+		} else {
+			clipped += (uint32_t)tintin_param_store(
+				c.data, dtype, k, tintin_param_load(c.data, dtype, k) - d);
 		}
 	}
 	*sat += clipped;
@@ -214,12 +237,15 @@ void tintin_sgd_aligned_row(const struct tintin_optim_cfg *cfg, const struct tin
 	c.key = r->key;
 	c.base = r->counter + off;
 	if (c.stochastic && c.s > 0 && c.s < 32 && c.lr_mult == 1u) {
-		if (c.dtype == TINTIN_DTYPE_S16 && c.mom != NULL && c.view != NULL &&
-		    c.vshift >= 1u && c.vshift <= 31u) {
-			tintin_sto_loop(&c, TINTIN_DTYPE_S16, 1, off, g, n, sat);
+		if (c.dtype == TINTIN_DTYPE_S16P && c.mom != NULL) {
+			tintin_sto_loop(&c, TINTIN_DTYPE_S16P, 1, off, g, n, sat);
 			return;
 		}
-		if (c.dtype == TINTIN_DTYPE_S8 && c.mom == NULL && c.view == NULL) {
+		if (c.dtype == TINTIN_DTYPE_S16P) {
+			tintin_sto_loop(&c, TINTIN_DTYPE_S16P, 0, off, g, n, sat);
+			return;
+		}
+		if (c.dtype == TINTIN_DTYPE_S8 && c.mom == NULL) {
 			tintin_sto_loop(&c, TINTIN_DTYPE_S8, 0, off, g, n, sat);
 			return;
 		}
@@ -230,6 +256,9 @@ void tintin_sgd_aligned_row(const struct tintin_optim_cfg *cfg, const struct tin
 		break;
 	case TINTIN_DTYPE_S16:
 		tintin_aligned_loop(&c, TINTIN_DTYPE_S16, off, g, n, sat);
+		break;
+	case TINTIN_DTYPE_S16P:
+		tintin_aligned_loop(&c, TINTIN_DTYPE_S16P, off, g, n, sat);
 		break;
 	default:
 		tintin_aligned_loop(&c, TINTIN_DTYPE_S32, off, g, n, sat);
