@@ -6,8 +6,9 @@
 
 For every workload (digits MLP, LeNet-5, the conv1d motion network), core and batch, three
 images train the same network from the same initial weights on the same real samples:
-Tin-Tin's integer runtime with its default optimizer ("int"), its lean one (int8 weights, no
-momentum: "lean"), with NITI's rule ("niti"), and the
+Tin-Tin's integer runtime with its default optimizer ("int"), its compact one (int16 masters,
+no momentum: "compact"), its lean one (int8 weights, no momentum: "lean"), with NITI's rule
+("niti"), and the
 float32 reference trainer in bench/float compiled with soft float ("float32"). Counted: the
 instructions of one training step and of one inference (QEMU TCG plugin, exact and
 reproducible), the arena bytes and the stack high-water of the step (stack painting), and the
@@ -30,7 +31,7 @@ REPO = Path(__file__).resolve().parents[2]
 MAIN = REPO / "bench" / "workloads" / "bench_main.c"
 FTRAIN = REPO / "bench" / "float" / "ftrain.c"
 CORES = ("cortex-m0plus", "cortex-m3", "cortex-m4")
-VARIANTS = ("int", "lean", "niti", "float32")
+VARIANTS = ("int", "compact", "lean", "niti", "float32")
 PROFILE_TOP = 6  # functions per training-step profile
 
 
@@ -136,8 +137,9 @@ def markdown(results: dict, batches: list[int]) -> str:
     out += [
         "## Ratios to float32 (training step)",
         "",
-        "| workload | core | batch | int instructions | int RAM | lean instructions | lean RAM |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| workload | core | batch | int instructions | int RAM | compact instructions "
+        "| compact RAM | lean instructions | lean RAM |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     workloads = {k: v for k, v in results.items() if k != "dense_kernel"}
     for w, per_core in workloads.items():
@@ -145,7 +147,7 @@ def markdown(results: dict, batches: list[int]) -> str:
             for batch in batches:
                 f = per_v["float32"][f"batch{batch}"]
                 cells = []
-                for v in ("int", "lean"):
+                for v in ("int", "compact", "lean"):
                     r = per_v[v][f"batch{batch}"]
                     cells.append(f"{r['instructions'] / f['instructions']:.3f}")
                     cells.append(f"{r['ram'] / f['ram']:.3f}")

@@ -57,6 +57,7 @@ WORKLOADS = {
 }
 VARIANTS = {
     "int": spec.Optim(),
+    "compact": spec.Optim.compact(),
     "lean": spec.Optim.lean(),
     "niti": demo.NITI,
     "float32": spec.Optim(),

@@ -8,7 +8,7 @@ A spec names the model, its input and its layer table::
     loss: xent                  # xent (class labels) or mse (int8 targets)
     max_batch: 8
     seed: 1                     # weight init (when no weights are given) and rounding PRNG
-    optimizer: default          # default, lean, or a mapping of struct tintin_optim_cfg fields
+    optimizer: default          # default, compact, lean, or a mapping of tintin_optim_cfg fields
     train_last: 1               # optional: freeze every weight layer but the last k
     layers:
       - {type: dense, units: 32}
@@ -97,8 +97,11 @@ def _optim(where: str, v: object) -> spec.Optim:
         return spec.Optim()
     if v == "lean":
         return spec.Optim.lean()
+    if v == "compact":
+        return spec.Optim.compact()
     if not isinstance(v, dict):
-        raise ModelFileError(f"{where}: default, lean or a mapping of {sorted(OPTIM_KEYS)}")
+        names = "default, compact, lean"
+        raise ModelFileError(f"{where}: {names} or a mapping of {sorted(OPTIM_KEYS)}")
     extra = set(v) - OPTIM_KEYS
     if extra:
         raise ModelFileError(f"{where}: unknown keys {sorted(extra)}")

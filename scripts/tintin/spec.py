@@ -125,6 +125,11 @@ class Optim:
     rounding: int = ROUND_STOCHASTIC
 
     @classmethod
+    def compact(cls) -> Optim:
+        """TINTIN_OPTIM_COMPACT: int16 masters without momentum, lr 2^-3 (half the state)."""
+        return cls(lr_shift=3, momentum_shift=0, upscale_bits=8)
+
+    @classmethod
     def lean(cls) -> Optim:
         """TINTIN_OPTIM_LEAN: int8 weights, no momentum, lr 2^-3 (3.2x less arena on digits)."""
         return cls(lr_shift=3, momentum_shift=0, upscale_bits=0)

@@ -360,3 +360,13 @@ def test_json_spec_equals_yaml_spec(tmp_path):
     _, a = gen.model_header(tmp_path / "small.yaml", w)
     _, b = gen.model_header(tmp_path / "small.json", w)
     assert a.replace("small.yaml", "small.json") == b
+
+
+@pytest.mark.parametrize(
+    ("name", "want"),
+    [("default", spec.Optim()), ("compact", spec.Optim.compact()), ("lean", spec.Optim.lean())],
+)
+def test_optimizer_presets_by_name(tmp_path, name, want):
+    (tmp_path / "m.yaml").write_text(DIGITS_SPEC + f"optimizer: {name}\n")
+    _, sp = modelfile.load_spec(tmp_path / "m.yaml")
+    assert sp.optim == want

@@ -186,8 +186,13 @@ def test_bad_batches_are_rejected():
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "optim",
-    [Optim(), Optim.lean(), Optim(spec.RULE_NITI, 0, 1, 2, 0, 0, spec.ROUND_PSEUDO)],
-    ids=["default", "lean", "niti"],
+    [
+        Optim(),
+        Optim.compact(),
+        Optim.lean(),
+        Optim(spec.RULE_NITI, 0, 1, 2, 0, 0, spec.ROUND_PSEUDO),
+    ],
+    ids=["default", "compact", "lean", "niti"],
 )
 def test_digits_training_run_bit_exact(optim):
     """600 steps of the demo network on real digits: identical weights, exponents, losses."""
