@@ -199,9 +199,11 @@ static TINTIN_ALWAYS_INLINE void tintin_sto_loop(const struct tintin_rowctx *cp,
 		const uint32_t k = off + j;
 		int32_t d = g[j];
 
+		/* s >= 1 keeps |d| <= 2^30, so the sums below cannot wrap; they saturate to the
+		 * same stored values as with tintin_param_apply's clamp of d to +-65535.
+		 */
 		if (d != 0) {
 			d = tintin_sto_shift_in(d, c.s, tintin_prng_draw(c.key, c.base + j));
-			d = (d > 65535) ? 65535 : ((d < -65535) ? -65535 : d);
 		}
 		if (has_mom) {
 			int32_t v = ((const int16_t *)c.mom)[k];
