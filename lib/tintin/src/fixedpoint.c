@@ -10,6 +10,7 @@
 /* The external definitions of the header's inline primitives. */
 extern inline uint32_t tintin_abs32(int32_t x);
 extern inline int32_t tintin_with_sign(int32_t x, uint32_t m);
+extern inline uint32_t tintin_prng_mix(uint32_t x);
 extern inline uint32_t tintin_prng_draw(uint32_t key, uint32_t i);
 extern inline uint32_t tintin_prng_at(const struct tintin_prng *r, uint32_t k);
 extern inline int32_t tintin_add_sat32(int32_t a, int32_t b);

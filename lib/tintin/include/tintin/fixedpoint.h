@@ -47,17 +47,23 @@ void tintin_prng_seed(struct tintin_prng *r, uint32_t seed);
 
 /** Draw number k after the current counter (does not advance). */
 /** Draw number i of the stream with this key (i = counter + k). */
-inline uint32_t tintin_prng_draw(uint32_t key, uint32_t i)
-{
-	/* murmur3 fmix32 of a Weyl sequence: full avalanche, two 32-bit multiplies. */
-	uint32_t x = i * 0x9e3779b9u + key;
+#define TINTIN_PRNG_STEP 0x9e3779b9u
 
+/** murmur3's fmix32 of a Weyl state x = i * TINTIN_PRNG_STEP + key (draw i of the stream). */
+inline uint32_t tintin_prng_mix(uint32_t x)
+{
 	x ^= x >> 16;
 	x *= 0x85ebca6bu;
 	x ^= x >> 13;
 	x *= 0xc2b2ae35u;
 	x ^= x >> 16;
 	return x;
+}
+
+inline uint32_t tintin_prng_draw(uint32_t key, uint32_t i)
+{
+	/* murmur3 fmix32 of a Weyl sequence: full avalanche, two 32-bit multiplies. */
+	return tintin_prng_mix(i * TINTIN_PRNG_STEP + key);
 }
 
 inline uint32_t tintin_prng_at(const struct tintin_prng *r, uint32_t k)

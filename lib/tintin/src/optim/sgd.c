@@ -194,8 +194,17 @@ static TINTIN_ALWAYS_INLINE void tintin_sto_loop(const struct tintin_rowctx *cp,
 {
 	const struct tintin_rowctx c = *cp;
 	uint32_t clipped = 0u;
+	/* Draw base + j's Weyl state, stepped per element rather than recomputed. */
+	uint32_t weyl = c.base * TINTIN_PRNG_STEP + c.key;
+	uint32_t step = TINTIN_PRNG_STEP;
 
-	for (uint16_t j = 0; j < n; j++) {
+#if defined(__GNUC__) || defined(__clang__)
+	/* Keeps the step in a register: Thumb-2 cannot encode it, and as a constant the compiler
+	 * rebuilds it with three instructions per element.
+	 */
+	__asm__("" : "+r"(step));
+#endif
+	for (uint16_t j = 0; j < n; j++, weyl += step) {
 		const uint32_t k = off + j;
 		int32_t d = g[j];
 
@@ -203,7 +212,7 @@ static TINTIN_ALWAYS_INLINE void tintin_sto_loop(const struct tintin_rowctx *cp,
 		 * same stored values as with tintin_param_apply's clamp of d to +-65535.
 		 */
 		if (d != 0) {
-			d = tintin_sto_shift_in(d, c.s, tintin_prng_draw(c.key, c.base + j));
+			d = tintin_sto_shift_in(d, c.s, tintin_prng_mix(weyl));
 		}
 		if (has_mom) {
 			int32_t v = ((const int16_t *)c.mom)[k];
