@@ -19,5 +19,6 @@
 #include <tintin/loss.h>
 #include <tintin/optim.h>
 #include <tintin/model.h>
+#include <tintin/checkpoint.h>
 
 #endif /* TINTIN_TINTIN_H_ */

@@ -1,0 +1,485 @@
+/*
+ * Copyright (c) 2026 The Tin-Tin authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+#include <errno.h>
+#include <string.h>
+
+#include <tintin/checkpoint.h>
+
+/* CRC-32, reflected polynomial 0xEDB88320, four bits at a time: a 64-byte table. */
+static const uint32_t tintin_crc_nibble[16] = {
+	0x00000000u, 0x1db71064u, 0x3b6e20c8u, 0x26d930acu, 0x76dc4190u, 0x6b6b51f4u,
+	0x4db26158u, 0x5005713cu, 0xedb88320u, 0xf00f9344u, 0xd6d6a3e8u, 0xcb61b38cu,
+	0x9b64c2b0u, 0x86d3d2d4u, 0xa00ae278u, 0xbdbdf21cu,
+};
+
+uint32_t tintin_crc32(uint32_t crc, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	crc = ~crc;
+	for (size_t k = 0; k < len; k++) {
+		crc ^= p[k];
+		crc = (crc >> 4) ^ tintin_crc_nibble[crc & 15u];
+		crc = (crc >> 4) ^ tintin_crc_nibble[crc & 15u];
+	}
+	return ~crc;
+}
+
+static uint32_t tintin_fnv(uint32_t h, uint32_t v)
+{
+	for (int k = 0; k < 4; k++) {
+		h = (h ^ (v & 0xffu)) * 16777619u;
+		v >>= 8;
+	}
+	return h;
+}
+
+uint32_t tintin_checkpoint_model_hash(const struct tintin_model_desc *d)
+{
+	const struct tintin_optim_cfg *o = &d->optim;
+	uint32_t h = 2166136261u;
+
+	h = tintin_fnv(h, TINTIN_CKPT_VERSION);
+	h = tintin_fnv(h, d->n_layers | ((uint32_t)d->loss << 8) | ((uint32_t)d->max_batch << 16));
+	h = tintin_fnv(h, d->input.h | ((uint32_t)d->input.w << 16));
+	h = tintin_fnv(h, d->input.c);
+	h = tintin_fnv(h, o->rule | ((uint32_t)o->lr_shift << 8) | ((uint32_t)o->lr_mult << 16) |
+				  ((uint32_t)o->mu << 24));
+	h = tintin_fnv(h, o->momentum_shift | ((uint32_t)o->upscale_bits << 8) |
+				  ((uint32_t)o->rounding << 16));
+	for (uint8_t i = 0; i < d->n_layers; i++) {
+		const struct tintin_layer_desc *l = &d->layers[i];
+
+		h = tintin_fnv(h, l->type | ((uint32_t)l->train << 8) | ((uint32_t)l->units << 16));
+		h = tintin_fnv(h, l->kernel_h | ((uint32_t)l->kernel_w << 8) |
+					  ((uint32_t)l->stride << 16) | ((uint32_t)l->pad << 24));
+		h = tintin_fnv(h, (uint8_t)l->w_exp);
+	}
+	return h;
+}
+
+/*
+ * The payload, in order: per layer the trained arrays that exist, then the PRNG and the
+ * counters. fn sees each piece; a nonzero return stops the walk and is returned.
+ */
+typedef int (*tintin_ckpt_fn)(void *arg, uint8_t *p, size_t n);
+
+static int tintin_ckpt_walk(struct tintin_model *m, tintin_ckpt_fn fn, void *arg)
+{
+	int ret = 0;
+
+	for (uint8_t i = 0; i < m->desc->n_layers && ret == 0; i++) {
+		struct tintin_layer_state *s = &m->layer[i];
+		const size_t n_w = (size_t)s->rows * s->row;
+		const size_t mom_el = (s->w_lo != NULL) ? sizeof(int16_t) : 1u;
+
+		if (s->w_ram != NULL) {
+			ret = fn(arg, (uint8_t *)s->w_ram, n_w);
+		}
+		if (ret == 0 && s->w_lo != NULL) {
+			ret = fn(arg, (uint8_t *)s->w_lo, n_w);
+		}
+		if (ret == 0 && s->w_mom != NULL) {
+			ret = fn(arg, (uint8_t *)s->w_mom, n_w * mom_el);
+		}
+		if (ret == 0 && s->bias_ram != NULL) {
+			ret = fn(arg, (uint8_t *)s->bias_ram, (size_t)s->rows * sizeof(int32_t));
+		}
+		if (ret == 0 && s->b_mom != NULL) {
+			ret = fn(arg, (uint8_t *)s->b_mom, (size_t)s->rows * sizeof(int32_t));
+		}
+	}
+	if (ret == 0) {
+		ret = fn(arg, (uint8_t *)&m->prng, sizeof(m->prng));
+	}
+	if (ret == 0) {
+		ret = fn(arg, (uint8_t *)&m->stats, sizeof(m->stats));
+	}
+	return ret;
+}
+
+static int tintin_ckpt_count(void *arg, uint8_t *p, size_t n)
+{
+	(void)p;
+	*(size_t *)arg += n;
+	return 0;
+}
+
+static size_t tintin_ckpt_payload(const struct tintin_model *m)
+{
+	size_t n = 0u;
+
+	/* The walk only reads the model here. */
+	(void)tintin_ckpt_walk((struct tintin_model *)(uintptr_t)m, tintin_ckpt_count, &n);
+	return n;
+}
+
+size_t tintin_checkpoint_bytes(const struct tintin_model *m)
+{
+	if (m == NULL || m->desc == NULL) {
+		return 0u;
+	}
+	return TINTIN_CKPT_PAYLOAD_OFFSET + tintin_ckpt_payload(m);
+}
+
+struct tintin_ckpt_header {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t header_bytes;
+	uint32_t seq;
+	uint32_t model_hash;
+	uint32_t payload_bytes;
+	uint32_t payload_crc;
+	uint32_t reserved;
+	uint32_t header_crc;
+};
+
+static uint32_t tintin_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+	       ((uint32_t)p[3] << 24);
+}
+
+static void tintin_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+static void tintin_header_encode(const struct tintin_ckpt_header *h, uint8_t *b)
+{
+	tintin_put32(b, h->magic);
+	tintin_put32(b + 4, (uint32_t)h->version | ((uint32_t)h->header_bytes << 16));
+	tintin_put32(b + 8, h->seq);
+	tintin_put32(b + 12, h->model_hash);
+	tintin_put32(b + 16, h->payload_bytes);
+	tintin_put32(b + 20, h->payload_crc);
+	tintin_put32(b + 24, h->reserved);
+	tintin_put32(b + 28, tintin_crc32(0u, b, 28u));
+}
+
+static void tintin_header_decode(const uint8_t *b, struct tintin_ckpt_header *h)
+{
+	uint32_t vh = tintin_get32(b + 4);
+
+	h->magic = tintin_get32(b);
+	h->version = (uint16_t)vh;
+	h->header_bytes = (uint16_t)(vh >> 16);
+	h->seq = tintin_get32(b + 8);
+	h->model_hash = tintin_get32(b + 12);
+	h->payload_bytes = tintin_get32(b + 16);
+	h->payload_crc = tintin_get32(b + 20);
+	h->reserved = tintin_get32(b + 24);
+	h->header_crc = tintin_get32(b + 28);
+}
+
+/* Why a slot was not taken, for the log line of a failed restore. */
+enum tintin_ckpt_verdict {
+	TINTIN_CKPT_OK = 0,
+	TINTIN_CKPT_NO_MAGIC,
+	TINTIN_CKPT_BAD_VERSION,
+	TINTIN_CKPT_BAD_HEADER_CRC,
+	TINTIN_CKPT_OTHER_MODEL,
+	TINTIN_CKPT_BAD_SIZE,
+	TINTIN_CKPT_BAD_PAYLOAD_CRC,
+};
+
+static const char *const tintin_ckpt_why[] = {
+	"valid", "no checkpoint (magic)", "unknown format version", "header CRC mismatch",
+	"another model's layout", "payload size mismatch", "payload CRC mismatch",
+};
+
+static uint32_t tintin_slot_base(const struct tintin_storage *st, uint8_t slot)
+{
+	return (uint32_t)slot * st->slot_size;
+}
+
+/* Reads and checks one slot's header and payload CRC. Returns a verdict (>= 0) or errno. */
+static int tintin_ckpt_check(const struct tintin_model *m, const struct tintin_storage *st,
+			     uint8_t slot, struct tintin_ckpt_header *h)
+{
+	const uint32_t base = tintin_slot_base(st, slot);
+	const size_t want = tintin_ckpt_payload(m);
+	uint8_t b[TINTIN_CKPT_HEADER_BYTES];
+	uint32_t crc = 0u;
+	int ret = st->read(st->ctx, base, b, sizeof(b));
+
+	if (ret != 0) {
+		return ret;
+	}
+	tintin_header_decode(b, h);
+	if (h->magic != TINTIN_CKPT_MAGIC) {
+		return TINTIN_CKPT_NO_MAGIC;
+	}
+	if (h->version != TINTIN_CKPT_VERSION || h->header_bytes != TINTIN_CKPT_HEADER_BYTES) {
+		return TINTIN_CKPT_BAD_VERSION;
+	}
+	if (h->header_crc != tintin_crc32(0u, b, 28u)) {
+		return TINTIN_CKPT_BAD_HEADER_CRC;
+	}
+	if (h->model_hash != tintin_checkpoint_model_hash(m->desc)) {
+		return TINTIN_CKPT_OTHER_MODEL;
+	}
+	/* The size comes from storage: compare it before it bounds any read. */
+	if (h->payload_bytes != want ||
+	    want > (size_t)st->slot_size - TINTIN_CKPT_PAYLOAD_OFFSET) {
+		return TINTIN_CKPT_BAD_SIZE;
+	}
+	for (size_t off = 0; off < want; off += sizeof(b)) {
+		size_t n = (want - off < sizeof(b)) ? want - off : sizeof(b);
+
+		ret = st->read(st->ctx, base + TINTIN_CKPT_PAYLOAD_OFFSET + (uint32_t)off, b, n);
+		if (ret != 0) {
+			return ret;
+		}
+		crc = tintin_crc32(crc, b, n);
+	}
+	return (crc == h->payload_crc) ? TINTIN_CKPT_OK : TINTIN_CKPT_BAD_PAYLOAD_CRC;
+}
+
+/* Both slots checked; *newest is the slot to restore, or -1. Returns 0 or a storage errno. */
+static int tintin_ckpt_scan(const struct tintin_model *m, const struct tintin_storage *st,
+			    struct tintin_ckpt_header h[2], int verdict[2], int *newest)
+{
+	*newest = -1;
+	for (uint8_t k = 0; k < 2u; k++) {
+		verdict[k] = tintin_ckpt_check(m, st, k, &h[k]);
+		if (verdict[k] < 0) {
+			TINTIN_LOG_ERR("tintin: checkpoint: reading slot %u failed (%d)", k,
+				       verdict[k]);
+			return verdict[k];
+		}
+		if (verdict[k] == TINTIN_CKPT_OK &&
+		    (*newest < 0 || (int32_t)(h[k].seq - h[*newest].seq) > 0)) {
+			*newest = k;
+		}
+	}
+	return 0;
+}
+
+static int tintin_storage_ok(const struct tintin_storage *st, size_t need)
+{
+	if (st == NULL || st->read == NULL || st->write == NULL) {
+		TINTIN_LOG_ERR("tintin: checkpoint: storage needs read and write callbacks");
+		return -EINVAL;
+	}
+	if (st->write_block == 0u || st->write_block > TINTIN_CKPT_WRITE_BLOCK_MAX ||
+	    (st->write_block & (st->write_block - 1u)) != 0u ||
+	    (st->slot_size % st->write_block) != 0u) {
+		TINTIN_LOG_ERR("tintin: checkpoint: write block %u must be a power of two <= %u "
+			       "dividing the slot size %u",
+			       st->write_block, TINTIN_CKPT_WRITE_BLOCK_MAX, st->slot_size);
+		return -EINVAL;
+	}
+	if (st->slot_size < need || st->slot_size > UINT32_MAX / 2u) {
+		TINTIN_LOG_ERR("tintin: checkpoint: slots of %u bytes, need %u", st->slot_size,
+			       (unsigned int)need);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int tintin_model_ok(const struct tintin_model *m)
+{
+	if (m == NULL || m->desc == NULL || m->mode != TINTIN_MODE_TRAIN) {
+		TINTIN_LOG_ERR("tintin: checkpoint: need an initialised training model");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Streams payload bytes to storage in whole write blocks, with their CRC. */
+struct tintin_ckpt_writer {
+	const struct tintin_storage *st;
+	uint32_t off;
+	uint32_t crc;
+	uint16_t fill;
+	uint8_t buf[TINTIN_CKPT_WRITE_BLOCK_MAX];
+};
+
+static int tintin_ckpt_flush(struct tintin_ckpt_writer *w)
+{
+	const struct tintin_storage *st = w->st;
+	int ret;
+
+	if (w->fill == 0u) {
+		return 0;
+	}
+	memset(w->buf + w->fill, 0, st->write_block - w->fill);
+	ret = st->write(st->ctx, w->off, w->buf, st->write_block);
+	w->off += st->write_block;
+	w->fill = 0u;
+	return ret;
+}
+
+static int tintin_ckpt_put(void *arg, uint8_t *p, size_t n)
+{
+	struct tintin_ckpt_writer *w = arg;
+	const struct tintin_storage *st = w->st;
+	const uint16_t wb = st->write_block;
+	int ret = 0;
+
+	w->crc = tintin_crc32(w->crc, p, n);
+	while (n > 0u && ret == 0) {
+		if (w->fill == 0u && n >= wb) {
+			size_t k = n - n % wb;
+
+			ret = st->write(st->ctx, w->off, p, k);
+			w->off += (uint32_t)k;
+			p += k;
+			n -= k;
+		} else {
+			size_t k = (size_t)(wb - w->fill) < n ? (size_t)(wb - w->fill) : n;
+
+			memcpy(w->buf + w->fill, p, k);
+			w->fill = (uint16_t)(w->fill + k);
+			p += k;
+			n -= k;
+			if (w->fill == wb) {
+				ret = tintin_ckpt_flush(w);
+			}
+		}
+	}
+	return ret;
+}
+
+int tintin_checkpoint_save(const struct tintin_model *m, const struct tintin_storage *st,
+			   uint32_t *seq)
+{
+	struct tintin_ckpt_header h[2];
+	struct tintin_ckpt_header nh;
+	struct tintin_ckpt_writer w;
+	uint8_t block[TINTIN_CKPT_PAYLOAD_OFFSET];
+	int verdict[2];
+	int newest;
+	uint8_t target;
+	int ret = tintin_model_ok(m);
+
+	if (ret == 0) {
+		ret = tintin_storage_ok(st, tintin_checkpoint_bytes(m));
+	}
+	if (ret == 0) {
+		ret = tintin_ckpt_scan(m, st, h, verdict, &newest);
+	}
+	if (ret != 0) {
+		return ret;
+	}
+	/* Never touch the newest valid checkpoint: it is what a power cut falls back to. */
+	target = (newest == 0) ? 1u : 0u;
+	memset(&nh, 0, sizeof(nh));
+	nh.magic = TINTIN_CKPT_MAGIC;
+	nh.version = TINTIN_CKPT_VERSION;
+	nh.header_bytes = TINTIN_CKPT_HEADER_BYTES;
+	nh.seq = (newest < 0) ? 1u : h[newest].seq + 1u;
+	nh.model_hash = tintin_checkpoint_model_hash(m->desc);
+	nh.payload_bytes = (uint32_t)tintin_ckpt_payload(m);
+	if (st->erase != NULL) {
+		ret = st->erase(st->ctx, tintin_slot_base(st, target), st->slot_size);
+	} else {
+		/* No erase: invalidate the old header first, so a cut below leaves no stale
+		 * header in front of a half-written payload.
+		 */
+		memset(block, 0, sizeof(block));
+		ret = st->write(st->ctx, tintin_slot_base(st, target), block, sizeof(block));
+	}
+	if (ret != 0) {
+		return ret;
+	}
+	memset(&w, 0, sizeof(w));
+	w.st = st;
+	w.off = tintin_slot_base(st, target) + TINTIN_CKPT_PAYLOAD_OFFSET;
+	ret = tintin_ckpt_walk((struct tintin_model *)(uintptr_t)m, tintin_ckpt_put, &w);
+	if (ret == 0) {
+		ret = tintin_ckpt_flush(&w);
+	}
+	if (ret != 0) {
+		return ret;
+	}
+	/* The header goes last: the slot becomes valid with its final byte. */
+	nh.payload_crc = w.crc;
+	memset(block, 0, sizeof(block));
+	tintin_header_encode(&nh, block);
+	ret = st->write(st->ctx, tintin_slot_base(st, target), block, sizeof(block));
+	if (ret != 0) {
+		return ret;
+	}
+	ret = tintin_ckpt_check(m, st, target, &h[target]);
+	if (ret != TINTIN_CKPT_OK) {
+		TINTIN_LOG_ERR("tintin: checkpoint: slot %u read back wrong (%s)", target,
+			       (ret > 0) ? tintin_ckpt_why[ret] : "read error");
+		return (ret > 0) ? -EIO : ret;
+	}
+	if (seq != NULL) {
+		*seq = nh.seq;
+	}
+	return 0;
+}
+
+struct tintin_ckpt_reader {
+	const struct tintin_storage *st;
+	uint32_t off;
+	uint32_t crc;
+};
+
+static int tintin_ckpt_get(void *arg, uint8_t *p, size_t n)
+{
+	struct tintin_ckpt_reader *r = arg;
+	int ret = r->st->read(r->st->ctx, r->off, p, n);
+
+	if (ret == 0) {
+		r->crc = tintin_crc32(r->crc, p, n);
+		r->off += (uint32_t)n;
+	}
+	return ret;
+}
+
+int tintin_checkpoint_restore(struct tintin_model *m, const struct tintin_storage *st,
+			      struct tintin_ckpt_info *info)
+{
+	struct tintin_ckpt_header h[2];
+	struct tintin_ckpt_reader r;
+	int verdict[2];
+	int newest;
+	int ret = tintin_model_ok(m);
+
+	if (ret == 0) {
+		ret = tintin_storage_ok(st, tintin_checkpoint_bytes(m));
+	}
+	if (ret == 0) {
+		ret = tintin_ckpt_scan(m, st, h, verdict, &newest);
+	}
+	if (ret != 0) {
+		return ret;
+	}
+	if (info != NULL) {
+		info->valid = (uint8_t)((verdict[0] == TINTIN_CKPT_OK) + (verdict[1] == TINTIN_CKPT_OK));
+		info->slot = 0u;
+		info->seq = 0u;
+	}
+	if (newest < 0) {
+		TINTIN_LOG_ERR("tintin: checkpoint: none valid (slot 0: %s; slot 1: %s)",
+			       tintin_ckpt_why[verdict[0]], tintin_ckpt_why[verdict[1]]);
+		return -ENOENT;
+	}
+	r.st = st;
+	r.off = tintin_slot_base(st, (uint8_t)newest) + TINTIN_CKPT_PAYLOAD_OFFSET;
+	r.crc = 0u;
+	ret = tintin_ckpt_walk(m, tintin_ckpt_get, &r);
+	if (ret != 0) {
+		return ret;
+	}
+	if (r.crc != h[newest].payload_crc) {
+		TINTIN_LOG_ERR("tintin: checkpoint: slot %d changed while loading", newest);
+		return -EIO;
+	}
+	if (info != NULL) {
+		info->slot = (uint8_t)newest;
+		info->seq = h[newest].seq;
+	}
+	return 0;
+}
