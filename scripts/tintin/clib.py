@@ -137,6 +137,27 @@ class CGeom(ct.Structure):
     ]
 
 
+class Storage(ct.Structure):
+    """struct tintin_storage (filled in by tintin_storage_file_open)."""
+
+    _fields_ = [
+        ("read", ct.c_void_p),
+        ("write", ct.c_void_p),
+        ("erase", ct.c_void_p),
+        ("ctx", ct.c_void_p),
+        ("slot_size", ct.c_uint32),
+        ("write_block", ct.c_uint16),
+    ]
+
+
+class StorageFile(ct.Structure):
+    _fields_ = [("f", ct.c_void_p)]
+
+
+class CkptInfo(ct.Structure):
+    _fields_ = [("seq", ct.c_uint32), ("slot", ct.c_uint8), ("valid", ct.c_uint8)]
+
+
 class TintinError(RuntimeError):
     """A C call returned a negative errno."""
 
@@ -169,6 +190,21 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "tintin_add_sat32": (ct.c_int32, [ct.c_int32, ct.c_int32]),
     "tintin_shl_sat32": (ct.c_int32, [ct.c_int32, ct.c_int]),
     "tintin_round_shift": (ct.c_int32, [ct.c_int32, ct.c_int]),
+    "tintin_crc32": (ct.c_uint32, [ct.c_uint32, ct.c_void_p, ct.c_size_t]),
+    "tintin_checkpoint_bytes": (ct.c_size_t, [ct.c_void_p]),
+    "tintin_checkpoint_save": (
+        ct.c_int,
+        [ct.c_void_p, ct.POINTER(Storage), ct.POINTER(ct.c_uint32)],
+    ),
+    "tintin_checkpoint_restore": (
+        ct.c_int,
+        [ct.c_void_p, ct.POINTER(Storage), ct.POINTER(CkptInfo)],
+    ),
+    "tintin_storage_file_open": (
+        ct.c_int,
+        [ct.POINTER(Storage), ct.POINTER(StorageFile), ct.c_char_p, ct.c_uint32],
+    ),
+    "tintin_storage_file_close": (ct.c_int, [ct.POINTER(StorageFile)]),
     "tintin_decay_shift": (ct.c_int32, [ct.c_int32, ct.c_int]),
     "tintin_sto_shift": (ct.c_int32, [ct.c_int32, ct.c_int, ct.c_uint32]),
     "tintin_psto_shift": (ct.c_int32, [ct.c_int32, ct.c_int]),
@@ -233,10 +269,11 @@ def _auto_build() -> Path:
     from tintin.footprint import CORE, core_sources
 
     core = CORE
-    srcs = core_sources()
+    # The core and the host ports (the file storage), as lib/tintin/CMakeLists.txt builds it.
+    srcs = [*core_sources(), *sorted((core / "port").glob("*.c"))]
     # Every file the build reads, internal headers under src/ included, keys the cache.
     inputs = sorted([*(core / "src").rglob("*.[ch]"), *(core / "include").rglob("*.h"),
-                     core / "port" / "stdio_log.h"])  # fmt: skip
+                     *(core / "port").glob("*.[ch]")])  # fmt: skip
     digest = hashlib.sha256(b"".join(p.read_bytes() for p in inputs)).hexdigest()[:16]
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "tintin"
     out = cache / f"libtintin-{digest}.so"
@@ -419,6 +456,32 @@ class CModel:
         tgt = None if targets is None else np.ascontiguousarray(targets, np.int8)
         b = Batch(ptr(x, P8), ptr(lab, PU8), ptr(tgt, P8), len(x), x_exp, t_exp)
         return check("tintin_model_train_step", lib().tintin_model_train_step(self._m, ct.byref(b)))
+
+    def checkpoint_bytes(self) -> int:
+        return int(lib().tintin_checkpoint_bytes(self._m))
+
+    def _with_file(self, path: Path, slot_size: int | None, func: str, *args: object) -> int:
+        """Opens path as two-slot storage (slots rounded up to 256 bytes), calls func."""
+        size = slot_size or -(-self.checkpoint_bytes() // 256) * 256
+        st, f = Storage(), StorageFile()
+        ret = lib().tintin_storage_file_open(ct.byref(st), ct.byref(f), str(path).encode(), size)
+        check("tintin_storage_file_open", ret)
+        try:
+            return check(func, getattr(lib(), func)(self._m, ct.byref(st), *args))
+        finally:
+            check("tintin_storage_file_close", lib().tintin_storage_file_close(ct.byref(f)))
+
+    def save_checkpoint(self, path: Path, slot_size: int | None = None) -> int:
+        """Writes the trainable state as the next checkpoint in path; returns its sequence."""
+        seq = ct.c_uint32(0)
+        self._with_file(path, slot_size, "tintin_checkpoint_save", ct.byref(seq))
+        return int(seq.value)
+
+    def restore_checkpoint(self, path: Path, slot_size: int | None = None) -> CkptInfo:
+        """Loads the newest valid checkpoint in path (TintinError with errno ENOENT if none)."""
+        info = CkptInfo()
+        self._with_file(path, slot_size, "tintin_checkpoint_restore", ct.byref(info))
+        return info
 
     def stats(self) -> dict[str, int]:
         s = Stats()
