@@ -2,13 +2,15 @@
 """`tintin plan`: will this model fit my part? RAM and flash, predicted before any build.
 
     tintin plan model.yaml [--weights w.npz] [--core cortex-m0plus|cortex-m3|cortex-m4]
-                [--ram 32K] [--flash 256K] [--max-layers 16] [--stack 2048] [--infer] [--json F]
+                [--ram 32K] [--flash 256K] [--max-layers 16] [--stack 2048] [--infer]
+                [--checkpoint] [--json F]
 
 RAM: the training (or inference) arena as the C planner lays it out, split into trainable
 parameter copies, optimizer state and the rest (activations, masks, errors, int32 scratch),
 plus struct tintin_model and the stack budget of the thread that trains. Flash: the runtime's
-code (footprint.json: every core source at -Os for that core; the linker's section GC can only
-make it smaller) plus the model's constants (weights, biases, layer table, description).
+code (footprint.json: every core source at -Os for that core, checkpoints only with
+--checkpoint; the linker's section GC can only make it smaller) plus the model's constants
+(weights, biases, layer table, description).
 Exit 1 when it does not fit the given RAM or flash; 2 on bad input.
 """
 
@@ -65,9 +67,14 @@ def model_constants(sp: spec.ModelSpec) -> dict[str, int]:
     return out
 
 
+# Runtime sources an application links only when it uses them.
+CHECKPOINT_CODE = "src/checkpoint.c"
+
+
 def make_plan(
-    name: str, sp: spec.ModelSpec, core: str, max_layers: int, stack: int, infer: bool
-) -> Plan:
+    name: str, sp: spec.ModelSpec, core: str, max_layers: int, stack: int, infer: bool,
+    checkpoint: bool = False,
+) -> Plan:  # fmt: skip
     cal = footprint.load()["cores"][core]
     mode = spec.MODE_INFER if infer else spec.MODE_TRAIN
     arena = clib.plan(sp, mode)
@@ -82,7 +89,10 @@ def make_plan(
     p.ram["struct tintin_model"] = cal["model_struct_base"] + max_layers * cal["layer_state"]
     p.ram["stack budget"] = stack
     p.layers = model_constants(sp)
-    p.flash["tintin runtime code"] = sum(cal["code"].values())
+    code = cal["code"]
+    p.flash["tintin runtime code"] = sum(v for k, v in code.items() if k != CHECKPOINT_CODE)
+    if checkpoint:
+        p.flash["tintin checkpoint code"] = code[CHECKPOINT_CODE]
     p.flash["model weights and biases"] = sum(p.layers.values())
     p.flash["model table and description"] = len(sp.layers) * cal["layer_desc"] + cal["model_desc"]
     p.ram_total = sum(p.ram.values())
@@ -117,6 +127,7 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--max-layers", type=int, default=16, help="CONFIG_TINTIN_MAX_LAYERS")
     ap.add_argument("--stack", type=int, default=2048, help="CONFIG_TINTIN_STACK_SIZE")
     ap.add_argument("--infer", action="store_true", help="inference only (no training arena)")
+    ap.add_argument("--checkpoint", action="store_true", help="the application saves checkpoints")
     ap.add_argument("--json", type=Path, help="also write the plan as JSON")
 
 
@@ -128,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
                 f"--max-layers {args.max_layers}: need 1..64 and at least the model's "
                 f"{len(sp.layers)} layers"
             )
-        p = make_plan(name, sp, args.core, args.max_layers, args.stack, args.infer)
+        p = make_plan(name, sp, args.core, args.max_layers, args.stack, args.infer, args.checkpoint)
     except (modelfile.ModelFileError, ValueError) as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return 2

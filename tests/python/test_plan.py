@@ -103,3 +103,15 @@ def test_plan_predicts_what_size_measures(spec_file, tmp_path, target, core):
     code, measured = p.flash["tintin runtime code"], js["tintin"]["flash"]
     print(f"plan vs size {core}: planned code {code}, linked {measured}")
     assert measured <= code <= measured * 1.10, (code, measured)
+
+
+def test_checkpoint_code_counts_only_when_asked(spec_file, tmp_path):
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    assert plan_tool.main([str(spec_file), "--core", "cortex-m0plus", "--json", str(a)]) == 0
+    args = [str(spec_file), "--core", "cortex-m0plus", "--checkpoint", "--json", str(b)]
+    assert plan_tool.main(args) == 0
+    fa, fb = json.loads(a.read_text())["flash"], json.loads(b.read_text())["flash"]
+    code = footprint.load()["cores"]["cortex-m0plus"]["code"][plan_tool.CHECKPOINT_CODE]
+    assert "tintin checkpoint code" not in fa
+    assert fb["tintin checkpoint code"] == code > 1000
+    assert fb["tintin runtime code"] == fa["tintin runtime code"]
