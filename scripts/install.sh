@@ -6,18 +6,21 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=0
-for tool in arm-none-eabi-gcc arm-none-eabi-nm clang-format cmake gcc make qemu-system-arm; do
+for tool in arm-none-eabi-gcc arm-none-eabi-nm clang clang-format cmake gcc make qemu-system-arm; do
 	command -v "$tool" >/dev/null 2>&1 || need_apt=1
 done
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt=1
+# libFuzzer's runtime ships apart from clang on Debian.
+command -v clang >/dev/null 2>&1 && [ -e "$(clang -print-file-name=libclang_rt.fuzzer-x86_64.a)" ] || need_apt=1
 if [ "$need_apt" = 1 ]; then
-	echo "install: apt packages (gcc-arm-none-eabi, qemu-system-arm, clang-format, cmake, build-essential, python3-venv)"
+	echo "install: apt packages (gcc-arm-none-eabi, qemu-system-arm, clang (libFuzzer), clang-format, cmake, build-essential, python3-venv)"
 	sudo=""
 	[ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && sudo=sudo
 	export DEBIAN_FRONTEND=noninteractive
 	$sudo apt-get update -qq
 	$sudo apt-get install -y -qq --no-install-recommends gcc-arm-none-eabi \
-		libnewlib-arm-none-eabi binutils-arm-none-eabi clang-format cmake build-essential \
+		libnewlib-arm-none-eabi binutils-arm-none-eabi clang libclang-rt-14-dev clang-format cmake \
+		build-essential \
 		python3-venv qemu-system-arm \
 		>/dev/null
 fi

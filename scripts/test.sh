@@ -19,5 +19,8 @@ TINTIN_LIB=build/asan/lib/tintin/libtintin.so LD_PRELOAD="$asan:$ubsan" \
 	HYPOTHESIS_PROFILE=sanitize \
 	.venv/bin/python -m pytest -q -p no:cacheprovider -m "clib and not slow" tests/python
 
+echo "test: libFuzzer targets, a bounded run each (scripts/fuzz.sh)"
+bash scripts/fuzz.sh 10
+
 echo "test: full suite"
 TINTIN_LIB=build/host/lib/tintin/libtintin.so .venv/bin/python -m pytest -p no:cacheprovider tests/python
