@@ -13,6 +13,7 @@ COMMANDS = {
     "bench": ("tintin.bench", "count training cost on Cortex-M0+/M3/M4 under QEMU"),
     "train": ("tintin.train", "train a model spec on a dataset on the PC; export the header"),
     "demo": ("tintin.demo", "train the digits MLP: integer, NITI and float32 side by side"),
+    "soak": ("tintin.soak", "a million training steps on a drifting stream, watching saturation"),
     "sweep": ("tintin.sweep", "measure update-rule settings on digits (the defaults' evidence)"),
     "headroom": ("tintin.headroom", "measure int8 range left unused by power-of-two rescaling"),
     "floatcheck": ("tintin.floatcheck", "check lib/tintin objects for float and heap symbols"),

@@ -483,6 +483,16 @@ class CModel:
         self._with_file(path, slot_size, "tintin_checkpoint_restore", ct.byref(info))
         return info
 
+    def act_exps(self) -> list[int]:
+        """Every layer's activation exponent after the last forward pass."""
+        out = []
+        for i in range(len(self.spec.layers)):
+            info = LayerInfo()
+            check("tintin_model_layer_info",
+                  lib().tintin_model_layer_info(self._m, i, ct.byref(info)))  # fmt: skip
+            out.append(int(info.act_exp))
+        return out
+
     def stats(self) -> dict[str, int]:
         s = Stats()
         check("tintin_model_get_stats", lib().tintin_model_get_stats(self._m, ct.byref(s)))
