@@ -111,6 +111,7 @@ class Stats(ct.Structure):
         ("err_sat", ct.c_uint32),
         ("param_sat", ct.c_uint32),
         ("steps", ct.c_uint32),
+        ("rescales", ct.c_uint32),
     ]
 
 

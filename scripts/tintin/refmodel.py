@@ -40,6 +40,7 @@ class Stats:
     err_sat: int = 0
     param_sat: int = 0
     steps: int = 0
+    rescales: int = 0
 
 
 @dataclass
@@ -211,6 +212,20 @@ class RefModel:
             st.w = master
         self.counter = (self.counter + g.size) & nx.M32
 
+    def _rescale(self, st: DenseState) -> None:
+        """Weights clipped: halve the layer and raise its exponent (tintin_rescale_layer)."""
+        self.stats.rescales += 1
+        if st.w16 is not None:
+            st.w16 = nx.round_shift(st.w16, 1)
+            st.w = nx.planes_high(st.w16)
+        else:
+            st.w = nx.round_shift(st.w, 1)
+        for name in ("w_mom", "b_mom"):
+            if getattr(st, name) is not None:
+                setattr(st, name, nx.round_shift(getattr(st, name), 1))
+        st.bias = nx.round_shift(st.bias, 1)
+        st.w_exp += 1
+
     def _update_bias(self, st: DenseState, g: np.ndarray, e_err: int) -> None:
         o = self.spec.optim
         if o.rule == RULE_NITI:
@@ -252,10 +267,14 @@ class RefModel:
             st = self.dense.get(i)
             if st is not None:
                 gw, gb = self._grads(st, err, xin)
+                sat_w = self.stats.param_sat
                 if st.train_w:
                     self._update_weights(st, gw, e_err + e_x)
+                clipped = self.stats.param_sat != sat_w
                 if st.train_b:
                     self._update_bias(st, gb, e_err)
+                if clipped:
+                    self._rescale(st)
             if below is not None:
                 e_err += base + shift
                 err = below

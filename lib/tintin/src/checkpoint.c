@@ -91,6 +91,10 @@ static int tintin_ckpt_walk(struct tintin_model *m, tintin_ckpt_fn fn, void *arg
 		if (ret == 0 && s->b_mom != NULL) {
 			ret = fn(arg, (uint8_t *)s->b_mom, (size_t)s->rows * sizeof(int32_t));
 		}
+		if (ret == 0 && s->w_ram != NULL) {
+			/* Training raises it when the weights outgrow their range. */
+			ret = fn(arg, (uint8_t *)&s->w_exp, sizeof(s->w_exp));
+		}
 	}
 	if (ret == 0) {
 		ret = fn(arg, (uint8_t *)&m->prng, sizeof(m->prng));

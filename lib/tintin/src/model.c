@@ -1041,18 +1041,25 @@ static void tintin_update_weights(struct tintin_model *m, struct tintin_layer_st
 	tintin_prng_advance(&m->prng, (uint32_t)s->rows * s->row);
 }
 
-static void tintin_update_bias(struct tintin_model *m, struct tintin_layer_state *s,
-			       const int8_t *err, int e_err)
+static struct tintin_param tintin_bias_param(const struct tintin_layer_state *s)
 {
-	const struct tintin_optim_cfg *cfg = &m->desc->optim;
 	struct tintin_param p;
-	uint32_t maxabs = 0u;
 
 	p.data = s->bias_ram;
 	p.mom = s->b_mom;
 	p.high = NULL;
 	p.dtype = TINTIN_DTYPE_S32;
 	p.exp = (int8_t)(s->w_exp - TINTIN_BIAS_EXTRA_BITS);
+	return p;
+}
+
+static void tintin_update_bias(struct tintin_model *m, struct tintin_layer_state *s,
+			       const int8_t *err, int e_err)
+{
+	const struct tintin_optim_cfg *cfg = &m->desc->optim;
+	struct tintin_param p = tintin_bias_param(s);
+	uint32_t maxabs = 0u;
+
 	for (uint16_t o = 0; o < s->rows; o++) {
 		m->acc[o] = tintin_grad_bias(m, s, err, o);
 		maxabs = (tintin_abs32(m->acc[o]) > maxabs) ? tintin_abs32(m->acc[o]) : maxabs;
@@ -1066,6 +1073,29 @@ static void tintin_update_bias(struct tintin_model *m, struct tintin_layer_state
 				       &m->stats.param_sat);
 	}
 	tintin_prng_advance(&m->prng, s->rows);
+}
+
+/*
+ * A weight pinned at the limit of its type no longer follows its gradient, and on a node that
+ * trains for months the weights outgrow the range the initial exponent gave them. So when a
+ * layer's weight update clipped, the layer is halved (weights, momentum, bias, bias momentum)
+ * and its exponent raised by one: the same reals, one more bit of headroom.
+ */
+static int tintin_rescale_layer(struct tintin_layer_state *s, const struct tintin_model *m)
+{
+	struct tintin_param w = tintin_weight_param(m, s);
+	struct tintin_param b = tintin_bias_param(s);
+	int ret = tintin_check_exp(s->w_exp + 1, "weight");
+
+	if (ret != 0) {
+		return ret;
+	}
+	tintin_param_halve(&w, (uint32_t)s->rows * s->row);
+	if (s->bias_ram != NULL) {
+		tintin_param_halve(&b, s->rows);
+	}
+	s->w_exp = (int8_t)(s->w_exp + 1);
+	return 0;
 }
 
 /* Error for the layer below (err_in, int8) from this layer's error; returns its exponent
@@ -1149,6 +1179,7 @@ int tintin_model_train_step(struct tintin_model *m, const struct tintin_batch *b
 		int e_x = (i == 0) ? batch->x_exp : m->layer[i - 1].act_exp;
 		int below = i > m->first_trained;
 		int shift = 0;
+		uint32_t sat_w;
 
 		if (l->type == TINTIN_LAYER_RELU) {
 			if (s->mask != NULL) {
@@ -1167,11 +1198,20 @@ int tintin_model_train_step(struct tintin_model *m, const struct tintin_batch *b
 		if (below) {
 			shift = tintin_backward_layer(m, l, s, m->err[cur], m->err[cur ^ 1]);
 		}
+		sat_w = m->stats.param_sat;
 		if (s->w_ram != NULL) {
 			tintin_update_weights(m, s, m->err[cur], e_err, x, e_x);
 		}
+		sat_w = m->stats.param_sat - sat_w;
 		if (s->bias_ram != NULL) {
 			tintin_update_bias(m, s, m->err[cur], e_err);
+		}
+		if (sat_w != 0u) {
+			m->stats.rescales++;
+			ret = tintin_rescale_layer(s, m);
+			if (ret != 0) {
+				return ret;
+			}
 		}
 		if (below) {
 			e_err += shift;

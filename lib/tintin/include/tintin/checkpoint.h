@@ -25,7 +25,8 @@
  *       u32 model hash, u32 payload bytes, u32 payload CRC-32, u32 zero, u32 header CRC-32
  *   32  zero padding to TINTIN_CKPT_PAYLOAD_OFFSET
  *   64  payload: per layer in order, the trained arrays (w, w_lo, w_mom, bias, b_mom) that
- *       exist; then prng key and counter, then struct tintin_stats (u32 each)
+ *       exist and, when the weights train, their exponent (int8); then prng key and
+ *       counter, then struct tintin_stats (u32 each)
  *
  * @defgroup tintin_checkpoint Checkpoints
  * @ingroup tintin

@@ -75,6 +75,7 @@ struct tintin_stats {
 	uint32_t err_sat;   /**< errors clipped to int8 in backward */
 	uint32_t param_sat; /**< parameter or momentum updates clipped to their type */
 	uint32_t steps;     /**< training steps taken */
+	uint32_t rescales;  /**< layers halved with their exponent raised (weights at the limit) */
 };
 
 /** A model instance. Caller-owned (static or on a stack); the big buffers live in the arena. */

@@ -64,6 +64,12 @@ void tintin_sgd_aligned_row(const struct tintin_optim_cfg *cfg, const struct tin
 void tintin_sgd_niti_row(const struct tintin_optim_cfg *cfg, const struct tintin_param *p,
 			 uint32_t off, const int32_t *g, uint16_t n, int shift, uint32_t *sat);
 
+/**
+ * @brief Halve n parameters and their momentum (round half away from zero): with the
+ * exponent raised by one they stand for the same reals with one more bit of headroom.
+ */
+void tintin_param_halve(const struct tintin_param *p, uint32_t n);
+
 /** @brief NITI shift for a gradient whose largest magnitude is maxabs, or -1 for no update. */
 int tintin_sgd_niti_shift(uint32_t maxabs, int mu);
 

@@ -296,3 +296,25 @@ void tintin_sgd_niti_row(const struct tintin_optim_cfg *cfg, const struct tintin
 		tintin_param_apply(&c, c.dtype, off + j, d, sat);
 	}
 }
+
+void tintin_param_halve(const struct tintin_param *p, uint32_t n)
+{
+	const uint8_t mdtype = (p->dtype == TINTIN_DTYPE_S16P) ? TINTIN_DTYPE_S16 : p->dtype;
+
+	for (uint32_t k = 0; k < n; k++) {
+		if (p->dtype == TINTIN_DTYPE_S16P) {
+			int32_t w = tintin_planes_load(p->high, p->data, k);
+
+			(void)tintin_planes_store(p->high, p->data, k, tintin_round_shift(w, 1));
+		} else {
+			int32_t w = tintin_param_load(p->data, p->dtype, k);
+
+			(void)tintin_param_store(p->data, p->dtype, k, tintin_round_shift(w, 1));
+		}
+		if (p->mom != NULL) {
+			int32_t v = tintin_param_load(p->mom, mdtype, k);
+
+			(void)tintin_param_store(p->mom, mdtype, k, tintin_round_shift(v, 1));
+		}
+	}
+}
