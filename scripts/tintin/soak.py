@@ -14,10 +14,10 @@ is trained on, so the prequential accuracy is what the node would have scored.
 
 Per window: prequential accuracy, held-out accuracy (450 images under the drift of that
 moment), the runtime's saturation counters (tintin_model_get_stats: activations, errors,
-parameters), every layer's activation exponent range, the largest weight magnitude and the
-share of weights at the int8 limit, and the largest momentum. Exit 1 when a saturation
-counter grows in every one of the last three windows or the last held-out accuracy is more
-than --margin below the best; 2 on bad arguments.
+parameters) and layer rescales, every layer's activation exponent range, the largest weight
+magnitude and the share of weights at the int8 limit, and the largest momentum. Exit 1 when a
+saturation counter grows in every one of the last three windows or the last held-out accuracy
+is more than --margin below the best; 2 on bad arguments.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ class Window:
     act_sat: int
     err_sat: int
     param_sat: int
+    rescales: int
     act_exp_min: list[int]
     act_exp_max: list[int]
     max_abs_w: list[int]
@@ -128,7 +129,8 @@ def run(
                     step + 1, round(gain, 4), shifted, round(hits / (n * batch), 4),
                     round(held, 4),
                     now["act_sat"] - last["act_sat"], now["err_sat"] - last["err_sat"],
-                    now["param_sat"] - last["param_sat"], exp_lo, exp_hi,
+                    now["param_sat"] - last["param_sat"], now["rescales"] - last["rescales"],
+                    exp_lo, exp_hi,
                     [int(np.max(np.abs(p["w"]))) for p in params],
                     [round(float(np.mean(np.abs(p["w"]) >= 127)), 5) for p in params],
                     [int(np.max(np.abs(p["w_mom"]))) if p["w_mom"] is not None else 0
@@ -161,8 +163,8 @@ def judge(rep: Report, margin: float) -> Report:
 def markdown(rep: Report) -> str:
     out = [
         "| steps | gain | shifted | prequential | held-out | act sat | err sat | param sat "
-        "| act exponents | max \\|w\\| | w at ±127 | max \\|momentum\\| |",
-        "|---:|---:|---|---:|---:|---:|---:|---:|---|---|---|---|",
+        "| rescales | act exponents | max \\|w\\| | w at ±127 | max \\|momentum\\| |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---|---|---|---|",
     ]
     for w in rep.windows:
         exps = ", ".join(f"{a}..{b}" for a, b in zip(w.act_exp_min, w.act_exp_max, strict=True)
@@ -170,7 +172,8 @@ def markdown(rep: Report) -> str:
         out.append(
             f"| {w.end_step:,} | {w.gain:.3f} | {'yes' if w.shifted else 'no'} | "
             f"{w.prequential:.4f} | {w.held_out:.4f} | {w.act_sat:,} | {w.err_sat:,} | "
-            f"{w.param_sat:,} | {exps} | {w.max_abs_w} | {w.w_at_limit} | {w.max_abs_mom} |"
+            f"{w.param_sat:,} | {w.rescales} | {exps} | {w.max_abs_w} | {w.w_at_limit} | "
+            f"{w.max_abs_mom} |"
         )
     verdict = "yes" if rep.bounded else "NO"
     out += ["", f"Best held-out {rep.best_held_out:.4f}, final {rep.final_held_out:.4f} "
