@@ -188,7 +188,10 @@ def model_body(sp: ModelSpec, name: str) -> str:
         f"\t\t  .momentum_shift = {o.momentum_shift},\n"
         f"\t\t  .upscale_bits = {o.upscale_bits},\n"
         f"\t\t  .rounding = {ROUND_C[o.rounding]}}},\n"
-        f"\t.seed = {sp.seed}u,\n}};\n"
+        f"\t.seed = {sp.seed}u,\n"
+        f"\t.magic = TINTIN_DESC_MAGIC,\n"
+        f"\t.version = TINTIN_DESC_VERSION,\n"
+        f"\t.hash = 0x{spec.table_hash(sp):08x}u,\n}};\n"
     )
     return "".join(out)
 

@@ -16,7 +16,16 @@ from pathlib import Path
 
 import numpy as np
 
-from tintin.spec import MODE_TRAIN, WEIGHT_LAYERS, ModelSpec, layer_shapes
+from tintin.spec import (
+    DESC_MAGIC,
+    DESC_VERSION,
+    MODE_TRAIN,
+    WEIGHT_LAYERS,
+    ModelSpec,
+    layer_shapes,
+    table_fields,
+    table_hash,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_LIB = REPO / "build" / "host" / "lib" / "tintin" / "libtintin.so"
@@ -75,6 +84,9 @@ class ModelDesc(ct.Structure):
         ("input", Dims),
         ("optim", OptimCfg),
         ("seed", ct.c_uint32),
+        ("magic", ct.c_uint32),
+        ("version", ct.c_uint16),
+        ("hash", ct.c_uint32),
     ]
 
 
@@ -192,6 +204,7 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "tintin_shl_sat32": (ct.c_int32, [ct.c_int32, ct.c_int]),
     "tintin_round_shift": (ct.c_int32, [ct.c_int32, ct.c_int]),
     "tintin_crc32": (ct.c_uint32, [ct.c_uint32, ct.c_void_p, ct.c_size_t]),
+    "tintin_model_desc_hash": (ct.c_uint32, [ct.POINTER(ModelDesc)]),
     "tintin_checkpoint_bytes": (ct.c_size_t, [ct.c_void_p]),
     "tintin_checkpoint_save": (
         ct.c_int,
@@ -337,14 +350,13 @@ class CDesc:
         self.layers = (LayerDesc * len(spec.layers))()
         for i, layer in enumerate(spec.layers):
             d = self.layers[i]
-            d.type, d.train, d.units = layer.kind, layer.train, layer.units
-            d.kernel_h, d.kernel_w = layer.kernel_h, layer.kernel_w
-            d.stride, d.pad = layer.stride, layer.pad
+            (d.type, d.train, d.units, d.kernel_h, d.kernel_w, d.stride, d.pad,
+             d.w_exp) = table_fields(layer)  # fmt: skip
             if layer.kind in WEIGHT_LAYERS:
                 assert layer.weights is not None
                 w = np.ascontiguousarray(layer.weights, np.int8)
                 self.keep.append(w)
-                d.weights, d.w_exp = ptr(w, P8), layer.w_exp
+                d.weights = ptr(w, P8)
                 if layer.bias is not None:
                     b = np.ascontiguousarray(layer.bias, np.int32)
                     self.keep.append(b)
@@ -361,6 +373,9 @@ class CDesc:
                 o.rule, o.lr_shift, o.lr_mult, o.mu, o.momentum_shift, o.upscale_bits, o.rounding
             ),
             seed=spec.seed,
+            magic=DESC_MAGIC,
+            version=DESC_VERSION,
+            hash=table_hash(spec),  # init recomputes it: C and this module must agree
         )
 
 

@@ -320,3 +320,54 @@ def shapes_of(
 def layer_shapes(spec: ModelSpec) -> list[tuple[int, int]]:
     """Per layer (input, output) elements per sample; raises ValueError on a bad table."""
     return [(sh.n_in, sh.n_out) for sh in layer_geometry(spec)]
+
+
+# --- the C table's identity (struct tintin_model_desc magic, version, hash) -----------------
+
+DESC_MAGIC = 0x444D5454  # "TTMD", TINTIN_DESC_MAGIC
+DESC_VERSION = 1  # TINTIN_DESC_VERSION
+
+
+def table_fields(layer: Layer) -> tuple[int, int, int, int, int, int, int, int]:
+    """A layer row as the C table holds it: (type, train, units, kernel_h, kernel_w, stride,
+    pad, w_exp), zero where the layer kind has no such field (as generated headers write it)."""
+    weights = layer.kind in WEIGHT_LAYERS
+    windowed = layer.kind in (LAYER_CONV2D, LAYER_CONV1D) or layer.kind in POOL_LAYERS
+    return (
+        layer.kind,
+        layer.train if weights else 0,
+        layer.units if weights else 0,
+        layer.kernel_h if windowed else 0,
+        layer.kernel_w if windowed else 0,
+        layer.stride if windowed else 0,
+        layer.pad if windowed else 0,
+        layer.w_exp if weights else 0,
+    )
+
+
+def _fnv(h: int, data: bytes) -> int:
+    for b in data:
+        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
+    return h
+
+
+def table_hash(sp: ModelSpec) -> int:
+    """tintin_model_desc_hash: FNV-1a over the table's values, little-endian."""
+    o = sp.optim
+    h, w, c = sp.input_shape
+    head = bytes([len(sp.layers), sp.loss]) + sp.max_batch.to_bytes(2, "little")
+    head += h.to_bytes(2, "little") + w.to_bytes(2, "little") + c.to_bytes(2, "little")
+    head += bytes([o.rule, o.lr_shift, o.lr_mult, o.mu, o.momentum_shift, o.upscale_bits])
+    head += bytes([o.rounding]) + (sp.seed & 0xFFFFFFFF).to_bytes(4, "little")
+    out = _fnv(2166136261, head)
+    for layer in sp.layers:
+        kind, train, units, kh, kw, stride, pad, w_exp = table_fields(layer)
+        row = bytes([kind, train]) + units.to_bytes(2, "little")
+        row += bytes([kh, kw, stride, pad, w_exp & 0xFF])
+        out = _fnv(out, row)
+        if layer.kind in WEIGHT_LAYERS:
+            assert layer.weights is not None
+            out = _fnv(out, np.ascontiguousarray(layer.weights, np.int8).tobytes())
+            if layer.bias is not None:
+                out = _fnv(out, np.ascontiguousarray(layer.bias, "<i4").tobytes())
+    return out

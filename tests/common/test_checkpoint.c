@@ -43,6 +43,8 @@ static const struct tintin_model_desc ck_desc = {
 	.input = {.h = 1, .w = 1, .c = 6},
 	.optim = TINTIN_OPTIM_DEFAULT,
 	.seed = 7u,
+	.magic = TINTIN_DESC_MAGIC,
+	.version = TINTIN_DESC_VERSION,
 };
 static const int8_t ck_x[4][2 * 6] = {
 	{90, -30, 12, 64, -100, 5, -20, 47, 88, -61, 33, 70},

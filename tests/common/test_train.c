@@ -79,8 +79,34 @@ TT_TEST(tintin_train, test_bad_input_is_refused)
 	bad = tt_cnn_desc;
 	bad.optim.rule = TINTIN_RULE_NITI;
 	bad.optim.mu = 2u;
+	/* Another table now: it needs its own hash. */
+	bad.hash = tintin_model_desc_hash(&bad);
 	TT_ASSERT_EQ(tintin_model_plan(&bad, TINTIN_MODE_TRAIN, &need),
 		     TINTIN_RULE_NITI_ENABLED ? 0 : -ENOTSUP, "NITI rule per build option");
+}
+
+/* A table's identity: the generator's hash is the runtime's, and a table that is not a
+ * Tin-Tin table of this format, or whose contents changed, is refused.
+ */
+TT_TEST(tintin_train, test_table_identity_is_checked)
+{
+	struct tintin_model_desc bad = tt_cnn_desc;
+	size_t need;
+
+	TT_ASSERT(tt_cnn_desc.hash != 0u, "generated tables carry a hash");
+	TT_ASSERT_EQ(tintin_model_desc_hash(&tt_cnn_desc), tt_cnn_desc.hash,
+		     "generator and runtime hash the table alike");
+	bad.magic ^= 1u;
+	TT_ASSERT_EQ(tintin_model_plan(&bad, TINTIN_MODE_TRAIN, &need), -EINVAL, "magic");
+	bad = tt_cnn_desc;
+	bad.version = TINTIN_DESC_VERSION + 1u;
+	TT_ASSERT_EQ(tintin_model_plan(&bad, TINTIN_MODE_TRAIN, &need), -EINVAL, "version");
+	bad = tt_cnn_desc;
+	bad.seed ^= 1u; /* any field: the contents no longer match the hash */
+	TT_ASSERT_EQ(tintin_model_init(&model, &bad, TINTIN_MODE_TRAIN, arena, sizeof(arena)),
+		     -EINVAL, "contents changed under the hash");
+	bad.hash = 0u; /* no hash: hand-written tables are taken as they are */
+	TT_ASSERT_EQ(tintin_model_plan(&bad, TINTIN_MODE_TRAIN, &need), 0, "no hash");
 }
 
 TT_TEST(tintin_train, test_cnn_run_is_bit_exact)

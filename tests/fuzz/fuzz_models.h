@@ -34,6 +34,8 @@ static const struct tintin_model_desc fz_dense = {
 	.input = {.h = 1, .w = 1, .c = 6},
 	.optim = TINTIN_OPTIM_DEFAULT,
 	.seed = 7u,
+	.magic = TINTIN_DESC_MAGIC,
+	.version = TINTIN_DESC_VERSION,
 };
 
 /* conv1d (k 3, 4 channels, same) - ReLU - max-pool 2 - flatten - dense 3, on 8 x 2 inputs. */
@@ -61,6 +63,8 @@ static const struct tintin_model_desc fz_cnn = {
 	.input = {.h = 1, .w = 8, .c = 2},
 	.optim = TINTIN_OPTIM_DEFAULT,
 	.seed = 11u,
+	.magic = TINTIN_DESC_MAGIC,
+	.version = TINTIN_DESC_VERSION,
 };
 #define FZ_CNN_INPUT 16
 

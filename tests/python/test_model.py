@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Whole models: C runtime against the NumPy reference, planner exactness, error paths."""
 
+import ctypes as ct
 import errno
 
 import numpy as np
@@ -219,3 +220,20 @@ def test_digits_training_run_bit_exact(optim):
     assert c.stats() == vars(r.stats)
     xt, _ = data.quantize_inputs(split.x_test)
     assert c.evaluate(xt, x_exp, split.y_test) == r.evaluate(xt, x_exp, split.y_test)
+
+
+def test_corrupt_table_is_refused():
+    """A weight byte changed under the table's hash (a flash bit flip): init says so."""
+    sp = spec.mlp([6, 4, 3], seed=2)
+    good = clib.CModel(sp)
+    assert good.stats()["steps"] == 0
+    h0 = spec.table_hash(sp)
+    cd = clib.CDesc(sp)
+    assert cd.desc.hash == h0 == clib.lib().tintin_model_desc_hash(ct.byref(cd.desc))
+    cd.keep[0][0, 0] ^= 0x04
+    need = ct.c_size_t()
+    ret = clib.lib().tintin_model_plan(ct.byref(cd.desc), spec.MODE_TRAIN, ct.byref(need))
+    assert ret == -errno.EINVAL
+    cd.desc.hash = clib.lib().tintin_model_desc_hash(ct.byref(cd.desc))
+    assert clib.lib().tintin_model_plan(ct.byref(cd.desc), spec.MODE_TRAIN, ct.byref(need)) == 0
+    assert cd.desc.hash != h0

@@ -650,6 +650,102 @@ static int tintin_layout(struct tintin_arena *a, struct tintin_model *m,
 	return -EINVAL;
 }
 
+static uint32_t tintin_fnv_bytes(uint32_t h, const void *buf, size_t n)
+{
+	const uint8_t *p = buf;
+
+	for (size_t k = 0; k < n; k++) {
+		h = (h ^ p[k]) * 16777619u;
+	}
+	return h;
+}
+
+static uint32_t tintin_fnv_u32(uint32_t h, uint32_t v, size_t bytes)
+{
+	for (size_t k = 0; k < bytes; k++) {
+		h = (h ^ (v & 0xffu)) * 16777619u;
+		v >>= 8;
+	}
+	return h;
+}
+
+/*
+ * FNV-1a over the table as values, little-endian, never as struct memory (no padding, no
+ * pointers): the description's fields, then per layer its fields, its int8 weights and its
+ * int32 biases. scripts/tintin/cgen.py computes the same for generated headers.
+ */
+static uint32_t tintin_desc_hash(const struct tintin_model_desc *d, const struct tintin_shape *sh)
+{
+	const struct tintin_optim_cfg *o = &d->optim;
+	uint32_t h = 2166136261u;
+
+	h = tintin_fnv_u32(h, d->n_layers, 1);
+	h = tintin_fnv_u32(h, d->loss, 1);
+	h = tintin_fnv_u32(h, d->max_batch, 2);
+	h = tintin_fnv_u32(h, d->input.h, 2);
+	h = tintin_fnv_u32(h, d->input.w, 2);
+	h = tintin_fnv_u32(h, d->input.c, 2);
+	h = tintin_fnv_u32(h, o->rule | ((uint32_t)o->lr_shift << 8) | ((uint32_t)o->lr_mult << 16) |
+				      ((uint32_t)o->mu << 24), 4);
+	h = tintin_fnv_u32(h, o->momentum_shift | ((uint32_t)o->upscale_bits << 8) |
+				      ((uint32_t)o->rounding << 16), 3);
+	h = tintin_fnv_u32(h, d->seed, 4);
+	for (uint8_t i = 0; i < d->n_layers; i++) {
+		const struct tintin_layer_desc *l = &d->layers[i];
+
+		h = tintin_fnv_u32(h, l->type | ((uint32_t)l->train << 8), 2);
+		h = tintin_fnv_u32(h, l->units, 2);
+		h = tintin_fnv_u32(h, l->kernel_h | ((uint32_t)l->kernel_w << 8) |
+					      ((uint32_t)l->stride << 16) | ((uint32_t)l->pad << 24), 4);
+		h = tintin_fnv_u32(h, (uint8_t)l->w_exp, 1);
+		if (tintin_has_weights(l)) {
+			h = tintin_fnv_bytes(h, l->weights, (size_t)sh[i].rows * sh[i].row);
+			for (uint16_t r = 0; l->bias != NULL && r < sh[i].rows; r++) {
+				h = tintin_fnv_u32(h, (uint32_t)l->bias[r], 4);
+			}
+		}
+	}
+	return h;
+}
+
+/* The table's identity: magic, format version and, when it carries one, its hash. */
+static int tintin_check_ident(const struct tintin_model_desc *d, const struct tintin_shape *sh)
+{
+	uint32_t h;
+
+	if (d->magic != TINTIN_DESC_MAGIC) {
+		TINTIN_LOG_ERR("tintin: model: magic 0x%08x is not a Tin-Tin table (corrupt, or not "
+			       "made by tintin gen)", (unsigned int)d->magic);
+		return -EINVAL;
+	}
+	if (d->version != TINTIN_DESC_VERSION) {
+		TINTIN_LOG_ERR("tintin: model: table format %u, this runtime reads %u", d->version,
+			       TINTIN_DESC_VERSION);
+		return -EINVAL;
+	}
+	if (d->hash != 0u) {
+		h = tintin_desc_hash(d, sh);
+		if (h != d->hash) {
+			TINTIN_LOG_ERR("tintin: model: table hash 0x%08x, contents hash to 0x%08x "
+				       "(corrupt weights or table)", (unsigned int)d->hash,
+				       (unsigned int)h);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+uint32_t tintin_model_desc_hash(const struct tintin_model_desc *desc)
+{
+	struct tintin_shape sh[TINTIN_MAX_LAYERS];
+	uint8_t first;
+
+	if (tintin_check_desc(desc, sh, &first) != 0) {
+		return 0u;
+	}
+	return tintin_desc_hash(desc, sh);
+}
+
 int tintin_model_plan(const struct tintin_model_desc *desc, enum tintin_mode mode, size_t *bytes)
 {
 	struct tintin_arena count;
@@ -662,6 +758,9 @@ int tintin_model_plan(const struct tintin_model_desc *desc, enum tintin_mode mod
 		return -EINVAL;
 	}
 	ret = tintin_check_desc(desc, sh, &first);
+	if (ret == 0) {
+		ret = tintin_check_ident(desc, sh);
+	}
 	if (ret != 0) {
 		return ret;
 	}

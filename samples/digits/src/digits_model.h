@@ -228,6 +228,9 @@ static const struct tintin_model_desc digits_desc = {
 		  .upscale_bits = 8,
 		  .rounding = TINTIN_ROUND_STOCHASTIC},
 	.seed = 1u,
+	.magic = TINTIN_DESC_MAGIC,
+	.version = TINTIN_DESC_VERSION,
+	.hash = 0xc20dccbdu,
 };
 
 #endif /* DIGITS_MODEL_H_ */

@@ -124,6 +124,9 @@ static const struct tintin_model_desc tt_cnn_desc = {
 		  .upscale_bits = 8,
 		  .rounding = TINTIN_ROUND_STOCHASTIC},
 	.seed = 3u,
+	.magic = TINTIN_DESC_MAGIC,
+	.version = TINTIN_DESC_VERSION,
+	.hash = 0xd2932685u,
 };
 
 #define TT_CNN_STEPS 12

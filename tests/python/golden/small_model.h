@@ -97,6 +97,9 @@ static const struct tintin_model_desc small_desc = {
 		  .upscale_bits = 0,
 		  .rounding = TINTIN_ROUND_STOCHASTIC},
 	.seed = 5u,
+	.magic = TINTIN_DESC_MAGIC,
+	.version = TINTIN_DESC_VERSION,
+	.hash = 0x40f471b9u,
 };
 
 #endif /* SMALL_MODEL_H_ */

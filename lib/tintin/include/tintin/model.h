@@ -130,6 +130,12 @@ struct tintin_layer_info {
 int tintin_model_plan(const struct tintin_model_desc *desc, enum tintin_mode mode, size_t *bytes);
 
 /**
+ * @brief The hash a table carries in its hash field (FNV-1a over its fields, weights and
+ * biases), or 0 when the table is inconsistent. Generated headers carry it already.
+ */
+uint32_t tintin_model_desc_hash(const struct tintin_model_desc *desc);
+
+/**
  * @brief Lay out a model in buf and load its initial parameters.
  * @retval 0 on success.
  * @retval -EINVAL, -ENOTSUP, -ERANGE as for tintin_model_plan.

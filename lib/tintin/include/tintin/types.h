@@ -183,7 +183,17 @@ struct tintin_model_desc {
 	struct tintin_dims input; /**< per-sample h, w, c; n is ignored */
 	struct tintin_optim_cfg optim;
 	uint32_t seed;
+	uint32_t magic;   /**< TINTIN_DESC_MAGIC: plan and init refuse anything else */
+	uint16_t version; /**< TINTIN_DESC_VERSION, the table format this runtime reads */
+	uint32_t hash;    /**< tintin_model_desc_hash() of the table, or 0 for none (hand-written
+			   *   tables); generated headers carry it, init recomputes and compares
+			   */
 };
+
+/** "TTMD": the first field a corrupt or foreign table gets wrong. */
+#define TINTIN_DESC_MAGIC 0x444d5454u
+/** Format version of struct tintin_model_desc and its layer table. */
+#define TINTIN_DESC_VERSION 1u
 
 #ifdef __cplusplus
 }

@@ -29,6 +29,8 @@ static const struct tintin_model_desc fl_desc = {
 	.input = {.h = 1, .w = 1, .c = 4},
 	.optim = TINTIN_OPTIM_DEFAULT,
 	.seed = 3u,
+	.magic = TINTIN_DESC_MAGIC,
+	.version = TINTIN_DESC_VERSION,
 };
 static const int8_t fl_x[4] = {70, -45, 12, 101};
 static const uint8_t fl_y[1] = {2};
