@@ -78,6 +78,23 @@ static inline uint32_t tintin_load32(const int8_t *p)
 #if defined(__ARM_ARCH_6M__) && !defined(TINTIN_NO_ASM)
 #define TINTIN_V6M 1
 
+/* One input byte: x[i] times the four weight rows' bytes into r8-r11, then i += 1 (sets Z). */
+#define TINTIN_V6M_BYTE                                                                            \
+	"	ldrsb r6, [r0, r3]\n"                                                               \
+	"	ldrsb r7, [r1, r3]\n"                                                               \
+	"	muls r7, r6, r7\n"                                                                  \
+	"	add r8, r7\n"                                                                       \
+	"	ldrsb r7, [r4, r3]\n"                                                               \
+	"	muls r7, r6, r7\n"                                                                  \
+	"	add r9, r7\n"                                                                       \
+	"	ldrsb r7, [r5, r3]\n"                                                               \
+	"	muls r7, r6, r7\n"                                                                  \
+	"	add r10, r7\n"                                                                      \
+	"	ldrsb r7, [r2, r3]\n"                                                               \
+	"	muls r7, r6, r7\n"                                                                  \
+	"	add r11, r7\n"                                                                      \
+	"	adds r3, r3, #1\n"
+
 /* tintin_dot4_s8(x = r0, w = r1, stride = r2, n = r3, out = [sp]) */
 __asm__(".syntax unified\n"
 	".thumb\n"
@@ -110,50 +127,11 @@ __asm__(".syntax unified\n"
 	"	tst r3, r6\n"
 	"	beq 1f\n"
 	/* odd n: one byte first, then pairs */
-	"	ldrsb r6, [r0, r3]\n"
-	"	ldrsb r7, [r1, r3]\n"
-	"	muls r7, r6, r7\n"
-	"	add r8, r7\n"
-	"	ldrsb r7, [r4, r3]\n"
-	"	muls r7, r6, r7\n"
-	"	add r9, r7\n"
-	"	ldrsb r7, [r5, r3]\n"
-	"	muls r7, r6, r7\n"
-	"	add r10, r7\n"
-	"	ldrsb r7, [r2, r3]\n"
-	"	muls r7, r6, r7\n"
-	"	add r11, r7\n"
-	"	adds r3, r3, #1\n"
+	TINTIN_V6M_BYTE
 	"	beq 3f\n"
 	"1:\n"
-	"	ldrsb r6, [r0, r3]\n"
-	"	ldrsb r7, [r1, r3]\n"
-	"	muls r7, r6, r7\n"
-	"	add r8, r7\n"
-	"	ldrsb r7, [r4, r3]\n"
-	"	muls r7, r6, r7\n"
-	"	add r9, r7\n"
-	"	ldrsb r7, [r5, r3]\n"
-	"	muls r7, r6, r7\n"
-	"	add r10, r7\n"
-	"	ldrsb r7, [r2, r3]\n"
-	"	muls r7, r6, r7\n"
-	"	add r11, r7\n"
-	"	adds r3, r3, #1\n"
-	"	ldrsb r6, [r0, r3]\n"
-	"	ldrsb r7, [r1, r3]\n"
-	"	muls r7, r6, r7\n"
-	"	add r8, r7\n"
-	"	ldrsb r7, [r4, r3]\n"
-	"	muls r7, r6, r7\n"
-	"	add r9, r7\n"
-	"	ldrsb r7, [r5, r3]\n"
-	"	muls r7, r6, r7\n"
-	"	add r10, r7\n"
-	"	ldrsb r7, [r2, r3]\n"
-	"	muls r7, r6, r7\n"
-	"	add r11, r7\n"
-	"	adds r3, r3, #1\n"
+	TINTIN_V6M_BYTE
+	TINTIN_V6M_BYTE
 	"	bne 1b\n"
 	"3:\n"
 	"	ldr r6, [sp, #36]\n"
