@@ -246,26 +246,6 @@ static int tintin_ckpt_check(const struct tintin_model *m, const struct tintin_s
 	return (crc == h->payload_crc) ? TINTIN_CKPT_OK : TINTIN_CKPT_BAD_PAYLOAD_CRC;
 }
 
-/* Both slots checked; *newest is the slot to restore, or -1. Returns 0 or a storage errno. */
-static int tintin_ckpt_scan(const struct tintin_model *m, const struct tintin_storage *st,
-			    struct tintin_ckpt_header h[2], int verdict[2], int *newest)
-{
-	*newest = -1;
-	for (uint8_t k = 0; k < 2u; k++) {
-		verdict[k] = tintin_ckpt_check(m, st, k, &h[k]);
-		if (verdict[k] < 0) {
-			TINTIN_LOG_ERR("tintin: checkpoint: reading slot %u failed (%d)", k,
-				       verdict[k]);
-			return verdict[k];
-		}
-		if (verdict[k] == TINTIN_CKPT_OK &&
-		    (*newest < 0 || (int32_t)(h[k].seq - h[*newest].seq) > 0)) {
-			*newest = k;
-		}
-	}
-	return 0;
-}
-
 static int tintin_storage_ok(const struct tintin_storage *st, size_t need)
 {
 	if (st == NULL || st->read == NULL || st->write == NULL) {
@@ -293,6 +273,36 @@ static int tintin_model_ok(const struct tintin_model *m)
 	if (m == NULL || m->desc == NULL || m->mode != TINTIN_MODE_TRAIN) {
 		TINTIN_LOG_ERR("tintin: checkpoint: need an initialised training model");
 		return -EINVAL;
+	}
+	return 0;
+}
+
+/* What save and restore start with: the arguments checked, then both slots; *newest is the
+ * slot to restore, or -1. Returns 0, -EINVAL or a storage errno.
+ */
+static int tintin_ckpt_scan(const struct tintin_model *m, const struct tintin_storage *st,
+			    struct tintin_ckpt_header h[2], int verdict[2], int *newest)
+{
+	int ret = tintin_model_ok(m);
+
+	if (ret == 0) {
+		ret = tintin_storage_ok(st, tintin_checkpoint_bytes(m));
+	}
+	if (ret != 0) {
+		return ret;
+	}
+	*newest = -1;
+	for (uint8_t k = 0; k < 2u; k++) {
+		verdict[k] = tintin_ckpt_check(m, st, k, &h[k]);
+		if (verdict[k] < 0) {
+			TINTIN_LOG_ERR("tintin: checkpoint: reading slot %u failed (%d)", k,
+				       verdict[k]);
+			return verdict[k];
+		}
+		if (verdict[k] == TINTIN_CKPT_OK &&
+		    (*newest < 0 || (int32_t)(h[k].seq - h[*newest].seq) > 0)) {
+			*newest = k;
+		}
 	}
 	return 0;
 }
@@ -362,14 +372,8 @@ int tintin_checkpoint_save(const struct tintin_model *m, const struct tintin_sto
 	int verdict[2];
 	int newest;
 	uint8_t target;
-	int ret = tintin_model_ok(m);
+	int ret = tintin_ckpt_scan(m, st, h, verdict, &newest);
 
-	if (ret == 0) {
-		ret = tintin_storage_ok(st, tintin_checkpoint_bytes(m));
-	}
-	if (ret == 0) {
-		ret = tintin_ckpt_scan(m, st, h, verdict, &newest);
-	}
 	if (ret != 0) {
 		return ret;
 	}
@@ -449,14 +453,8 @@ int tintin_checkpoint_restore(struct tintin_model *m, const struct tintin_storag
 	struct tintin_ckpt_reader r;
 	int verdict[2];
 	int newest;
-	int ret = tintin_model_ok(m);
+	int ret = tintin_ckpt_scan(m, st, h, verdict, &newest);
 
-	if (ret == 0) {
-		ret = tintin_storage_ok(st, tintin_checkpoint_bytes(m));
-	}
-	if (ret == 0) {
-		ret = tintin_ckpt_scan(m, st, h, verdict, &newest);
-	}
 	if (ret != 0) {
 		return ret;
 	}
