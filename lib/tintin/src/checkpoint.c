@@ -8,6 +8,8 @@
 
 #include <tintin/checkpoint.h>
 
+#include "fnv.h"
+
 /* CRC-32, reflected polynomial 0xEDB88320, four bits at a time: a 64-byte table. */
 static const uint32_t tintin_crc_nibble[16] = {
 	0x00000000u, 0x1db71064u, 0x3b6e20c8u, 0x26d930acu, 0x76dc4190u, 0x6b6b51f4u,
@@ -28,35 +30,28 @@ uint32_t tintin_crc32(uint32_t crc, const void *buf, size_t len)
 	return ~crc;
 }
 
-static uint32_t tintin_fnv(uint32_t h, uint32_t v)
-{
-	for (int k = 0; k < 4; k++) {
-		h = (h ^ (v & 0xffu)) * 16777619u;
-		v >>= 8;
-	}
-	return h;
-}
-
 uint32_t tintin_checkpoint_model_hash(const struct tintin_model_desc *d)
 {
 	const struct tintin_optim_cfg *o = &d->optim;
-	uint32_t h = 2166136261u;
+	uint32_t h = TINTIN_FNV_BASIS;
 
-	h = tintin_fnv(h, TINTIN_CKPT_VERSION);
-	h = tintin_fnv(h, d->n_layers | ((uint32_t)d->loss << 8) | ((uint32_t)d->max_batch << 16));
-	h = tintin_fnv(h, d->input.h | ((uint32_t)d->input.w << 16));
-	h = tintin_fnv(h, d->input.c);
-	h = tintin_fnv(h, o->rule | ((uint32_t)o->lr_shift << 8) | ((uint32_t)o->lr_mult << 16) |
-				  ((uint32_t)o->mu << 24));
-	h = tintin_fnv(h, o->momentum_shift | ((uint32_t)o->upscale_bits << 8) |
-				  ((uint32_t)o->rounding << 16));
+	h = tintin_fnv_u32(h, TINTIN_CKPT_VERSION, 4);
+	h = tintin_fnv_u32(h, d->n_layers | ((uint32_t)d->loss << 8) | ((uint32_t)d->max_batch << 16),
+			   4);
+	h = tintin_fnv_u32(h, d->input.h | ((uint32_t)d->input.w << 16), 4);
+	h = tintin_fnv_u32(h, d->input.c, 4);
+	h = tintin_fnv_u32(h, o->rule | ((uint32_t)o->lr_shift << 8) | ((uint32_t)o->lr_mult << 16) |
+				  ((uint32_t)o->mu << 24), 4);
+	h = tintin_fnv_u32(h, o->momentum_shift | ((uint32_t)o->upscale_bits << 8) |
+				  ((uint32_t)o->rounding << 16), 4);
 	for (uint8_t i = 0; i < d->n_layers; i++) {
 		const struct tintin_layer_desc *l = &d->layers[i];
 
-		h = tintin_fnv(h, l->type | ((uint32_t)l->train << 8) | ((uint32_t)l->units << 16));
-		h = tintin_fnv(h, l->kernel_h | ((uint32_t)l->kernel_w << 8) |
-					  ((uint32_t)l->stride << 16) | ((uint32_t)l->pad << 24));
-		h = tintin_fnv(h, (uint8_t)l->w_exp);
+		h = tintin_fnv_u32(h, l->type | ((uint32_t)l->train << 8) | ((uint32_t)l->units << 16),
+				   4);
+		h = tintin_fnv_u32(h, l->kernel_h | ((uint32_t)l->kernel_w << 8) |
+					  ((uint32_t)l->stride << 16) | ((uint32_t)l->pad << 24), 4);
+		h = tintin_fnv_u32(h, (uint8_t)l->w_exp, 4);
 	}
 	return h;
 }

@@ -17,6 +17,8 @@
 #include <tintin/ops.h>
 #include <tintin/optim.h>
 
+#include "fnv.h"
+
 /* Exponents are carried in int8; anything beyond this means the data or table is broken. */
 #define TINTIN_EXP_LIMIT 120
 
@@ -650,25 +652,6 @@ static int tintin_layout(struct tintin_arena *a, struct tintin_model *m,
 	return -EINVAL;
 }
 
-static uint32_t tintin_fnv_bytes(uint32_t h, const void *buf, size_t n)
-{
-	const uint8_t *p = buf;
-
-	for (size_t k = 0; k < n; k++) {
-		h = (h ^ p[k]) * 16777619u;
-	}
-	return h;
-}
-
-static uint32_t tintin_fnv_u32(uint32_t h, uint32_t v, size_t bytes)
-{
-	for (size_t k = 0; k < bytes; k++) {
-		h = (h ^ (v & 0xffu)) * 16777619u;
-		v >>= 8;
-	}
-	return h;
-}
-
 /*
  * FNV-1a over the table as values, little-endian, never as struct memory (no padding, no
  * pointers): the description's fields, then per layer its fields, its int8 weights and its
@@ -677,7 +660,7 @@ static uint32_t tintin_fnv_u32(uint32_t h, uint32_t v, size_t bytes)
 static uint32_t tintin_desc_hash(const struct tintin_model_desc *d, const struct tintin_shape *sh)
 {
 	const struct tintin_optim_cfg *o = &d->optim;
-	uint32_t h = 2166136261u;
+	uint32_t h = TINTIN_FNV_BASIS;
 
 	h = tintin_fnv_u32(h, d->n_layers, 1);
 	h = tintin_fnv_u32(h, d->loss, 1);
