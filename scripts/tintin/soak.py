@@ -85,16 +85,12 @@ def apply_drift(x: np.ndarray, gain: float, shifted: bool) -> np.ndarray:
     return np.clip(np.rint(img), -127, 127).astype(np.int8).reshape(len(x), 64)
 
 
-def _to_int8(x: np.ndarray) -> np.ndarray:
-    return np.clip(np.rint(x * 128), -127, 127).astype(np.int8)
-
-
 def run(
     steps: int, window: int, optim: str, batch: int = 1, seed: int = 1, log: TextIO | None = None
 ) -> Report:
     split = data.load_digits_split()
-    xtr, ytr = _to_int8(split.x_train), split.y_train
-    xte, yte = _to_int8(split.x_test), split.y_test
+    (xtr, x_exp), ytr = data.quantize_inputs(split.x_train), split.y_train
+    xte, yte = data.quantize_inputs(split.x_test)[0], split.y_test
     sp = demo.digits_spec(OPTIMS[optim](), batch, seed)
     m = clib.CModel(sp)
     weight_layers = [i for i, lay in enumerate(sp.layers) if lay.kind in spec.WEIGHT_LAYERS]
@@ -113,15 +109,15 @@ def run(
         pos += batch
         gain, shifted = drift(step, steps)
         x = apply_drift(xtr[k], gain, shifted)
-        hits += int(np.sum(m.predict(x, -7) == ytr[k]))
-        m.train_step(x, -7, labels=ytr[k])
+        hits += int(np.sum(m.predict(x, x_exp) == ytr[k]))
+        m.train_step(x, x_exp, labels=ytr[k])
         if step % 1000 == 0:
             for i, e in enumerate(m.act_exps()):
                 exp_lo[i], exp_hi[i] = min(exp_lo[i], e), max(exp_hi[i], e)
         if (step + 1) % window == 0 or step + 1 == steps:
             n = window if (step + 1) % window == 0 else (step + 1) % window
             now = m.stats()
-            held = m.evaluate(apply_drift(xte, gain, shifted), -7, yte) / len(xte)
+            held = m.evaluate(apply_drift(xte, gain, shifted), x_exp, yte) / len(xte)
             params = [m.layer_params(i) for i in weight_layers]
             w = rep.windows
             w.append(

@@ -29,11 +29,12 @@ def test_crc32_is_zlibs(data, start):
 
 
 def _batches(n: int, batch: int):
-    split = pytest.importorskip("tintin.data").load_digits_split()
-    x = np.clip(np.rint(split.x_train * 128), -127, 127).astype(np.int8)
+    data = pytest.importorskip("tintin.data")
+    split = data.load_digits_split()
+    x, e = data.quantize_inputs(split.x_train)
     for k in range(n):
         j = np.arange(k * batch, (k + 1) * batch) % len(x)
-        yield x[j], split.y_train[j]
+        yield x[j], e, split.y_train[j]
 
 
 def _same(a: clib.CModel, b, where: str) -> None:
@@ -54,9 +55,9 @@ def test_restore_from_file_continues_bit_exact(tmp_path, optim):
     steps = list(_batches(40, 8))
     ref = RefModel(sp)
     first = clib.CModel(sp)
-    for x, y in steps[:25]:
-        first.train_step(x, -7, labels=y)
-        ref.train_step(x, -7, labels=y)
+    for x, e, y in steps[:25]:
+        first.train_step(x, e, labels=y)
+        ref.train_step(x, e, labels=y)
     path = tmp_path / "digits.ckpt"
     assert first.save_checkpoint(path) == 1
     assert first.save_checkpoint(path) == 2  # the other slot
@@ -65,9 +66,9 @@ def test_restore_from_file_continues_bit_exact(tmp_path, optim):
     info = second.restore_checkpoint(path)
     assert (info.seq, info.slot, info.valid) == (2, 1, 2)
     assert second.stats() == first.stats()
-    for x, y in steps[25:]:
-        second.train_step(x, -7, labels=y)
-        ref.train_step(x, -7, labels=y)
+    for x, e, y in steps[25:]:
+        second.train_step(x, e, labels=y)
+        ref.train_step(x, e, labels=y)
     _same(second, ref, "restored run vs the reference")
     assert second.stats()["steps"] == 40
 
