@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-TARGETS="checkpoint train_step"
+TARGETS="checkpoint train_step model_blob"
 OUT=build/fuzz
 CORE=$(sed -n 's|^\t\(src/[^ ]*\.c\)$|lib/tintin/\1|p' lib/tintin/CMakeLists.txt)
 FLAGS="-std=c11 -g -O1 -Ilib/tintin/include -Itests/fuzz -DTINTIN_CONFIG_FILE=\"$PWD/lib/tintin/port/stdio_log.h\""
@@ -21,6 +21,7 @@ if [ "${1:-}" = "--seeds" ]; then
 	gcc $FLAGS -Wall -Wextra -Werror tests/fuzz/seeds.c $CORE -o "$OUT/seeds"
 	for t in $TARGETS; do mkdir -p "tests/fuzz/corpus/$t"; done
 	"$OUT/seeds" tests/fuzz/corpus/checkpoint tests/fuzz/corpus/train_step
+	PYTHONPATH=scripts .venv/bin/python tests/fuzz/blob_seeds.py tests/fuzz/corpus/model_blob
 	echo "fuzz: seed corpora written"
 	exit 0
 fi

@@ -90,6 +90,13 @@ class ModelDesc(ct.Structure):
     ]
 
 
+MAX_LAYERS = 16  # TINTIN_MAX_LAYERS of the host build
+
+
+class ModelBlob(ct.Structure):
+    _fields_ = [("desc", ModelDesc), ("layers", LayerDesc * MAX_LAYERS)]
+
+
 class Batch(ct.Structure):
     _fields_ = [
         ("x", P8),
@@ -205,6 +212,7 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "tintin_round_shift": (ct.c_int32, [ct.c_int32, ct.c_int]),
     "tintin_crc32": (ct.c_uint32, [ct.c_uint32, ct.c_void_p, ct.c_size_t]),
     "tintin_model_desc_hash": (ct.c_uint32, [ct.POINTER(ModelDesc)]),
+    "tintin_model_blob_parse": (ct.c_int, [ct.POINTER(ModelBlob), ct.c_void_p, ct.c_size_t]),
     "tintin_checkpoint_bytes": (ct.c_size_t, [ct.c_void_p]),
     "tintin_checkpoint_save": (
         ct.c_int,
@@ -379,12 +387,28 @@ class CDesc:
         )
 
 
-def plan(spec: ModelSpec, mode: int = MODE_TRAIN) -> int:
-    """Arena bytes the C planner asks for."""
-    cd = CDesc(spec)
+class CBlob:
+    """A model blob parsed by the C runtime; its table points into a 4-byte aligned copy."""
+
+    def __init__(self, blob: bytes) -> None:
+        self._buf = np.zeros((len(blob) + 3) // 4, np.uint32)
+        self._buf.view(np.uint8)[: len(blob)] = np.frombuffer(blob, np.uint8)
+        self._parsed = ModelBlob()
+        ret = lib().tintin_model_blob_parse(ct.byref(self._parsed), self._buf.ctypes.data,
+                                            len(blob))  # fmt: skip
+        check("tintin_model_blob_parse", ret)
+        self.desc = self._parsed.desc
+
+
+def plan_desc(cd: CDesc | CBlob, mode: int = MODE_TRAIN) -> int:
     out = ct.c_size_t()
     check("tintin_model_plan", lib().tintin_model_plan(ct.byref(cd.desc), mode, ct.byref(out)))
     return out.value
+
+
+def plan(spec: ModelSpec, mode: int = MODE_TRAIN) -> int:
+    """Arena bytes the C planner asks for."""
+    return plan_desc(CDesc(spec), mode)
 
 
 class CModel:
@@ -393,11 +417,13 @@ class CModel:
     GUARD = 64
 
     def __init__(
-        self, spec: ModelSpec, mode: int = MODE_TRAIN, arena: int | None = None, paint: int = 0
-    ) -> None:
+        self, spec: ModelSpec, mode: int = MODE_TRAIN, arena: int | None = None, paint: int = 0,
+        blob: bytes | None = None,
+    ) -> None:  # fmt: skip
+        """blob: build the C table by parsing this model blob of spec instead of directly."""
         self.spec = spec
-        self.cdesc = CDesc(spec)
-        self.planned = plan(spec, mode)
+        self.cdesc: CDesc | CBlob = CBlob(blob) if blob is not None else CDesc(spec)
+        self.planned = plan_desc(self.cdesc, mode)
         size = self.planned if arena is None else arena
         # uint32 storage keeps the arena 4-byte aligned; the guard catches writes past it.
         self._buf = np.full((size + self.GUARD + 3) // 4, paint * 0x01010101, np.uint32)

@@ -2,11 +2,14 @@
 """`tintin gen model|data`: C headers from a model spec (+ weights) or from a dataset.
 
     tintin gen model model.yaml [--weights w.npz|model.onnx] [-o digits_model.h]
+    tintin gen model model.yaml [--weights ...] --blob [-o digits_model.bin]
     tintin gen data data.npz|data.csv [--name NAME] [--test-fraction 0.2]
                     [--flash-budget BYTES] [-o NAME_data.h]
 
 Headers are deterministic and clang-format clean; a model header carries the planner's
-arena bytes and stops a Zephyr build whose CONFIG_TINTIN_ARENA_SIZE is smaller.
+arena bytes and stops a Zephyr build whose CONFIG_TINTIN_ARENA_SIZE is smaller. --blob
+writes the same model as a byte image for tintin_model_blob_parse (tintin/blob.h), for models
+that reach the device after the build (over the air, a flash partition, a file).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from tintin import cgen, clib, dataset, modelfile
+from tintin import blob, cgen, clib, dataset, modelfile
 
 PROG = "tintin gen"
 
@@ -25,7 +28,12 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
     m = sub.add_parser("model", help="model spec (+ weights) to a C header", allow_abbrev=False)
     m.add_argument("spec", type=Path, help="model spec, .yaml/.yml or .json")
     m.add_argument("--weights", type=Path, help="float weights: .npz (w<i>, b<i>) or .onnx")
-    m.add_argument("-o", "--output", type=Path, help="header (default: <name>_model.h)")
+    m.add_argument(
+        "--blob", action="store_true", help="a run-time model blob (tintin/blob.h), not a header"
+    )
+    m.add_argument(
+        "-o", "--output", type=Path, help="output (default: <name>_model.h, or .bin with --blob)"
+    )
     d = sub.add_parser("data", help="labelled dataset to an int8 C header", allow_abbrev=False)
     d.add_argument("data", type=Path, help=".npz with x and y, or .csv (label last)")
     d.add_argument("--name", default="data", help="C prefix (default: %(default)s)")
@@ -76,11 +84,16 @@ def data_header(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        if args.what == "model":
-            name, text = model_header(args.spec, args.weights)
+        if args.what == "model" and args.blob:
+            name, sp = modelfile.load_spec(args.spec, args.weights)
+            clib.plan(sp)  # the C planner must accept the table, as for a header
+            data: str | bytes = blob.pack(sp)
+            out = args.output or Path(f"{name}_model.bin")
+        elif args.what == "model":
+            name, data = model_header(args.spec, args.weights)
             out = args.output or Path(f"{name}_model.h")
         else:
-            text = data_header(args)
+            data = data_header(args)
             out = args.output or Path(f"{args.name}_data.h")
     except (modelfile.ModelFileError, dataset.DatasetError, ValueError) as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
@@ -89,7 +102,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"{PROG}: the C planner refused the model: {exc}", file=sys.stderr)
         return 2
     try:
-        out.write_text(text)
+        if isinstance(data, bytes):
+            out.write_bytes(data)
+        else:
+            out.write_text(data)
     except OSError as exc:
         print(f"{PROG}: cannot write {out}: {exc.strerror}", file=sys.stderr)
         return 2

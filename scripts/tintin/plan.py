@@ -9,7 +9,8 @@ RAM: the training (or inference) arena as the C planner lays it out, split into 
 parameter copies, optimizer state and the rest (activations, masks, errors, int32 scratch),
 plus struct tintin_model and the stack budget of the thread that trains. Flash: the runtime's
 code (footprint.json: every core source at -Os for that core, checkpoints only with
---checkpoint; the linker's section GC can only make it smaller) plus the model's constants
+--checkpoint, never the run-time blob parser; the linker's section GC can only make it
+smaller) plus the model's constants
 (weights, biases, layer table, description).
 Exit 1 when it does not fit the given RAM or flash; 2 on bad input.
 """
@@ -69,6 +70,7 @@ def model_constants(sp: spec.ModelSpec) -> dict[str, int]:
 
 # Runtime sources an application links only when it uses them.
 CHECKPOINT_CODE = "src/checkpoint.c"
+BLOB_CODE = "src/blob.c"  # models built into the image never link the blob parser
 
 
 def make_plan(
@@ -90,7 +92,8 @@ def make_plan(
     p.ram["stack budget"] = stack
     p.layers = model_constants(sp)
     code = cal["code"]
-    p.flash["tintin runtime code"] = sum(v for k, v in code.items() if k != CHECKPOINT_CODE)
+    optional = (CHECKPOINT_CODE, BLOB_CODE)
+    p.flash["tintin runtime code"] = sum(v for k, v in code.items() if k not in optional)
     if checkpoint:
         p.flash["tintin checkpoint code"] = code[CHECKPOINT_CODE]
     p.flash["model weights and biases"] = sum(p.layers.values())

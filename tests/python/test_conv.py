@@ -20,8 +20,9 @@ pytestmark = pytest.mark.clib
 LENET = demo.LENET_ROWS
 
 
-def run_pair(sp, steps, seed, x_exp=-7):
-    c, r = clib.CModel(sp, paint=0xA5), RefModel(sp)
+def run_pair(sp, steps, seed, x_exp=-7, blob=None):
+    """blob: the C model's table comes from parsing this model blob of sp."""
+    c, r = clib.CModel(sp, paint=0xA5, blob=blob), RefModel(sp)
     rng = np.random.default_rng(seed)
     classes = spec.layer_shapes(sp)[-1][1]
     for step in range(steps):

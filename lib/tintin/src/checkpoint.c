@@ -9,6 +9,7 @@
 #include <tintin/checkpoint.h>
 
 #include "fnv.h"
+#include "le.h"
 
 /* CRC-32, reflected polynomial 0xEDB88320, four bits at a time: a 64-byte table. */
 static const uint32_t tintin_crc_nibble[16] = {
@@ -135,20 +136,6 @@ struct tintin_ckpt_header {
 	uint32_t reserved;
 	uint32_t header_crc;
 };
-
-static uint32_t tintin_get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-	       ((uint32_t)p[3] << 24);
-}
-
-static void tintin_put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
 
 static void tintin_header_encode(const struct tintin_ckpt_header *h, uint8_t *b)
 {

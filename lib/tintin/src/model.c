@@ -729,6 +729,30 @@ uint32_t tintin_model_desc_hash(const struct tintin_model_desc *desc)
 	return tintin_desc_hash(desc, sh);
 }
 
+int tintin_model_desc_params(const struct tintin_model_desc *desc,
+			     uint32_t n_w[TINTIN_MAX_LAYERS], uint16_t rows[TINTIN_MAX_LAYERS])
+{
+	struct tintin_shape sh[TINTIN_MAX_LAYERS];
+	uint8_t first;
+	int ret;
+
+	if (n_w == NULL || rows == NULL) {
+		TINTIN_LOG_ERR("tintin: desc_params: NULL n_w or rows");
+		return -EINVAL;
+	}
+	ret = tintin_check_desc(desc, sh, &first);
+	if (ret != 0) {
+		return ret;
+	}
+	for (uint8_t i = 0; i < desc->n_layers; i++) {
+		int p = tintin_has_weights(&desc->layers[i]);
+
+		n_w[i] = p ? (uint32_t)sh[i].rows * sh[i].row : 0u;
+		rows[i] = p ? sh[i].rows : 0u;
+	}
+	return 0;
+}
+
 int tintin_model_plan(const struct tintin_model_desc *desc, enum tintin_mode mode, size_t *bytes)
 {
 	struct tintin_arena count;

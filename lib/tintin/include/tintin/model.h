@@ -136,6 +136,15 @@ int tintin_model_plan(const struct tintin_model_desc *desc, enum tintin_mode mod
 uint32_t tintin_model_desc_hash(const struct tintin_model_desc *desc);
 
 /**
+ * @brief Validate a table and report each layer's parameter counts: n_w[i] int8 weights and
+ * rows[i] output units or channels (the length of its bias), both 0 for layers without
+ * parameters. Entries past desc->n_layers are left alone.
+ * @retval 0 on success; -EINVAL, -ENOTSUP, -ERANGE as for tintin_model_plan.
+ */
+int tintin_model_desc_params(const struct tintin_model_desc *desc,
+			     uint32_t n_w[TINTIN_MAX_LAYERS], uint16_t rows[TINTIN_MAX_LAYERS]);
+
+/**
  * @brief Lay out a model in buf and load its initial parameters.
  * @retval 0 on success.
  * @retval -EINVAL, -ENOTSUP, -ERANGE as for tintin_model_plan.

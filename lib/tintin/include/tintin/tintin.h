@@ -20,5 +20,6 @@
 #include <tintin/optim.h>
 #include <tintin/model.h>
 #include <tintin/checkpoint.h>
+#include <tintin/blob.h>
 
 #endif /* TINTIN_TINTIN_H_ */
