@@ -93,10 +93,16 @@ def _numeric(row: list[str]) -> bool:
 def to_int8(x: np.ndarray, scale: str) -> tuple[np.ndarray, int]:
     """int8 samples and their exponent. "unit" rescales by a power of two so that the largest
     magnitude lies in (0.5, 1] (exponent -7), as the demos' inputs, which the default learning
-    rates expect; "keep" keeps the data's own scale (value = q * 2^e exactly).
+    rates expect; "keep" keeps the data's own scale (value = q * 2^e exactly); "int8" takes
+    values that are already int8 codes as they are (exponent 0) and refuses anything else.
     """
     from tintin import data
 
+    if scale == "int8":
+        v = np.asarray(x, np.float64)
+        if not np.all(np.isfinite(v)) or np.any(v != np.rint(v)) or np.any(np.abs(v) > 127):
+            raise DatasetError("--scale int8: values must be integers in -127..127")
+        return v.astype(np.int8), 0
     q, e = data.quantize_inputs(np.asarray(x, np.float64))
     return q, (-7 if scale == "unit" else e)
 

@@ -3,8 +3,8 @@
 
     tintin gen model model.yaml [--weights w.npz|model.onnx] [-o digits_model.h]
     tintin gen model model.yaml [--weights ...] --blob [-o digits_model.bin]
-    tintin gen data data.npz|data.csv [--name NAME] [--test-fraction 0.2]
-                    [--flash-budget BYTES] [-o NAME_data.h]
+    tintin gen data data.npz|data.csv [--name NAME] [--test-fraction 0.2 | --stream]
+                    [--scale unit|keep|int8] [--flash-budget BYTES] [-o NAME_data.h]
 
 Headers are deterministic and clang-format clean; a model header carries the planner's
 arena bytes and stops a Zephyr build whose CONFIG_TINTIN_ARENA_SIZE is smaller. --blob
@@ -40,9 +40,12 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
     d.add_argument("--label-column", type=int, default=-1, help="CSV label column (default -1)")
     d.add_argument("--test-fraction", type=float, default=0.2, help="held out (default 0.2)")
     d.add_argument("--seed", type=int, default=0, help="split and subset seed (default 0)")
-    d.add_argument("--scale", choices=["unit", "keep"], default="unit",
+    d.add_argument("--scale", choices=["unit", "keep", "int8"], default="unit",
                     help="unit: inputs scaled by a power of two into [-1, 1] (default); keep: "
-                    "the data's own scale")  # fmt: skip
+                    "the data's own scale; int8: values that are int8 codes already")  # fmt: skip
+    d.add_argument("--stream", action="store_true",
+                    help="no split: every row in file order as one <name>_stream table (a "
+                    "replayed sensor stream); --flash-budget keeps the first rows")  # fmt: skip
     d.add_argument(
         "--flash-budget", type=int, help="bytes of flash for the data: a stratified subset fits"
     )
@@ -62,17 +65,25 @@ def model_header(spec_path: Path, weights: Path | None) -> tuple[str, str]:
 def data_header(args: argparse.Namespace) -> str:
     cgen.check_ident(args.name)
     ds = dataset.load(args.data, args.label_column)
+    x, e = dataset.to_int8(ds.x, args.scale)
+    per = ds.x.shape[1] + 1  # int8 features and a uint8 label
+    if args.flash_budget is not None and args.flash_budget // per < 2:
+        raise dataset.DatasetError(f"flash budget {args.flash_budget} B holds no samples")
+    body = cgen.macros([(f"{args.name.upper()}_CLASSES", int(ds.y.max()) + 1)]) + "\n"
+    if args.stream:
+        n = len(ds.y) if args.flash_budget is None else min(len(ds.y), args.flash_budget // per)
+        body += cgen.data_body(f"{args.name}_stream", x[:n], e, ds.y[:n])
+        title = (
+            f"Data {args.name}: a stream of {n} samples of {ds.x.shape[1]} int8 values "
+            f"(value = q * 2^{e}) in file order."
+        )
+        return cgen.header(f"{args.name}_data_h", title, f"tintin gen data {args.data.name}", body)
     train, test = dataset.stratified_split(ds.y, args.test_fraction, args.seed)
     if args.flash_budget is not None:
-        per = ds.x.shape[1] + 1  # int8 features and a uint8 label
         n = args.flash_budget // per
-        if n < 2:
-            raise dataset.DatasetError(f"flash budget {args.flash_budget} B holds no samples")
         n_test = max(1, round(n * len(test) / len(ds.y)))
         train = train[dataset.stratified_subset(ds.y[train], n - n_test, args.seed)]
         test = test[dataset.stratified_subset(ds.y[test], n_test, args.seed + 1)]
-    x, e = dataset.to_int8(ds.x, args.scale)
-    body = cgen.macros([(f"{args.name.upper()}_CLASSES", int(ds.y.max()) + 1)]) + "\n"
     body += cgen.data_body(f"{args.name}_train", x[train], e, ds.y[train]) + "\n"
     body += cgen.data_body(f"{args.name}_test", x[test], e, ds.y[test])
     title = (

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import sys
 from pathlib import Path
 
@@ -266,6 +267,39 @@ def sample_digits_data() -> str:
     ) + cgen.data_body("digits_test", xq_te[:SAMPLE_TEST], e, split.y_test[:SAMPLE_TEST])
 
 
+# The environmental sample: the indoor-pre-trained detector and the outdoor mote's readings
+# (scripts/tintin/envcl.py), and the float32 reference's prequential errors on them.
+@functools.cache
+def _env() -> tuple[object, tuple[int, int, int]]:
+    from tintin import envcl
+
+    sc = envcl.build()
+    return sc, envcl.score(envcl.prequential_float(sc), sc.y)
+
+
+def sample_env_model() -> str:
+    from tintin import envcl
+
+    sc = _env()[0]
+    assert isinstance(sc, envcl.Scenario)
+    return cgen.model_body(sc.deploy, "env")
+
+
+def sample_env_data() -> str:
+    """What `tintin gen data stream.npz --name env --stream --scale int8` writes."""
+    from tintin import envcl
+
+    sc = _env()[0]
+    assert isinstance(sc, envcl.Scenario)
+    x = np.stack([sc.stream.t, sc.stream.h], 1)
+    return cgen.macros([("ENV_CLASSES", 2)]) + "\n" + cgen.data_body("env_stream", x, 0, sc.y)
+
+
+def sample_env_reference() -> str:
+    n, fa, missed = _env()[1]
+    return cgen.macros([("ENV_REF_N", n), ("ENV_REF_FALSE_ALARMS", fa), ("ENV_REF_MISSED", missed)])
+
+
 VEC = "tests/common/vectors"
 FILES = {
     f"{VEC}/tt_vec_numerics.h": ("Fixed-point primitives and losses: reference results.", numerics),
@@ -280,6 +314,22 @@ FILES = {
         f"scikit-learn digits (BSD-3-Clause): {SAMPLE_TRAIN} training and {SAMPLE_TEST} "
         "held-out images.",
         sample_digits_data,
+    ),
+    "samples/env_sensor_cl/src/env_model.h": (
+        "Anomaly detector 4-16-2 pre-trained indoors (motes 1-2) with the integer reference "
+        "trainer; compact optimizer, batch 1, for on-device learning.",
+        sample_env_model,
+    ),
+    "samples/env_sensor_cl/src/env_data.h": (
+        "Suthaharan et al., ISSNIP 2010 (ODC-By 1.0 / CC BY 4.0): the 5041 readings of outdoor "
+        "mote 4 in time order; per reading temperature (0.25 degC steps around 25 degC), "
+        "humidity (0.5 %RH steps around 50 %RH) and the anomaly label.",
+        sample_env_data,
+    ),
+    "samples/env_sensor_cl/src/env_reference.h": (
+        "float32 reference on the host: the same network pre-trained and adapted in float32; "
+        "its prequential errors on the stream of env_data.h.",
+        sample_env_reference,
     ),
 }
 

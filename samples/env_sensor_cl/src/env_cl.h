@@ -1,0 +1,107 @@
+/*
+ * Copyright (c) 2026 The Tin-Tin authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+/*
+ * The environmental sensor's continual learning, without Zephyr: readings from a source,
+ * integer features, test-then-train (prequential) error of the frozen and the on-device
+ * trained model, checkpoints. main.c runs it on Zephyr, host/main.c on a PC.
+ */
+
+#ifndef ENV_CL_H_
+#define ENV_CL_H_
+
+#include <stdint.h>
+
+#include <tintin/tintin.h>
+
+/** A reading without ground truth: predicted, never trained on. */
+#define ENV_NO_LABEL (-1)
+#define ENV_FEATURES 4
+#define ENV_FEATURE_EXP (-7)
+/** Readings per reported window. */
+#define ENV_WINDOW 500u
+
+/** One reading, encoded as scripts/tintin/envdata.py documents. */
+struct env_reading {
+	int8_t t;     /**< temperature: 0.25 degC steps around 25 degC */
+	int8_t h;     /**< relative humidity: 0.5 %RH steps around 50 %RH */
+	int8_t label; /**< 1 anomaly, 0 normal, ENV_NO_LABEL */
+};
+
+/** Where readings come from: the embedded replay or a sensor. */
+struct env_source {
+	const char *name;
+	/** Next reading: 0, -ENODATA at the end, or another negative errno. */
+	int (*next)(void *ctx, struct env_reading *r);
+	/** Continue after `readings` readings (a resumed run); -ENOTSUP for live sensors. */
+	int (*skip)(void *ctx, uint32_t readings);
+	void *ctx;
+};
+
+/** Errors of one model over some readings. */
+struct env_score {
+	uint32_t n;            /**< labelled readings scored */
+	uint32_t false_alarms; /**< predicted anomaly, was normal */
+	uint32_t missed;       /**< predicted normal, was an anomaly */
+};
+
+/** What the board offers the loop; every pointer may be NULL. */
+struct env_hooks {
+	void (*print)(const char *fmt, ...);
+	/** A free-running cycle counter, to count training-step cycles. */
+	uint32_t (*cycles)(void);
+	const struct tintin_storage *storage; /**< checkpoints; NULL: none */
+	uint32_t save_every;                  /**< readings between checkpoints */
+	uint32_t reboot_at; /**< 0, or simulate a power cycle after this many readings */
+};
+
+struct env_cl {
+	struct tintin_model live;
+	struct tintin_model frozen;
+	const struct tintin_model_desc *desc;
+	void *arena_live;
+	size_t arena_live_size;
+	void *arena_frozen;
+	size_t arena_frozen_size;
+	struct env_score total_frozen;
+	struct env_score total_live;
+	uint64_t train_cycles;
+	uint32_t trained;
+	uint32_t seen;
+	int8_t t_prev;
+	int8_t h_prev;
+	uint8_t have_prev; /**< 0: the next reading is its own predecessor */
+	uint8_t resumed;
+};
+
+/** @brief Quantise a centi-unit reading: floor((centi - offset + step / 2) / step), +-127. */
+int8_t env_quantize(int32_t centi, int32_t offset, int32_t step);
+
+/** @brief Features of a reading, given the previous one (kept in s). */
+void env_features(struct env_cl *s, const struct env_reading *r, int8_t x[ENV_FEATURES]);
+
+/**
+ * @brief Models from one table: the live one in arena_live (training), the frozen one in
+ * arena_frozen (inference), then the newest checkpoint when storage holds one.
+ */
+int env_cl_init(struct env_cl *s, const struct tintin_model_desc *desc, void *arena_live,
+		size_t live_size, void *arena_frozen, size_t frozen_size,
+		const struct env_hooks *hooks);
+
+/** @brief The whole stream: windows, totals and checkpoints reported through hooks->print. */
+int env_cl_run(struct env_cl *s, struct env_source *src, const struct env_hooks *hooks);
+
+/**
+ * @brief Totals of both models and the float32 reference, then a PASS line only when on-device
+ * learning beat the frozen model by at least 1 point and is within 2 points of float32.
+ * @retval 0 PASS, 1 otherwise
+ */
+int env_cl_report(const struct env_cl *s, const struct env_hooks *hooks,
+		  const struct env_score *reference);
+
+/** @brief Errors in hundredths of a percent of the readings scored. */
+uint32_t env_error_bp(const struct env_score *sc);
+
+#endif /* ENV_CL_H_ */
