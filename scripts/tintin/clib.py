@@ -8,10 +8,7 @@ is found through $TINTIN_LIB, else build/host/lib/tintin/libtintin.so in the sou
 from __future__ import annotations
 
 import ctypes as ct
-import hashlib
 import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -284,40 +281,6 @@ def library_path() -> Path:
     return Path(os.environ.get("TINTIN_LIB", str(DEFAULT_LIB)))
 
 
-def _auto_build() -> Path:
-    """Builds the shared library from this checkout's sources into a per-user cache, keyed by
-    the sources' hash, so the tools work in a fresh west workspace without a CMake build.
-    """
-    from tintin.footprint import CORE, core_sources
-
-    core = CORE
-    # The core and the host ports (the file storage), as lib/tintin/CMakeLists.txt builds it.
-    srcs = [*core_sources(), *sorted((core / "port").glob("*.c"))]
-    # Every file the build reads, internal headers under src/ included, keys the cache.
-    inputs = sorted([*(core / "src").rglob("*.[ch]"), *(core / "include").rglob("*.h"),
-                     *(core / "port").glob("*.[ch]")])  # fmt: skip
-    digest = hashlib.sha256(b"".join(p.read_bytes() for p in inputs)).hexdigest()[:16]
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "tintin"
-    out = cache / f"libtintin-{digest}.so"
-    if out.exists():
-        return out
-    cc = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc")
-    if cc is None:
-        raise FileNotFoundError(
-            f"{DEFAULT_LIB} not found and no C compiler to build it: run scripts/install.sh"
-        )
-    cache.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(f".{os.getpid()}.tmp")
-    cmd = [cc, "-std=c11", "-O2", "-shared", "-fPIC", "-I", str(core / "include"),
-           f'-DTINTIN_CONFIG_FILE="{core / "port" / "stdio_log.h"}"', *map(str, srcs),
-           "-o", str(tmp)]  # fmt: skip
-    run = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if run.returncode != 0:
-        raise FileNotFoundError(f"building {out.name} failed: {run.stderr.strip()[:300]}")
-    tmp.replace(out)  # atomic: concurrent tools never load a half-written library
-    return out
-
-
 def lib() -> ct.CDLL:
     """The loaded shared library: TINTIN_LIB, the CMake build, or one built on first use."""
     global _lib
@@ -326,7 +289,12 @@ def lib() -> ct.CDLL:
         if not path.exists():
             if "TINTIN_LIB" in os.environ:
                 raise FileNotFoundError(f"TINTIN_LIB={path} does not exist")
-            path = _auto_build()
+            from tintin import hostcc
+
+            try:
+                path = hostcc.build("libtintin", [], [], shared=True)
+            except hostcc.HostBuildError as exc:
+                raise FileNotFoundError(f"{DEFAULT_LIB} not found; {exc}") from exc
         handle = ct.CDLL(str(path))
         for name, (res, args) in _SIGNATURES.items():
             fn = getattr(handle, name)

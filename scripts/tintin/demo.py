@@ -1,5 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
-"""`tintin demo digits|lenet`: integer training against NITI and float32 on real data.
+"""`tintin demo env|digits|lenet|motion`: integer training against float32 on real data.
+
+`env` runs the environmental sensor sample (samples/env_sensor_cl) on the host: an anomaly
+detector pre-trained indoors keeps learning after the sensor is moved outdoors; it prints the
+sample's output and writes the error-over-time curves to a PNG (scripts/tintin/envdemo.py).
 
 Each demo trains one network three ways with the same initial weights, epochs, batch size and
 sample order: integer with the default rule and integer with the NITI rule (both by the C
@@ -220,7 +224,7 @@ def print_motion(res: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="tintin demo", description=__doc__.split("\n")[0])
-    ap.add_argument("name", choices=[*sorted(DEMOS), "motion"], help="which demo")
+    ap.add_argument("name", choices=[*sorted(DEMOS), "motion", "env"], help="which demo")
     ap.add_argument("--epochs", type=int, help="default: 30 for digits, 10 for lenet")
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--seed", type=int, default=1)
@@ -231,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
         help="integer trainer: the C runtime (default) or the NumPy reference",
     )
     ap.add_argument("--json", type=Path, help="write the results as JSON to this file")
+    ap.add_argument("--png", type=Path, default=Path("env_sensor_cl.png"),
+                    help="env: where the curves go (default: %(default)s)")  # fmt: skip
     ap.add_argument("--quiet", action="store_true", help="only the final table")
     args = ap.parse_args(argv)
     args.epochs = args.epochs or (DEMOS[args.name].epochs if args.name in DEMOS else 8)
@@ -238,7 +244,11 @@ def main(argv: list[str] | None = None) -> int:
         print("tintin demo: --batch must be 1..256 and --epochs >= 1", file=sys.stderr)
         return 2
     try:
-        if args.name == "motion":
+        if args.name == "env":
+            from tintin import envdemo
+
+            res = envdemo.run(args.png)
+        elif args.name == "motion":
             from tintin import motion
 
             res = motion.run(args.epochs, args.batch, args.seed)
@@ -247,7 +257,10 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, RuntimeError) as exc:
         print(f"tintin demo: {exc}", file=sys.stderr)
         return 1
-    if args.name == "motion":
+    if args.name == "env":
+        print("\n".join(res["lines"]))
+        print(f"float32 reference error: {res['float32']:.2f}%; curves in {res['png']}")
+    elif args.name == "motion":
         print_motion(res)
     else:
         print_table(res)

@@ -101,5 +101,5 @@ def error_bp(s: tuple[int, int, int]) -> int:
     return ((fa + miss) * 10000 + n // 2) // n if n else 0
 
 
-def windows(pred: np.ndarray, y: np.ndarray) -> list[tuple[int, int, int]]:
-    return [score(pred[k : k + WINDOW], y[k : k + WINDOW]) for k in range(0, len(y), WINDOW)]
+def windows(pred: np.ndarray, y: np.ndarray, size: int = WINDOW) -> list[tuple[int, int, int]]:
+    return [score(pred[k : k + size], y[k : k + size]) for k in range(0, len(y), size)]

@@ -35,6 +35,10 @@ COMMON_ONLY_FORBIDDEN = {"extra_configs"}  # the 3.5-era schema accepts it only 
 HARNESS_KEYS = {"type", "ordered", "regex", "record", "fixture", "pytest_root", "pytest_args"}
 # Board names that exist under the same name on Zephyr 3.5 and 4.x.
 BOARDS = {"native_sim", "qemu_cortex_m3"}
+# Boards renamed by hardware model v2 (Zephyr 3.7): a scenario lists both names, and each
+# Zephyr keeps the one it knows.
+RENAMED = {"thingy52_nrf52832": "thingy52/nrf52832"}
+RENAMED.update({v: k for k, v in RENAMED.items()})
 MODULE_KEYS = {"name", "build", "samples", "tests"}
 MODULE_BUILD_KEYS = {"cmake", "kconfig"}
 
@@ -132,7 +136,7 @@ def _check_scenario(where: str, keys: dict, common: bool, kconf: object) -> list
         if key in ("platform_allow", "integration_platforms", "platform_exclude"):
             boards = val.split() if isinstance(val, str) else list(val)
             for b in boards:
-                if b not in BOARDS:
+                if b not in BOARDS and RENAMED.get(b) not in boards:
                     problems.append(f"{where}: board {b!r} is not named alike on 3.5 and 4.x")
         if key == "harness_config":
             for hk, hv in val.items():

@@ -7,7 +7,7 @@
  * The env_sensor_cl sample on a PC: the same env_cl.c and replay of the embedded readings as
  * on Zephyr, with checkpoints in a file. `tintin demo env` builds and runs it.
  *
- *   env_host [--checkpoint FILE] [--save-every N] [--reboot-at N]
+ *   env_host [--checkpoint FILE] [--save-every N] [--reboot-at N] [--window N]
  */
 
 #include <stdarg.h>
@@ -71,9 +71,13 @@ int main(int argc, char **argv)
 			if (host_number(argv[++i], &hooks.reboot_at) != 0) {
 				return 2;
 			}
+		} else if (i + 1 < argc && strcmp(argv[i], "--window") == 0) {
+			if (host_number(argv[++i], &hooks.window) != 0) {
+				return 2;
+			}
 		} else {
 			fprintf(stderr, "usage: env_host [--checkpoint FILE] [--save-every N] "
-					"[--reboot-at N]\n");
+					"[--reboot-at N] [--window N]\n");
 			return 2;
 		}
 	}

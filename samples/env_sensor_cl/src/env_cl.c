@@ -126,6 +126,9 @@ static int env_cl_seek(struct env_cl *s, struct env_source *src)
 		return 0;
 	}
 	ret = src->skip != NULL ? src->skip(src->ctx, s->seen - 1u) : -ENOTSUP;
+	if (ret == -ENOTSUP) {
+		return 0; /* a live source goes on from now: the learned state is what counts */
+	}
 	if (ret == 0) {
 		ret = src->next(src->ctx, &r);
 	}
@@ -191,6 +194,7 @@ int env_cl_run(struct env_cl *s, struct env_source *src, const struct env_hooks 
 	struct env_score win_frozen = {0};
 	struct env_score win_live = {0};
 	struct env_reading r;
+	uint32_t window = hooks->window != 0u ? hooks->window : ENV_WINDOW;
 	uint32_t seq;
 	int ret = env_cl_seek(s, src);
 
@@ -206,7 +210,7 @@ int env_cl_run(struct env_cl *s, struct env_source *src, const struct env_hooks 
 			return ret;
 		}
 		s->seen++;
-		if (s->seen % ENV_WINDOW == 0u) {
+		if (s->seen % window == 0u) {
 			env_print_window(s, hooks, &win_frozen, &win_live);
 			memset(&win_frozen, 0, sizeof(win_frozen));
 			memset(&win_live, 0, sizeof(win_live));

@@ -20,7 +20,7 @@
 #define ENV_NO_LABEL (-1)
 #define ENV_FEATURES 4
 #define ENV_FEATURE_EXP (-7)
-/** Readings per reported window. */
+/** Readings per reported window, unless the hooks say otherwise. */
 #define ENV_WINDOW 500u
 
 /** One reading, encoded as scripts/tintin/envdata.py documents. */
@@ -55,6 +55,7 @@ struct env_hooks {
 	const struct tintin_storage *storage; /**< checkpoints; NULL: none */
 	uint32_t save_every;                  /**< readings between checkpoints */
 	uint32_t reboot_at; /**< 0, or simulate a power cycle after this many readings */
+	uint32_t window;    /**< readings per reported window; 0: ENV_WINDOW */
 };
 
 struct env_cl {
