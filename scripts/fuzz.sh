@@ -5,13 +5,14 @@
 #
 #   bash scripts/fuzz.sh [SECONDS_PER_TARGET]   (default 20; new inputs go to build/fuzz/)
 #   bash scripts/fuzz.sh --seeds                (rewrite the seed corpora)
+#   FUZZ_TARGETS="model_blob" bash scripts/fuzz.sh 600   (some of the targets only)
 #
 # A finding stops the run with libFuzzer's report and the input under build/fuzz/; add the
 # input to the target's corpus when it is fixed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-TARGETS="checkpoint train_step model_blob"
+TARGETS="${FUZZ_TARGETS:-checkpoint train_step model_blob}"
 OUT=build/fuzz
 CORE=$(sed -n 's|^\t\(src/[^ ]*\.c\)$|lib/tintin/\1|p' lib/tintin/CMakeLists.txt)
 FLAGS="-std=c11 -g -O1 -Ilib/tintin/include -Itests/fuzz -DTINTIN_CONFIG_FILE=\"$PWD/lib/tintin/port/stdio_log.h\""
