@@ -300,6 +300,48 @@ def sample_env_reference() -> str:
     return cgen.macros([("ENV_REF_N", n), ("ENV_REF_FALSE_ALARMS", fa), ("ENV_REF_MISSED", missed)])
 
 
+# The vibration sample: the motion network pre-trained on nine people (the C runtime, as
+# `tintin demo motion`), its last two layers training; a subset of the tenth person's windows.
+VIB_ADAPT, VIB_TEST, VIB_EPOCHS = 96, 96, 8
+
+
+@functools.cache
+def _vibration() -> tuple[spec.ModelSpec, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    from tintin import clib, data, motion
+    from tintin.demo import quantize_like
+
+    pre, user = motion.load_motion(10)
+    sp = motion.motion_spec(spec.Optim(), 8, 1)
+    m = clib.CModel(sp)
+    for epoch in range(VIB_EPOCHS):
+        for idx in data.batches(len(pre.x_train), 8, epoch, 1):
+            m.train_step(quantize_like(pre.x_train[idx], -7), -7, labels=pre.y_train[idx])
+    trained = {i: m.layer_params(i) for i, layer in enumerate(sp.layers)
+               if layer.kind in spec.WEIGHT_LAYERS}  # fmt: skip
+    rng = np.random.default_rng(0)
+    ia = rng.permutation(len(user.y_train))[:VIB_ADAPT]  # shuffled: the sample trains in order
+    it = np.sort(rng.permutation(len(user.y_test))[:VIB_TEST])
+    return (
+        motion.finetune_spec(trained, sp, 2),
+        quantize_like(user.x_train[ia], -7),
+        user.y_train[ia],
+        quantize_like(user.x_test[it], -7),
+        user.y_test[it],
+    )
+
+
+def sample_vibration_model() -> str:
+    return cgen.model_body(_vibration()[0], "vibration")
+
+
+def sample_vibration_data() -> str:
+    _, xa, ya, xt, yt = _vibration()
+    body = cgen.macros([("VIBRATION_CLASSES", 7)]) + "\n"
+    return body + cgen.data_body("vibration_adapt", xa, -7, ya) + "\n" + cgen.data_body(
+        "vibration_test", xt, -7, yt
+    )
+
+
 VEC = "tests/common/vectors"
 FILES = {
     f"{VEC}/tt_vec_numerics.h": ("Fixed-point primitives and losses: reference results.", numerics),
@@ -314,6 +356,16 @@ FILES = {
         f"scikit-learn digits (BSD-3-Clause): {SAMPLE_TRAIN} training and {SAMPLE_TEST} "
         "held-out images.",
         sample_digits_data,
+    ),
+    "samples/vibration/src/vibration_model.h": (
+        f"conv1d motion network pre-trained on nine people ({VIB_EPOCHS} epochs, default "
+        "optimizer, batch 8); its last two layers train.",
+        sample_vibration_model,
+    ),
+    "samples/vibration/src/vibration_data.h": (
+        "seglearn smartwatch IMU (Burns et al. 2018; BSD-3-Clause package): person 10's 2 s "
+        f"windows of 6 channels, {VIB_ADAPT} to adapt on and {VIB_TEST} held out.",
+        sample_vibration_data,
     ),
     "samples/env_sensor_cl/src/env_model.h": (
         "Anomaly detector 4-16-2 pre-trained indoors (motes 1-2) with the integer reference "
