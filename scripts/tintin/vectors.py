@@ -214,6 +214,48 @@ def train() -> str:
     return "".join(out)
 
 
+def blob_model() -> spec.ModelSpec:
+    """conv1d, ReLU, max-pool, dense with nonzero biases; 27 conv and 45 dense weights, so
+    both need padding before their biases in a blob."""
+    rows = [
+        {"type": "conv1d", "units": 3, "kernel": [3], "stride": 1, "pad": "same"},
+        {"type": "relu"},
+        {"type": "maxpool", "kernel": [2], "stride": 0, "pad": "same"},
+        {"type": "flatten"},
+        {"type": "dense", "units": 3},
+    ]
+    sp = spec.build((1, 9, 3), rows, 4, optim=spec.Optim.compact(), max_batch=2)
+    for layer in sp.layers:
+        if layer.bias is not None:
+            layer.bias = np.arange(1, len(layer.bias) + 1, dtype=np.int32) * 37
+    return sp
+
+
+def blob_vectors() -> str:
+    """A model blob, and the reference's outputs before and after one step of its model."""
+    from tintin import blob, clib
+
+    sp = blob_model()
+    image = blob.pack(sp)
+    rng = np.random.default_rng(12)
+    x = rng.integers(-127, 128, (2, sp.input_size)).astype(np.int8)
+    y = np.array([0, 2], np.uint8)
+    ref = RefModel(sp)
+    z0, e0 = ref.forward(x, -7)
+    ref.train_step(x, -7, labels=y)
+    z1, e1 = ref.forward(x, -7)
+    sizes = [("TT_BLOB_LEN", len(image)), ("TT_BLOB_ARENA_TRAIN", clib.plan(sp))]
+    exps = [("TT_BLOB_OUT0_EXP", f"({e0})"), ("TT_BLOB_OUT1_EXP", f"({e1})")]
+    out = [cgen.macros(sizes + exps)]
+    out.append(cgen.c_array("tt_blob", "uint8_t", np.frombuffer(image, np.uint8),
+                            storage="static const _Alignas(4)"))  # fmt: skip
+    out.append(cgen.c_array("tt_blob_x", "int8_t", x))
+    out.append(cgen.c_array("tt_blob_y", "uint8_t", y))
+    out.append(cgen.c_array("tt_blob_out0", "int8_t", z0))
+    out.append(cgen.c_array("tt_blob_out1", "int8_t", z1))
+    return "".join(out)
+
+
 def _digits_int8() -> tuple[object, np.ndarray, np.ndarray, int]:
     """The demo's digits split as int8; train and test each take their own exponent (both 2^-7)."""
     from tintin import data
@@ -337,8 +379,11 @@ def sample_vibration_model() -> str:
 def sample_vibration_data() -> str:
     _, xa, ya, xt, yt = _vibration()
     body = cgen.macros([("VIBRATION_CLASSES", 7)]) + "\n"
-    return body + cgen.data_body("vibration_adapt", xa, -7, ya) + "\n" + cgen.data_body(
-        "vibration_test", xt, -7, yt
+    return (
+        body
+        + cgen.data_body("vibration_adapt", xa, -7, ya)
+        + "\n"
+        + cgen.data_body("vibration_test", xt, -7, yt)
     )
 
 
@@ -347,6 +392,7 @@ FILES = {
     f"{VEC}/tt_vec_numerics.h": ("Fixed-point primitives and losses: reference results.", numerics),
     f"{VEC}/tt_vec_layers.h": ("Layer kernels: inputs and the reference's results.", layers),
     f"{VEC}/tt_vec_train.h": (f"A CNN training run: {TRAIN_STEPS} reference steps.", train),
+    f"{VEC}/tt_vec_blob.h": ("A model blob: bytes and reference results.", blob_vectors),
     f"{VEC}/tt_vec_digits.h": ("Digits MLP on a subset: model, data, reference result.", digits),
     "samples/digits/src/digits_model.h": (
         "Digits MLP 64-32-10, He-uniform random init, default optimizer, batch 8.",

@@ -16,6 +16,7 @@ from test_conv import cnn, run_pair
 from tintin import blob, clib, demo, spec
 from tintin.gen import main as gen_main
 from tintin.spec import Optim
+from tintin.vectors import blob_model
 
 pytestmark = pytest.mark.clib
 
@@ -35,22 +36,6 @@ def _digits() -> spec.ModelSpec:
     for layer in sp.layers:
         if layer.bias is not None:  # nonzero biases, so their bytes matter
             layer.bias = rng.integers(-5000, 5000, layer.bias.shape).astype(np.int32)
-    return sp
-
-
-def _odd_cnn() -> spec.ModelSpec:
-    """27 conv weights and 3 x 15 dense weights: both need padding before their biases."""
-    rows = [
-        {"type": "conv1d", "units": 3, "kernel": [3], "stride": 1, "pad": "same"},
-        {"type": "relu"},
-        {"type": "maxpool", "kernel": [2], "stride": 0, "pad": "same"},
-        {"type": "flatten"},
-        {"type": "dense", "units": 3},
-    ]
-    sp = spec.build((1, 9, 3), rows, 4, optim=Optim.compact(), max_batch=2)
-    for layer in sp.layers:
-        if layer.bias is not None:
-            layer.bias = np.arange(1, len(layer.bias) + 1, dtype=np.int32) * 37
     return sp
 
 
@@ -80,7 +65,7 @@ def test_digits_blob_equals_its_table():
     run_pair(sp, 4, 1, blob=data)
 
 
-@pytest.mark.parametrize("make", [_digits, _odd_cnn], ids=["digits", "odd_cnn"])
+@pytest.mark.parametrize("make", [_digits, blob_model], ids=["digits", "odd_cnn"])
 def test_every_truncation_is_refused(make):
     data = blob.pack(make())
     assert _refused(data) == 0
@@ -88,7 +73,7 @@ def test_every_truncation_is_refused(make):
         assert _refused(data[:n]) == errno.EINVAL, f"{n} of {len(data)} bytes accepted"
 
 
-@pytest.mark.parametrize("make", [_digits, _odd_cnn], ids=["digits", "odd_cnn"])
+@pytest.mark.parametrize("make", [_digits, blob_model], ids=["digits", "odd_cnn"])
 def test_every_flipped_byte_is_refused(make):
     """Every byte of a blob is checked by the parser or by init's table hash."""
     data = bytearray(blob.pack(make()))
