@@ -312,11 +312,13 @@ def sample_digits_data() -> str:
 # The environmental sample: the indoor-pre-trained detector and the outdoor mote's readings
 # (scripts/tintin/envcl.py), and the float32 reference's prequential errors on them.
 @functools.cache
-def _env() -> tuple[object, tuple[int, int, int]]:
+def _env() -> tuple[object, tuple[int, int, int], list[int]]:
     from tintin import envcl
 
     sc = envcl.build()
-    return sc, envcl.score(envcl.prequential_float(sc), sc.y)
+    pred = envcl.prequential_float(sc)
+    windows = [envcl.error_bp(w) for w in envcl.windows(pred, sc.y)]
+    return sc, envcl.score(pred, sc.y), windows
 
 
 def sample_env_model() -> str:
@@ -339,7 +341,14 @@ def sample_env_data() -> str:
 
 def sample_env_reference() -> str:
     n, fa, missed = _env()[1]
-    return cgen.macros([("ENV_REF_N", n), ("ENV_REF_FALSE_ALARMS", fa), ("ENV_REF_MISSED", missed)])
+    windows = _env()[2]
+    out = cgen.macros([("ENV_REF_N", n), ("ENV_REF_FALSE_ALARMS", fa), ("ENV_REF_MISSED", missed),
+                       ("ENV_REF_WINDOWS", len(windows))])  # fmt: skip
+    return (
+        out
+        + "\n/* Error per ENV_WINDOW readings, in hundredths of a percent. */\n"
+        + (cgen.c_array("env_ref_window_bp", "uint16_t", windows))
+    )
 
 
 # The vibration sample: the motion network pre-trained on nine people (the C runtime, as
@@ -426,7 +435,7 @@ FILES = {
     ),
     "samples/env_sensor_cl/src/env_reference.h": (
         "float32 reference on the host: the same network pre-trained and adapted in float32; "
-        "its prequential errors on the stream of env_data.h.",
+        "its prequential errors on the stream of env_data.h, in total and per window.",
         sample_env_reference,
     ),
 }

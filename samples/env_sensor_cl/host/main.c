@@ -75,7 +75,8 @@ static int host_number(const char *arg, uint32_t *out)
 
 int main(int argc, char **argv)
 {
-	struct env_hooks hooks = {.print = host_print, .save_every = 1000u};
+	struct env_hooks hooks = {.print = host_print, .save_every = 1000u,
+				  .ref_window_bp = env_ref_window_bp, .ref_windows = ENV_REF_WINDOWS};
 	struct env_score ref = {.n = ENV_REF_N, .false_alarms = ENV_REF_FALSE_ALARMS,
 				.missed = ENV_REF_MISSED};
 	struct tintin_storage_file file;

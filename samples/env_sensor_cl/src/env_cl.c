@@ -139,15 +139,23 @@ static int env_cl_seek(struct env_cl *s, struct env_source *src)
 }
 
 static void env_print_window(const struct env_cl *s, const struct env_hooks *hooks,
-			     const struct env_score *fz, const struct env_score *lv)
+			     uint32_t window, const struct env_score *fz, const struct env_score *lv)
 {
 	uint32_t f = env_error_bp(fz);
 	uint32_t l = env_error_bp(lv);
+	uint32_t idx = (s->seen - 1u) / window;
+	uint32_t r;
 
-	ENV_PRINT(hooks, "env: readings %5u-%5u: error frozen %2u.%02u%%, on-device %2u.%02u%%\n",
+	ENV_PRINT(hooks, "env: readings %5u-%5u: error frozen %2u.%02u%%, on-device %2u.%02u%%",
 		  (unsigned int)(s->seen - lv->n), (unsigned int)(s->seen - 1u),
 		  (unsigned int)(f / 100u), (unsigned int)(f % 100u), (unsigned int)(l / 100u),
 		  (unsigned int)(l % 100u));
+	if (hooks->ref_window_bp != NULL && window == ENV_WINDOW && idx < hooks->ref_windows) {
+		r = hooks->ref_window_bp[idx];
+		ENV_PRINT(hooks, ", float32 %2u.%02u%%", (unsigned int)(r / 100u),
+			  (unsigned int)(r % 100u));
+	}
+	ENV_PRINT(hooks, "\n");
 }
 
 /* One reading: test both models, then train the live one on the label. */
@@ -211,7 +219,7 @@ int env_cl_run(struct env_cl *s, struct env_source *src, const struct env_hooks 
 		}
 		s->seen++;
 		if (s->seen % window == 0u) {
-			env_print_window(s, hooks, &win_frozen, &win_live);
+			env_print_window(s, hooks, window, &win_frozen, &win_live);
 			memset(&win_frozen, 0, sizeof(win_frozen));
 			memset(&win_live, 0, sizeof(win_live));
 		}
@@ -245,7 +253,7 @@ int env_cl_run(struct env_cl *s, struct env_source *src, const struct env_hooks 
 		return ret;
 	}
 	if (win_live.n != 0u) {
-		env_print_window(s, hooks, &win_frozen, &win_live);
+		env_print_window(s, hooks, window, &win_frozen, &win_live);
 	}
 	return 0;
 }

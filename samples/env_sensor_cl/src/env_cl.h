@@ -56,6 +56,11 @@ struct env_hooks {
 	uint32_t save_every;                  /**< readings between checkpoints */
 	uint32_t reboot_at; /**< 0, or simulate a power cycle after this many readings */
 	uint32_t window;    /**< readings per reported window; 0: ENV_WINDOW */
+	/** float32 reference's error per ENV_WINDOW readings (hundredths of a percent), printed
+	 *  beside the window lines when window is ENV_WINDOW; NULL for none
+	 */
+	const uint16_t *ref_window_bp;
+	uint32_t ref_windows;
 };
 
 struct env_cl {

@@ -109,6 +109,8 @@ int main(void)
 		.storage = &storage,
 		.save_every = CONFIG_ENV_SAVE_EVERY,
 		.reboot_at = CONFIG_ENV_REBOOT_AT,
+		.ref_window_bp = env_ref_window_bp,
+		.ref_windows = ENV_REF_WINDOWS,
 	};
 	struct env_score ref = {.n = ENV_REF_N, .false_alarms = ENV_REF_FALSE_ALARMS,
 				.missed = ENV_REF_MISSED};
