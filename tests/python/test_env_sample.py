@@ -110,3 +110,19 @@ def test_gen_data_stream(tmp_path):
     assert "#define S_STREAM_N    3" in text and "36, -26, 37, -27, -127, 127" in text
     np.savez(npz, x=x + 0.5, y=np.array([0, 1, 0]))
     assert gen_main(["data", str(npz), "--stream", "--scale", "int8", "-o", str(out)]) == 2
+
+
+def test_sample_data_is_what_gen_data_writes(tmp_path):
+    """samples/env_sensor_cl/src/env_data.h holds what `tintin gen data --stream` makes of the
+    outdoor mote's encoded readings (python -m tintin.vectors writes it without a file)."""
+    r = envdata.load(envdata.OUTDOOR)
+    npz = tmp_path / "stream.npz"
+    np.savez(npz, x=np.stack([r.t, r.h], 1).astype(np.float64), y=r.label)
+    out = tmp_path / "env_data.h"
+    args = ["data", str(npz), "--name", "env", "--stream", "--scale", "int8", "-o", str(out)]
+    assert gen_main(args) == 0
+    committed = (envdemo.SAMPLE / "src" / "env_data.h").read_text()
+    body = out.read_text()
+    start = body.index("#define ENV_CLASSES")
+    end = body.index("#endif /* ENV_DATA_H_ */")
+    assert body[start:end] in committed
