@@ -19,6 +19,7 @@ from tintin import data, envdata, spec
 from tintin.floatref import FloatModel
 from tintin.refmodel import RefModel
 from tintin.spec import ModelSpec, Optim
+from tintin.train import trained_spec
 
 ROWS = [{"type": "dense", "units": 16}, {"type": "relu"}, {"type": "dense", "units": 2}]
 PRETRAIN_EPOCHS = 10
@@ -56,8 +57,6 @@ def build(seed: int = SEED, epochs: int = PRETRAIN_EPOCHS) -> Scenario:
         for idx in data.batches(len(x), PRETRAIN_BATCH, epoch, seed):
             ref.train_step(x[idx], envdata.FEATURE_EXP, labels=y[idx])
             flt.train_step(xf[idx], y[idx])
-    from tintin.train import trained_spec
-
     deploy = trained_spec(sp, ref)
     deploy.optim, deploy.max_batch = Optim.compact(), 1
     # The float32 model adapts with the deployed rule's learning rate, without momentum.
@@ -70,7 +69,8 @@ def build(seed: int = SEED, epochs: int = PRETRAIN_EPOCHS) -> Scenario:
 
 
 def prequential_float(sc: Scenario) -> np.ndarray:
-    """float32 predictions of each reading before training on it."""
+    """float32 predictions of each reading before training on it (trains sc.float_deploy in
+    place: build a new scenario to run it again)."""
     xf = _as_float(sc.x)
     pred = np.zeros(len(sc.x), np.uint8)
     for i in range(len(sc.x)):

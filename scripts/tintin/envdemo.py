@@ -16,7 +16,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tintin import envcl, hostcc
+from tintin import envcl, envdata, hostcc
 from tintin.footprint import REPO
 
 SAMPLE = REPO / "samples" / "env_sensor_cl"
@@ -68,7 +68,7 @@ def plot(path: Path, window: int, run: HostRun, flt: list[float], reboot_at: int
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    stream = envcl.envdata.load(envcl.envdata.OUTDOOR)
+    stream = envdata.load(envdata.OUTDOOR)
     t_hours = [k * SECONDS_PER_READING / 3600 for k in range(len(stream.t))]
     hours = [(s + window / 2) * SECONDS_PER_READING / 3600 for s in run.starts]
     fig, (top, ax) = plt.subplots(2, 1, figsize=(9, 6.5), sharex=True,
