@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tintin import data, spec
+from tintin import clib, data, spec
 from tintin.demo import quantize_like
 from tintin.spec import ModelSpec, Optim
 
@@ -91,28 +91,33 @@ def finetune_spec(trained: dict[int, dict], base: ModelSpec, last: int) -> Model
     return spec.train_last(sp, last)
 
 
+def pretrain_int(pre: data.Split, sp: ModelSpec, epochs: int) -> clib.CModel:
+    """The C runtime trained on the nine people's windows (inputs at exponent -7)."""
+    model = clib.CModel(sp)
+    for epoch in range(epochs):
+        for idx in data.batches(len(pre.x_train), sp.max_batch, epoch, sp.seed):
+            model.train_step(quantize_like(pre.x_train[idx], -7), -7, labels=pre.y_train[idx])
+    return model
+
+
+def trained_params(model: clib.CModel, sp: ModelSpec) -> dict[int, dict]:
+    """Parameters of every weight layer, as finetune_spec takes them."""
+    return {i: model.layer_params(i) for i, layer in enumerate(sp.layers)
+            if layer.kind in spec.WEIGHT_LAYERS}  # fmt: skip
+
+
 def run_int(
     pre: data.Split, user: data.Split, sp: ModelSpec, epochs: int, adapt_epochs: int, last: int
 ) -> tuple[float, float]:
     """Integer: pretrain by the C runtime, then fine-tune the deployed int8 model."""
-    from tintin import clib
-
     x_exp = -7
 
     def q(x: np.ndarray) -> np.ndarray:
         return quantize_like(x, x_exp)
 
-    model = clib.CModel(sp)
-    for epoch in range(epochs):
-        for idx in data.batches(len(pre.x_train), sp.max_batch, epoch, sp.seed):
-            model.train_step(q(pre.x_train[idx]), x_exp, labels=pre.y_train[idx])
+    model = pretrain_int(pre, sp, epochs)
     before = model.evaluate(q(user.x_test), x_exp, user.y_test) / len(user.y_test)
-    trained = {
-        i: model.layer_params(i)
-        for i, layer in enumerate(sp.layers)
-        if layer.kind in spec.WEIGHT_LAYERS
-    }
-    tuned = clib.CModel(finetune_spec(trained, sp, last))
+    tuned = clib.CModel(finetune_spec(trained_params(model, sp), sp, last))
     for epoch in range(adapt_epochs):
         for idx in data.batches(len(user.x_train), sp.max_batch, epoch, sp.seed):
             tuned.train_step(q(user.x_train[idx]), x_exp, labels=user.y_train[idx])

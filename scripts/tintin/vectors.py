@@ -358,17 +358,12 @@ VIB_ADAPT, VIB_TEST, VIB_EPOCHS = 96, 96, 8
 
 @functools.cache
 def _vibration() -> tuple[spec.ModelSpec, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    from tintin import clib, data, motion
+    from tintin import motion
     from tintin.demo import quantize_like
 
     pre, user = motion.load_motion(10)
     sp = motion.motion_spec(spec.Optim(), 8, 1)
-    m = clib.CModel(sp)
-    for epoch in range(VIB_EPOCHS):
-        for idx in data.batches(len(pre.x_train), 8, epoch, 1):
-            m.train_step(quantize_like(pre.x_train[idx], -7), -7, labels=pre.y_train[idx])
-    trained = {i: m.layer_params(i) for i, layer in enumerate(sp.layers)
-               if layer.kind in spec.WEIGHT_LAYERS}  # fmt: skip
+    trained = motion.trained_params(motion.pretrain_int(pre, sp, VIB_EPOCHS), sp)
     rng = np.random.default_rng(0)
     ia = rng.permutation(len(user.y_train))[:VIB_ADAPT]  # shuffled: the sample trains in order
     it = np.sort(rng.permutation(len(user.y_test))[:VIB_TEST])
