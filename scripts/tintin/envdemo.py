@@ -62,13 +62,15 @@ def run_host(args: list[str]) -> HostRun:
     return res
 
 
-def plot(path: Path, window: int, run: HostRun, flt: list[float], reboot_at: int) -> None:
+def plot(
+    path: Path, window: int, run: HostRun, flt: list[float], reboot_at: int,
+    stream: envdata.Readings,
+) -> None:  # fmt: skip
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    stream = envdata.load(envdata.OUTDOOR)
     t_hours = [k * SECONDS_PER_READING / 3600 for k in range(len(stream.t))]
     hours = [(s + window / 2) * SECONDS_PER_READING / 3600 for s in run.starts]
     fig, (top, ax) = plt.subplots(2, 1, figsize=(9, 6.5), sharex=True,
@@ -104,7 +106,7 @@ def run(png: Path, window: int = 100, reboot_at: int = 3000) -> dict:
     sc = envcl.build()
     pred = envcl.prequential_float(sc)
     flt = [envcl.error_bp(w) / 100 for w in envcl.windows(pred, sc.y, window)]
-    plot(png, window, host, flt, reboot_at)
+    plot(png, window, host, flt, reboot_at, sc.stream)
     return {
         "lines": host.lines,
         "frozen": host.totals.get("frozen model"),
