@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 TARGETS="${FUZZ_TARGETS:-checkpoint train_step model_blob}"
 OUT=build/fuzz
 CORE=$(sed -n 's|^\t\(src/[^ ]*\.c\)$|lib/tintin/\1|p' lib/tintin/CMakeLists.txt)
-FLAGS="-std=c11 -g -O1 -Ilib/tintin/include -Itests/fuzz -DTINTIN_CONFIG_FILE=\"$PWD/lib/tintin/port/stdio_log.h\""
+FLAGS="-std=c11 -g -O1 -Ilib/tintin/include -Itests/fuzz -Itests/common -DTINTIN_CONFIG_FILE=\"$PWD/lib/tintin/port/stdio_log.h\""
 mkdir -p "$OUT"
 
 if [ "${1:-}" = "--seeds" ]; then

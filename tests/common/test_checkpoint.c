@@ -16,36 +16,11 @@
 
 #include <tintin/tintin.h>
 
+#include "tt_models.h"
 #include "tt_test.h"
 
 TT_SUITE(tintin_checkpoint);
 
-/* A small dense model with the default optimizer: int8 weights, low-byte planes, int16 and
- * int32 momentum, biases; everything a checkpoint carries.
- */
-static const int8_t ck_w0[5 * 6] = {
-	12, -40, 33, 7, -90, 51, -3, 64, -27, 88, 19, -71, 45, -8, 100, -56, 23, 2,
-	-15, 77, -60, 31, 9, -44, 70, -29, 5, 58, -97, 14,
-};
-static const int32_t ck_b0[5] = {300, -120, 0, 75, -410};
-static const int8_t ck_w2[3 * 5] = {-50, 81, 17, -66, 39, 92, -13, -74, 28, 6, -35, 47, 110, -21, -88};
-static const int32_t ck_b2[3] = {-200, 150, 60};
-static const struct tintin_layer_desc ck_layers[] = {
-	{.type = TINTIN_LAYER_DENSE, .units = 5, .w_exp = -7, .weights = ck_w0, .bias = ck_b0},
-	{.type = TINTIN_LAYER_RELU},
-	{.type = TINTIN_LAYER_DENSE, .units = 3, .w_exp = -7, .weights = ck_w2, .bias = ck_b2},
-};
-static const struct tintin_model_desc ck_desc = {
-	.layers = ck_layers,
-	.n_layers = 3,
-	.loss = TINTIN_LOSS_XENT,
-	.max_batch = 2,
-	.input = {.h = 1, .w = 1, .c = 6},
-	.optim = TINTIN_OPTIM_DEFAULT,
-	.seed = 7u,
-	.magic = TINTIN_DESC_MAGIC,
-	.version = TINTIN_DESC_VERSION,
-};
 static const int8_t ck_x[4][2 * 6] = {
 	{90, -30, 12, 64, -100, 5, -20, 47, 88, -61, 33, 70},
 	{-5, 120, -77, 40, 18, -93, 66, 2, -38, 101, -12, 54},
@@ -160,7 +135,7 @@ static uint8_t ck_s3[512];
 
 static int ck_init(struct tintin_model *m, uint32_t *arena)
 {
-	return tintin_model_init(m, &ck_desc, TINTIN_MODE_TRAIN, arena, sizeof(ck_arena));
+	return tintin_model_init(m, &tt_dense_desc, TINTIN_MODE_TRAIN, arena, sizeof(ck_arena));
 }
 
 TT_TEST(tintin_checkpoint, test_crc32)
@@ -320,7 +295,7 @@ TT_TEST(tintin_checkpoint, test_corrupt_and_hostile_slots)
 TT_TEST(tintin_checkpoint, test_bad_arguments_and_other_models)
 {
 	struct tintin_storage st = ck_st;
-	struct tintin_model_desc other = ck_desc;
+	struct tintin_model_desc other = tt_dense_desc;
 
 	memset(&ck_fl, 0xff, sizeof(ck_fl));
 	ck_fl.budget = -1;
@@ -342,7 +317,7 @@ TT_TEST(tintin_checkpoint, test_bad_arguments_and_other_models)
 				       sizeof(ck_arena2)),
 		     0, "init other");
 	TT_ASSERT_EQ(tintin_checkpoint_restore(&ck_b, &ck_st, NULL), -ENOENT, "other model");
-	TT_ASSERT(tintin_checkpoint_model_hash(&other) != tintin_checkpoint_model_hash(&ck_desc),
+	TT_ASSERT(tintin_checkpoint_model_hash(&other) != tintin_checkpoint_model_hash(&tt_dense_desc),
 		  "hash ignores the optimizer");
 	/* A storage error surfaces as itself, and the previous checkpoint stays. */
 	ck_fl.budget = 0;

@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memset(fz_img.mem, 0xff, sizeof(fz_img.mem));
 	memcpy(fz_img.mem, data, size < sizeof(fz_img.mem) ? size : sizeof(fz_img.mem));
-	if (tintin_model_init(&fz_m, &fz_dense, TINTIN_MODE_TRAIN, fz_arena, sizeof(fz_arena)) != 0) {
+	if (tintin_model_init(&fz_m, &tt_dense_desc, TINTIN_MODE_TRAIN, fz_arena, sizeof(fz_arena)) != 0) {
 		abort();
 	}
 	ret = tintin_checkpoint_restore(&fz_m, &st, &info);

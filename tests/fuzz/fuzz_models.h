@@ -14,29 +14,8 @@
 
 #include <tintin/tintin.h>
 
-/* Dense 6-5-3 with the default optimizer: every array a checkpoint carries. */
-static const int8_t fz_w0[5 * 6] = {
-	12, -40, 33, 7, -90, 51, -3, 64, -27, 88, 19, -71, 45, -8, 100,
-	-56, 23, 2, -15, 77, -60, 31, 9, -44, 70, -29, 5, 58, -97, 14,
-};
-static const int32_t fz_b0[5] = {300, -120, 0, 75, -410};
-static const int8_t fz_w2[3 * 5] = {-50, 81, 17, -66, 39, 92, -13, -74, 28, 6, -35, 47, 110, -21, -88};
-static const struct tintin_layer_desc fz_dense_layers[] = {
-	{.type = TINTIN_LAYER_DENSE, .units = 5, .w_exp = -7, .weights = fz_w0, .bias = fz_b0},
-	{.type = TINTIN_LAYER_RELU},
-	{.type = TINTIN_LAYER_DENSE, .units = 3, .w_exp = -7, .weights = fz_w2},
-};
-static const struct tintin_model_desc fz_dense = {
-	.layers = fz_dense_layers,
-	.n_layers = 3,
-	.loss = TINTIN_LOSS_XENT,
-	.max_batch = 2,
-	.input = {.h = 1, .w = 1, .c = 6},
-	.optim = TINTIN_OPTIM_DEFAULT,
-	.seed = 7u,
-	.magic = TINTIN_DESC_MAGIC,
-	.version = TINTIN_DESC_VERSION,
-};
+/* The dense model tt_dense_desc, shared with the C tests. */
+#include "tt_models.h"
 
 /* conv1d (k 3, 4 channels, same) - ReLU - max-pool 2 - flatten - dense 3, on 8 x 2 inputs. */
 static const int8_t fz_wc[4 * 3 * 2] = {

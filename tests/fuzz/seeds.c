@@ -47,7 +47,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	memset(img.mem, 0xff, sizeof(img.mem));
-	if (tintin_model_init(&m, &fz_dense, TINTIN_MODE_TRAIN, arena, sizeof(arena)) != 0 ||
+	if (tintin_model_init(&m, &tt_dense_desc, TINTIN_MODE_TRAIN, arena, sizeof(arena)) != 0 ||
 	    tintin_model_train_step(&m, &b) != 0 || tintin_checkpoint_save(&m, &st, NULL) != 0) {
 		return 1;
 	}
