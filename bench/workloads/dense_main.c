@@ -5,7 +5,8 @@
 
 /*
  * Dense forward kernel alone, for instructions per MAC: region 1 is tintin_fc_forward_s8 on
- * a batch of DENSE_B samples, DENSE_IN inputs, DENSE_OUT outputs (deterministic data).
+ * a batch of DENSE_B samples, DENSE_IN inputs, DENSE_OUT outputs (deterministic data), with
+ * the workspace a model gives it.
  */
 
 #include <stdint.h>
@@ -25,10 +26,12 @@
 #define DENSE_OUT 64
 #endif
 
-static int8_t x[DENSE_B * DENSE_IN];
-static int8_t w[DENSE_OUT * DENSE_IN];
+/* Word-aligned, as a model's arena lays out trainable weights and activations. */
+static int8_t x[DENSE_B * DENSE_IN] __attribute__((aligned(4)));
+static int8_t w[DENSE_OUT * DENSE_IN] __attribute__((aligned(4)));
 static int32_t bias[DENSE_OUT];
 static int32_t acc[DENSE_B * DENSE_OUT];
+static int32_t ws[TINTIN_FC_WS_WORDS(DENSE_B, DENSE_IN)];
 
 int main(void)
 {
@@ -46,7 +49,7 @@ int main(void)
 	bench_mark(0);
 	bench_mark(1);
 	bench_mark(2);
-	tintin_fc_forward_s8(x, w, bias, 0, DENSE_B, DENSE_IN, DENSE_OUT, acc);
+	tintin_fc_forward_s8(x, w, bias, 0, DENSE_B, DENSE_IN, DENSE_OUT, acc, ws);
 	bench_mark(3);
 	for (int k = 0; k < DENSE_B * DENSE_OUT; k++) {
 		sum += acc[k];

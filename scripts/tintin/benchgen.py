@@ -61,6 +61,8 @@ VARIANTS = {
     "lean": spec.Optim.lean(),
     "niti": demo.NITI,
     "float32": spec.Optim(),
+    # float32 without momentum: the like-for-like baseline of compact and lean.
+    "float32-sgd": spec.Optim.compact(),
 }
 
 
@@ -201,7 +203,7 @@ def write_headers(work: Workload, variant: str, batch: int, out: Path, cache: Pa
     (out / "bench_data.h").write_text(
         cgen.header("bench_data_h", title, src, data_body(x, y, batch))
     )
-    if variant == "float32":
+    if variant.startswith("float32"):
         body = '#include "ftrain.h"\n\n' + float_model_body(sp, cache)
         (out / "bench_fmodel.h").write_text(cgen.header("bench_fmodel_h", title, src, body))
     else:

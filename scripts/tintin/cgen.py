@@ -138,17 +138,23 @@ def model_body(sp: ModelSpec, name: str) -> str:
     up = name.upper()
     train = clib.plan(sp, spec.MODE_TRAIN)
     infer = clib.plan(sp, spec.MODE_INFER)
+    train_dsp = clib.plan(sp, spec.MODE_TRAIN, dsp=True)
+    infer_dsp = clib.plan(sp, spec.MODE_INFER, dsp=True)
     h, w, c = sp.input_shape
     params, optim = arena_breakdown(sp)
     out = [
-        "/* Arena bytes the planner asks for (training, inference-only), and the part of the\n"
-        " * training arena that holds trainable parameter copies and optimizer state.\n */\n"
+        "/* Arena bytes the planner asks for (training, inference-only), the same with room for\n"
+        " * the Armv7E-M dense kernel's workspace (_DSP: for Cortex-M4/M7/M33 builds, see\n"
+        " * tintin_model_plan_dsp), and the part of the training arena that holds trainable\n"
+        " * parameter copies and optimizer state.\n */\n"
     ]
     out.append(
         macros(
             [
                 (f"{up}_ARENA_TRAIN", train),
                 (f"{up}_ARENA_INFER", infer),
+                (f"{up}_ARENA_TRAIN_DSP", train_dsp),
+                (f"{up}_ARENA_INFER_DSP", infer_dsp),
                 (f"{up}_ARENA_PARAMS", params),
                 (f"{up}_ARENA_OPTIM", optim),
                 (f"{up}_INPUT_SIZE", sp.input_size),

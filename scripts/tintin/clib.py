@@ -186,6 +186,10 @@ class TintinError(RuntimeError):
 
 _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "tintin_model_plan": (ct.c_int, [ct.POINTER(ModelDesc), ct.c_int, ct.POINTER(ct.c_size_t)]),
+    "tintin_model_plan_dsp": (
+        ct.c_int,
+        [ct.POINTER(ModelDesc), ct.c_int, ct.POINTER(ct.c_size_t)],
+    ),
     "tintin_model_init": (
         ct.c_int,
         [ct.c_void_p, ct.POINTER(ModelDesc), ct.c_int, ct.c_void_p, ct.c_size_t],
@@ -231,7 +235,7 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "tintin_requantize_s8": (ct.c_int, [P32, ct.c_size_t, P8, PU32]),
     "tintin_fc_forward_s8": (
         None,
-        [P8, P8, P32, ct.c_int, ct.c_uint16, ct.c_uint16, ct.c_uint16, P32],
+        [P8, P8, P32, ct.c_int, ct.c_uint16, ct.c_uint16, ct.c_uint16, P32, P32],
     ),
     "tintin_fc_backward_s8": (None, [P8, P8, ct.c_uint16, ct.c_uint16, ct.c_uint16, P32]),
     "tintin_fc_grad_row_s8": (
@@ -368,15 +372,16 @@ class CBlob:
         self.desc = self._parsed.desc
 
 
-def plan_desc(cd: CDesc | CBlob, mode: int = MODE_TRAIN) -> int:
+def plan_desc(cd: CDesc | CBlob, mode: int = MODE_TRAIN, dsp: bool = False) -> int:
+    name = "tintin_model_plan_dsp" if dsp else "tintin_model_plan"
     out = ct.c_size_t()
-    check("tintin_model_plan", lib().tintin_model_plan(ct.byref(cd.desc), mode, ct.byref(out)))
+    check(name, getattr(lib(), name)(ct.byref(cd.desc), mode, ct.byref(out)))
     return out.value
 
 
-def plan(spec: ModelSpec, mode: int = MODE_TRAIN) -> int:
-    """Arena bytes the C planner asks for."""
-    return plan_desc(CDesc(spec), mode)
+def plan(spec: ModelSpec, mode: int = MODE_TRAIN, dsp: bool = False) -> int:
+    """Arena bytes the C planner asks for; dsp: with the Armv7E-M dense kernel's workspace."""
+    return plan_desc(CDesc(spec), mode, dsp)
 
 
 class CModel:

@@ -79,7 +79,7 @@ TT_TEST(tintin_layers, test_dense)
 	int32_t g[TT_FC_IN];
 
 	tintin_fc_forward_s8(tt_fc_x, tt_fc_w, tt_fc_bias, TT_FC_BIAS_SHIFT, TT_FC_B, TT_FC_IN,
-			     TT_FC_OUT, acc);
+			     TT_FC_OUT, acc, NULL);
 	TT_ASSERT_ARRAY_EQ(acc, tt_fc_fwd, TT_FC_B * TT_FC_OUT, "dense forward");
 	tintin_fc_backward_s8(tt_fc_err, tt_fc_w, TT_FC_B, TT_FC_IN, TT_FC_OUT, acc);
 	TT_ASSERT_ARRAY_EQ(acc, tt_fc_bwd, TT_FC_B * TT_FC_IN, "dense backward");
@@ -88,6 +88,62 @@ TT_TEST(tintin_layers, test_dense)
 		TT_ASSERT_ARRAY_EQ(g, tt_fc_grad + o * TT_FC_IN, TT_FC_IN, "dense weight gradient");
 		TT_ASSERT_EQ(tintin_fc_grad_bias_s8(tt_fc_err, TT_FC_B, TT_FC_OUT, o),
 			     tt_fc_grad_bias[o], "dense bias gradient %u", o);
+	}
+}
+
+/*
+ * Dense forward with and without its workspace against a plain loop, over shapes that take
+ * every path of the Armv7E-M kernel (blocks of four samples and the samples left over; pairs
+ * of eight-input groups, a last group of eight, of four, single bytes; word-aligned and
+ * misaligned weight rows) and a bias that saturates.
+ */
+TT_TEST(tintin_layers, test_dense_shapes)
+{
+	static int8_t buf[9 * 67 + 5 * 67 + 4] __attribute__((aligned(4)));
+	static int32_t ws[2 * 67];
+	static int32_t got[9 * 5];
+	static const uint16_t ins[] = {1, 7, 8, 12, 13, 16, 24, 29, 32, 40, 64, 67};
+	static const uint16_t batches[] = {1, 4, 5, 8, 9};
+	/* Biases that saturate the sum, and biases at the edge of starting it (|b| <= 2^30). */
+	static const int32_t big[5] = {INT32_MAX - 3, -7, 1 << 20, INT32_MIN + 1, 0};
+	static const int32_t small[5] = {5, -(1 << 30), 1 << 30, -7, 1 << 20};
+	uint32_t h = 88172645u;
+
+	for (size_t k = 0; k < sizeof(buf); k++) {
+		h ^= h << 13;
+		h ^= h >> 17;
+		h ^= h << 5;
+		buf[k] = ((k % 11u) == 0u) ? (int8_t)-128 : (int8_t)(h >> 24);
+	}
+	for (size_t c = 0; c < sizeof(ins) / sizeof(ins[0]); c++) {
+		for (size_t d = 0; d < sizeof(batches) / sizeof(batches[0]); d++) {
+			const uint16_t in = ins[c];
+			const uint16_t nb = batches[d];
+			const uint16_t out = (uint16_t)(1u + (c + d) % 5u);
+			const int8_t *x = buf;
+			const int8_t *w = buf + 9 * 67 + (c + d) % 4u;
+			const int32_t *bias = (c % 2u == 0u) ? small : big;
+
+			for (int with_ws = 0; with_ws < 2; with_ws++) {
+				tintin_fc_forward_s8(x, w, bias, 0, nb, in, out, got,
+						     with_ws ? ws : NULL);
+				for (uint16_t b = 0; b < nb; b++) {
+					for (uint16_t o = 0; o < out; o++) {
+						int32_t want = 0;
+
+						for (uint16_t k = 0; k < in; k++) {
+							want += (int32_t)x[b * in + k] * w[o * in + k];
+						}
+						want = tintin_add_sat32(want, bias[o]);
+						TT_ASSERT_EQ(got[b * out + o], want,
+							     "dense b%u in%u out%u ws%d [%u][%u]",
+							     (unsigned)nb, (unsigned)in,
+							     (unsigned)out, with_ws, (unsigned)b,
+							     (unsigned)o);
+					}
+				}
+			}
+		}
 	}
 }
 

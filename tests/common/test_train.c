@@ -21,11 +21,23 @@
 TT_SUITE(tintin_train);
 
 #define TT_ARENA_MAX                                                                               \
-	((TT_DIGITS_ARENA_TRAIN > TT_CNN_ARENA_TRAIN) ? TT_DIGITS_ARENA_TRAIN : TT_CNN_ARENA_TRAIN)
+	((TT_DIGITS_ARENA_TRAIN_DSP > TT_CNN_ARENA_TRAIN_DSP) ? TT_DIGITS_ARENA_TRAIN_DSP          \
+							      : TT_CNN_ARENA_TRAIN_DSP)
 
 /* uint32_t storage keeps the arena word-aligned on every target. */
 static uint32_t arena[(TT_ARENA_MAX + 3) / 4 + 1];
 static struct tintin_model model;
+
+/* Init with exactly size bytes; at the _DSP size an Armv7E-M build must take the workspace. */
+static int tt_init(const struct tintin_model_desc *d, size_t size, size_t dsp_size)
+{
+	int ret = tintin_model_init(&model, d, TINTIN_MODE_TRAIN, arena, size);
+
+	if (ret == 0 && model.fc_ws != ((TINTIN_FC_USES_WS && size >= dsp_size) ? 1u : 0u)) {
+		return -1;
+	}
+	return ret;
+}
 
 TT_TEST(tintin_train, test_plan_is_exact_and_small_arena_is_enomem)
 {
@@ -109,7 +121,8 @@ TT_TEST(tintin_train, test_table_identity_is_checked)
 	TT_ASSERT_EQ(tintin_model_plan(&bad, TINTIN_MODE_TRAIN, &need), 0, "no hash");
 }
 
-TT_TEST(tintin_train, test_cnn_run_is_bit_exact)
+/* The same integers with and without the dense kernel's workspace. */
+static void cnn_run(size_t size)
 {
 	const int8_t *want_w[] = {tt_cnn_final_w0, tt_cnn_final_w3, tt_cnn_final_w7};
 	const int32_t *want_b[] = {tt_cnn_final_b0, tt_cnn_final_b3, tt_cnn_final_b7};
@@ -117,9 +130,8 @@ TT_TEST(tintin_train, test_cnn_run_is_bit_exact)
 	const size_t in = TT_CNN_INPUT_SIZE;
 	struct tintin_tensor out;
 
-	TT_ASSERT_EQ(tintin_model_init(&model, &tt_cnn_desc, TINTIN_MODE_TRAIN, arena,
-				       TT_CNN_ARENA_TRAIN),
-		     0, "init");
+	TT_ASSERT_EQ(tt_init(&tt_cnn_desc, size, TT_CNN_ARENA_TRAIN_DSP), 0, "init %u",
+		     (unsigned int)size);
 	for (int k = 0; k < TT_CNN_STEPS; k++) {
 		struct tintin_batch b = {.x = tt_cnn_x + (size_t)k * 4u * in,
 					 .labels = tt_cnn_y + (size_t)k * 4u,
@@ -140,20 +152,25 @@ TT_TEST(tintin_train, test_cnn_run_is_bit_exact)
 	TT_ASSERT_ARRAY_EQ(out.data, tt_cnn_out, 4u * TT_CNN_OUTPUTS, "outputs after training");
 }
 
+TT_TEST(tintin_train, test_cnn_run_is_bit_exact)
+{
+	cnn_run(TT_CNN_ARENA_TRAIN);
+	cnn_run(TT_CNN_ARENA_TRAIN_DSP);
+}
+
 static int digits_correct(uint32_t *correct)
 {
 	return tintin_model_evaluate(&model, tt_digits_test_x, TT_DIGITS_TEST_EXP, tt_digits_test_y,
 				     TT_DIGITS_TEST_N, correct);
 }
 
-TT_TEST(tintin_train, test_digits_converge)
+static void digits_run(size_t size)
 {
 	uint32_t before = 0u;
 	uint32_t after = 0u;
 
-	TT_ASSERT_EQ(tintin_model_init(&model, &tt_digits_desc, TINTIN_MODE_TRAIN, arena,
-				       sizeof(arena)),
-		     0, "init");
+	TT_ASSERT_EQ(tt_init(&tt_digits_desc, size, TT_DIGITS_ARENA_TRAIN_DSP), 0, "init %u",
+		     (unsigned int)size);
 	TT_ASSERT_EQ(digits_correct(&before), 0, "evaluate");
 	for (int epoch = 0; epoch < TT_DIGITS_EPOCHS; epoch++) {
 		for (uint32_t k = 0; k < TT_DIGITS_TRAIN_N; k += 8u) {
@@ -172,6 +189,12 @@ TT_TEST(tintin_train, test_digits_converge)
 	TT_ASSERT_EQ(before, (uint32_t)TT_DIGITS_CORRECT_BEFORE, "differs from the reference");
 	TT_ASSERT_EQ(after, (uint32_t)TT_DIGITS_CORRECT_AFTER, "differs from the reference");
 	TT_ASSERT(after * 10u >= TT_DIGITS_TEST_N * 8u, "below 80%% held-out accuracy");
+}
+
+TT_TEST(tintin_train, test_digits_converge)
+{
+	digits_run(TT_DIGITS_ARENA_TRAIN);
+	digits_run(TT_DIGITS_ARENA_TRAIN_DSP);
 }
 
 #if defined(__ZEPHYR__) && !defined(CONFIG_ARCH_POSIX)

@@ -32,8 +32,9 @@ def test_fc_forward(nb, n_in, n_out, bias_shift, with_bias, seed):
     x, w = s8(rng, nb, n_in), s8(rng, n_out, n_in)
     bias = rng.integers(-(2**31) + 1, 2**31, n_out).astype(np.int32) if with_bias else None
     acc = np.zeros((nb, n_out), np.int32)
+    ws = np.zeros(2 * n_in, np.int32)  # TINTIN_FC_WS_WORDS
     clib.lib().tintin_fc_forward_s8(
-        p(x, P8), p(w, P8), p(bias, P32), bias_shift, nb, n_in, n_out, p(acc, P32)
+        p(x, P8), p(w, P8), p(bias, P32), bias_shift, nb, n_in, n_out, p(acc, P32), p(ws, P32)
     )
     b = np.zeros(n_out, np.int64) if bias is None else nx.i64(bias)
     b0 = nx.round_shift(b, bias_shift) if bias_shift >= 0 else nx.shl_sat32(b, -bias_shift)

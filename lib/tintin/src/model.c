@@ -479,7 +479,8 @@ static int tintin_alloc_params(struct tintin_arena *a, struct tintin_layer_state
 	int ret;
 
 	if (tintin_trains_w(l)) {
-		ret = tintin_alloc(a, n_w, 1u, &p);
+		/* Word-aligned rows let the Armv7E-M dense kernel load eight weights at once. */
+		ret = tintin_alloc(a, n_w, 4u, &p);
 		if (ret != 0) {
 			return ret;
 		}
@@ -519,13 +520,27 @@ static int tintin_alloc_params(struct tintin_arena *a, struct tintin_layer_state
 	return 0;
 }
 
+/* Int32 scratch a layer's forward needs: its outputs, and behind them (ws) a dense layer's
+ * workspace (tintin_fc_forward_s8).
+ */
+static size_t tintin_forward_acc(const struct tintin_layer_desc *l, const struct tintin_shape *sh,
+				 uint16_t nb, int ws)
+{
+	size_t n = (size_t)nb * sh->out;
+
+	if (ws && l->type == TINTIN_LAYER_DENSE) {
+		n += TINTIN_FC_WS_WORDS(nb, sh->in);
+	}
+	return n;
+}
+
 /* Training layout: the error/transient pair, then per layer its trainable parameters,
  * optimizer state, bit masks and kept output, then the int32 scratch last. With a NULL-based
  * counting arena this is the planner.
  */
 static int tintin_layout_train(struct tintin_arena *a, struct tintin_model *m,
 			       const struct tintin_model_desc *d, const struct tintin_shape *sh,
-			       uint8_t first)
+			       uint8_t first, int ws)
 {
 	struct tintin_layer_state tmp;
 	const uint16_t nb = d->max_batch;
@@ -579,7 +594,7 @@ static int tintin_layout_train(struct tintin_arena *a, struct tintin_model *m,
 			s->act = prev_act;
 			continue;
 		}
-		acc_n = tintin_max(acc_n, (size_t)nb * sh[i].out);
+		acc_n = tintin_max(acc_n, tintin_forward_acc(l, &sh[i], nb, ws));
 		if (i > first) {
 			acc_n = tintin_max(acc_n, (size_t)nb * sh[i].in);
 		}
@@ -604,7 +619,7 @@ static int tintin_layout_train(struct tintin_arena *a, struct tintin_model *m,
 
 /* Inference layout: two activation buffers that layers alternate between, then the scratch. */
 static int tintin_layout_infer(struct tintin_arena *a, struct tintin_model *m,
-			       const struct tintin_model_desc *d, const struct tintin_shape *sh)
+			       const struct tintin_model_desc *d, const struct tintin_shape *sh, int ws)
 {
 	struct tintin_layer_state tmp;
 	const uint16_t nb = d->max_batch;
@@ -623,7 +638,7 @@ static int tintin_layout_infer(struct tintin_arena *a, struct tintin_model *m,
 		}
 		if (tintin_owns_output(l)) {
 			act_w = tintin_max(act_w, sh[i].out);
-			acc_n = tintin_max(acc_n, (size_t)nb * sh[i].out);
+			acc_n = tintin_max(acc_n, tintin_forward_acc(l, &sh[i], nb, ws));
 		}
 	}
 	const size_t bytes[2] = {(size_t)nb * act_w, (size_t)nb * act_w};
@@ -635,7 +650,7 @@ static int tintin_layout_infer(struct tintin_arena *a, struct tintin_model *m,
 /* Lays the model out in arena a; m may be NULL when only counting bytes (the planner). */
 static int tintin_layout(struct tintin_arena *a, struct tintin_model *m,
 			 const struct tintin_model_desc *d, enum tintin_mode mode,
-			 const struct tintin_shape *sh, uint8_t first)
+			 const struct tintin_shape *sh, uint8_t first, int ws)
 {
 	if (mode == TINTIN_MODE_TRAIN) {
 		if (first == d->n_layers) {
@@ -643,10 +658,10 @@ static int tintin_layout(struct tintin_arena *a, struct tintin_model *m,
 				       "TINTIN_MODE_INFER");
 			return -EINVAL;
 		}
-		return tintin_layout_train(a, m, d, sh, first);
+		return tintin_layout_train(a, m, d, sh, first, ws);
 	}
 	if (mode == TINTIN_MODE_INFER) {
-		return tintin_layout_infer(a, m, d, sh);
+		return tintin_layout_infer(a, m, d, sh, ws);
 	}
 	TINTIN_LOG_ERR("tintin: model: unknown mode %d", (int)mode);
 	return -EINVAL;
@@ -753,7 +768,8 @@ int tintin_model_desc_params(const struct tintin_model_desc *desc,
 	return 0;
 }
 
-int tintin_model_plan(const struct tintin_model_desc *desc, enum tintin_mode mode, size_t *bytes)
+static int tintin_plan(const struct tintin_model_desc *desc, enum tintin_mode mode, int ws,
+		       size_t *bytes)
 {
 	struct tintin_arena count;
 	struct tintin_shape sh[TINTIN_MAX_LAYERS];
@@ -772,12 +788,23 @@ int tintin_model_plan(const struct tintin_model_desc *desc, enum tintin_mode mod
 		return ret;
 	}
 	tintin_arena_init_plan(&count);
-	ret = tintin_layout(&count, NULL, desc, mode, sh, first);
+	ret = tintin_layout(&count, NULL, desc, mode, sh, first, ws);
 	if (ret != 0) {
 		return ret;
 	}
 	*bytes = tintin_arena_used(&count);
 	return 0;
+}
+
+int tintin_model_plan(const struct tintin_model_desc *desc, enum tintin_mode mode, size_t *bytes)
+{
+	return tintin_plan(desc, mode, 0, bytes);
+}
+
+int tintin_model_plan_dsp(const struct tintin_model_desc *desc, enum tintin_mode mode,
+			  size_t *bytes)
+{
+	return tintin_plan(desc, mode, 1, bytes);
 }
 
 /* Copies the table's initial parameters into the trainable RAM copies. */
@@ -836,11 +863,15 @@ int tintin_model_init(struct tintin_model *m, const struct tintin_model_desc *de
 	if (ret != 0) {
 		return ret;
 	}
+	/* With room for it, dense layers get the Armv7E-M kernel's workspace. */
+	if (TINTIN_FC_USES_WS && tintin_plan(desc, mode, 1, &need) == 0 && size >= need) {
+		m->fc_ws = 1u;
+	}
 	(void)tintin_check_desc(desc, sh, &first);
 	m->desc = desc;
 	m->mode = (uint8_t)mode;
 	m->first_trained = first;
-	ret = tintin_layout(&m->arena, m, desc, mode, sh, first);
+	ret = tintin_layout(&m->arena, m, desc, mode, sh, first, m->fc_ws);
 	if (ret != 0) {
 		memset(m, 0, sizeof(*m));
 		return ret;
@@ -880,7 +911,7 @@ static int tintin_forward_layer(struct tintin_model *m, const struct tintin_laye
 	switch (l->type) {
 	case TINTIN_LAYER_DENSE:
 		tintin_fc_forward_s8(x, s->w, s->bias, e + TINTIN_BIAS_EXTRA_BITS, n, s->in,
-				     s->rows, m->acc);
+				     s->rows, m->acc, m->fc_ws ? m->acc + len : NULL);
 		base = s->w_exp;
 		break;
 	case TINTIN_LAYER_CONV2D:

@@ -14,15 +14,19 @@
 
 #include <tintin/tintin.h>
 
-/* Arena bytes the planner asks for (training, inference-only), and the part of the
- * training arena that holds trainable parameter copies and optimizer state.
+/* Arena bytes the planner asks for (training, inference-only), the same with room for
+ * the Armv7E-M dense kernel's workspace (_DSP: for Cortex-M4/M7/M33 builds, see
+ * tintin_model_plan_dsp), and the part of the training arena that holds trainable
+ * parameter copies and optimizer state.
  */
-#define ENV_ARENA_TRAIN  380
-#define ENV_ARENA_INFER  96
-#define ENV_ARENA_PARAMS 168
-#define ENV_ARENA_OPTIM  96
-#define ENV_INPUT_SIZE   4
-#define ENV_OUTPUTS      2
+#define ENV_ARENA_TRAIN     380
+#define ENV_ARENA_INFER     96
+#define ENV_ARENA_TRAIN_DSP 380
+#define ENV_ARENA_INFER_DSP 96
+#define ENV_ARENA_PARAMS    168
+#define ENV_ARENA_OPTIM     96
+#define ENV_INPUT_SIZE      4
+#define ENV_OUTPUTS         2
 
 #ifdef CONFIG_TINTIN_ARENA_SIZE
 TINTIN_ARENA_CHECK(env, 380, CONFIG_TINTIN_ARENA_SIZE);

@@ -14,15 +14,19 @@
 #include <tintin/tintin.h>
 
 /* clang-format off */
-/* Arena bytes the planner asks for (training, inference-only), and the part of the
- * training arena that holds trainable parameter copies and optimizer state.
+/* Arena bytes the planner asks for (training, inference-only), the same with room for
+ * the Armv7E-M dense kernel's workspace (_DSP: for Cortex-M4/M7/M33 builds, see
+ * tintin_model_plan_dsp), and the part of the training arena that holds trainable
+ * parameter copies and optimizer state.
  */
-#define TT_DIGITS_ARENA_TRAIN  11680
-#define TT_DIGITS_ARENA_INFER  1536
-#define TT_DIGITS_ARENA_PARAMS 2536
-#define TT_DIGITS_ARENA_OPTIM  7272
-#define TT_DIGITS_INPUT_SIZE   64
-#define TT_DIGITS_OUTPUTS      10
+#define TT_DIGITS_ARENA_TRAIN     11680
+#define TT_DIGITS_ARENA_INFER     1536
+#define TT_DIGITS_ARENA_TRAIN_DSP 12192
+#define TT_DIGITS_ARENA_INFER_DSP 2048
+#define TT_DIGITS_ARENA_PARAMS    2536
+#define TT_DIGITS_ARENA_OPTIM     7272
+#define TT_DIGITS_INPUT_SIZE      64
+#define TT_DIGITS_OUTPUTS         10
 
 #ifdef CONFIG_TINTIN_ARENA_SIZE
 TINTIN_ARENA_CHECK(tt_digits, 11680, CONFIG_TINTIN_ARENA_SIZE);

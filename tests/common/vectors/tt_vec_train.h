@@ -14,15 +14,19 @@
 #include <tintin/tintin.h>
 
 /* clang-format off */
-/* Arena bytes the planner asks for (training, inference-only), and the part of the
- * training arena that holds trainable parameter copies and optimizer state.
+/* Arena bytes the planner asks for (training, inference-only), the same with room for
+ * the Armv7E-M dense kernel's workspace (_DSP: for Cortex-M4/M7/M33 builds, see
+ * tintin_model_plan_dsp), and the part of the training arena that holds trainable
+ * parameter copies and optimizer state.
  */
-#define TT_CNN_ARENA_TRAIN  3184
-#define TT_CNN_ARENA_INFER  2304
-#define TT_CNN_ARENA_PARAMS 164
-#define TT_CNN_ARENA_OPTIM  388
-#define TT_CNN_INPUT_SIZE   48
-#define TT_CNN_OUTPUTS      5
+#define TT_CNN_ARENA_TRAIN     3184
+#define TT_CNN_ARENA_INFER     2304
+#define TT_CNN_ARENA_TRAIN_DSP 3184
+#define TT_CNN_ARENA_INFER_DSP 2304
+#define TT_CNN_ARENA_PARAMS    164
+#define TT_CNN_ARENA_OPTIM     388
+#define TT_CNN_INPUT_SIZE      48
+#define TT_CNN_OUTPUTS         5
 
 #ifdef CONFIG_TINTIN_ARENA_SIZE
 TINTIN_ARENA_CHECK(tt_cnn, 3184, CONFIG_TINTIN_ARENA_SIZE);

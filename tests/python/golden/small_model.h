@@ -13,15 +13,19 @@
 
 #include <tintin/tintin.h>
 
-/* Arena bytes the planner asks for (training, inference-only), and the part of the
- * training arena that holds trainable parameter copies and optimizer state.
+/* Arena bytes the planner asks for (training, inference-only), the same with room for
+ * the Armv7E-M dense kernel's workspace (_DSP: for Cortex-M4/M7/M33 builds, see
+ * tintin_model_plan_dsp), and the part of the training arena that holds trainable
+ * parameter copies and optimizer state.
  */
-#define SMALL_ARENA_TRAIN  1100
-#define SMALL_ARENA_INFER  864
-#define SMALL_ARENA_PARAMS 118
-#define SMALL_ARENA_OPTIM  0
-#define SMALL_INPUT_SIZE   24
-#define SMALL_OUTPUTS      4
+#define SMALL_ARENA_TRAIN     1100
+#define SMALL_ARENA_INFER     864
+#define SMALL_ARENA_TRAIN_DSP 1100
+#define SMALL_ARENA_INFER_DSP 864
+#define SMALL_ARENA_PARAMS    118
+#define SMALL_ARENA_OPTIM     0
+#define SMALL_INPUT_SIZE      24
+#define SMALL_OUTPUTS         4
 
 #ifdef CONFIG_TINTIN_ARENA_SIZE
 TINTIN_ARENA_CHECK(small, 1100, CONFIG_TINTIN_ARENA_SIZE);

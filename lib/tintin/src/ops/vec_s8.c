@@ -11,62 +11,9 @@
  * layer. Every path computes the same int32 sums; TINTIN_NO_ASM selects the plain C loops.
  */
 
-#include <string.h>
-
 #include <tintin/ops.h>
 
-/*
- * Armv7E-M (Cortex-M4/M7/M33 with the DSP extension): SXTB16 widens bytes 0 and 2 (or, with
- * ROR #8, bytes 1 and 3) of a word to two int16 lanes and SMLAD adds both lane products to
- * the sum, so four MACs take two loads, four extends and two SMLADs.
- */
-#if defined(__ARM_FEATURE_DSP) && (__ARM_FEATURE_DSP == 1) && !defined(TINTIN_NO_ASM)
-#define TINTIN_DSP 1
-
-static inline uint32_t tintin_sxtb16(uint32_t v)
-{
-	uint32_t r;
-
-	__asm__("sxtb16 %0, %1" : "=r"(r) : "r"(v));
-	return r;
-}
-
-static inline uint32_t tintin_sxtb16_ror8(uint32_t v)
-{
-	uint32_t r;
-
-	__asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
-	return r;
-}
-
-static inline int32_t tintin_smlad(uint32_t a, uint32_t b, int32_t s)
-{
-	__asm__("smlad %0, %1, %2, %0" : "+r"(s) : "r"(a), "r"(b));
-	return s;
-}
-
-static inline int32_t tintin_dot4_dsp(uint32_t va, uint32_t vb, int32_t s)
-{
-	s = tintin_smlad(tintin_sxtb16(va), tintin_sxtb16(vb), s);
-	return tintin_smlad(tintin_sxtb16_ror8(va), tintin_sxtb16_ror8(vb), s);
-}
-
-/* Four MACs of one weight word against an input word already widened to x02 and x13. */
-static inline int32_t tintin_row4_dsp(uint32_t wv, uint32_t x02, uint32_t x13, int32_t s)
-{
-	return tintin_smlad(tintin_sxtb16_ror8(wv), x13, tintin_smlad(tintin_sxtb16(wv), x02, s));
-}
-
-static inline uint32_t tintin_load32(const int8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4u); /* Armv7-M allows unaligned word loads */
-	return v;
-}
-#else
-#define TINTIN_DSP 0
-#endif
+#include "internal.h"
 
 /*
  * Armv6-M (Cortex-M0/M0+) has no multiply-accumulate and LDRSB only with a register offset,
