@@ -153,9 +153,10 @@ struct tintin_optim_cfg {
 
 /**
  * Compact optimizer: int16 master weights without momentum, learning rate 2^-3. Two bytes of
- * state per weight instead of four: training RAM at most 40% of a float32 trainer's on the
- * benchmark networks, within noise of the default on digits but about 1.5 points behind it
- * after on-device adaptation of the motion network (docs/numerics.md).
+ * state per weight instead of four: about half the training RAM of a float32 plain-SGD
+ * trainer on the benchmark networks (docs/benchmarks.md), within noise of the default on
+ * digits but about 1.5 points behind it after on-device adaptation of the motion network
+ * (docs/numerics.md).
  */
 #define TINTIN_OPTIM_COMPACT                                                                       \
 	{                                                                                          \
