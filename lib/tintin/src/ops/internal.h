@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <tintin/fixedpoint.h>
+#include <tintin/ops.h>
 
 /* Bias of output o at the accumulator's scale: round_shift(bias, shift), or a saturating left
  * shift when shift < 0 (see tintin_fc_forward_s8); 0 without a bias.
@@ -41,9 +42,10 @@ static inline void tintin_window(int o, int k, int pad, int size, int stride, in
 /*
  * Armv7E-M (Cortex-M4/M7/M33 with the DSP extension): SXTB16 widens bytes 0 and 2 (or, with
  * ROR #8, bytes 1 and 3) of a word to two int16 lanes and SMLAD adds both lane products to
- * the sum, so four MACs take two loads, four extends and two SMLADs.
+ * the sum, so four MACs take two loads, four extends and two SMLADs. The build condition is
+ * ops.h's TINTIN_FC_USES_WS, so the planner and the kernels cannot disagree.
  */
-#if defined(__ARM_FEATURE_DSP) && (__ARM_FEATURE_DSP == 1) && !defined(TINTIN_NO_ASM)
+#if TINTIN_FC_USES_WS
 #define TINTIN_DSP 1
 
 static inline uint32_t tintin_sxtb16(uint32_t v)
