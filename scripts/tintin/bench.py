@@ -144,9 +144,9 @@ def markdown(results: dict, batches: list[int]) -> str:
         "## Ratios to float32 (training step)",
         "",
         "Each integer variant against the float32 trainer with the same update rule: the "
-        "default (\"int\", momentum) against float32 SGD with the same momentum "
-        "(\"float32\"), compact and lean (no momentum) against float32 plain SGD "
-        "(\"float32-sgd\").",
+        'default ("int", momentum) against float32 SGD with the same momentum '
+        '("float32"), compact and lean (no momentum) against float32 plain SGD '
+        '("float32-sgd").',
         "",
         "| workload | core | batch | int instructions | int RAM | compact instructions "
         "| compact RAM | lean instructions | lean RAM |",

@@ -145,6 +145,24 @@ class Param(ct.Structure):
     ]
 
 
+class SgdRows(ct.Structure):
+    """struct tintin_sgd_rows: an update prepared by tintin_sgd_rows_init."""
+
+    _fields_ = [
+        ("data", ct.c_void_p),
+        ("mom", ct.c_void_p),
+        ("high", ct.c_void_p),
+        ("key", ct.c_uint32),
+        ("counter", ct.c_uint32),
+        ("s", ct.c_int16),
+        ("dtype", ct.c_uint8),
+        ("lr_mult", ct.c_uint8),
+        ("mshift", ct.c_uint8),
+        ("stochastic", ct.c_uint8),
+        ("preset", ct.c_uint8),
+    ]
+
+
 class CGeom(ct.Structure):
     """struct tintin_geom; build one from a spec.Geom with CGeom(*dataclasses.astuple(g))."""
 
@@ -270,6 +288,14 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
             ct.POINTER(Prng),
             PU32,
         ],
+    ),
+    "tintin_sgd_rows_init": (
+        None,
+        [ct.POINTER(SgdRows), ct.POINTER(OptimCfg), ct.POINTER(Param), ct.c_int, ct.POINTER(Prng)],
+    ),
+    "tintin_sgd_outer_row": (
+        None,
+        [ct.POINTER(SgdRows), ct.c_uint32, ct.c_int32, P8, ct.c_uint16, PU32],
     ),
     "tintin_sgd_niti_row": (
         None,

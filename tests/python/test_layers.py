@@ -178,17 +178,27 @@ def _param(rng, dtype, n, with_mom, off=0):
 )
 def test_sgd_aligned_row(dtype, n, off, e_g, lr_shift, lr_mult, mom_shift, rounding, seed):
     rng = np.random.default_rng(seed)
+    g = rng.integers(-(2**24), 2**24, n).astype(np.int32)
+
+    def update(cfg, par, r, sat):
+        clib.lib().tintin_sgd_aligned_row(
+            ct.byref(cfg), ct.byref(par), off, p(g, P32), n, e_g, ct.byref(r), ct.byref(sat)
+        )
+
+    _check_aligned(rng, update, g, dtype, off, e_g, lr_shift, lr_mult, mom_shift, rounding, seed)
+
+
+def _check_aligned(rng, update, g, dtype, off, e_g, lr_shift, lr_mult, mom_shift, rounding, seed):
+    """Run update(cfg, par, prng, sat) on a fresh parameter; compare with the reference for g."""
+    n = len(g)
     values, mom, par, lim, mom_lim, _keep = _param(rng, dtype, n, mom_shift != 0, off)
     d0 = values()[off:]
     m0 = None if mom is None else nx.i64(mom[off:])
-    g = rng.integers(-(2**24), 2**24, n).astype(np.int32)
     cfg = clib.OptimCfg(0, lr_shift, lr_mult, 0, mom_shift, 0, rounding)
     r = clib.Prng()
     clib.lib().tintin_prng_seed(ct.byref(r), seed)
     sat = ct.c_uint32(0)
-    clib.lib().tintin_sgd_aligned_row(
-        ct.byref(cfg), ct.byref(par), off, p(g, P32), n, e_g, ct.byref(r), ct.byref(sat)
-    )
+    update(cfg, par, r, sat)
     # Element off + j draws number off + j of the stream.
     draws = nx.prng_at(r.key, 0, off + np.arange(n))
     d = nx.aligned_delta(g, -7 + lr_shift - e_g, lr_mult, rounding == 0, draws)
@@ -198,6 +208,67 @@ def test_sgd_aligned_row(dtype, n, off, e_g, lr_shift, lr_mult, mom_shift, round
     if m is not None:
         assert np.array_equal(mom[off:], m)
     assert sat.value == nsat
+
+
+# Rows long enough for several of the general path's 16-element chunks, shifts s around the
+# 2^14 range of e * x.
+@given(
+    st.sampled_from([0, 1, 2, S16P]),
+    st.integers(1, 70),
+    st.integers(0, 20),
+    st.integers(-128, 127),
+    st.integers(-3, 34),
+    st.integers(0, 12),
+    st.sampled_from([1, 3, 255]),
+    st.sampled_from([0, 3]),
+    st.integers(0, 1),
+    SEED,
+)
+def test_sgd_outer_row(dtype, n, off, e, s, lr_shift, lr_mult, mom_shift, rounding, seed):
+    """tintin_sgd_outer_row(e, x) is tintin_sgd_aligned_row of the row e * x."""
+    _check_outer(dtype, n, off, e, s, lr_shift, lr_mult, mom_shift, rounding, seed)
+
+
+# Only the settings of the preset loops: lr_mult 1, stochastic rounding (or s = 0), int16
+# planes with or without momentum, int8 weights without.
+@given(
+    st.sampled_from([(0, 0), (S16P, 0), (S16P, 3)]),
+    st.integers(1, 70),
+    st.integers(0, 20),
+    st.integers(-128, 127),
+    st.integers(0, 18),
+    st.integers(0, 12),
+    SEED,
+)
+def test_sgd_outer_row_presets(kind, n, off, e, s, lr_shift, seed):
+    _check_outer(kind[0], n, off, e, s, lr_shift, 1, kind[1], 0, seed)
+
+
+def _check_outer(dtype, n, off, e, s, lr_shift, lr_mult, mom_shift, rounding, seed):
+    e_g = -7 + lr_shift - s
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-128, 128, n).astype(np.int8)
+    x[rng.random(n) < 0.2] = 0  # zero inputs, as after a ReLU
+    g = (np.int32(e) * x.astype(np.int32)).astype(np.int32)
+    preset = []
+
+    def update(cfg, par, r, sat):
+        u = clib.SgdRows()
+        clib.lib().tintin_sgd_rows_init(ct.byref(u), ct.byref(cfg), ct.byref(par), e_g,
+                                        ct.byref(r))  # fmt: skip
+        preset.append(u.preset)
+        clib.lib().tintin_sgd_outer_row(ct.byref(u), off, e, p(x, P8), n, ct.byref(sat))
+
+    _check_aligned(rng, update, g, dtype, off, e_g, lr_shift, lr_mult, mom_shift, rounding, seed)
+    sto = lr_mult == 1 and 0 < s < 32 and rounding == 0
+    want = 0  # the general loop
+    if dtype == S16P and not mom_shift and (sto or (lr_mult == 1 and s == 0)):
+        want = 2
+    elif sto and dtype == S16P:
+        want = 1
+    elif sto and dtype == 0 and not mom_shift:
+        want = 3
+    assert preset == [want]
 
 
 @given(st.sampled_from([0, 1, 2, S16P]), st.integers(1, 50), st.integers(0, 7),

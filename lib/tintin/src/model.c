@@ -61,6 +61,18 @@ static int tintin_trains_b(const struct tintin_layer_desc *l)
 	return tintin_has_weights(l) && l->train != TINTIN_TRAIN_FROZEN;
 }
 
+/*
+ * Whether the weight update needs a gradient row in the scratch. A dense layer with at most one
+ * sample per batch updates from that sample's error times its inputs (tintin_sgd_outer_row),
+ * except under NITI, which first scans the whole layer's gradient.
+ */
+static int tintin_needs_grad_row(const struct tintin_model_desc *d,
+				 const struct tintin_layer_desc *l)
+{
+	return tintin_trains_w(l) && (l->type != TINTIN_LAYER_DENSE || d->max_batch > 1u ||
+				      d->optim.rule == TINTIN_RULE_NITI);
+}
+
 static int tintin_check_optim(const struct tintin_optim_cfg *o)
 {
 	if (o->rule != TINTIN_RULE_ALIGNED && o->rule != TINTIN_RULE_NITI) {
@@ -576,7 +588,7 @@ static int tintin_layout_train(struct tintin_arena *a, struct tintin_model *m,
 			s->w_exp = l->w_exp;
 			s->w = l->weights;
 			s->bias = l->bias;
-			acc_n = tintin_max(acc_n, tintin_trains_w(l) ? sh[i].row : 0u);
+			acc_n = tintin_max(acc_n, tintin_needs_grad_row(d, l) ? sh[i].row : 0u);
 			acc_n = tintin_max(acc_n, tintin_trains_b(l) ? sh[i].rows : 0u);
 			ret = tintin_alloc_params(a, s, l, &d->optim);
 			if (ret != 0) {
@@ -1125,14 +1137,22 @@ static int32_t tintin_grad_bias(const struct tintin_model *m, const struct tinti
 	return tintin_conv_grad_bias_s8(err, m->batch, &s->geom, o);
 }
 
-static int tintin_unit_has_err(const int8_t *err, uint16_t batch, uint16_t rows, uint16_t o)
+/* How many samples (0, 1, or 2 for more) have an error for unit o; *first is the first. */
+static int tintin_unit_errs(const int8_t *err, uint16_t batch, uint16_t rows, uint16_t o,
+			    uint16_t *first)
 {
+	int n = 0;
+
+	*first = 0u;
 	for (uint16_t b = 0; b < batch; b++) {
 		if (err[(size_t)b * rows + o] != 0) {
-			return 1;
+			if (n++ != 0) {
+				return 2;
+			}
+			*first = b;
 		}
 	}
-	return 0;
+	return n;
 }
 
 static void tintin_update_weights(struct tintin_model *m, struct tintin_layer_state *s,
@@ -1140,6 +1160,7 @@ static void tintin_update_weights(struct tintin_model *m, struct tintin_layer_st
 {
 	const struct tintin_optim_cfg *cfg = &m->desc->optim;
 	struct tintin_param p = tintin_weight_param(m, s);
+	struct tintin_sgd_rows u;
 	int shift = 0;
 
 	if (cfg->rule == TINTIN_RULE_NITI) {
@@ -1155,24 +1176,38 @@ static void tintin_update_weights(struct tintin_model *m, struct tintin_layer_st
 			}
 		}
 		shift = tintin_sgd_niti_shift(maxabs, cfg->mu + cfg->upscale_bits);
+	} else {
+		tintin_sgd_rows_init(&u, cfg, &p, e_err + e_x, &m->prng);
 	}
 	for (uint16_t o = 0; o < s->rows; o++) {
 		uint32_t off = (uint32_t)o * s->row;
 
-		/* A dense unit with no error in the batch has a zero gradient row; without momentum
-		 * nothing of it moves (the draws are counter-based, so skipping keeps the stream).
-		 */
-		if (p.mom == NULL && s->geom.k_w == 0u &&
-		    !tintin_unit_has_err(err, m->batch, s->rows, o)) {
-			continue;
+		if (s->geom.k_w == 0u && cfg->rule != TINTIN_RULE_NITI) {
+			uint16_t b;
+			int n = tintin_unit_errs(err, m->batch, s->rows, o, &b);
+
+			/* No error in the batch: a zero gradient row, and without momentum nothing
+			 * moves (the draws are counter-based, so skipping keeps the stream).
+			 */
+			if (n == 0 && p.mom == NULL) {
+				continue;
+			}
+			/* At most one sample's error (always at batch 1): the row is that error
+			 * times the sample's inputs, formed inside the update.
+			 */
+			if (n < 2) {
+				tintin_sgd_outer_row(&u, off, err[(size_t)b * s->rows + o],
+						     x + (size_t)b * s->in, s->row,
+						     &m->stats.param_sat);
+				continue;
+			}
 		}
 		tintin_grad_row(m, s, err, x, o);
 		if (cfg->rule == TINTIN_RULE_NITI) {
 			tintin_sgd_niti_row(cfg, &p, off, m->acc, s->row, shift,
 					    &m->stats.param_sat);
 		} else {
-			tintin_sgd_aligned_row(cfg, &p, off, m->acc, s->row, e_err + e_x, &m->prng,
-					       &m->stats.param_sat);
+			tintin_sgd_row(&u, off, m->acc, s->row, &m->stats.param_sat);
 		}
 	}
 	tintin_prng_advance(&m->prng, (uint32_t)s->rows * s->row);

@@ -116,6 +116,15 @@ static inline void tintin_log_discard(const char *fmt, ...)
 #define TINTIN_ALWAYS_INLINE inline
 #endif
 
+/* A branch that is almost never taken (saturation in the update loops): laid out off the
+ * hot path instead of computed branch-free on every element.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define TINTIN_UNLIKELY(c) __builtin_expect(!!(c), 0)
+#else
+#define TINTIN_UNLIKELY(c) (c)
+#endif
+
 /* ENOTSUP and EOVERFLOW are POSIX, not ISO C; every libc we target has them. */
 #ifndef ENOTSUP
 #define ENOTSUP 134

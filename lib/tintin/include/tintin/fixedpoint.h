@@ -163,7 +163,11 @@ inline int32_t tintin_sto_shift_in(int32_t x, int s, uint32_t r)
 	uint32_t m = tintin_abs32(x);
 	uint32_t t = m >> s;
 
-	t += ((m & ((1u << s) - 1u)) > (r >> (32 - s))) ? 1u : 0u;
+	/* The discarded bits f beat the draw's top s bits R exactly when f * 2^(32-s) > r
+	 * (f >= R + 1 means f * 2^(32-s) >= (R + 1) * 2^(32-s) > r), and the left shift drops
+	 * the kept bits without a mask.
+	 */
+	t += ((m << (32 - s)) > r) ? 1u : 0u;
 	return tintin_with_sign(x, t);
 }
 

@@ -56,6 +56,57 @@ void tintin_sgd_aligned_row(const struct tintin_optim_cfg *cfg, const struct tin
 			    uint32_t off, const int32_t *g, uint16_t n, int e_g,
 			    const struct tintin_prng *r, uint32_t *sat);
 
+/** Which loop a prepared update runs (tintin_sgd_rows_init() decides). */
+enum tintin_sgd_preset {
+	TINTIN_SGD_GENERAL = 0, /**< any setting: tintin_sgd_aligned_row()'s full rule */
+	TINTIN_SGD_S16P_MOM, /**< lr_mult 1, stochastic 0 < s < 32: int16 planes, momentum */
+	/** the same without momentum, and s = 0 for e * x rows */
+	TINTIN_SGD_S16P,
+	TINTIN_SGD_S8, /**< lr_mult 1, stochastic 0 < s < 32: int8 weights, no momentum */
+};
+
+/**
+ * One parameter's aligned update for one step, prepared once and then applied row by row,
+ * so a row costs only its loop. Copied out of the config and the parameter because the
+ * stores go through int8 pointers, which may alias anything: the compiler would otherwise
+ * reload every field for every element.
+ */
+struct tintin_sgd_rows {
+	void *data;
+	void *mom;
+	int8_t *high;
+	uint32_t key;     /**< PRNG key */
+	uint32_t counter; /**< draw index of element 0 */
+	int16_t s;        /**< gradient-to-parameter shift */
+	uint8_t dtype;
+	uint8_t lr_mult;
+	uint8_t mshift;
+	uint8_t stochastic;
+	uint8_t preset; /**< enum tintin_sgd_preset */
+};
+
+/**
+ * @brief Prepare tintin_sgd_aligned_row()'s update of p for gradients of exponent e_g. The
+ * draws are numbered from r's counter as it is now: apply the rows before advancing r.
+ */
+void tintin_sgd_rows_init(struct tintin_sgd_rows *u, const struct tintin_optim_cfg *cfg,
+			  const struct tintin_param *p, int e_g, const struct tintin_prng *r);
+
+/** @brief tintin_sgd_aligned_row() with a prepared update. */
+void tintin_sgd_row(const struct tintin_sgd_rows *u, uint32_t off, const int32_t *g,
+		    uint16_t n, uint32_t *sat);
+
+/**
+ * @brief tintin_sgd_row() for the gradient row g[j] = e * x[j]: one sample's error times its
+ * inputs, a dense unit's whole gradient when only that sample has an error for it.
+ *
+ * The row is never written out: compact's and lean's loops form the products as they go, and
+ * other settings pass them to tintin_sgd_row() 16 at a time in a 64-byte stack buffer. So a
+ * dense layer trained at batch 1 needs no gradient row in the arena.
+ */
+void tintin_sgd_outer_row(const struct tintin_sgd_rows *u, uint32_t off, int32_t e,
+			  const int8_t *x, uint16_t n, uint32_t *sat);
+
 /**
  * @brief NITI update of elements [off, off + n): delta = g / 2^shift (pseudo-stochastic),
  * where shift = bits(max |G|) - mu over the whole layer gradient, so |delta| <= 2^mu LSB.

@@ -18,16 +18,23 @@ static TINTIN_ALWAYS_INLINE int32_t tintin_param_load(const void *base, uint8_t 
 	}
 }
 
-/* Store with saturation to the type's symmetric range; returns 1 when it clipped. */
-static TINTIN_ALWAYS_INLINE int tintin_param_store(void *base, uint8_t dtype, uint32_t k,
-						  int32_t v)
+/* Store with saturation to the type's symmetric range, counting a clip in *clipped unless it
+ * is NULL: counted in the rare branch, the common path adds nothing.
+ */
+static TINTIN_ALWAYS_INLINE void tintin_param_store(void *base, uint8_t dtype, uint32_t k,
+						   int32_t v, uint32_t *clipped)
 {
 	int32_t lim = (dtype == TINTIN_DTYPE_S8)    ? 127
 		      : (dtype == TINTIN_DTYPE_S16) ? 32767
 						    : INT32_MAX;
-	int clip = (v > lim || v < -lim) ? 1 : 0;
 
-	v = (v > lim) ? lim : ((v < -lim) ? -lim : v);
+	/* One unsigned compare for both ends: v + lim is outside [0, 2 lim]. */
+	if (TINTIN_UNLIKELY((uint32_t)v + (uint32_t)lim > 2u * (uint32_t)lim)) {
+		v = (v > 0) ? lim : -lim;
+		if (clipped != NULL) {
+			(*clipped)++;
+		}
+	}
 	switch (dtype) {
 	case TINTIN_DTYPE_S8:
 		((int8_t *)base)[k] = (int8_t)v;
@@ -39,7 +46,6 @@ static TINTIN_ALWAYS_INLINE int tintin_param_store(void *base, uint8_t dtype, ui
 		((int32_t *)base)[k] = v;
 		break;
 	}
-	return clip;
 }
 
 /* TINTIN_DTYPE_S16P: value = 256 * high + low. */
@@ -50,62 +56,33 @@ static TINTIN_ALWAYS_INLINE int32_t tintin_planes_load(const int8_t *high, const
 }
 
 /*
- * Store with saturation to +-TINTIN_S16P_MAX; returns 1 when it clipped. The high byte is
- * floor((v + 128) / 256), v rounded to the int8 grid, computed on a non-negative value
- * (v + 128 + 32768 >= 257) so no signed shift is involved; the low byte is what remains.
+ * Store with saturation to +-TINTIN_S16P_MAX, counting a clip as tintin_param_store() does.
+ * The high byte is floor((v + 128) / 256), v rounded to the int8 grid, computed on a
+ * non-negative value (v + 128 + 32768 >= 257) so no signed shift is involved; the low byte is
+ * what remains.
  */
-static TINTIN_ALWAYS_INLINE int tintin_planes_store(int8_t *high, int8_t *low, uint32_t k,
-						   int32_t v)
+static TINTIN_ALWAYS_INLINE void tintin_planes_store(int8_t *high, int8_t *low, uint32_t k,
+						    int32_t v, uint32_t *clipped)
 {
-	int clip = (v > TINTIN_S16P_MAX || v < -TINTIN_S16P_MAX) ? 1 : 0;
 	int32_t h;
 
-	v = (v > TINTIN_S16P_MAX) ? TINTIN_S16P_MAX : ((v < -TINTIN_S16P_MAX) ? -TINTIN_S16P_MAX : v);
+	if (TINTIN_UNLIKELY((uint32_t)v + TINTIN_S16P_MAX > 2u * TINTIN_S16P_MAX)) {
+		v = (v > 0) ? TINTIN_S16P_MAX : -TINTIN_S16P_MAX;
+		if (clipped != NULL) {
+			(*clipped)++;
+		}
+	}
 	h = (int32_t)((uint32_t)(v + 128 + 32768) >> 8) - 128;
 	high[k] = (int8_t)h;
 	low[k] = (int8_t)(v - h * 256);
-	return clip;
-}
-
-/*
- * What one row update needs, copied out of the config and the parameter once per row: the
- * stores go through int8 pointers, which may alias anything, so the compiler would otherwise
- * reload every field for every element.
- */
-struct tintin_rowctx {
-	void *data;
-	void *mom;
-	int8_t *high;
-	uint32_t key;  /* PRNG key and the draw index of element 0 */
-	uint32_t base;
-	int s;         /* gradient-to-parameter shift */
-	uint8_t dtype;
-	uint8_t lr_mult;
-	uint8_t mshift;
-	uint8_t stochastic;
-};
-
-static struct tintin_rowctx tintin_rowctx_of(const struct tintin_optim_cfg *cfg,
-					     const struct tintin_param *p)
-{
-	struct tintin_rowctx c = {
-		.data = p->data,
-		.mom = p->mom,
-		.high = p->high,
-		.dtype = p->dtype,
-		.lr_mult = cfg->lr_mult,
-		.mshift = cfg->momentum_shift,
-		.stochastic = (cfg->rounding == TINTIN_ROUND_STOCHASTIC) ? 1u : 0u,
-	};
-
-	return c;
 }
 
 /* Momentum (v = beta v + d, beta = 1 - 2^-m) then p -= v, both saturating. dtype is a
  * constant at every call site but the NITI row's, so each loop compiles for one type.
  */
-static TINTIN_ALWAYS_INLINE void tintin_param_apply(const struct tintin_rowctx *c, uint8_t dtype,
-						    uint32_t k, int32_t d, uint32_t *sat)
+static TINTIN_ALWAYS_INLINE void tintin_param_apply(const struct tintin_sgd_rows *c,
+						    uint8_t dtype, uint32_t k, int32_t d,
+						    uint32_t *sat)
 {
 	const uint8_t mdtype = (dtype == TINTIN_DTYPE_S16P) ? TINTIN_DTYPE_S16 : dtype;
 	int32_t w;
@@ -124,8 +101,8 @@ static TINTIN_ALWAYS_INLINE void tintin_param_apply(const struct tintin_rowctx *
 			/* mshift is 1..7 for a model's momentum; 0 (a bare kernel call) keeps no
 			 * memory, as decay_shift(v, 0) = v.
 			 */
-			(void)tintin_param_store(c->mom, mdtype, k,
-						 v - tintin_decay_shift(v, c->mshift) + d);
+			v = v - tintin_decay_shift(v, c->mshift) + d;
+			tintin_param_store(c->mom, mdtype, k, v, NULL);
 			d = tintin_param_load(c->mom, mdtype, k);
 		}
 		if (d == 0) {
@@ -133,10 +110,10 @@ static TINTIN_ALWAYS_INLINE void tintin_param_apply(const struct tintin_rowctx *
 		}
 		if (dtype == TINTIN_DTYPE_S16P) {
 			w = tintin_planes_load(c->high, c->data, k) - d;
-			*sat += (uint32_t)tintin_planes_store(c->high, c->data, k, w);
+			tintin_planes_store(c->high, c->data, k, w, sat);
 		} else {
 			w = tintin_param_load(c->data, dtype, k) - d;
-			*sat += (uint32_t)tintin_param_store(c->data, dtype, k, w);
+			tintin_param_store(c->data, dtype, k, w, sat);
 		}
 		return;
 	}
@@ -144,21 +121,22 @@ static TINTIN_ALWAYS_INLINE void tintin_param_apply(const struct tintin_rowctx *
 		int32_t v = tintin_param_load(c->mom, dtype, k);
 
 		v = tintin_add_sat32(v - tintin_decay_shift(v, c->mshift), d);
-		(void)tintin_param_store(c->mom, dtype, k, v);
+		tintin_param_store(c->mom, dtype, k, v, NULL);
 		d = tintin_param_load(c->mom, dtype, k);
 	}
 	if (d == 0) {
 		return;
 	}
 	w = tintin_add_sat32(tintin_param_load(c->data, dtype, k), -d);
-	*sat += (uint32_t)tintin_param_store(c->data, dtype, k, w);
+	tintin_param_store(c->data, dtype, k, w, sat);
 }
 
-static TINTIN_ALWAYS_INLINE void tintin_aligned_loop(const struct tintin_rowctx *cp,
+static TINTIN_ALWAYS_INLINE void tintin_aligned_loop(const struct tintin_sgd_rows *cp,
 						     uint8_t dtype, uint32_t off,
 						     const int32_t *g, uint16_t n, uint32_t *sat)
 {
-	const struct tintin_rowctx c = *cp; /* a local copy stays in registers */
+	const struct tintin_sgd_rows c = *cp; /* a local copy stays in registers */
+	const uint32_t base = c.counter + off;
 	uint32_t clipped = 0u;
 
 	for (uint16_t j = 0; j < n; j++) {
@@ -172,7 +150,7 @@ static TINTIN_ALWAYS_INLINE void tintin_aligned_loop(const struct tintin_rowctx 
 				d = tintin_shl_sat32(d, -c.s);
 			} else if (c.stochastic) {
 				/* Counter-based draws: skipping zero gradients keeps the stream. */
-				d = tintin_sto_shift(d, c.s, tintin_prng_draw(c.key, c.base + j));
+				d = tintin_sto_shift(d, c.s, tintin_prng_draw(c.key, base + j));
 			} else {
 				d = tintin_psto_shift(d, c.s);
 			}
@@ -184,18 +162,27 @@ static TINTIN_ALWAYS_INLINE void tintin_aligned_loop(const struct tintin_rowctx 
 
 /*
  * The optimizers nearly every model runs, with each per-row decision taken once instead of
- * per element: stochastic rounding onto the parameter grid (0 < s < 32) at lr_mult 1, on int16
- * masters in planes (with or without momentum, TINTIN_OPTIM_DEFAULT) or on bare int8 weights
+ * per element: at lr_mult 1, stochastic rounding onto the parameter grid (shifted, 0 < s < 32)
+ * or, for a row formed as e * x (outer), no shift at all (s = 0); on int16 masters in planes
+ * with or without momentum (TINTIN_OPTIM_DEFAULT, _COMPACT) or on bare int8 weights
  * (TINTIN_OPTIM_LEAN). The same integers as tintin_aligned_loop.
  */
-static TINTIN_ALWAYS_INLINE void tintin_sto_loop(const struct tintin_rowctx *cp, uint8_t dtype,
-						 int has_mom, uint32_t off, const int32_t *g,
-						 uint16_t n, uint32_t *sat)
+static TINTIN_ALWAYS_INLINE void tintin_sto_loop(const struct tintin_sgd_rows *cp, uint8_t dtype,
+						 int has_mom, int outer, int shifted,
+						 uint32_t off, const int32_t *g, const int8_t *x,
+						 int32_t e, uint16_t n, uint32_t *sat)
 {
-	const struct tintin_rowctx c = *cp;
+	const int s = cp->s;
+	/* Arrays based at element off: one index register addresses them all. data is the
+	 * int8 weights or the low-byte plane.
+	 */
+	int8_t *const data = (int8_t *)cp->data + off;
+	int8_t *const high = (dtype == TINTIN_DTYPE_S16P) ? cp->high + off : NULL;
+	int16_t *const mom = has_mom ? (int16_t *)cp->mom + off : NULL;
+	const uint8_t mshift = cp->mshift;
 	uint32_t clipped = 0u;
-	/* Draw base + j's Weyl state, stepped per element rather than recomputed. */
-	uint32_t weyl = c.base * TINTIN_PRNG_STEP + c.key;
+	/* Draw counter + off + j's Weyl state, stepped per element rather than recomputed. */
+	uint32_t weyl = (cp->counter + off) * TINTIN_PRNG_STEP + cp->key;
 	uint32_t step = TINTIN_PRNG_STEP;
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -205,76 +192,183 @@ static TINTIN_ALWAYS_INLINE void tintin_sto_loop(const struct tintin_rowctx *cp,
 	__asm__("" : "+r"(step));
 #endif
 	for (uint16_t j = 0; j < n; j++, weyl += step) {
-		const uint32_t k = off + j;
-		int32_t d = g[j];
+		/* outer (a constant at each call site): the row is e * x, formed here. */
+		int32_t d = outer ? e * x[j] : g[j];
 
-		/* s >= 1 keeps |d| <= 2^30, so the sums below cannot wrap; they saturate to the
-		 * same stored values as with tintin_param_apply's clamp of d to +-65535.
+		/* s >= 1 keeps |d| <= 2^30, and unshifted rows are e * x, |e x| <= 2^14, so the
+		 * sums below cannot wrap; they saturate to the same stored values as with
+		 * tintin_param_apply's clamp of d to +-65535.
 		 */
-		if (d != 0) {
-			d = tintin_sto_shift_in(d, c.s, tintin_prng_mix(weyl));
+		if (shifted && d != 0) {
+			d = tintin_sto_shift_in(d, s, tintin_prng_mix(weyl));
 		}
 		if (has_mom) {
-			int32_t v = ((const int16_t *)c.mom)[k];
+			int32_t v = mom[j];
 
 			if ((v | d) == 0) {
 				continue;
 			}
-			v = v - tintin_decay_shift(v, c.mshift) + d;
+			v = v - tintin_decay_shift(v, mshift) + d;
 			d = (v > 32767) ? 32767 : ((v < -32767) ? -32767 : v);
-			((int16_t *)c.mom)[k] = (int16_t)d;
+			mom[j] = (int16_t)d;
 		}
 		if (d == 0) {
 			continue;
 		}
 		if (dtype == TINTIN_DTYPE_S16P) {
-			clipped += (uint32_t)tintin_planes_store(
-				c.high, c.data, k, tintin_planes_load(c.high, c.data, k) - d);
+			tintin_planes_store(high, data, j, tintin_planes_load(high, data, j) - d,
+					    &clipped);
 		} else {
-			clipped += (uint32_t)tintin_param_store(
-				c.data, dtype, k, tintin_param_load(c.data, dtype, k) - d);
+			tintin_param_store(data, dtype, j, data[j] - d, &clipped);
 		}
 	}
 	*sat += clipped;
+}
+
+void tintin_sgd_rows_init(struct tintin_sgd_rows *u, const struct tintin_optim_cfg *cfg,
+			  const struct tintin_param *p, int e_g, const struct tintin_prng *r)
+{
+	const int s = p->exp + cfg->lr_shift - e_g;
+
+	*u = (struct tintin_sgd_rows){
+		.data = p->data,
+		.mom = p->mom,
+		.high = p->high,
+		.key = r->key,
+		.counter = r->counter,
+		.s = (int16_t)s,
+		.dtype = p->dtype,
+		.lr_mult = cfg->lr_mult,
+		.mshift = cfg->momentum_shift,
+		.stochastic = (cfg->rounding == TINTIN_ROUND_STOCHASTIC) ? 1u : 0u,
+		.preset = TINTIN_SGD_GENERAL,
+	};
+	/* The preset optimizers' settings get loops with every per-row decision taken: lr_mult 1
+	 * and stochastic rounding, or no shift at all (int16 masters without momentum only).
+	 */
+	if (u->lr_mult != 1u || s < 0 || s >= 32 || (s > 0 && !u->stochastic)) {
+		return;
+	}
+	if (p->dtype == TINTIN_DTYPE_S16P && p->mom == NULL) {
+		u->preset = TINTIN_SGD_S16P;
+	} else if (s == 0) {
+		return;
+	} else if (p->dtype == TINTIN_DTYPE_S16P) {
+		u->preset = TINTIN_SGD_S16P_MOM;
+	} else if (p->dtype == TINTIN_DTYPE_S8 && p->mom == NULL) {
+		u->preset = TINTIN_SGD_S8;
+	}
+}
+
+/* The preset optimizers' loop for u over the gradient row g, or 0 when u needs another. */
+static int tintin_sto_row(const struct tintin_sgd_rows *u, uint32_t off, const int32_t *g,
+			  uint16_t n, uint32_t *sat)
+{
+	if (u->s == 0) {
+		return 0;
+	}
+	switch (u->preset) {
+	case TINTIN_SGD_S16P_MOM:
+		tintin_sto_loop(u, TINTIN_DTYPE_S16P, 1, 0, 1, off, g, NULL, 0, n, sat);
+		return 1;
+	case TINTIN_SGD_S16P:
+		tintin_sto_loop(u, TINTIN_DTYPE_S16P, 0, 0, 1, off, g, NULL, 0, n, sat);
+		return 1;
+	case TINTIN_SGD_S8:
+		tintin_sto_loop(u, TINTIN_DTYPE_S8, 0, 0, 1, off, g, NULL, 0, n, sat);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * The same for the row e * x, formed as it goes, for the settings that train one sample at a
+ * time (compact and lean: README); a layer with s = 0 spends most of its step here, so
+ * unshifted rows get a loop too. Momentum rows take the row through the general path.
+ */
+static int tintin_sto_outer_row(const struct tintin_sgd_rows *u, uint32_t off, int32_t e,
+				const int8_t *x, uint16_t n, uint32_t *sat)
+{
+	switch (u->preset) {
+	case TINTIN_SGD_S16P_MOM:
+		tintin_sto_loop(u, TINTIN_DTYPE_S16P, 1, 1, 1, off, NULL, x, e, n, sat);
+		return 1;
+	case TINTIN_SGD_S16P:
+		if (u->s > 0) {
+			tintin_sto_loop(u, TINTIN_DTYPE_S16P, 0, 1, 1, off, NULL, x, e, n, sat);
+		} else {
+			tintin_sto_loop(u, TINTIN_DTYPE_S16P, 0, 1, 0, off, NULL, x, e, n, sat);
+		}
+		return 1;
+	case TINTIN_SGD_S8:
+		tintin_sto_loop(u, TINTIN_DTYPE_S8, 0, 1, 1, off, NULL, x, e, n, sat);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Gradient elements per pass of tintin_sgd_outer_row()'s general path: 64 bytes of stack. */
+#define TINTIN_SGD_OUTER_CHUNK 16u
+
+static void tintin_general_row(const struct tintin_sgd_rows *u, uint32_t off, const int32_t *g,
+			       uint16_t n, uint32_t *sat)
+{
+	switch (u->dtype) {
+	case TINTIN_DTYPE_S8:
+		tintin_aligned_loop(u, TINTIN_DTYPE_S8, off, g, n, sat);
+		break;
+	case TINTIN_DTYPE_S16:
+		tintin_aligned_loop(u, TINTIN_DTYPE_S16, off, g, n, sat);
+		break;
+	case TINTIN_DTYPE_S16P:
+		tintin_aligned_loop(u, TINTIN_DTYPE_S16P, off, g, n, sat);
+		break;
+	default:
+		tintin_aligned_loop(u, TINTIN_DTYPE_S32, off, g, n, sat);
+		break;
+	}
+}
+
+void tintin_sgd_row(const struct tintin_sgd_rows *u, uint32_t off, const int32_t *g,
+		    uint16_t n, uint32_t *sat)
+{
+	if (!tintin_sto_row(u, off, g, n, sat)) {
+		tintin_general_row(u, off, g, n, sat);
+	}
+}
+
+void tintin_sgd_outer_row(const struct tintin_sgd_rows *u, uint32_t off, int32_t e,
+			  const int8_t *x, uint16_t n, uint32_t *sat)
+{
+	int32_t g[TINTIN_SGD_OUTER_CHUNK];
+	uint16_t c;
+
+	if (tintin_sto_outer_row(u, off, e, x, n, sat)) {
+		return;
+	}
+	/* Other settings take the row through tintin_sgd_row() a few elements at a time, so that
+	 * no arena scratch is needed; element off + j draws number off + j whatever the chunk.
+	 */
+	for (uint16_t j = 0; j < n; j = (uint16_t)(j + c)) {
+		c = (uint16_t)(n - j);
+		c = (c > TINTIN_SGD_OUTER_CHUNK) ? TINTIN_SGD_OUTER_CHUNK : c;
+		for (uint16_t k = 0; k < c; k++) {
+			g[k] = e * x[j + k];
+		}
+		tintin_sgd_row(u, off + j, g, c, sat);
+	}
 }
 
 void tintin_sgd_aligned_row(const struct tintin_optim_cfg *cfg, const struct tintin_param *p,
 			    uint32_t off, const int32_t *g, uint16_t n, int e_g,
 			    const struct tintin_prng *r, uint32_t *sat)
 {
-	struct tintin_rowctx c = tintin_rowctx_of(cfg, p);
+	struct tintin_sgd_rows u;
 
-	c.s = p->exp + cfg->lr_shift - e_g;
-	c.key = r->key;
-	c.base = r->counter + off;
-	if (c.stochastic && c.s > 0 && c.s < 32 && c.lr_mult == 1u) {
-		if (c.dtype == TINTIN_DTYPE_S16P && c.mom != NULL) {
-			tintin_sto_loop(&c, TINTIN_DTYPE_S16P, 1, off, g, n, sat);
-			return;
-		}
-		if (c.dtype == TINTIN_DTYPE_S16P) {
-			tintin_sto_loop(&c, TINTIN_DTYPE_S16P, 0, off, g, n, sat);
-			return;
-		}
-		if (c.dtype == TINTIN_DTYPE_S8 && c.mom == NULL) {
-			tintin_sto_loop(&c, TINTIN_DTYPE_S8, 0, off, g, n, sat);
-			return;
-		}
-	}
-	switch (p->dtype) {
-	case TINTIN_DTYPE_S8:
-		tintin_aligned_loop(&c, TINTIN_DTYPE_S8, off, g, n, sat);
-		break;
-	case TINTIN_DTYPE_S16:
-		tintin_aligned_loop(&c, TINTIN_DTYPE_S16, off, g, n, sat);
-		break;
-	case TINTIN_DTYPE_S16P:
-		tintin_aligned_loop(&c, TINTIN_DTYPE_S16P, off, g, n, sat);
-		break;
-	default:
-		tintin_aligned_loop(&c, TINTIN_DTYPE_S32, off, g, n, sat);
-		break;
-	}
+	tintin_sgd_rows_init(&u, cfg, p, e_g, r);
+	tintin_sgd_row(&u, off, g, n, sat);
 }
 
 int tintin_sgd_niti_shift(uint32_t maxabs, int mu)
@@ -288,8 +382,11 @@ int tintin_sgd_niti_shift(uint32_t maxabs, int mu)
 void tintin_sgd_niti_row(const struct tintin_optim_cfg *cfg, const struct tintin_param *p,
 			 uint32_t off, const int32_t *g, uint16_t n, int shift, uint32_t *sat)
 {
-	const struct tintin_rowctx c = tintin_rowctx_of(cfg, p);
+	static const struct tintin_prng unused;
+	struct tintin_sgd_rows c;
 
+	/* Only the storage and momentum fields matter here. */
+	tintin_sgd_rows_init(&c, cfg, p, 0, &unused);
 	for (uint16_t j = 0; j < n; j++) {
 		int32_t d = (shift < 1) ? g[j] : tintin_psto_shift(g[j], shift);
 
@@ -305,16 +402,16 @@ void tintin_param_halve(const struct tintin_param *p, uint32_t n)
 		if (p->dtype == TINTIN_DTYPE_S16P) {
 			int32_t w = tintin_planes_load(p->high, p->data, k);
 
-			(void)tintin_planes_store(p->high, p->data, k, tintin_round_shift(w, 1));
+			tintin_planes_store(p->high, p->data, k, tintin_round_shift(w, 1), NULL);
 		} else {
 			int32_t w = tintin_param_load(p->data, p->dtype, k);
 
-			(void)tintin_param_store(p->data, p->dtype, k, tintin_round_shift(w, 1));
+			tintin_param_store(p->data, p->dtype, k, tintin_round_shift(w, 1), NULL);
 		}
 		if (p->mom != NULL) {
 			int32_t v = tintin_param_load(p->mom, mdtype, k);
 
-			(void)tintin_param_store(p->mom, mdtype, k, tintin_round_shift(v, 1));
+			tintin_param_store(p->mom, mdtype, k, tintin_round_shift(v, 1), NULL);
 		}
 	}
 }
