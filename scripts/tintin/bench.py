@@ -3,6 +3,7 @@
 
     tintin bench [--workloads digits,lenet,motion] [--cores cortex-m0plus,cortex-m3,cortex-m4]
                  [--batches 1,8] [--out build/bench] [--json FILE] [--markdown docs/benchmarks.md]
+                 [--compare EARLIER.json]
 
 For every workload (digits MLP, LeNet-5, the conv1d motion network), core and batch, three
 images train the same network from the same initial weights on the same real samples:
@@ -28,7 +29,7 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from tintin import benchgen, energy, footprint, qemu, size
+from tintin import benchcheck, benchgen, energy, footprint, qemu, size
 
 REPO = Path(__file__).resolve().parents[2]
 MAIN = REPO / "bench" / "workloads" / "bench_main.c"
@@ -164,6 +165,7 @@ def markdown(results: dict, batches: list[int]) -> str:
                     cells.append(f"{r['ram'] / f['ram']:.3f}")
                 out.append(f"| {w} | {core} | {batch} | " + " | ".join(cells) + " |")
     out.append("")
+    out += benchcheck.acceptance_markdown(results, BASELINE)
     if "dense_kernel" in results:
         out += ["## Dense forward kernel", "",
                 "`tintin_fc_forward_s8` alone, batch 8, 256 inputs, 64 outputs (131,072 MACs):", "",
@@ -194,7 +196,7 @@ def markdown(results: dict, batches: list[int]) -> str:
         out += [f"Where the time goes (training step, batch {batches[0]}, counted instructions "
                 "and estimated cycles per function):", ""]  # fmt: skip
         for core, per_v in per_core.items():
-            for v in ("int", "float32"):
+            for v in ("int", "lean", "float32"):
                 prof = per_v[v][f"batch{batches[0]}"].get("profile", {})
                 cells = ", ".join(f"`{n}` {i:,} / {c:,}" for n, (i, c) in prof.items())
                 out.append(f"- {core}, {v}: {cells}")
@@ -215,7 +217,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=REPO / "build" / "bench")
     ap.add_argument("--json", type=Path, help="write the results as JSON")
     ap.add_argument("--markdown", type=Path, help="write the tables (docs/benchmarks.md)")
+    ap.add_argument("--compare", type=Path, metavar="JSON",
+                    help="an earlier run's --json: exit 1 unless every count common to both "
+                    "is identical")  # fmt: skip
     args = ap.parse_args(argv)
+    try:
+        earlier = json.loads(args.compare.read_text()) if args.compare else None
+    except (OSError, ValueError) as exc:
+        print(f"tintin bench: --compare {args.compare}: {exc}", file=sys.stderr)
+        return 2
     missing = qemu.tools_available()
     if missing:
         print(f"tintin bench: {missing}", file=sys.stderr)
@@ -236,6 +246,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.markdown:
         args.markdown.write_text(markdown(results, args.batches))
     print(markdown(results, args.batches))
+    if earlier is not None:
+        n, diffs = benchcheck.compare(results, earlier)
+        verdict = f"{len(diffs)} differ: {', '.join(diffs)}" if diffs else "all identical"
+        print(f"tintin bench: {n} cells compared with {args.compare}: {verdict}")
+        return 1 if diffs or n == 0 else 0
     return 0
 
 

@@ -7,7 +7,9 @@
 
 RAM: the training (or inference) arena as the C planner lays it out, split into trainable
 parameter copies, optimizer state and the rest (activations, masks, errors, int32 scratch),
-plus struct tintin_model and the stack budget of the thread that trains. Flash: the runtime's
+plus struct tintin_model and the stack budget of the thread that trains. On Cortex-M4 it also
+shows, outside the total, what the optional dense-kernel workspace adds (tintin_model_plan_dsp,
+the generated headers' _ARENA_TRAIN_DSP / _ARENA_INFER_DSP). Flash: the runtime's
 code (footprint.json: every core source at -Os for that core, checkpoints only with
 --checkpoint, never the run-time blob parser; the linker's section GC can only make it
 smaller) plus the model's constants
@@ -38,6 +40,9 @@ class Plan:
     layers: dict[str, int] = field(default_factory=dict)  # flash constants per table row
     ram_total: int = 0
     flash_total: int = 0
+    # Armv7E-M only: arena bytes that let the dense kernel use its workspace (not in ram_total;
+    # without them it computes the same integers with the four-row kernel).
+    dsp_workspace: int = 0
     ram_limit: int | None = None
     flash_limit: int | None = None
 
@@ -68,6 +73,9 @@ def model_constants(sp: spec.ModelSpec) -> dict[str, int]:
     return out
 
 
+# Cores whose dense kernel can use the workspace of tintin_model_plan_dsp (Armv7E-M).
+DSP_CORES = ("cortex-m4",)
+
 # Runtime sources an application links only when it uses them.
 CHECKPOINT_CODE = "src/checkpoint.c"
 BLOB_CODE = "src/blob.c"  # models built into the image never link the blob parser
@@ -81,6 +89,8 @@ def make_plan(
     mode = spec.MODE_INFER if infer else spec.MODE_TRAIN
     arena = clib.plan(sp, mode)
     p = Plan(name, core, "infer" if infer else "train")
+    if core in DSP_CORES:
+        p.dsp_workspace = clib.plan(sp, mode, dsp=True) - arena
     if infer:
         p.ram["arena"] = arena
     else:
@@ -107,6 +117,9 @@ def render(p: Plan) -> str:
     lines = [f"{PROG}: model {p.model} on {p.core}, {p.mode} (bytes)", "", "RAM"]
     lines += [f"  {k:38s} {v:>9,}" for k, v in p.ram.items()]
     lines.append(f"  {'total':38s} {p.ram_total:>9,}" + _of(p.ram_total, p.ram_limit))
+    if p.dsp_workspace:
+        lines.append(f"  {'optional: dense kernel workspace':38s} {p.dsp_workspace:>+9,}"
+                     "  (the _DSP arena: faster, same results)")  # fmt: skip
     lines += ["", "flash"]
     lines += [f"  {k:38s} {v:>9,}" for k, v in p.flash.items()]
     lines += [f"    layer {k:30s} {v:>9,}" for k, v in p.layers.items()]

@@ -47,6 +47,20 @@ def test_plan_parts_add_up_to_the_c_planner(spec_file, tmp_path, capsys):
     assert "fits" in capsys.readouterr().out
 
 
+def test_m4_plan_shows_the_dense_workspace(spec_file, tmp_path, capsys):
+    out = tmp_path / "plan.json"
+    assert plan_tool.main([str(spec_file), "--core", "cortex-m4", "--json", str(out)]) == 0
+    p = json.loads(out.read_text())
+    _, sp = modelfile.load_spec(spec_file)
+    # 8 bytes per fan-in behind the first layer's outputs, net of room already there.
+    assert p["dsp_workspace"] == clib.plan(sp, dsp=True) - clib.plan(sp) == 12192 - 11680
+    assert sum(v for k, v in p["ram"].items() if k.startswith("arena")) == 11680
+    assert "optional: dense kernel workspace" in capsys.readouterr().out
+    assert plan_tool.main([str(spec_file), "--core", "cortex-m3", "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["dsp_workspace"] == 0
+    assert "workspace" not in capsys.readouterr().out
+
+
 def test_plan_says_when_it_does_not_fit(spec_file, capsys):
     assert plan_tool.main([str(spec_file), "--ram", "8K"]) == 1
     out = capsys.readouterr().out
