@@ -1182,7 +1182,7 @@ static void tintin_update_weights(struct tintin_model *m, struct tintin_layer_st
 	for (uint16_t o = 0; o < s->rows; o++) {
 		uint32_t off = (uint32_t)o * s->row;
 
-		if (s->geom.k_w == 0u && cfg->rule != TINTIN_RULE_NITI) {
+		if (s->geom.k_w == 0u) {
 			uint16_t b;
 			int n = tintin_unit_errs(err, m->batch, s->rows, o, &b);
 
@@ -1195,7 +1195,7 @@ static void tintin_update_weights(struct tintin_model *m, struct tintin_layer_st
 			/* At most one sample's error (always at batch 1): the row is that error
 			 * times the sample's inputs, formed inside the update.
 			 */
-			if (n < 2) {
+			if (n < 2 && cfg->rule != TINTIN_RULE_NITI) {
 				tintin_sgd_outer_row(&u, off, err[(size_t)b * s->rows + o],
 						     x + (size_t)b * s->in, s->row,
 						     &m->stats.param_sat);

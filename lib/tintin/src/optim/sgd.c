@@ -383,15 +383,23 @@ void tintin_sgd_niti_row(const struct tintin_optim_cfg *cfg, const struct tintin
 			 uint32_t off, const int32_t *g, uint16_t n, int shift, uint32_t *sat)
 {
 	static const struct tintin_prng unused;
-	struct tintin_sgd_rows c;
+	struct tintin_sgd_rows u;
+	uint32_t clipped = 0u;
 
 	/* Only the storage and momentum fields matter here. */
-	tintin_sgd_rows_init(&c, cfg, p, 0, &unused);
+	tintin_sgd_rows_init(&u, cfg, p, 0, &unused);
+
+	/* A copy whose address never leaves this function stays in registers; u's fields would
+	 * be reloaded after every store through an int8 pointer.
+	 */
+	const struct tintin_sgd_rows c = u;
+
 	for (uint16_t j = 0; j < n; j++) {
 		int32_t d = (shift < 1) ? g[j] : tintin_psto_shift(g[j], shift);
 
-		tintin_param_apply(&c, c.dtype, off + j, d, sat);
+		tintin_param_apply(&c, c.dtype, off + j, d, &clipped);
 	}
+	*sat += clipped;
 }
 
 void tintin_param_halve(const struct tintin_param *p, uint32_t n)
