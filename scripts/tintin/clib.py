@@ -154,7 +154,7 @@ class SgdRows(ct.Structure):
         ("high", ct.c_void_p),
         ("key", ct.c_uint32),
         ("counter", ct.c_uint32),
-        ("s", ct.c_int16),
+        ("s", ct.c_int32),
         ("dtype", ct.c_uint8),
         ("lr_mult", ct.c_uint8),
         ("mshift", ct.c_uint8),

@@ -77,7 +77,7 @@ struct tintin_sgd_rows {
 	int8_t *high;
 	uint32_t key;     /**< PRNG key */
 	uint32_t counter; /**< draw index of element 0 */
-	int16_t s;        /**< gradient-to-parameter shift */
+	int32_t s;        /**< gradient-to-parameter shift */
 	uint8_t dtype;
 	uint8_t lr_mult;
 	uint8_t mshift;

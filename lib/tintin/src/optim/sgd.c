@@ -236,7 +236,7 @@ void tintin_sgd_rows_init(struct tintin_sgd_rows *u, const struct tintin_optim_c
 		.high = p->high,
 		.key = r->key,
 		.counter = r->counter,
-		.s = (int16_t)s,
+		.s = s,
 		.dtype = p->dtype,
 		.lr_mult = cfg->lr_mult,
 		.mshift = cfg->momentum_shift,
