@@ -1,16 +1,16 @@
 # SPDX-License-Identifier: Apache-2.0
 """`tintin bench`: training and inference cost on FPU-less Cortex-M, measured under QEMU.
 
-    tintin bench [--workloads digits,lenet,motion] [--cores cortex-m0plus,cortex-m3,cortex-m4]
+    tintin bench [--workloads digits,lenet,motion,env] [--cores cortex-m0plus,cortex-m3,cortex-m4]
                  [--batches 1,8] [--out build/bench] [--json FILE] [--markdown docs/benchmarks.md]
                  [--compare EARLIER.json]
 
-For every workload (digits MLP, LeNet-5, the conv1d motion network), core and batch, three
-images train the same network from the same initial weights on the same real samples:
-Tin-Tin's integer runtime with its default optimizer ("int"), its compact one (int16 masters,
-no momentum: "compact"), its lean one (int8 weights, no momentum: "lean"), with NITI's rule
-("niti"), and the
-float32 reference trainer in bench/float compiled with soft float, with the default's momentum
+For every workload (digits MLP, LeNet-5, the conv1d motion network, and the env sample's
+4-16-2 network to show fixed costs on a tiny model), core and batch, six images train the same
+network from the same initial weights on the same real samples: Tin-Tin's integer runtime with
+its default optimizer ("int"), its compact one (int16 masters, no momentum: "compact"), its
+lean one (int8 weights, no momentum: "lean"), with NITI's rule ("niti"), and the float32
+reference trainer in bench/float compiled with soft float, with the default's momentum
 ("float32") and without ("float32-sgd", the like-for-like baseline of compact and lean). On
 Cortex-M4 the integer arenas have room for the dense kernel's workspace (tintin_model_plan_dsp)
 and the RAM includes it. Counted: the

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tintin import cgen, data, demo, motion, spec
+from tintin import cgen, data, demo, envcl, motion, spec
 from tintin.floatref import FloatModel, float_lr
 
 REPO = Path(__file__).resolve().parents[2]
@@ -50,10 +50,17 @@ def _motion() -> tuple[np.ndarray, np.ndarray]:
     return pre.x_train[:8], pre.y_train[:8]
 
 
+def _env() -> tuple[np.ndarray, np.ndarray]:
+    x, y = envcl.indoor()
+    return envcl.as_float(x[:8]), y[:8]
+
+
 WORKLOADS = {
     "digits": Workload("digits", demo.digits_spec, _digits),
     "lenet": Workload("lenet", demo.lenet_spec, _mnist),
     "motion": Workload("motion", motion.motion_spec, _motion),
+    # The env sample's 4-16-2 network: how fixed costs weigh on a tiny model.
+    "env": Workload("env", envcl.env_spec, _env),
 }
 VARIANTS = {
     "int": spec.Optim(),

@@ -37,22 +37,27 @@ class Scenario:
     stream: envdata.Readings
 
 
-def _indoor() -> tuple[np.ndarray, np.ndarray]:
+def indoor() -> tuple[np.ndarray, np.ndarray]:
     parts = [envdata.load(m) for m in envdata.INDOOR]
     x = np.concatenate([envdata.features(r) for r in parts])
     return x, np.concatenate([r.label for r in parts])
 
 
-def _as_float(x: np.ndarray) -> np.ndarray:
+def as_float(x: np.ndarray) -> np.ndarray:
     return x.astype(np.float32) * np.float32(2.0**envdata.FEATURE_EXP)
+
+
+def env_spec(optim: Optim, batch: int, seed: int) -> ModelSpec:
+    """The sample's 4-16-2 network, untrained (the benchmark's tiny workload)."""
+    return spec.build((1, 1, envdata.FEATURES), ROWS, seed, optim=optim, max_batch=batch)
 
 
 def build(seed: int = SEED, epochs: int = PRETRAIN_EPOCHS) -> Scenario:
     """Pre-train both trainers on the indoor motes; the outdoor stream to deploy on."""
     sp = spec.build((1, 1, envdata.FEATURES), ROWS, seed, optim=Optim(), max_batch=PRETRAIN_BATCH)
     ref, flt = RefModel(sp), FloatModel(sp)
-    x, y = _indoor()
-    xf = _as_float(x)
+    x, y = indoor()
+    xf = as_float(x)
     for epoch in range(epochs):
         for idx in data.batches(len(x), PRETRAIN_BATCH, epoch, seed):
             ref.train_step(x[idx], envdata.FEATURE_EXP, labels=y[idx])
@@ -71,7 +76,7 @@ def build(seed: int = SEED, epochs: int = PRETRAIN_EPOCHS) -> Scenario:
 def prequential_float(sc: Scenario) -> np.ndarray:
     """float32 predictions of each reading before training on it (trains sc.float_deploy in
     place: build a new scenario to run it again)."""
-    xf = _as_float(sc.x)
+    xf = as_float(sc.x)
     pred = np.zeros(len(sc.x), np.uint8)
     for i in range(len(sc.x)):
         pred[i] = sc.float_deploy.predict(xf[i : i + 1])[0]

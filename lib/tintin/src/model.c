@@ -62,9 +62,9 @@ static int tintin_trains_b(const struct tintin_layer_desc *l)
 }
 
 /*
- * Whether the weight update needs a gradient row in the scratch. A dense layer with at most one
- * sample per batch updates from that sample's error times its inputs (tintin_sgd_outer_row),
- * except under NITI, which first scans the whole layer's gradient.
+ * Whether the weight update needs a gradient row in the scratch. A dense layer trained one
+ * sample at a time updates from the error times the input (tintin_sgd_outer_rows), except
+ * under NITI, which first scans the whole layer's gradient.
  */
 static int tintin_needs_grad_row(const struct tintin_model_desc *d,
 				 const struct tintin_layer_desc *l)
@@ -1137,22 +1137,14 @@ static int32_t tintin_grad_bias(const struct tintin_model *m, const struct tinti
 	return tintin_conv_grad_bias_s8(err, m->batch, &s->geom, o);
 }
 
-/* How many samples (0, 1, or 2 for more) have an error for unit o; *first is the first. */
-static int tintin_unit_errs(const int8_t *err, uint16_t batch, uint16_t rows, uint16_t o,
-			    uint16_t *first)
+static int tintin_unit_has_err(const int8_t *err, uint16_t batch, uint16_t rows, uint16_t o)
 {
-	int n = 0;
-
-	*first = 0u;
 	for (uint16_t b = 0; b < batch; b++) {
 		if (err[(size_t)b * rows + o] != 0) {
-			if (n++ != 0) {
-				return 2;
-			}
-			*first = b;
+			return 1;
 		}
 	}
-	return n;
+	return 0;
 }
 
 static void tintin_update_weights(struct tintin_model *m, struct tintin_layer_state *s,
@@ -1178,29 +1170,24 @@ static void tintin_update_weights(struct tintin_model *m, struct tintin_layer_st
 		shift = tintin_sgd_niti_shift(maxabs, cfg->mu + cfg->upscale_bits);
 	} else {
 		tintin_sgd_rows_init(&u, cfg, &p, e_err + e_x, &m->prng);
+		/* At batch 1 a dense unit's gradient row is its error times the input, formed
+		 * inside the update: no gradient row is written.
+		 */
+		if (s->geom.k_w == 0u && m->batch == 1u) {
+			tintin_sgd_outer_rows(&u, err, x, s->rows, s->in, &m->stats.param_sat);
+			tintin_prng_advance(&m->prng, (uint32_t)s->rows * s->row);
+			return;
+		}
 	}
 	for (uint16_t o = 0; o < s->rows; o++) {
 		uint32_t off = (uint32_t)o * s->row;
 
-		if (s->geom.k_w == 0u) {
-			uint16_t b;
-			int n = tintin_unit_errs(err, m->batch, s->rows, o, &b);
-
-			/* No error in the batch: a zero gradient row, and without momentum nothing
-			 * moves (the draws are counter-based, so skipping keeps the stream).
-			 */
-			if (n == 0 && p.mom == NULL) {
-				continue;
-			}
-			/* At most one sample's error (always at batch 1): the row is that error
-			 * times the sample's inputs, formed inside the update.
-			 */
-			if (n < 2 && cfg->rule != TINTIN_RULE_NITI) {
-				tintin_sgd_outer_row(&u, off, err[(size_t)b * s->rows + o],
-						     x + (size_t)b * s->in, s->row,
-						     &m->stats.param_sat);
-				continue;
-			}
+		/* A dense unit with no error in the batch has a zero gradient row; without momentum
+		 * nothing of it moves (the draws are counter-based, so skipping keeps the stream).
+		 */
+		if (p.mom == NULL && s->geom.k_w == 0u &&
+		    !tintin_unit_has_err(err, m->batch, s->rows, o)) {
+			continue;
 		}
 		tintin_grad_row(m, s, err, x, o);
 		if (cfg->rule == TINTIN_RULE_NITI) {

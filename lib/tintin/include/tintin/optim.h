@@ -108,6 +108,13 @@ void tintin_sgd_outer_row(const struct tintin_sgd_rows *u, uint32_t off, int32_t
 			  const int8_t *x, uint16_t n, uint32_t *sat);
 
 /**
+ * @brief A dense layer's weight update at batch 1: unit o's row (elements o * in to
+ * o * in + in - 1) is tintin_sgd_outer_row() of err[o] and the layer's input x.
+ */
+void tintin_sgd_outer_rows(const struct tintin_sgd_rows *u, const int8_t *err, const int8_t *x,
+			   uint16_t rows, uint16_t in, uint32_t *sat);
+
+/**
  * @brief NITI update of elements [off, off + n): delta = g / 2^shift (pseudo-stochastic),
  * where shift = bits(max |G|) - mu over the whole layer gradient, so |delta| <= 2^mu LSB.
  * Pass mu + 8 for int16 master weights and int32 biases (8 more fractional bits).

@@ -339,8 +339,10 @@ void tintin_sgd_row(const struct tintin_sgd_rows *u, uint32_t off, const int32_t
 	}
 }
 
-void tintin_sgd_outer_row(const struct tintin_sgd_rows *u, uint32_t off, int32_t e,
-			  const int8_t *x, uint16_t n, uint32_t *sat)
+/* tintin_sgd_outer_row(), inlined into the layer loop where it is called per unit. */
+static TINTIN_ALWAYS_INLINE void tintin_outer_row(const struct tintin_sgd_rows *u, uint32_t off,
+						  int32_t e, const int8_t *x, uint16_t n,
+						  uint32_t *sat)
 {
 	int32_t g[TINTIN_SGD_OUTER_CHUNK];
 	uint16_t c;
@@ -358,6 +360,25 @@ void tintin_sgd_outer_row(const struct tintin_sgd_rows *u, uint32_t off, int32_t
 			g[k] = e * x[j + k];
 		}
 		tintin_sgd_row(u, off + j, g, c, sat);
+	}
+}
+
+void tintin_sgd_outer_row(const struct tintin_sgd_rows *u, uint32_t off, int32_t e,
+			  const int8_t *x, uint16_t n, uint32_t *sat)
+{
+	tintin_outer_row(u, off, e, x, n, sat);
+}
+
+void tintin_sgd_outer_rows(const struct tintin_sgd_rows *u, const int8_t *err, const int8_t *x,
+			   uint16_t rows, uint16_t in, uint32_t *sat)
+{
+	for (uint16_t o = 0; o < rows; o++) {
+		/* Without momentum a unit without error moves nothing (the draws are
+		 * counter-based, so skipping keeps the stream).
+		 */
+		if (err[o] != 0 || u->mom != NULL) {
+			tintin_outer_row(u, (uint32_t)o * in, err[o], x, in, sat);
+		}
 	}
 }
 
