@@ -100,9 +100,9 @@ void tintin_sgd_row(const struct tintin_sgd_rows *u, uint32_t off, const int32_t
  * @brief tintin_sgd_row() for the gradient row g[j] = e * x[j]: one sample's error times its
  * inputs, a dense unit's whole gradient when only that sample has an error for it.
  *
- * The row is never written out: compact's and lean's loops form the products as they go, and
- * other settings pass them to tintin_sgd_row() 16 at a time in a 64-byte stack buffer. So a
- * dense layer trained at batch 1 needs no gradient row in the arena.
+ * The row is never written out: the preset loops form the products as they go, and other
+ * settings pass them to tintin_sgd_row() 16 at a time in a 64-byte stack buffer. So a dense
+ * layer trained at batch 1 needs no gradient row in the arena.
  */
 void tintin_sgd_outer_row(const struct tintin_sgd_rows *u, uint32_t off, int32_t e,
 			  const int8_t *x, uint16_t n, uint32_t *sat);

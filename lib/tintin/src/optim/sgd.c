@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 
+#include <tintin/ops.h>
 #include <tintin/optim.h>
 
 static TINTIN_ALWAYS_INLINE int32_t tintin_param_load(const void *base, uint8_t dtype,
@@ -283,9 +284,9 @@ static int tintin_sto_row(const struct tintin_sgd_rows *u, uint32_t off, const i
 }
 
 /*
- * The same for the row e * x, formed as it goes, for the settings that train one sample at a
- * time (compact and lean: README); a layer with s = 0 spends most of its step here, so
- * unshifted rows get a loop too. Momentum rows take the row through the general path.
+ * The same for the row e * x, formed as it goes (batch 1). Compact and lean, the settings
+ * that train one sample at a time (README), also get a loop for unshifted rows, where a layer
+ * with s = 0 spends most of its step; momentum rows with s = 0 take the general path.
  */
 static int tintin_sto_outer_row(const struct tintin_sgd_rows *u, uint32_t off, int32_t e,
 				const int8_t *x, uint16_t n, uint32_t *sat)
@@ -356,9 +357,7 @@ static TINTIN_ALWAYS_INLINE void tintin_outer_row(const struct tintin_sgd_rows *
 	for (uint16_t j = 0; j < n; j = (uint16_t)(j + c)) {
 		c = (uint16_t)(n - j);
 		c = (c > TINTIN_SGD_OUTER_CHUNK) ? TINTIN_SGD_OUTER_CHUNK : c;
-		for (uint16_t k = 0; k < c; k++) {
-			g[k] = e * x[j + k];
-		}
+		tintin_scale_s8(e, x + j, g, c);
 		tintin_sgd_row(u, off + j, g, c, sat);
 	}
 }
