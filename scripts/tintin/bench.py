@@ -8,10 +8,11 @@
 For every workload (digits MLP, LeNet-5, the conv1d motion network, and the env sample's
 4-16-2 network to show fixed costs on a tiny model), core and batch, six images train the same
 network from the same initial weights on the same real samples: Tin-Tin's integer runtime with
-its default optimizer ("int"), its compact one (int16 masters, no momentum: "compact"), its
-lean one (int8 weights, no momentum: "lean"), with NITI's rule ("niti"), and the float32
-reference trainer in bench/float compiled with soft float, with the default's momentum
-("float32") and without ("float32-sgd", the like-for-like baseline of compact and lean). On
+its default optimizer ("int": int8 weights, no momentum), its compact one (int16 masters, no
+momentum: "compact"), its momentum one (int16 masters and momentum: "momentum"), with NITI's
+rule ("niti"), and the float32 reference trainer in bench/float compiled with soft float, as
+plain SGD ("float32", the like-for-like baseline of int and compact) and with the momentum
+preset's rate and momentum ("float32-mom"). On
 Cortex-M4 the integer arenas have room for the dense kernel's workspace (tintin_model_plan_dsp)
 and the RAM includes it. Counted: the
 instructions of one training step and of one inference (QEMU TCG plugin, exact and
@@ -35,10 +36,10 @@ REPO = Path(__file__).resolve().parents[2]
 MAIN = REPO / "bench" / "workloads" / "bench_main.c"
 FTRAIN = REPO / "bench" / "float" / "ftrain.c"
 CORES = ("cortex-m0plus", "cortex-m3", "cortex-m4")
-VARIANTS = ("int", "compact", "lean", "niti", "float32", "float32-sgd")
-# Each integer variant against the float32 trainer with the same update rule: momentum for
-# the default, plain SGD for compact and lean (which keep no momentum).
-BASELINE = {"int": "float32", "compact": "float32-sgd", "lean": "float32-sgd"}
+VARIANTS = ("int", "compact", "momentum", "niti", "float32", "float32-mom")
+# Each integer variant against the float32 trainer with the same update rule: plain SGD for
+# the default and compact, SGD with momentum for the momentum preset.
+BASELINE = {"int": "float32", "compact": "float32", "momentum": "float32-mom"}
 PROFILE_TOP = 6  # functions per training-step profile
 
 
@@ -145,12 +146,11 @@ def markdown(results: dict, batches: list[int]) -> str:
         "## Ratios to float32 (training step)",
         "",
         "Each integer variant against the float32 trainer with the same update rule: the "
-        'default ("int", momentum) against float32 SGD with the same momentum '
-        '("float32"), compact and lean (no momentum) against float32 plain SGD '
-        '("float32-sgd").',
+        'default ("int") and compact (no momentum) against float32 plain SGD ("float32"), '
+        'the momentum preset against float32 SGD with the same momentum ("float32-mom").',
         "",
         "| workload | core | batch | int instructions | int RAM | compact instructions "
-        "| compact RAM | lean instructions | lean RAM |",
+        "| compact RAM | momentum instructions | momentum RAM |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     workloads = {k: v for k, v in results.items() if k != "dense_kernel"}
@@ -158,7 +158,7 @@ def markdown(results: dict, batches: list[int]) -> str:
         for core, per_v in per_core.items():
             for batch in batches:
                 cells = []
-                for v in ("int", "compact", "lean"):
+                for v in BASELINE:
                     r = per_v[v][f"batch{batch}"]
                     f = per_v[BASELINE[v]][f"batch{batch}"]
                     cells.append(f"{r['instructions'] / f['instructions']:.3f}")
@@ -196,7 +196,7 @@ def markdown(results: dict, batches: list[int]) -> str:
         out += [f"Where the time goes (training step, batch {batches[0]}, counted instructions "
                 "and estimated cycles per function):", ""]  # fmt: skip
         for core, per_v in per_core.items():
-            for v in ("int", "lean", "float32"):
+            for v in ("int", "momentum", "float32"):
                 prof = per_v[v][f"batch{batches[0]}"].get("profile", {})
                 cells = ", ".join(f"`{n}` {i:,} / {c:,}" for n, (i, c) in prof.items())
                 out.append(f"- {core}, {v}: {cells}")

@@ -65,11 +65,12 @@ WORKLOADS = {
 VARIANTS = {
     "int": spec.Optim(),
     "compact": spec.Optim.compact(),
-    "lean": spec.Optim.lean(),
+    "momentum": spec.Optim.momentum(),
     "niti": demo.NITI,
+    # float32 plain SGD at the default's rate: the like-for-like baseline of int and compact.
     "float32": spec.Optim(),
-    # float32 without momentum: the like-for-like baseline of compact and lean.
-    "float32-sgd": spec.Optim.compact(),
+    # float32 with the momentum preset's rate and momentum.
+    "float32-mom": spec.Optim.momentum(),
 }
 
 

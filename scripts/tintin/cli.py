@@ -15,6 +15,7 @@ COMMANDS = {
     "demo": ("tintin.demo", "train the digits MLP: integer, NITI and float32 side by side"),
     "soak": ("tintin.soak", "a million training steps on a drifting stream, watching saturation"),
     "sweep": ("tintin.sweep", "measure update-rule settings on digits (the defaults' evidence)"),
+    "presets": ("tintin.presets", "compare the optimizer presets on on-device adaptation"),
     "headroom": ("tintin.headroom", "measure int8 range left unused by power-of-two rescaling"),
     "floatcheck": ("tintin.floatcheck", "check lib/tintin objects for float and heap symbols"),
     "zephyr-check": ("tintin.zcheck", "check the Zephyr module files without a Zephyr tree"),

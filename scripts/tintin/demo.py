@@ -134,14 +134,7 @@ def _load(name: str) -> Callable[[], object]:
 
 DEMOS = {
     "digits": Demo("digits MLP 64-32-10", _load("load_digits_split"), digits_spec, 30),
-    # 2^-5 with momentum (2^-2 effective) makes float32 LeNet diverge; 2^-7 trains both.
-    "lenet": Demo(
-        "LeNet-5 on MNIST-5k",
-        _load("load_mnist5k_split"),
-        lenet_spec,
-        10,
-        optim=Optim(lr_shift=7),
-    ),
+    "lenet": Demo("LeNet-5 on MNIST-5k", _load("load_mnist5k_split"), lenet_spec, 10),
 }
 
 

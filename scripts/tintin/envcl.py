@@ -54,7 +54,11 @@ def env_spec(optim: Optim, batch: int, seed: int) -> ModelSpec:
 
 def build(seed: int = SEED, epochs: int = PRETRAIN_EPOCHS) -> Scenario:
     """Pre-train both trainers on the indoor motes; the outdoor stream to deploy on."""
-    sp = spec.build((1, 1, envdata.FEATURES), ROWS, seed, optim=Optim(), max_batch=PRETRAIN_BATCH)
+    # Pre-training runs on the PC in batches, where momentum is affordable; the sample's
+    # published numbers (README, docs) were measured with this preset.
+    sp = spec.build(
+        (1, 1, envdata.FEATURES), ROWS, seed, optim=Optim.momentum(), max_batch=PRETRAIN_BATCH
+    )
     ref, flt = RefModel(sp), FloatModel(sp)
     x, y = indoor()
     xf = as_float(x)

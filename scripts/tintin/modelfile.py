@@ -8,7 +8,8 @@ A spec names the model, its input and its layer table::
     loss: xent                  # xent (class labels) or mse (int8 targets)
     max_batch: 8
     seed: 1                     # weight init (when no weights are given) and rounding PRNG
-    optimizer: default          # default, compact, lean, or a mapping of tintin_optim_cfg fields
+    optimizer: default          # default (= lean), compact, momentum, or a mapping of fields
+                                # (fields left out take the default's values)
     train_last: 1               # optional: freeze every weight layer but the last k
     layers:
       - {type: dense, units: 32}
@@ -99,8 +100,10 @@ def _optim(where: str, v: object) -> spec.Optim:
         return spec.Optim.lean()
     if v == "compact":
         return spec.Optim.compact()
+    if v == "momentum":
+        return spec.Optim.momentum()
     if not isinstance(v, dict):
-        names = "default, compact, lean"
+        names = "default, lean, compact, momentum"
         raise ModelFileError(f"{where}: {names} or a mapping of {sorted(OPTIM_KEYS)}")
     extra = set(v) - OPTIM_KEYS
     if extra:

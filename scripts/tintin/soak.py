@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """`tintin soak`: a long training run on a drifting stream, watching for numeric drift.
 
-    tintin soak [--steps 1000000] [--window 50000] [--optim default|compact|lean]
+    tintin soak [--steps 1000000] [--window 50000] [--optim default|lean|compact|momentum]
                 [--json FILE] [--markdown FILE]
 
 A sensor node trains for months, one sample at a time, on data that drifts. This runs the C
@@ -36,7 +36,12 @@ import numpy as np
 from tintin import clib, data, demo, spec
 
 PROG = "tintin soak"
-OPTIMS = {"default": spec.Optim, "compact": spec.Optim.compact, "lean": spec.Optim.lean}
+OPTIMS = {
+    "default": spec.Optim,
+    "lean": spec.Optim.lean,
+    "compact": spec.Optim.compact,
+    "momentum": spec.Optim.momentum,
+}
 
 
 @dataclass

@@ -115,24 +115,29 @@ class Shape:
 class Optim:
     """Optimizer settings (``struct tintin_optim_cfg``)."""
 
-    # Defaults = TINTIN_OPTIM_DEFAULT: the best setting of `tintin sweep` (docs/numerics.md).
+    # Defaults = TINTIN_OPTIM_DEFAULT: int8 weights, no momentum, lr 2^-3 (docs/numerics.md).
     rule: int = RULE_ALIGNED
-    lr_shift: int = 5  # learning rate 2^-lr_shift (times lr_mult)
+    lr_shift: int = 3  # learning rate 2^-lr_shift (times lr_mult)
     lr_mult: int = 1  # bit k set adds 2^-k to the multiplier: 1 -> 1.0, 3 -> 1.5, 5 -> 1.25
     mu: int = 0  # NITI rule: update bit-width
-    momentum_shift: int = 3  # 0 = off, else beta = 1 - 2^-momentum_shift
-    upscale_bits: int = 8  # 0 = int8 weights; 8 = int16 master weights behind an int8 view
+    momentum_shift: int = 0  # 0 = off, else beta = 1 - 2^-momentum_shift
+    upscale_bits: int = 0  # 0 = int8 weights; 8 = int16 master weights behind an int8 view
     rounding: int = ROUND_STOCHASTIC
 
     @classmethod
-    def compact(cls) -> Optim:
-        """TINTIN_OPTIM_COMPACT: int16 masters without momentum, lr 2^-3 (half the state)."""
-        return cls(lr_shift=3, momentum_shift=0, upscale_bits=8)
+    def lean(cls) -> Optim:
+        """TINTIN_OPTIM_LEAN: the default's settings by name (int8 weights, no momentum)."""
+        return cls()
 
     @classmethod
-    def lean(cls) -> Optim:
-        """TINTIN_OPTIM_LEAN: int8 weights, no momentum, lr 2^-3 (3.2x less arena on digits)."""
-        return cls(lr_shift=3, momentum_shift=0, upscale_bits=0)
+    def compact(cls) -> Optim:
+        """TINTIN_OPTIM_COMPACT: int16 masters without momentum, lr 2^-3 (2 bytes per weight)."""
+        return cls(upscale_bits=8)
+
+    @classmethod
+    def momentum(cls) -> Optim:
+        """TINTIN_OPTIM_MOMENTUM: lr 2^-5, momentum 1 - 2^-3, int16 masters (batches of 8+)."""
+        return cls(lr_shift=5, momentum_shift=3, upscale_bits=8)
 
 
 @dataclass

@@ -39,7 +39,8 @@ static const struct tintin_model_desc tt_dense_desc = {
 	.loss = TINTIN_LOSS_XENT,
 	.max_batch = 2,
 	.input = {.h = 1, .w = 1, .c = 6},
-	.optim = TINTIN_OPTIM_DEFAULT,
+	/* The preset with the most state (masters and momentum) to save, restore and corrupt. */
+	.optim = TINTIN_OPTIM_MOMENTUM,
 	.seed = 7u,
 	.magic = TINTIN_DESC_MAGIC,
 	.version = TINTIN_DESC_VERSION,

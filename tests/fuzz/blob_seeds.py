@@ -19,7 +19,7 @@ MODELS: dict[str, tuple[tuple[int, int, int], list[dict[str, object]], Optim, in
     "mlp": (
         (1, 1, 12),
         [{"type": "dense", "units": 6}, {"type": "relu"}, {"type": "dense", "units": 3}],
-        Optim(), spec.LOSS_XENT,
+        Optim.momentum(), spec.LOSS_XENT,
     ),
     "conv1d_maxpool": (
         (1, 9, 3),

@@ -40,7 +40,8 @@ static const struct tintin_model_desc fz_cnn = {
 	.loss = TINTIN_LOSS_XENT,
 	.max_batch = 4,
 	.input = {.h = 1, .w = 8, .c = 2},
-	.optim = TINTIN_OPTIM_DEFAULT,
+	/* The preset with the most state (masters and momentum) to save, restore and corrupt. */
+	.optim = TINTIN_OPTIM_MOMENTUM,
 	.seed = 11u,
 	.magic = TINTIN_DESC_MAGIC,
 	.version = TINTIN_DESC_VERSION,

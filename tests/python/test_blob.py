@@ -42,7 +42,7 @@ def _digits() -> spec.ModelSpec:
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     model=cnn(),
-    optim=st.sampled_from([Optim(), Optim.compact(), Optim.lean()]),
+    optim=st.sampled_from([Optim(), Optim.compact(), Optim.momentum()]),
     batch=st.integers(1, 3),
     seed=st.integers(0, 99),
 )

@@ -87,7 +87,7 @@ def cnn(draw):
 @given(
     model=cnn(),
     optim=st.sampled_from(
-        [Optim(), Optim.lean(), Optim(spec.RULE_NITI, 0, 1, 2, 0, 0, spec.ROUND_PSEUDO)]
+        [Optim(), Optim.momentum(), Optim(spec.RULE_NITI, 0, 1, 2, 0, 0, spec.ROUND_PSEUDO)]
     ),
     batch=st.integers(1, 4),
     seed=st.integers(0, 99),

@@ -334,8 +334,8 @@ def test_train_exports_a_header_metrics_and_curve(tmp_path, capsys):
     assert (out / "learning_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "progress" not in capsys.readouterr().out  # the bar goes to stderr
     header = (out / "digits_model.h").read_text()
-    assert re.search(r"#define DIGITS_ARENA_TRAIN +11680\n", header)
-    assert re.search(r"#define DIGITS_ARENA_TRAIN_DSP +12192\n", header)
+    assert re.search(r"#define DIGITS_ARENA_TRAIN +4408\n", header)
+    assert re.search(r"#define DIGITS_ARENA_TRAIN_DSP +4920\n", header)
     # The reference backend trains to the same weights.
     code = train_tool.main([str(tmp_path / "digits.yaml"), str(tmp_path / "digits.npz"),
                             "--epochs", "3", "--out", str(tmp_path / "ref")])  # fmt: skip
@@ -366,7 +366,12 @@ def test_json_spec_equals_yaml_spec(tmp_path):
 
 @pytest.mark.parametrize(
     ("name", "want"),
-    [("default", spec.Optim()), ("compact", spec.Optim.compact()), ("lean", spec.Optim.lean())],
+    [
+        ("default", spec.Optim()),
+        ("lean", spec.Optim.lean()),
+        ("compact", spec.Optim.compact()),
+        ("momentum", spec.Optim.momentum()),
+    ],
 )
 def test_optimizer_presets_by_name(tmp_path, name, want):
     (tmp_path / "m.yaml").write_text(DIGITS_SPEC + f"optimizer: {name}\n")

@@ -190,10 +190,10 @@ def test_bad_batches_are_rejected():
     [
         Optim(),
         Optim.compact(),
-        Optim.lean(),
+        Optim.momentum(),
         Optim(spec.RULE_NITI, 0, 1, 2, 0, 0, spec.ROUND_PSEUDO),
     ],
-    ids=["default", "compact", "lean", "niti"],
+    ids=["default", "compact", "momentum", "niti"],
 )
 def test_digits_training_run_bit_exact(optim):
     """600 steps of the demo network on real digits: identical weights, exponents, losses."""

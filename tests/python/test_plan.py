@@ -38,7 +38,7 @@ def test_plan_parts_add_up_to_the_c_planner(spec_file, tmp_path, capsys):
     p = json.loads(out.read_text())
     _, sp = modelfile.load_spec(spec_file)
     arena = sum(v for k, v in p["ram"].items() if k.startswith("arena"))
-    assert arena == clib.plan(sp) == 11680
+    assert arena == clib.plan(sp) == 4408
     cal = footprint.load()["cores"]["cortex-m0plus"]
     assert p["ram"]["struct tintin_model"] == cal["model_struct_base"] + 16 * cal["layer_state"]
     assert p["flash"]["model weights and biases"] == 64 * 32 + 32 * 4 + 32 * 10 + 10 * 4
@@ -53,8 +53,8 @@ def test_m4_plan_shows_the_dense_workspace(spec_file, tmp_path, capsys):
     p = json.loads(out.read_text())
     _, sp = modelfile.load_spec(spec_file)
     # 8 bytes per fan-in behind the first layer's outputs, net of room already there.
-    assert p["dsp_workspace"] == clib.plan(sp, dsp=True) - clib.plan(sp) == 12192 - 11680
-    assert sum(v for k, v in p["ram"].items() if k.startswith("arena")) == 11680
+    assert p["dsp_workspace"] == clib.plan(sp, dsp=True) - clib.plan(sp) == 4920 - 4408
+    assert sum(v for k, v in p["ram"].items() if k.startswith("arena")) == 4408
     assert "optional: dense kernel workspace" in capsys.readouterr().out
     assert plan_tool.main([str(spec_file), "--core", "cortex-m3", "--json", str(out)]) == 0
     assert json.loads(out.read_text())["dsp_workspace"] == 0
@@ -62,7 +62,7 @@ def test_m4_plan_shows_the_dense_workspace(spec_file, tmp_path, capsys):
 
 
 def test_plan_says_when_it_does_not_fit(spec_file, capsys):
-    assert plan_tool.main([str(spec_file), "--ram", "8K"]) == 1
+    assert plan_tool.main([str(spec_file), "--ram", "4K"]) == 1
     out = capsys.readouterr().out
     assert "DOES NOT FIT" in out and "OVER" in out
 

@@ -18,17 +18,17 @@
  * tintin_model_plan_dsp), and the part of the training arena that holds trainable
  * parameter copies and optimizer state.
  */
-#define DIGITS_ARENA_TRAIN     11680
+#define DIGITS_ARENA_TRAIN     4408
 #define DIGITS_ARENA_INFER     1536
-#define DIGITS_ARENA_TRAIN_DSP 12192
+#define DIGITS_ARENA_TRAIN_DSP 4920
 #define DIGITS_ARENA_INFER_DSP 2048
 #define DIGITS_ARENA_PARAMS    2536
-#define DIGITS_ARENA_OPTIM     7272
+#define DIGITS_ARENA_OPTIM     0
 #define DIGITS_INPUT_SIZE      64
 #define DIGITS_OUTPUTS         10
 
 #ifdef CONFIG_TINTIN_ARENA_SIZE
-TINTIN_ARENA_CHECK(digits, 11680, CONFIG_TINTIN_ARENA_SIZE);
+TINTIN_ARENA_CHECK(digits, 4408, CONFIG_TINTIN_ARENA_SIZE);
 #endif
 
 /* clang-format off */
@@ -225,16 +225,16 @@ static const struct tintin_model_desc digits_desc = {
 	.max_batch = 8,
 	.input = {.n = 0, .h = 1, .w = 1, .c = 64},
 	.optim = {.rule = TINTIN_RULE_ALIGNED,
-		  .lr_shift = 5,
+		  .lr_shift = 3,
 		  .lr_mult = 1,
 		  .mu = 0,
-		  .momentum_shift = 3,
-		  .upscale_bits = 8,
+		  .momentum_shift = 0,
+		  .upscale_bits = 0,
 		  .rounding = TINTIN_ROUND_STOCHASTIC},
 	.seed = 1u,
 	.magic = TINTIN_DESC_MAGIC,
 	.version = TINTIN_DESC_VERSION,
-	.hash = 0xc20dccbdu,
+	.hash = 0xb02703c4u,
 };
 
 #endif /* DIGITS_MODEL_H_ */

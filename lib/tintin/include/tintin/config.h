@@ -78,7 +78,7 @@
 #endif
 
 /**
- * Rounding of updates in TINTIN_OPTIM_DEFAULT, _COMPACT and _LEAN: 0 = true stochastic
+ * Rounding of updates in TINTIN_OPTIM_DEFAULT, _COMPACT and _MOMENTUM: 0 = true stochastic
  * (TINTIN_ROUND_STOCHASTIC, from the model's PRNG), 1 = NITI's pseudo-stochastic
  * (TINTIN_ROUND_PSEUDO, no PRNG draws).
  */

@@ -140,23 +140,28 @@ struct tintin_optim_cfg {
 };
 
 /**
- * Default optimizer: gradient-aligned SGD, learning rate 2^-5 with momentum 1 - 2^-3, int16
- * master weights, true stochastic rounding. The best of the settings measured by
- * `tintin sweep` (docs/numerics.md).
+ * Default optimizer: gradient-aligned SGD on the int8 weights themselves, learning rate 2^-3,
+ * no momentum, true stochastic rounding. One byte of state per weight: it trains at batch 1
+ * and batch 8 alike, within noise of float32 and of the other presets on digits and in
+ * on-device adaptation, in under 40% of a float32 trainer's RAM (docs/numerics.md,
+ * docs/benchmarks.md).
  */
 #define TINTIN_OPTIM_DEFAULT                                                                       \
 	{                                                                                          \
-		.rule = TINTIN_RULE_ALIGNED, .lr_shift = 5, .lr_mult = 1, .mu = 0,                 \
-		.momentum_shift = 3, .upscale_bits = TINTIN_BIAS_EXTRA_BITS,                      \
-		.rounding = TINTIN_ROUNDING_DEFAULT,                                               \
+		.rule = TINTIN_RULE_ALIGNED, .lr_shift = 3, .lr_mult = 1, .mu = 0,                 \
+		.momentum_shift = 0, .upscale_bits = 0, .rounding = TINTIN_ROUNDING_DEFAULT,       \
 	}
 
 /**
+ * Lean optimizer: the default's settings by name, for code that must keep them whatever a
+ * later release makes the default.
+ */
+#define TINTIN_OPTIM_LEAN TINTIN_OPTIM_DEFAULT
+
+/**
  * Compact optimizer: int16 master weights without momentum, learning rate 2^-3. Two bytes of
- * state per weight instead of four: about half the training RAM of a float32 plain-SGD
- * trainer on the benchmark networks (docs/benchmarks.md), within noise of the default on
- * digits but about 1.5 points behind it after on-device adaptation of the motion network
- * (docs/numerics.md).
+ * state per weight: finer updates than the default for slow drifts, about half the training
+ * RAM of a float32 plain-SGD trainer (docs/benchmarks.md).
  */
 #define TINTIN_OPTIM_COMPACT                                                                       \
 	{                                                                                          \
@@ -166,13 +171,15 @@ struct tintin_optim_cfg {
 	}
 
 /**
- * Lean optimizer: the same rule with int8 weights and no momentum, learning rate 2^-3. Within
- * 0.15 points of the default on digits and 3.2x less training arena (docs/numerics.md).
+ * Momentum optimizer (the default of Tin-Tin 0.1): learning rate 2^-5 with momentum 1 - 2^-3,
+ * int16 master weights. Four bytes of state per weight and batches of 8 or more: it diverges
+ * at batch 1 (docs/soak.md). Needs CONFIG_TINTIN_OPTIM_MOMENTUM and _UPSCALE in Zephyr.
  */
-#define TINTIN_OPTIM_LEAN                                                                          \
+#define TINTIN_OPTIM_MOMENTUM                                                                      \
 	{                                                                                          \
-		.rule = TINTIN_RULE_ALIGNED, .lr_shift = 3, .lr_mult = 1, .mu = 0,                 \
-		.momentum_shift = 0, .upscale_bits = 0, .rounding = TINTIN_ROUNDING_DEFAULT,       \
+		.rule = TINTIN_RULE_ALIGNED, .lr_shift = 5, .lr_mult = 1, .mu = 0,                 \
+		.momentum_shift = 3, .upscale_bits = TINTIN_BIAS_EXTRA_BITS,                      \
+		.rounding = TINTIN_ROUNDING_DEFAULT,                                               \
 	}
 
 /** A whole model: the static description the planner and init work from. */

@@ -165,8 +165,8 @@ static TINTIN_ALWAYS_INLINE void tintin_aligned_loop(const struct tintin_sgd_row
  * The optimizers nearly every model runs, with each per-row decision taken once instead of
  * per element: at lr_mult 1, stochastic rounding onto the parameter grid (shifted, 0 < s < 32)
  * or, for a row formed as e * x (outer), no shift at all (s = 0); on int16 masters in planes
- * with or without momentum (TINTIN_OPTIM_DEFAULT, _COMPACT) or on bare int8 weights
- * (TINTIN_OPTIM_LEAN). The same integers as tintin_aligned_loop.
+ * with or without momentum (TINTIN_OPTIM_MOMENTUM, _COMPACT) or on bare int8 weights
+ * (TINTIN_OPTIM_DEFAULT). The same integers as tintin_aligned_loop.
  */
 static TINTIN_ALWAYS_INLINE void tintin_sto_loop(const struct tintin_sgd_rows *cp, uint8_t dtype,
 						 int has_mom, int outer, int shifted,

@@ -27,7 +27,8 @@ static const struct tintin_model_desc fl_desc = {
 	.loss = TINTIN_LOSS_XENT,
 	.max_batch = 1,
 	.input = {.h = 1, .w = 1, .c = 4},
-	.optim = TINTIN_OPTIM_DEFAULT,
+	/* The preset with the most state (masters and momentum) to save, restore and corrupt. */
+	.optim = TINTIN_OPTIM_MOMENTUM,
 	.seed = 3u,
 	.magic = TINTIN_DESC_MAGIC,
 	.version = TINTIN_DESC_VERSION,
