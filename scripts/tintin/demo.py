@@ -134,7 +134,16 @@ def _load(name: str) -> Callable[[], object]:
 
 DEMOS = {
     "digits": Demo("digits MLP 64-32-10", _load("load_digits_split"), digits_spec, 30),
-    "lenet": Demo("LeNet-5 on MNIST-5k", _load("load_mnist5k_split"), lenet_spec, 10),
+    # LeNet's best measured setting: momentum at 2^-7 (0.9689 over 8 seeds, docs/numerics.md;
+    # 2^-5 with momentum makes float32 LeNet diverge). The default (2^-3, no momentum) reaches
+    # 0.9530 on seed 1, float32 with its rule 0.9520.
+    "lenet": Demo(
+        "LeNet-5 on MNIST-5k",
+        _load("load_mnist5k_split"),
+        lenet_spec,
+        10,
+        optim=Optim(lr_shift=7, momentum_shift=3, upscale_bits=8),
+    ),
 }
 
 
@@ -191,7 +200,7 @@ def print_table(res: dict) -> None:
     to95 = res["epochs_to_95"]
     print(f"{'trainer':34s} {'held-out accuracy':>17s} {'epochs to 95%':>14s}")
     for key, label in [
-        ("int", "integer, default (aligned) rule"),
+        ("int", "integer, aligned rule"),
         ("niti", "integer, NITI rule"),
         ("float32", "float32"),
     ]:

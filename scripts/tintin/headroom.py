@@ -29,9 +29,7 @@ def record_maxima(epochs: int, batch: int, seed: int) -> np.ndarray:
 
     split = data.load_digits_split()
     xq, x_exp = data.quantize_inputs(split.x_train)
-    model = refmodel.RefModel(
-        spec.mlp([64, 32, 10], seed=seed, optim=Optim.momentum(), max_batch=batch)
-    )
+    model = refmodel.RefModel(spec.mlp([64, 32, 10], seed=seed, optim=Optim(), max_batch=batch))
     numerics.requantize = recording
     try:
         for epoch in range(epochs):
