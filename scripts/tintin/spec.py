@@ -126,13 +126,13 @@ class Optim:
 
     @classmethod
     def lean(cls) -> Optim:
-        """TINTIN_OPTIM_LEAN: the default's settings by name (int8 weights, no momentum)."""
-        return cls()
+        """TINTIN_OPTIM_LEAN (= the default): int8 weights, no momentum, lr 2^-3, by name."""
+        return cls(lr_shift=3, momentum_shift=0, upscale_bits=0)
 
     @classmethod
     def compact(cls) -> Optim:
         """TINTIN_OPTIM_COMPACT: int16 masters without momentum, lr 2^-3 (2 bytes per weight)."""
-        return cls(upscale_bits=8)
+        return cls(lr_shift=3, momentum_shift=0, upscale_bits=8)
 
     @classmethod
     def momentum(cls) -> Optim:

@@ -140,23 +140,23 @@ struct tintin_optim_cfg {
 };
 
 /**
- * Default optimizer: gradient-aligned SGD on the int8 weights themselves, learning rate 2^-3,
+ * Lean optimizer: gradient-aligned SGD on the int8 weights themselves, learning rate 2^-3,
  * no momentum, true stochastic rounding. One byte of state per weight: it trains at batch 1
  * and batch 8 alike, within noise of float32 and of the other presets on digits and in
  * on-device adaptation, in under 40% of a float32 trainer's RAM (docs/numerics.md,
  * docs/benchmarks.md).
  */
-#define TINTIN_OPTIM_DEFAULT                                                                       \
+#define TINTIN_OPTIM_LEAN                                                                          \
 	{                                                                                          \
 		.rule = TINTIN_RULE_ALIGNED, .lr_shift = 3, .lr_mult = 1, .mu = 0,                 \
 		.momentum_shift = 0, .upscale_bits = 0, .rounding = TINTIN_ROUNDING_DEFAULT,       \
 	}
 
 /**
- * Lean optimizer: the default's settings by name, for code that must keep them whatever a
- * later release makes the default.
+ * Default optimizer: the lean one. Name TINTIN_OPTIM_LEAN instead to keep these settings
+ * whatever a later release makes the default.
  */
-#define TINTIN_OPTIM_LEAN TINTIN_OPTIM_DEFAULT
+#define TINTIN_OPTIM_DEFAULT TINTIN_OPTIM_LEAN
 
 /**
  * Compact optimizer: int16 master weights without momentum, learning rate 2^-3. Two bytes of
