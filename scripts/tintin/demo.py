@@ -18,7 +18,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -142,7 +142,7 @@ DEMOS = {
         _load("load_mnist5k_split"),
         lenet_spec,
         10,
-        optim=Optim(lr_shift=7, momentum_shift=3, upscale_bits=8),
+        optim=replace(Optim.momentum(), lr_shift=7),
     ),
 }
 

@@ -94,16 +94,12 @@ def _named(where: str, kind: str, v: object) -> int:
 
 
 def _optim(where: str, v: object) -> spec.Optim:
-    if v in (None, "default"):
+    if v is None:
         return spec.Optim()
-    if v == "lean":
-        return spec.Optim.lean()
-    if v == "compact":
-        return spec.Optim.compact()
-    if v == "momentum":
-        return spec.Optim.momentum()
+    if isinstance(v, str) and v in spec.PRESETS:
+        return spec.PRESETS[v]()
     if not isinstance(v, dict):
-        names = "default, lean, compact, momentum"
+        names = ", ".join(spec.PRESETS)
         raise ModelFileError(f"{where}: {names} or a mapping of {sorted(OPTIM_KEYS)}")
     extra = set(v) - OPTIM_KEYS
     if extra:

@@ -36,12 +36,7 @@ import numpy as np
 from tintin import clib, data, demo, spec
 
 PROG = "tintin soak"
-OPTIMS = {
-    "default": spec.Optim,
-    "lean": spec.Optim.lean,
-    "compact": spec.Optim.compact,
-    "momentum": spec.Optim.momentum,
-}
+OPTIMS = spec.PRESETS
 
 
 @dataclass

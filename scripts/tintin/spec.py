@@ -140,6 +140,15 @@ class Optim:
         return cls(lr_shift=5, momentum_shift=3, upscale_bits=8)
 
 
+# The presets by the names model files and the tools take (`optimizer: compact`, --optim).
+PRESETS = {
+    "default": Optim,
+    "lean": Optim.lean,
+    "compact": Optim.compact,
+    "momentum": Optim.momentum,
+}
+
+
 @dataclass
 class ModelSpec:
     """A whole model: input shape (h, w, c per sample), layers, loss, optimizer, batch, seed."""

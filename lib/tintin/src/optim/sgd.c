@@ -284,9 +284,9 @@ static int tintin_sto_row(const struct tintin_sgd_rows *u, uint32_t off, const i
 }
 
 /*
- * The same for the row e * x, formed as it goes (batch 1). Compact and lean, the settings
- * that train one sample at a time (README), also get a loop for unshifted rows, where a layer
- * with s = 0 spends most of its step; momentum rows with s = 0 take the general path.
+ * The same for the row e * x, formed as it goes (batch 1). The default and compact, the
+ * settings that train one sample at a time (README), also get a loop for unshifted rows, where
+ * a layer with s = 0 spends most of its step; momentum rows with s = 0 take the general path.
  */
 static int tintin_sto_outer_row(const struct tintin_sgd_rows *u, uint32_t off, int32_t e,
 				const int8_t *x, uint16_t n, uint32_t *sat)
