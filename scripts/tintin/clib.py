@@ -118,6 +118,7 @@ class LayerInfo(ct.Structure):
         ("type", ct.c_uint8),
         ("w_exp", ct.c_int8),
         ("act_exp", ct.c_int8),
+        ("lr_off", ct.c_uint8),
     ]
 
 
@@ -128,6 +129,7 @@ class Stats(ct.Structure):
         ("param_sat", ct.c_uint32),
         ("steps", ct.c_uint32),
         ("rescales", ct.c_uint32),
+        ("update_clips", ct.c_uint32),
     ]
 
 
@@ -155,6 +157,8 @@ class SgdRows(ct.Structure):
         ("key", ct.c_uint32),
         ("counter", ct.c_uint32),
         ("s", ct.c_int32),
+        ("dmax", ct.c_int32),
+        ("clips", ct.c_void_p),
         ("dtype", ct.c_uint8),
         ("lr_mult", ct.c_uint8),
         ("mshift", ct.c_uint8),
@@ -560,6 +564,7 @@ class CModel:
             "w_mom": w_mom,
             "b_mom": arr(info.b_mom, out),
             "w_exp": int(info.w_exp),
+            "lr_off": int(info.lr_off),
         }
         lo = arr(info.w_lo, n_w)
         if lo is not None:

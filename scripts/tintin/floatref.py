@@ -140,12 +140,14 @@ class FloatModel:
     def train_step(self, x: np.ndarray, y: np.ndarray) -> float:
         loss, grads = self.gradients(x, y)
         mom = self.spec.optim.momentum_shift != 0
+        # The integer rule's rate at batch n < 8 is lr * n / 8 on the mean (nx.lr_batch).
+        lr = self.lr * self.dtype(min(len(x), 8) / 8)
         for i, (gw, gb) in grads.items():
             mode = self.spec.layers[i].train
             for k, g in enumerate((gw, gb)):
                 if mode == TRAIN_FROZEN or (k == 0 and mode != TRAIN_FULL):
                     continue
-                step = self.lr * g.astype(self.dtype)
+                step = lr * g.astype(self.dtype)
                 if mom:
                     self.moms[i][k] = self.beta * self.moms[i][k] + step
                     step = self.moms[i][k]

@@ -62,9 +62,14 @@ def bits_int(m: int) -> int:
     return int(m).bit_length()
 
 
+def clamp(x: Array, lo: Array | int, hi: Array | int) -> Array:
+    """np.clip for integers without its per-call overhead (the reference steps tiny arrays)."""
+    return np.minimum(np.maximum(x, lo), hi)
+
+
 def sat(x: Array, lim: int) -> Array:
     """Symmetric saturation to [-lim, lim]."""
-    return np.clip(i64(x), -lim, lim)
+    return clamp(i64(x), -lim, lim)
 
 
 def sat8(x: Array) -> Array:
@@ -93,8 +98,13 @@ def _split(x: Array, s: Array) -> tuple[Array, Array, Array]:
 
 def round_shift(x: Array | int, s: Array | int) -> Array:
     """x / 2^s rounded half away from zero; s <= 0 is identity, s >= 32 gives 0."""
+    if np.ndim(s) == 0:  # the common case, without broadcasting's overhead
+        x, s = i64(x), int(s)
+        if s <= 0:
+            return x
+        return np.sign(x) * ((np.abs(x) + (1 << (s - 1))) >> s) if s < 32 else x * 0
     x, s = np.broadcast_arrays(i64(x), i64(s))
-    ss = np.clip(s, 1, 31)
+    ss = clamp(s, 1, 31)
     m = (np.abs(x) + (np.int64(1) << (ss - 1))) >> ss
     out = np.sign(x) * m
     return np.where(s <= 0, x, np.where(s >= 32, 0, out))
@@ -108,8 +118,16 @@ def decay_shift(x: Array | int, s: int) -> Array:
 
 def sto_shift(x: Array | int, s: Array | int, r: Array | int) -> Array:
     """x / 2^s rounded up in magnitude when the dropped bits exceed the top s bits of r."""
+    if np.ndim(s) == 0:  # the common case, without broadcasting's overhead
+        x, s = i64(x), int(s)
+        if s <= 0:
+            return x
+        if s >= 32:
+            return x * 0
+        sign, t, p = _split(x, s)
+        return sign * (t + (p > (i64(r) >> (32 - s))))
     x, s, r = np.broadcast_arrays(i64(x), i64(s), i64(r))
-    ss = np.clip(s, 1, 31)
+    ss = clamp(s, 1, 31)
     sign, t, p = _split(x, ss)
     out = sign * (t + (p > (r >> (32 - ss))))
     return np.where(s <= 0, x, np.where(s >= 32, 0, out))
@@ -118,7 +136,7 @@ def sto_shift(x: Array | int, s: Array | int, r: Array | int) -> Array:
 def psto_shift(x: Array | int, s: Array | int) -> Array:
     """NITI pseudo-stochastic rounding: the dropped bits' high half against their low half."""
     x, s = np.broadcast_arrays(i64(x), i64(s))
-    ss = np.clip(s, 1, 31)
+    ss = clamp(s, 1, 31)
     sign, t, p = _split(x, ss)
     h = ss >> 1
     hi = p >> h
@@ -205,6 +223,16 @@ DTYPE_LIMITS = {0: 127, 1: 32767, 2: I32_MAX}
 S16P_MAX = 127 * 256 + 127
 
 
+def lr_batch(n: int) -> int:
+    """Rate offset of a batch of n (tintin_lr_batch): every n <= 8 applies lr * sum / 8."""
+    return 0 if n >= 8 else 3 - bits_int(n - 1)
+
+
+def fits_doubled(a: Array | None, lim: int) -> bool:
+    """Every magnitude at most lim // 2, so doubling is exact (tintin_param_fits_doubled)."""
+    return a is None or int(np.max(np.abs(a), initial=0)) <= lim // 2
+
+
 def planes_high(w: Array) -> Array:
     """High-byte plane of int16 masters: w rounded to the int8 grid, floor((w + 128) / 256)."""
     return (i64(w) + 128) >> 8
@@ -227,16 +255,21 @@ def apply_update(
     return sat(w, lim), mom, int(np.count_nonzero(np.abs(w) > lim))
 
 
-def aligned_delta(g: Array, s: int, lr_mult: int, stochastic: bool, r: Array) -> Array:
-    """Update in parameter LSBs, g * lr_mult / 2^s rounded (tintin_sgd_aligned_row)."""
+def aligned_delta(
+    g: Array, s: int, lr_mult: int, stochastic: bool, r: Array, dmax: int
+) -> tuple[Array, int]:
+    """Update in parameter LSBs, g * lr_mult / 2^s rounded and clamped to +-dmax
+    (tintin_sgd_aligned_row), and how many elements were clamped."""
     d = i64(g)
     if lr_mult != 1:
         d = rescale_mult(d, lr_mult)
     if s <= 0:
-        return shl_sat32(d, -s)
-    if stochastic:
-        return sto_shift(d, s, r)
-    return psto_shift(d, s)
+        d = shl_sat32(d, -s)
+    elif stochastic:
+        d = sto_shift(d, s, r)
+    else:
+        d = psto_shift(d, s)
+    return clamp(d, -dmax, dmax), int(np.count_nonzero(np.abs(d) > dmax))
 
 
 def niti_shift(maxabs: int, mu: int) -> int:

@@ -16,6 +16,9 @@ import numpy as np
 from tintin import numerics as nx
 from tintin.spec import (
     BIAS_EXTRA_BITS,
+    EXP_LIMIT,
+    GROW_PERIOD,
+    LR_BACKOFF_MAX,
     LAYER_DENSE,
     LAYER_MAXPOOL,
     LAYER_RELU,
@@ -25,11 +28,23 @@ from tintin.spec import (
     RULE_NITI,
     TRAIN_FROZEN,
     TRAIN_FULL,
+    UPDATE_LIMIT,
+    W_EXP_SPAN,
     WEIGHT_LAYERS,
     ModelSpec,
     Shape,
     layer_geometry,
 )
+
+
+class ExponentRangeError(ArithmeticError):
+    """An exponent left +-EXP_LIMIT: where the C runtime returns -ERANGE."""
+
+
+def check_exp(e: int, what: str) -> int:
+    if not -EXP_LIMIT <= e <= EXP_LIMIT:
+        raise ExponentRangeError(f"{what} exponent {e} out of range")
+    return e
 
 
 @dataclass
@@ -41,6 +56,7 @@ class Stats:
     param_sat: int = 0
     steps: int = 0
     rescales: int = 0
+    update_clips: int = 0
 
 
 @dataclass
@@ -56,6 +72,7 @@ class DenseState:
     w16: np.ndarray | None = None
     w_mom: np.ndarray | None = None
     b_mom: np.ndarray | None = None
+    lr_off: int = 0  # rate back-off (tintin_backoff)
 
 
 @dataclass
@@ -119,7 +136,7 @@ class RefModel:
                     cur, shift, nsat = nx.requantize(acc)
                     self.stats.act_sat += nsat
                     base += shift
-                e += base
+                e = check_exp(e + base, "activation")
             self.acts.append(cur)
             self.act_exps.append(e)
         return cur, e
@@ -197,13 +214,15 @@ class RefModel:
             d = nx.niti_delta(g, shift)
         else:
             s = st.w_exp - o.upscale_bits + o.lr_shift - e_g
-            d = nx.aligned_delta(
+            d, clips = nx.aligned_delta(
                 g,
                 s,
                 o.lr_mult,
                 o.rounding == ROUND_STOCHASTIC,
                 self._draws(g.size).reshape(g.shape),
+                UPDATE_LIMIT << o.upscale_bits,
             )
+            self.stats.update_clips += clips
         master, st.w_mom = self._apply(master, st.w_mom, d, lim)
         if st.w16 is not None:
             st.w16 = master
@@ -212,19 +231,44 @@ class RefModel:
             st.w = master
         self.counter = (self.counter + g.size) & nx.M32
 
-    def _rescale(self, st: DenseState) -> None:
-        """Weights clipped: halve the layer and raise its exponent (tintin_rescale_layer)."""
+    def _rescale(self, st: DenseState, table_exp: int, clipped: bool) -> None:
+        """The weight grid follows the weights, within W_EXP_SPAN (tintin_rescale_layer)."""
+        lim = nx.S16P_MAX if st.w16 is not None else 127
+        master = st.w16 if st.w16 is not None else st.w
+        mom_lim = 32767 if st.w16 is not None else lim
+        if clipped:
+            if st.w_exp >= min(table_exp + W_EXP_SPAN, EXP_LIMIT):
+                return
+            step, e = (lambda a: nx.round_shift(a, 1)), 1
+        else:
+            if (
+                self.stats.steps % GROW_PERIOD
+                or st.w_exp <= max(table_exp - W_EXP_SPAN, -EXP_LIMIT)
+                or not nx.fits_doubled(master, lim)
+                or not nx.fits_doubled(st.w_mom, mom_lim)
+                or not nx.fits_doubled(st.bias, nx.I32_MAX)
+                or not nx.fits_doubled(st.b_mom, nx.I32_MAX)
+            ):
+                return
+            step, e = (lambda a: a * 2), -1
         self.stats.rescales += 1
         if st.w16 is not None:
-            st.w16 = nx.round_shift(st.w16, 1)
+            st.w16 = step(st.w16)
             st.w = nx.planes_high(st.w16)
         else:
-            st.w = nx.round_shift(st.w, 1)
+            st.w = step(st.w)
         for name in ("w_mom", "b_mom"):
             if getattr(st, name) is not None:
-                setattr(st, name, nx.round_shift(getattr(st, name), 1))
-        st.bias = nx.round_shift(st.bias, 1)
-        st.w_exp += 1
+                setattr(st, name, step(getattr(st, name)))
+        st.bias = step(st.bias)
+        st.w_exp += e
+
+    def _backoff(self, st: DenseState, clipped: bool) -> None:
+        """A clamped update halves the layer's rate; clean steps restore it (tintin_backoff)."""
+        if clipped:
+            st.lr_off = min(st.lr_off + 1, LR_BACKOFF_MAX)
+        elif st.lr_off and self.stats.steps % GROW_PERIOD == 0:
+            st.lr_off -= 1
 
     def _update_bias(self, st: DenseState, g: np.ndarray, e_err: int) -> None:
         o = self.spec.optim
@@ -233,8 +277,13 @@ class RefModel:
             d = nx.niti_delta(g, shift)
         else:
             s = st.w_exp - BIAS_EXTRA_BITS + o.lr_shift - e_err
-            d = nx.aligned_delta(
-                g, s, o.lr_mult, o.rounding == ROUND_STOCHASTIC, self._draws(g.size)
+            d, _ = nx.aligned_delta(
+                g,
+                s,
+                o.lr_mult,
+                o.rounding == ROUND_STOCHASTIC,
+                self._draws(g.size),
+                UPDATE_LIMIT << BIAS_EXTRA_BITS,
             )
         st.bias, st.b_mom = self._apply(st.bias, st.b_mom, d, nx.I32_MAX)
         self.counter = (self.counter + g.size) & nx.M32
@@ -251,6 +300,8 @@ class RefModel:
         x = nx.i64(x).reshape(x.shape[0], -1)
         y, e_y = self.forward(x, x_exp)
         err, e_err = self._loss_grad(y, e_y, labels, targets, t_exp)
+        check_exp(e_err, "loss gradient")
+        lr_b = nx.lr_batch(len(x))
         for i in range(len(self.spec.layers) - 1, self.first_trained - 1, -1):
             layer = self.spec.layers[i]
             if layer.kind == LAYER_RELU:
@@ -267,16 +318,18 @@ class RefModel:
             st = self.dense.get(i)
             if st is not None:
                 gw, gb = self._grads(st, err, xin)
-                sat_w = self.stats.param_sat
+                sat_w, clips = self.stats.param_sat, self.stats.update_clips
+                rate = e_err - lr_b - st.lr_off
                 if st.train_w:
-                    self._update_weights(st, gw, e_err + e_x)
+                    self._update_weights(st, gw, rate + e_x)
                 clipped = self.stats.param_sat != sat_w
                 if st.train_b:
-                    self._update_bias(st, gb, e_err)
-                if clipped:
-                    self._rescale(st)
+                    self._update_bias(st, gb, rate)
+                if st.train_w:
+                    self._rescale(st, layer.w_exp, clipped)
+                    self._backoff(st, self.stats.update_clips != clips)
             if below is not None:
-                e_err += base + shift
+                e_err = check_exp(e_err + base + shift, "error")
                 err = below
         self.stats.steps += 1
 
@@ -304,4 +357,5 @@ class RefModel:
             "w_mom": st.w_mom,
             "b_mom": st.b_mom,
             "w_exp": st.w_exp,
+            "lr_off": st.lr_off,
         }

@@ -45,6 +45,14 @@ MODE_INFER = 1
 
 # Bias and master weights carry this many more fractional bits than the int8 weights.
 BIAS_EXTRA_BITS = 8
+# Exponents stay within +-EXP_LIMIT (int8 in C); training keeps a layer's weight exponent
+# within W_EXP_SPAN of its table's and checks for a finer grid every GROW_PERIOD steps.
+EXP_LIMIT = 120
+# An aligned update moves a parameter by at most this many int8 LSBs (TINTIN_UPDATE_LIMIT).
+UPDATE_LIMIT = 8
+W_EXP_SPAN = 8
+LR_BACKOFF_MAX = 24  # a layer's rate backs off by at most 2^-24 (TINTIN_LR_BACKOFF_MAX)
+GROW_PERIOD = 16
 
 LAYER_NAMES = {
     "dense": LAYER_DENSE,

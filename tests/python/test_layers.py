@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from tintin import clib
 from tintin import numerics as nx
+from tintin.spec import BIAS_EXTRA_BITS, UPDATE_LIMIT
 
 pytestmark = pytest.mark.clib
 
@@ -201,7 +202,9 @@ def _check_aligned(rng, update, g, dtype, off, e_g, lr_shift, lr_mult, mom_shift
     update(cfg, par, r, sat)
     # Element off + j draws number off + j of the stream.
     draws = nx.prng_at(r.key, 0, off + np.arange(n))
-    d = nx.aligned_delta(g, -7 + lr_shift - e_g, lr_mult, rounding == 0, draws)
+    # The update limit is 8 int8 LSBs, 8 << 8 on the finer grid of masters and biases.
+    dmax = UPDATE_LIMIT if dtype == 0 else UPDATE_LIMIT << BIAS_EXTRA_BITS
+    d, _ = nx.aligned_delta(g, -7 + lr_shift - e_g, lr_mult, rounding == 0, draws, dmax)
     w, m, nsat = nx.apply_update(d0, m0, d, lim, mom_shift, mom_lim)
     assert np.array_equal(values()[off:], w)
     assert not np.any(values()[:off])

@@ -88,8 +88,11 @@ static int tintin_ckpt_walk(struct tintin_model *m, tintin_ckpt_fn fn, void *arg
 			ret = fn(arg, (uint8_t *)s->b_mom, (size_t)s->rows * sizeof(int32_t));
 		}
 		if (ret == 0 && s->w_ram != NULL) {
-			/* Training raises it when the weights outgrow their range. */
+			/* Training moves both: the weight grid and the layer's rate back-off. */
 			ret = fn(arg, (uint8_t *)&s->w_exp, sizeof(s->w_exp));
+		}
+		if (ret == 0 && s->w_ram != NULL) {
+			ret = fn(arg, &s->lr_off, sizeof(s->lr_off));
 		}
 	}
 	if (ret == 0) {
@@ -460,6 +463,13 @@ int tintin_checkpoint_restore(struct tintin_model *m, const struct tintin_storag
 	if (r.crc != h[newest].payload_crc) {
 		TINTIN_LOG_ERR("tintin: checkpoint: slot %d changed while loading", newest);
 		return -EIO;
+	}
+	/* A weight exponent training cannot produce (crafted or from a broken writer). */
+	ret = tintin_model_check_exps(m);
+	if (ret != 0) {
+		TINTIN_LOG_ERR("tintin: checkpoint: slot %d refused; initialise the model again",
+			       newest);
+		return ret;
 	}
 	if (info != NULL) {
 		info->slot = (uint8_t)newest;

@@ -21,6 +21,8 @@
 
 /* Exponents are carried in int8; anything beyond this means the data or table is broken. */
 #define TINTIN_EXP_LIMIT 120
+/* Steps between checks for a layer whose weights fit a grid twice as fine. */
+#define TINTIN_GROW_PERIOD 16u
 
 /* Per-sample shape of one layer, derived from the table while validating it. */
 struct tintin_shape {
@@ -1170,6 +1172,7 @@ static void tintin_update_weights(struct tintin_model *m, struct tintin_layer_st
 		shift = tintin_sgd_niti_shift(maxabs, cfg->mu + cfg->upscale_bits);
 	} else {
 		tintin_sgd_rows_init(&u, cfg, &p, e_err + e_x, &m->prng);
+		u.clips = &m->stats.update_clips;
 		/* At batch 1 a dense unit's gradient row is its error times the input, formed
 		 * inside the update: no gradient row is written.
 		 */
@@ -1234,27 +1237,77 @@ static void tintin_update_bias(struct tintin_model *m, struct tintin_layer_state
 	tintin_prng_advance(&m->prng, s->rows);
 }
 
+/* Exponent bound of a layer's weights: its table's w_exp plus dir * TINTIN_W_EXP_SPAN. */
+static int tintin_w_exp_bound(const struct tintin_layer_desc *l, int dir)
+{
+	int e = l->w_exp + dir * TINTIN_W_EXP_SPAN;
+
+	return (e > TINTIN_EXP_LIMIT) ? TINTIN_EXP_LIMIT
+				      : ((e < -TINTIN_EXP_LIMIT) ? -TINTIN_EXP_LIMIT : e);
+}
+
 /*
- * A weight pinned at the limit of its type no longer follows its gradient, and on a node that
- * trains for months the weights outgrow the range the initial exponent gave them. So when a
- * layer's weight update clipped, the layer is halved (weights, momentum, bias, bias momentum)
- * and its exponent raised by one: the same reals, one more bit of headroom.
+ * The weight grid follows the weights, both ways. A weight pinned at the limit of its type no
+ * longer follows its gradient, so when a layer's weight update clipped, the layer is halved
+ * (weights, momentum, bias, bias momentum) and its exponent raised by one: the same reals, one
+ * more bit of headroom. A grid coarser than the weights need adds stochastic-rounding noise
+ * to every update, so every TINTIN_GROW_PERIOD steps a layer whose values all fit doubled is
+ * doubled and its exponent lowered by one (exact). Both stay within TINTIN_W_EXP_SPAN of the
+ * table's exponent: at the top, clipped weights stay clipped (counted in param_sat), so no
+ * input scale or label stream can drive an exponent out of range.
  */
-static int tintin_rescale_layer(struct tintin_layer_state *s, const struct tintin_model *m)
+static void tintin_rescale_layer(struct tintin_model *m, const struct tintin_layer_desc *l,
+				 struct tintin_layer_state *s, int clipped)
 {
 	struct tintin_param w = tintin_weight_param(m, s);
 	struct tintin_param b = tintin_bias_param(s);
-	int ret = tintin_check_exp(s->w_exp + 1, "weight");
+	const uint32_t n = (uint32_t)s->rows * s->row;
 
-	if (ret != 0) {
-		return ret;
-	}
-	tintin_param_halve(&w, (uint32_t)s->rows * s->row);
-	if (s->bias_ram != NULL) {
+	if (clipped) {
+		if (s->w_exp >= tintin_w_exp_bound(l, 1)) {
+			return;
+		}
+		tintin_param_halve(&w, n);
 		tintin_param_halve(&b, s->rows);
+		s->w_exp = (int8_t)(s->w_exp + 1);
+	} else {
+		if ((m->stats.steps % TINTIN_GROW_PERIOD) != 0u ||
+		    s->w_exp <= tintin_w_exp_bound(l, -1) || !tintin_param_fits_doubled(&w, n) ||
+		    !tintin_param_fits_doubled(&b, s->rows)) {
+			return;
+		}
+		tintin_param_double(&w, n);
+		tintin_param_double(&b, s->rows);
+		s->w_exp = (int8_t)(s->w_exp - 1);
 	}
-	s->w_exp = (int8_t)(s->w_exp + 1);
-	return 0;
+	m->stats.rescales++;
+}
+
+/*
+ * A weight update clamped to TINTIN_UPDATE_LIMIT means the rate is far too high for the scale
+ * of this layer's inputs and errors (raw sensor codes at exponent 0, a diverging run): each
+ * such step halves the layer's rate, and every TINTIN_GROW_PERIOD steps a step without one
+ * doubles it back, up to the configured rate, as dynamic loss scaling does for float16.
+ */
+static void tintin_backoff(struct tintin_model *m, struct tintin_layer_state *s, int clipped)
+{
+	if (clipped) {
+		if (s->lr_off < TINTIN_LR_BACKOFF_MAX) {
+			s->lr_off++;
+		}
+	} else if (s->lr_off > 0u && (m->stats.steps % TINTIN_GROW_PERIOD) == 0u) {
+		s->lr_off--;
+	}
+}
+
+/*
+ * Rate offset for a batch of n: the loss gradient is the batch mean (divided by the next power
+ * of two), so below 8 samples the step shrinks with the batch and every size up to 8 applies
+ * lr * (sum of the samples' gradients) / 8: lr_shift is the rate at batch 8.
+ */
+static int tintin_lr_batch(uint16_t n)
+{
+	return (n >= 8u) ? 0 : 3 - tintin_bits((uint32_t)n - 1u);
 }
 
 /* Error for the layer below (err_in, int8) from this layer's error; returns its exponent
@@ -1310,6 +1363,7 @@ int tintin_model_train_step(struct tintin_model *m, const struct tintin_batch *b
 {
 	uint32_t sat0;
 	int e_err;
+	int lr_b;
 	int cur = 0;
 	int ret = tintin_check_ready(m);
 
@@ -1329,6 +1383,7 @@ int tintin_model_train_step(struct tintin_model *m, const struct tintin_batch *b
 		return ret;
 	}
 	sat0 = m->stats.param_sat;
+	lr_b = tintin_lr_batch(batch->n);
 	for (int i = m->desc->n_layers - 1; i >= m->first_trained; i--) {
 		const struct tintin_layer_desc *l = &m->desc->layers[i];
 		struct tintin_layer_state *s = &m->layer[i];
@@ -1339,6 +1394,7 @@ int tintin_model_train_step(struct tintin_model *m, const struct tintin_batch *b
 		int below = i > m->first_trained;
 		int shift = 0;
 		uint32_t sat_w;
+		uint32_t clips;
 
 		if (l->type == TINTIN_LAYER_RELU) {
 			if (s->mask != NULL) {
@@ -1357,20 +1413,21 @@ int tintin_model_train_step(struct tintin_model *m, const struct tintin_batch *b
 		if (below) {
 			shift = tintin_backward_layer(m, l, s, m->err[cur], m->err[cur ^ 1]);
 		}
+		/* The updates see the error at e_err - lr_b - lr_off: the batch's rate
+		 * (tintin_lr_batch) and the layer's back-off (tintin_backoff).
+		 */
 		sat_w = m->stats.param_sat;
+		clips = m->stats.update_clips;
 		if (s->w_ram != NULL) {
-			tintin_update_weights(m, s, m->err[cur], e_err, x, e_x);
+			tintin_update_weights(m, s, m->err[cur], e_err - lr_b - s->lr_off, x, e_x);
 		}
 		sat_w = m->stats.param_sat - sat_w;
 		if (s->bias_ram != NULL) {
-			tintin_update_bias(m, s, m->err[cur], e_err);
+			tintin_update_bias(m, s, m->err[cur], e_err - lr_b - s->lr_off);
 		}
-		if (sat_w != 0u) {
-			m->stats.rescales++;
-			ret = tintin_rescale_layer(s, m);
-			if (ret != 0) {
-				return ret;
-			}
+		if (s->w_ram != NULL) {
+			tintin_rescale_layer(m, l, s, sat_w != 0u);
+			tintin_backoff(m, s, m->stats.update_clips != clips);
 		}
 		if (below) {
 			e_err += shift;
@@ -1419,8 +1476,30 @@ int tintin_model_layer_info(const struct tintin_model *m, uint8_t idx,
 		info->b_mom = s->b_mom;
 		info->n_w = (uint32_t)s->rows * s->row;
 		info->w_exp = s->w_exp;
+		info->lr_off = s->lr_off;
 	}
 	return 0;
+}
+
+int tintin_model_check_exps(const struct tintin_model *m)
+{
+	int ret = tintin_check_ready(m);
+
+	for (uint8_t i = 0; ret == 0 && i < m->desc->n_layers; i++) {
+		const struct tintin_layer_desc *l = &m->desc->layers[i];
+		const struct tintin_layer_state *s = &m->layer[i];
+
+		if (s->w_ram != NULL && (s->w_exp < tintin_w_exp_bound(l, -1) ||
+					 s->w_exp > tintin_w_exp_bound(l, 1) ||
+					 s->lr_off > TINTIN_LR_BACKOFF_MAX)) {
+			TINTIN_LOG_ERR("tintin: layer %u: w_exp %d outside %d..%d or back-off %u "
+				       "over %u",
+				       i, s->w_exp, tintin_w_exp_bound(l, -1),
+				       tintin_w_exp_bound(l, 1), s->lr_off, TINTIN_LR_BACKOFF_MAX);
+			ret = -ERANGE;
+		}
+	}
+	return ret;
 }
 
 int tintin_model_get_stats(const struct tintin_model *m, struct tintin_stats *stats)

@@ -25,8 +25,8 @@
  *       u32 model hash, u32 payload bytes, u32 payload CRC-32, u32 zero, u32 header CRC-32
  *   32  zero padding to TINTIN_CKPT_PAYLOAD_OFFSET
  *   64  payload: per layer in order, the trained arrays (w, w_lo, w_mom, bias, b_mom) that
- *       exist and, when the weights train, their exponent (int8); then prng key and
- *       counter, then struct tintin_stats (u32 each)
+ *       exist and, when the weights train, their exponent (int8) and rate back-off
+ *       (u8); then prng key and counter, then struct tintin_stats (u32 each)
  *
  * @defgroup tintin_checkpoint Checkpoints
  * @ingroup tintin
@@ -48,7 +48,7 @@ extern "C" {
 /** "TTCK" as a little-endian u32. */
 #define TINTIN_CKPT_MAGIC 0x4b435454u
 /** Format version this runtime writes and reads. */
-#define TINTIN_CKPT_VERSION 1u
+#define TINTIN_CKPT_VERSION 2u
 /** Bytes of the header proper. */
 #define TINTIN_CKPT_HEADER_BYTES 32u
 /** Where the payload starts in a slot (the header block, padded for write units). */
@@ -105,6 +105,8 @@ int tintin_checkpoint_save(const struct tintin_model *m, const struct tintin_sto
  * @retval -ENOENT no slot holds a valid checkpoint of this model (the model is untouched)
  * @retval -EINVAL bad arguments or storage geometry
  * @retval -EIO the slot changed between validation and loading; initialise the model again
+ * @retval -ERANGE a weight exponent training cannot produce (tintin_model_check_exps());
+ * initialise the model again
  * @retval other negative errno from the storage callbacks
  */
 int tintin_checkpoint_restore(struct tintin_model *m, const struct tintin_storage *st,

@@ -66,6 +66,7 @@ struct tintin_layer_state {
 	int32_t recip;         /**< average pools: round(2^24 / window size) */
 	struct tintin_geom geom; /**< conv and pool geometry; zero for dense */
 	int8_t w_exp;          /**< exponent of w */
+	uint8_t lr_off;        /**< rate back-off: the layer's updates are 2^-lr_off smaller */
 	int8_t act_exp;        /**< exponent of act after the last forward */
 };
 
@@ -75,7 +76,10 @@ struct tintin_stats {
 	uint32_t err_sat;   /**< errors clipped to int8 in backward */
 	uint32_t param_sat; /**< parameter or momentum updates clipped to their type */
 	uint32_t steps;     /**< training steps taken */
-	uint32_t rescales;  /**< layers halved with their exponent raised (weights at the limit) */
+	uint32_t rescales;  /**< layer rescales: halved (weights at the limit) or doubled */
+	uint32_t update_clips; /**< weight updates clamped to TINTIN_UPDATE_LIMIT (each backs off
+				*   its layer's rate)
+				*/
 };
 
 /** A model instance. Caller-owned (static or on a stack); the big buffers live in the arena. */
@@ -119,6 +123,7 @@ struct tintin_layer_info {
 	uint8_t type;
 	int8_t w_exp;
 	int8_t act_exp;
+	uint8_t lr_off; /**< the layer's rate back-off (training) */
 };
 
 /**
@@ -191,6 +196,15 @@ int tintin_model_evaluate(struct tintin_model *m, const int8_t *x, int8_t x_exp,
 /** @brief Parameters and exponents of layer idx. */
 int tintin_model_layer_info(const struct tintin_model *m, uint8_t idx,
 			    struct tintin_layer_info *info);
+
+/**
+ * @brief Check that every trained layer's weight exponent lies in its training window (the
+ * table's w_exp +- TINTIN_W_EXP_SPAN), the only range training produces.
+ * @retval 0 in range
+ * @retval -ERANGE a weight exponent outside its window (logged): the state did not come from
+ * training this table
+ */
+int tintin_model_check_exps(const struct tintin_model *m);
 
 /** @brief Copy of the saturation counters and step count. */
 int tintin_model_get_stats(const struct tintin_model *m, struct tintin_stats *stats);

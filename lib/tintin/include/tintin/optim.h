@@ -78,6 +78,8 @@ struct tintin_sgd_rows {
 	uint32_t key;     /**< PRNG key */
 	uint32_t counter; /**< draw index of element 0 */
 	int32_t s;        /**< gradient-to-parameter shift */
+	int32_t dmax;     /**< largest update magnitude, in the parameter's LSBs */
+	uint32_t *clips;  /**< counts updates clamped to dmax, or NULL */
 	uint8_t dtype;
 	uint8_t lr_mult;
 	uint8_t mshift;
@@ -127,6 +129,18 @@ void tintin_sgd_niti_row(const struct tintin_optim_cfg *cfg, const struct tintin
  * exponent raised by one they stand for the same reals with one more bit of headroom.
  */
 void tintin_param_halve(const struct tintin_param *p, uint32_t n);
+
+/**
+ * @brief Whether n parameters and their momentum all fit their type when doubled (every
+ * magnitude at most half the type's limit), so tintin_param_double() is exact.
+ */
+int tintin_param_fits_doubled(const struct tintin_param *p, uint32_t n);
+
+/**
+ * @brief Double n parameters and their momentum (exact when tintin_param_fits_doubled()):
+ * with the exponent lowered by one they stand for the same reals on a grid twice as fine.
+ */
+void tintin_param_double(const struct tintin_param *p, uint32_t n);
 
 /** @brief NITI shift for a gradient whose largest magnitude is maxabs, or -1 for no update. */
 int tintin_sgd_niti_shift(uint32_t maxabs, int mu);

@@ -106,6 +106,20 @@ enum tintin_mode {
 /** Extra fractional bits of the bias (and of int16 master weights) over the int8 weights. */
 #define TINTIN_BIAS_EXTRA_BITS 8
 
+/** Training moves a layer's weight exponent at most this far from its table's, both ways. */
+#define TINTIN_W_EXP_SPAN 8
+
+/** Largest rate back-off of a layer (its updates at most 2^-this smaller). */
+#define TINTIN_LR_BACKOFF_MAX 24
+
+/**
+ * Largest move of a parameter in one aligned update, in int8 LSBs of its layer (the update is
+ * clamped to it): a step far beyond the weights' grid is a divergence, not information.
+ */
+#ifndef TINTIN_UPDATE_LIMIT
+#define TINTIN_UPDATE_LIMIT 8
+#endif
+
 /**
  * One row of a static layer table.
  *

@@ -139,6 +139,7 @@ static TINTIN_ALWAYS_INLINE void tintin_aligned_loop(const struct tintin_sgd_row
 	const struct tintin_sgd_rows c = *cp; /* a local copy stays in registers */
 	const uint32_t base = c.counter + off;
 	uint32_t clipped = 0u;
+	uint32_t dclip = 0u;
 
 	for (uint16_t j = 0; j < n; j++) {
 		int32_t d = g[j];
@@ -155,10 +156,17 @@ static TINTIN_ALWAYS_INLINE void tintin_aligned_loop(const struct tintin_sgd_row
 			} else {
 				d = tintin_psto_shift(d, c.s);
 			}
+			if (TINTIN_UNLIKELY(d > c.dmax || d < -c.dmax)) {
+				d = (d > 0) ? c.dmax : -c.dmax;
+				dclip++;
+			}
 		}
 		tintin_param_apply(&c, dtype, off + j, d, &clipped);
 	}
 	*sat += clipped;
+	if (dclip != 0u && c.clips != NULL) {
+		*c.clips += dclip;
+	}
 }
 
 /*
@@ -181,7 +189,9 @@ static TINTIN_ALWAYS_INLINE void tintin_sto_loop(const struct tintin_sgd_rows *c
 	int8_t *const high = (dtype == TINTIN_DTYPE_S16P) ? cp->high + off : NULL;
 	int16_t *const mom = has_mom ? (int16_t *)cp->mom + off : NULL;
 	const uint8_t mshift = cp->mshift;
+	const int32_t dmax = cp->dmax;
 	uint32_t clipped = 0u;
+	uint32_t dclip = 0u;
 	/* Draw counter + off + j's Weyl state, stepped per element rather than recomputed. */
 	uint32_t weyl = (cp->counter + off) * TINTIN_PRNG_STEP + cp->key;
 	uint32_t step = TINTIN_PRNG_STEP;
@@ -200,8 +210,14 @@ static TINTIN_ALWAYS_INLINE void tintin_sto_loop(const struct tintin_sgd_rows *c
 		 * sums below cannot wrap; they saturate to the same stored values as with
 		 * tintin_param_apply's clamp of d to +-65535.
 		 */
-		if (shifted && d != 0) {
-			d = tintin_sto_shift_in(d, s, tintin_prng_mix(weyl));
+		if (d != 0) {
+			if (shifted) {
+				d = tintin_sto_shift_in(d, s, tintin_prng_mix(weyl));
+			}
+			if (TINTIN_UNLIKELY(d > dmax || d < -dmax)) {
+				d = (d > 0) ? dmax : -dmax;
+				dclip++;
+			}
 		}
 		if (has_mom) {
 			int32_t v = mom[j];
@@ -224,6 +240,9 @@ static TINTIN_ALWAYS_INLINE void tintin_sto_loop(const struct tintin_sgd_rows *c
 		}
 	}
 	*sat += clipped;
+	if (dclip != 0u && cp->clips != NULL) {
+		*cp->clips += dclip;
+	}
 }
 
 void tintin_sgd_rows_init(struct tintin_sgd_rows *u, const struct tintin_optim_cfg *cfg,
@@ -238,6 +257,13 @@ void tintin_sgd_rows_init(struct tintin_sgd_rows *u, const struct tintin_optim_c
 		.key = r->key,
 		.counter = r->counter,
 		.s = s,
+		/* One step moves a parameter by at most TINTIN_UPDATE_LIMIT int8 LSBs of its layer:
+		 * masters and biases carry TINTIN_BIAS_EXTRA_BITS more fractional bits.
+		 */
+		.dmax = (p->dtype == TINTIN_DTYPE_S8)
+				? TINTIN_UPDATE_LIMIT
+				: (int32_t)TINTIN_UPDATE_LIMIT << TINTIN_BIAS_EXTRA_BITS,
+		.clips = NULL,
 		.dtype = p->dtype,
 		.lr_mult = cfg->lr_mult,
 		.mshift = cfg->momentum_shift,
@@ -389,6 +415,63 @@ void tintin_sgd_aligned_row(const struct tintin_optim_cfg *cfg, const struct tin
 
 	tintin_sgd_rows_init(&u, cfg, p, e_g, r);
 	tintin_sgd_row(&u, off, g, n, sat);
+}
+
+static int32_t tintin_dtype_limit(uint8_t dtype)
+{
+	switch (dtype) {
+	case TINTIN_DTYPE_S8:
+		return 127;
+	case TINTIN_DTYPE_S16:
+		return 32767;
+	case TINTIN_DTYPE_S16P:
+		return TINTIN_S16P_MAX;
+	default:
+		return INT32_MAX;
+	}
+}
+
+static int32_t tintin_param_value(const struct tintin_param *p, uint32_t k)
+{
+	return (p->dtype == TINTIN_DTYPE_S16P) ? tintin_planes_load(p->high, p->data, k)
+					       : tintin_param_load(p->data, p->dtype, k);
+}
+
+int tintin_param_fits_doubled(const struct tintin_param *p, uint32_t n)
+{
+	const uint8_t mdtype = (p->dtype == TINTIN_DTYPE_S16P) ? TINTIN_DTYPE_S16 : p->dtype;
+	const uint32_t half = (uint32_t)tintin_dtype_limit(p->dtype) / 2u;
+	const uint32_t mhalf = (uint32_t)tintin_dtype_limit(mdtype) / 2u;
+
+	for (uint32_t k = 0; k < n; k++) {
+		if (tintin_abs32(tintin_param_value(p, k)) > half) {
+			return 0;
+		}
+		if (p->mom != NULL && tintin_abs32(tintin_param_load(p->mom, mdtype, k)) > mhalf) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+void tintin_param_double(const struct tintin_param *p, uint32_t n)
+{
+	const uint8_t mdtype = (p->dtype == TINTIN_DTYPE_S16P) ? TINTIN_DTYPE_S16 : p->dtype;
+
+	for (uint32_t k = 0; k < n; k++) {
+		int32_t w = tintin_param_value(p, k);
+
+		if (p->dtype == TINTIN_DTYPE_S16P) {
+			tintin_planes_store(p->high, p->data, k, tintin_shl_sat32(w, 1), NULL);
+		} else {
+			tintin_param_store(p->data, p->dtype, k, tintin_shl_sat32(w, 1), NULL);
+		}
+		if (p->mom != NULL) {
+			int32_t v = tintin_param_load(p->mom, mdtype, k);
+
+			tintin_param_store(p->mom, mdtype, k, tintin_shl_sat32(v, 1), NULL);
+		}
+	}
 }
 
 int tintin_sgd_niti_shift(uint32_t maxabs, int mu)
