@@ -359,7 +359,8 @@ static void ft_update(struct ft_model *m, const struct ft_layer *l, struct ft_st
 {
 	const struct ft_geom *g = &s->g;
 	const uint32_t row = ft_row(l, s);
-	const float lr = m->d->lr;
+	/* Below 8 samples the rate shrinks with the batch, as the integer rule's (lr * sum / 8). */
+	const float lr = m->d->lr * (float)((m->batch < 8u) ? m->batch : 8u) * 0.125f;
 	const float beta = m->d->beta;
 
 	for (uint16_t o = 0; o < l->units; o++) {

@@ -147,9 +147,9 @@ def judge(rep: Report, margin: float) -> Report:
     rep.best_held_out, rep.final_held_out = max(held), held[-1]
     rep.margin = round(rep.best_held_out - rep.final_held_out, 4)
     last3 = rep.windows[-3:]
-    # Growing: rising over the last three windows to at least one event per 100 steps (a
+    # Growing: rising over the last three windows to at least one event per 10 steps (a
     # handful of clipped errors in a short run is not a trend).
-    floor = rep.window // 100
+    floor = rep.window // 10
     rep.bounded = len(last3) < 3 or not any(
         all(a < b for a, b in itertools.pairwise(vals)) and vals[-1] >= floor
         for vals in ([w.act_sat for w in last3], [w.err_sat for w in last3],

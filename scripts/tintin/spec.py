@@ -123,9 +123,9 @@ class Shape:
 class Optim:
     """Optimizer settings (``struct tintin_optim_cfg``)."""
 
-    # Defaults = TINTIN_OPTIM_DEFAULT: int8 weights, no momentum, lr 2^-3 (docs/numerics.md).
+    # Defaults = TINTIN_OPTIM_DEFAULT: int8 weights, no momentum, lr 2^-5 (docs/numerics.md).
     rule: int = RULE_ALIGNED
-    lr_shift: int = 3  # learning rate 2^-lr_shift (times lr_mult)
+    lr_shift: int = 5  # learning rate 2^-lr_shift (times lr_mult) per batch of 8
     lr_mult: int = 1  # bit k set adds 2^-k to the multiplier: 1 -> 1.0, 3 -> 1.5, 5 -> 1.25
     mu: int = 0  # NITI rule: update bit-width
     momentum_shift: int = 0  # 0 = off, else beta = 1 - 2^-momentum_shift
@@ -134,13 +134,13 @@ class Optim:
 
     @classmethod
     def lean(cls) -> Optim:
-        """TINTIN_OPTIM_LEAN (= the default): int8 weights, no momentum, lr 2^-3, by name."""
-        return cls(lr_shift=3, momentum_shift=0, upscale_bits=0)
+        """TINTIN_OPTIM_LEAN (= the default): int8 weights, no momentum, lr 2^-5, by name."""
+        return cls(lr_shift=5, momentum_shift=0, upscale_bits=0)
 
     @classmethod
     def compact(cls) -> Optim:
-        """TINTIN_OPTIM_COMPACT: int16 masters without momentum, lr 2^-3 (2 bytes per weight)."""
-        return cls(lr_shift=3, momentum_shift=0, upscale_bits=8)
+        """TINTIN_OPTIM_COMPACT: int16 masters without momentum, lr 2^-5 (2 bytes per weight)."""
+        return cls(lr_shift=5, momentum_shift=0, upscale_bits=8)
 
     @classmethod
     def momentum(cls) -> Optim:

@@ -274,7 +274,7 @@ def digits() -> str:
     from tintin import demo
 
     split, xq_tr, xq_te, e = _digits_int8()
-    n_tr, n_te, epochs = 256, 128, 4
+    n_tr, n_te, epochs = 256, 128, 12
     xs, ys = xq_tr[:n_tr], split.y_train[:n_tr]
     xt, yt = xq_te[:n_te], split.y_test[:n_te]
     sp = demo.digits_spec(spec.Optim(), 8, 1)

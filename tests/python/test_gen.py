@@ -315,7 +315,7 @@ def test_generated_headers_compile_strictly_and_train_in_c(tmp_path, capsys):
         for k in range(0, len(xs) - 7, 8):
             ref.train_step(xs[k : k + 8], e, labels=ys[k : k + 8])
     assert ref.evaluate(xt, e, yt) == after
-    assert after > 0.85 * len(yt) > before
+    assert after > 0.8 * len(yt) > before
 
 
 @pytest.mark.clib

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from test_gen import DIGITS_SPEC
 
-from tintin import data
+from tintin import data, spec
 from tintin import train as train_tool
+from tintin.floatref import float_lr
 
 EPOCHS = 2
 # What a backend must reproduce exactly: integers all the way, held-out loss from int8 outputs.
@@ -47,7 +48,7 @@ def test_compare_float_writes_both_curves(digits, tmp_path, capsys):
         assert curve["final_accuracy"] == curve["accuracy"][-1]
         assert curve["best_accuracy"] == max(curve["accuracy"])
         assert curve["accuracy"][curve["best_epoch"] - 1] == curve["best_accuracy"]
-    assert f["lr"] == 2.0**-3  # the default preset's rate
+    assert f["lr"] == float_lr(spec.Optim())  # the default preset's rate
     assert len(m["saturation"]) == len(m["w_exp"]) == EPOCHS
     steps = [s["steps"] for s in m["saturation"]]
     assert steps == [k * -(-m["train_samples"] // 8) for k in range(1, EPOCHS + 1)]

@@ -225,7 +225,7 @@ static const struct tintin_model_desc digits_desc = {
 	.max_batch = 8,
 	.input = {.n = 0, .h = 1, .w = 1, .c = 64},
 	.optim = {.rule = TINTIN_RULE_ALIGNED,
-		  .lr_shift = 3,
+		  .lr_shift = 5,
 		  .lr_mult = 1,
 		  .mu = 0,
 		  .momentum_shift = 0,
@@ -234,7 +234,7 @@ static const struct tintin_model_desc digits_desc = {
 	.seed = 1u,
 	.magic = TINTIN_DESC_MAGIC,
 	.version = TINTIN_DESC_VERSION,
-	.hash = 0xb02703c4u,
+	.hash = 0xdfbbbcdau,
 };
 
 #endif /* DIGITS_MODEL_H_ */

@@ -15,13 +15,13 @@
 #include <tintin/tintin.h>
 
 #define ENV_REF_N            5041
-#define ENV_REF_FALSE_ALARMS 2
+#define ENV_REF_FALSE_ALARMS 0
 #define ENV_REF_MISSED       1
 #define ENV_REF_WINDOWS      11
 
 /* Error per ENV_WINDOW readings, in hundredths of a percent. */
 static const uint16_t env_ref_window_bp[11] = {
-	0, 0, 0, 0, 60, 0, 0, 0,
+	0, 0, 0, 0, 20, 0, 0, 0,
 	0, 0, 0,
 };
 

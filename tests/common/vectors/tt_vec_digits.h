@@ -224,7 +224,7 @@ static const struct tintin_model_desc tt_digits_desc = {
 	.max_batch = 8,
 	.input = {.n = 0, .h = 1, .w = 1, .c = 64},
 	.optim = {.rule = TINTIN_RULE_ALIGNED,
-		  .lr_shift = 3,
+		  .lr_shift = 5,
 		  .lr_mult = 1,
 		  .mu = 0,
 		  .momentum_shift = 0,
@@ -233,12 +233,12 @@ static const struct tintin_model_desc tt_digits_desc = {
 	.seed = 1u,
 	.magic = TINTIN_DESC_MAGIC,
 	.version = TINTIN_DESC_VERSION,
-	.hash = 0xb02703c4u,
+	.hash = 0xdfbbbcdau,
 };
 
-#define TT_DIGITS_EPOCHS 4
+#define TT_DIGITS_EPOCHS 12
 #define TT_DIGITS_CORRECT_BEFORE 6
-#define TT_DIGITS_CORRECT_AFTER 111
+#define TT_DIGITS_CORRECT_AFTER 113
 #define TT_DIGITS_TRAIN_N    256
 #define TT_DIGITS_TRAIN_SIZE 64
 #define TT_DIGITS_TRAIN_EXP  (-7)

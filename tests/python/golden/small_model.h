@@ -94,7 +94,7 @@ static const struct tintin_model_desc small_desc = {
 	.max_batch = 4,
 	.input = {.n = 0, .h = 1, .w = 12, .c = 2},
 	.optim = {.rule = TINTIN_RULE_ALIGNED,
-		  .lr_shift = 3,
+		  .lr_shift = 5,
 		  .lr_mult = 1,
 		  .mu = 0,
 		  .momentum_shift = 0,
@@ -103,7 +103,7 @@ static const struct tintin_model_desc small_desc = {
 	.seed = 5u,
 	.magic = TINTIN_DESC_MAGIC,
 	.version = TINTIN_DESC_VERSION,
-	.hash = 0x40f471b9u,
+	.hash = 0x4f31490bu,
 };
 
 #endif /* SMALL_MODEL_H_ */

@@ -154,15 +154,15 @@ struct tintin_optim_cfg {
 };
 
 /**
- * Lean optimizer: gradient-aligned SGD on the int8 weights themselves, learning rate 2^-3,
- * no momentum, true stochastic rounding. One byte of state per weight: it trains at batch 1
- * and batch 8 alike, within noise of float32 and of the other presets on digits and in
- * on-device adaptation, in under 40% of a float32 trainer's RAM (docs/numerics.md,
- * docs/benchmarks.md).
+ * Lean optimizer: gradient-aligned SGD on the int8 weights themselves, learning rate 2^-5 per
+ * batch of 8 (smaller batches take proportionally smaller steps), no momentum, true
+ * stochastic rounding. One byte of state per weight: it trains at batch 1 and batch 8 alike,
+ * within a point of float32 on the tasks of docs/accuracy.md, in under 40% of a float32
+ * trainer's RAM (docs/numerics.md, docs/benchmarks.md).
  */
 #define TINTIN_OPTIM_LEAN                                                                          \
 	{                                                                                          \
-		.rule = TINTIN_RULE_ALIGNED, .lr_shift = 3, .lr_mult = 1, .mu = 0,                 \
+		.rule = TINTIN_RULE_ALIGNED, .lr_shift = 5, .lr_mult = 1, .mu = 0,                 \
 		.momentum_shift = 0, .upscale_bits = 0, .rounding = TINTIN_ROUNDING_DEFAULT,       \
 	}
 
@@ -173,21 +173,20 @@ struct tintin_optim_cfg {
 #define TINTIN_OPTIM_DEFAULT TINTIN_OPTIM_LEAN
 
 /**
- * Compact optimizer: int16 master weights without momentum, learning rate 2^-3. Two bytes of
+ * Compact optimizer: int16 master weights without momentum, learning rate 2^-5. Two bytes of
  * state per weight: finer updates than the default for slow drifts, about half the training
  * RAM of a float32 plain-SGD trainer (docs/benchmarks.md).
  */
 #define TINTIN_OPTIM_COMPACT                                                                       \
 	{                                                                                          \
-		.rule = TINTIN_RULE_ALIGNED, .lr_shift = 3, .lr_mult = 1, .mu = 0,                 \
+		.rule = TINTIN_RULE_ALIGNED, .lr_shift = 5, .lr_mult = 1, .mu = 0,                 \
 		.momentum_shift = 0, .upscale_bits = TINTIN_BIAS_EXTRA_BITS,                      \
 		.rounding = TINTIN_ROUNDING_DEFAULT,                                               \
 	}
 
 /**
  * Momentum optimizer (the default of Tin-Tin 0.1): learning rate 2^-5 with momentum 1 - 2^-3,
- * int16 master weights. Four bytes of state per weight and batches of 8 or more: it diverges
- * at batch 1 (docs/soak.md). Needs CONFIG_TINTIN_OPTIM_MOMENTUM and _UPSCALE in Zephyr.
+ * int16 master weights. Four bytes of state per weight, for batches of 8 or more. Needs CONFIG_TINTIN_OPTIM_MOMENTUM and _UPSCALE in Zephyr.
  */
 #define TINTIN_OPTIM_MOMENTUM                                                                      \
 	{                                                                                          \
