@@ -37,7 +37,7 @@ from tintin.refmodel import RefModel
 
 PROG = "tintin train"
 # struct tintin_stats fields recorded per epoch (steps is the denominator).
-COUNTERS = ("act_sat", "err_sat", "param_sat", "rescales", "steps")
+COUNTERS = ("act_sat", "err_sat", "param_sat", "rescales", "update_clips", "steps")
 # Float32 held-out passes go this many samples at a time: a conv layer's patches of a whole
 # test set would not fit in memory.
 FLOAT_CHUNK = 512
@@ -281,7 +281,7 @@ def train(args: argparse.Namespace) -> dict:
     s = sat[-1]
     summary += (
         f"; saturated act {s['act_sat']} err {s['err_sat']} param {s['param_sat']}, "
-        f"{s['rescales']} rescales in {s['steps']} steps"
+        f"{s['rescales']} rescales, {s['update_clips']} clamped updates in {s['steps']} steps"
     )
     (args.out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
     plot(args.out / "learning_curve.png", name, ints, flt if fm is not None else None, sat)

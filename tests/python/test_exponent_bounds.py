@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from tintin import clib, spec
-from tintin.refmodel import RefModel
+from tintin.refmodel import ExponentRangeError, RefModel
 
 pytestmark = pytest.mark.clib
 
@@ -116,3 +116,15 @@ def test_checkpoint_with_an_exponent_outside_the_window_is_refused(tmp_path):
         with pytest.raises(clib.TintinError) as exc:
             fresh.restore_checkpoint(path, slot)
         assert exc.value.errno == errno.ERANGE
+
+
+def test_reference_refuses_the_exponents_the_runtime_refuses():
+    """A table at the edge of the exponent range: both stop with the same verdict."""
+    sp = spec.mlp(SIZES, seed=5, optim=spec.Optim(), max_batch=1)
+    sp.layers[0].w_exp = spec.EXP_LIMIT  # valid in a table, but x * w then overflows
+    x = np.full((1, SIZES[0]), 100, np.int8)
+    with pytest.raises(clib.TintinError) as exc:
+        clib.CModel(sp).train_step(x, 0, labels=np.zeros(1, np.uint8))
+    assert exc.value.errno == errno.ERANGE
+    with pytest.raises(ExponentRangeError, match="activation exponent"):
+        RefModel(sp).train_step(x, 0, labels=np.zeros(1, np.uint8))
