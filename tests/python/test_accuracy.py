@@ -1,0 +1,132 @@
+# SPDX-License-Identifier: Apache-2.0
+"""`tintin accuracy`: the quick configuration end to end, the checks' logic, argument errors.
+
+No accuracy thresholds: float32 results depend on the CPU's BLAS, and the benchmark reports
+its checks rather than enforcing them.
+"""
+
+import json
+
+import pytest
+
+from tintin import accdata, accuracy, cli
+
+pytestmark = pytest.mark.clib
+
+
+def need_quick_data():
+    missing = [
+        str(accdata.cache_file(accdata.TASKS[t].package))
+        for t in accuracy.QUICK_TASKS
+        if not accdata.available(accdata.TASKS[t].package)
+    ]
+    if missing:
+        pytest.skip(f"not fetched (python -m tintin.accdata --fetch): {', '.join(missing)}")
+    pytest.importorskip("sklearn")
+
+
+def table_rows(md: str, heading: str) -> list[list[str]]:
+    """Cells of the first table after a heading line."""
+    lines = md.splitlines()
+    k = lines.index(heading)
+    while not lines[k].startswith("|"):
+        k += 1
+    rows = []
+    while k < len(lines) and lines[k].startswith("|"):
+        rows.append([c.strip() for c in lines[k].strip("|").split("|")])
+        k += 1
+    return rows[2:]  # past the header and the alignment row
+
+
+def test_quick_run_writes_json_and_markdown(tmp_path, capsys):
+    need_quick_data()
+    js, md = tmp_path / "acc.json", tmp_path / "accuracy.md"
+    rc = cli.main(["accuracy", "--quick", "--jobs", "1", "--json", str(js), "--markdown", str(md)])
+    assert rc == 0
+    res = json.loads(js.read_text())
+    text = md.read_text()
+    assert capsys.readouterr().out.strip() == text.strip()
+
+    tasks, batches = list(accuracy.QUICK_TASKS), [8, 1]
+    assert res["config"]["tasks"] == tasks and res["config"]["batches"] == batches
+    assert len(res["runs"]) == len(tasks) * len(batches) * len(accuracy.TRAINERS)
+    for r in res["runs"]:
+        assert len(r["accuracy"]) == accuracy.QUICK_EPOCHS
+        assert all(0.0 <= a <= 1.0 for a in r["accuracy"])
+        assert r["error"] is None
+        if r["trainer"] == "float32":
+            assert r["stats"] is None
+        else:
+            n = len(accdata.load(r["task"]).y_train)
+            assert r["stats"]["steps"] == r["epochs"] * -(-n // r["batch"])
+    assert not res["long_summary"] and not res["long_checks"]
+
+    # The markdown's tables are the JSON's numbers.
+    summary = table_rows(text, "## Results")
+    assert len(summary) == len(res["summary"])
+    for cells, row in zip(summary, res["summary"], strict=True):
+        assert cells[:5] == [row["task"], str(row["batch"]), row["trainer"], "1", "2"]
+        assert cells[5] == f"{row['final']:.2f}" and cells[6] == f"{row['best']:.2f}"
+    checks = table_rows(text, "## Checks (issue 17)")
+    assert [(c[0], int(c[1])) for c in checks] == [(t, b) for t in tasks for b in batches]
+    for cells, row in zip(checks, res["checks"], strict=True):
+        assert cells[3] == f"{row['default']:.2f}" and cells[4] == f"{row['float32']:.2f}"
+        assert cells[7] == ("pass" if row["parity"] else "FAIL")
+        assert cells[9] == ("pass" if row["stable"] else "FAIL")
+        assert cells[10] == f"{row['float32_drop']:+.2f}"
+    for name in tasks:
+        assert accdata.TASKS[name].package.citation in text
+
+
+def run(task, seed, trainer, accs, long=False):
+    return {"task": task, "batch": 8, "seed": seed, "trainer": trainer, "epochs": len(accs),
+            "long": long, "accuracy": accs, "stats": None, "error": None}  # fmt: skip
+
+
+def test_checks_apply_issue_17_rules_to_means_over_seeds():
+    runs = [
+        run("weather", 1, "default", [0.50, 0.60, 0.595]),  # 0.5 below its best
+        run("weather", 2, "default", [0.60, 0.58]),  # 2 below
+        run("weather", 1, "float32", [0.61]),
+        run("weather", 2, "float32", [0.60]),
+        run("acsf1", 1, "default", [0.70]),
+        run("acsf1", 1, "float32", [0.714]),
+    ]
+    rows = {r["task"]: r for r in accuracy.checks(runs, long=False)}
+    w, a = rows["weather"], rows["acsf1"]
+    assert w["gap"] == pytest.approx(-1.75) and w["gap_se"] == pytest.approx(0.25)
+    assert not w["parity"] and w["limit"] == -1.0
+    assert w["drop"] == pytest.approx(-1.25) and not w["stable"]
+    assert a["family"] == "conv" and a["parity"] and a["stable"]  # -1.4 within conv's 1.5
+    assert a["gap_se"] is None
+    assert accuracy.checks(runs, long=True) == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--tasks", "nope"],
+        ["--seeds", "0"],
+        ["--batches", "x"],
+        ["--batches", "0"],
+        ["--batches", ","],
+        ["--epochs-scale", "0"],
+        ["--jobs", "0"],
+        ["--bogus"],
+    ],
+)
+def test_bad_arguments_give_one_line_and_exit_2(argv, capsys):
+    assert accuracy.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("tintin accuracy: ") and err.count("\n") == 1
+
+
+def test_missing_data_says_how_to_fetch(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    accdata.load.cache_clear()
+    try:
+        assert accuracy.main(["--quick", "--tasks", "weather"]) == 1
+    finally:
+        accdata.load.cache_clear()
+    err = capsys.readouterr().err
+    assert "python -m tintin.accdata --fetch" in err and err.count("\n") == 1
