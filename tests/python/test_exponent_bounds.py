@@ -128,3 +128,31 @@ def test_reference_refuses_the_exponents_the_runtime_refuses():
     assert exc.value.errno == errno.ERANGE
     with pytest.raises(ExponentRangeError, match="activation exponent"):
         RefModel(sp).train_step(x, 0, labels=np.zeros(1, np.uint8))
+
+
+def _noise(rng: np.random.Generator, batch: int) -> tuple[np.ndarray, np.ndarray]:
+    x = rng.integers(-127, 128, (batch, SIZES[0])).astype(np.int8)
+    return x, rng.integers(0, SIZES[-1], batch).astype(np.uint8)
+
+
+@pytest.mark.parametrize("name", PRESETS)
+@pytest.mark.parametrize("batch", [1, 8])
+def test_every_input_exponent_stays_bounded(name, batch):
+    """Raw codes at every exponent from 0 down to -15, noise labels: the runtime never fails
+    and its exponents stay in range (1,500 steps per exponent), and the reference follows it
+    bit for bit through the same sweep at 40 steps per exponent."""
+    sp = spec.mlp(SIZES, seed=3, optim=PRESETS[name], max_batch=batch)
+    rng = np.random.default_rng(batch)
+    c = clib.CModel(sp)
+    for e in range(0, -16, -1):
+        for _ in range(1500):
+            x, y = _noise(rng, batch)
+            c.train_step(x, e, labels=y)
+        _in_window(c, e)
+    c, r = clib.CModel(sp), RefModel(sp)
+    for e in range(0, -16, -1):
+        for _ in range(40):
+            x, y = _noise(rng, batch)
+            c.train_step(x, e, labels=y)
+            r.train_step(x, e, labels=y)
+        _same(c, r, e)
