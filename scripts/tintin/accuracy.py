@@ -78,19 +78,15 @@ def spec_for(job: Job) -> ModelSpec:
 
 def train_c(sp: ModelSpec, job: Job) -> tuple[list[float], dict[str, int], str | None]:
     """Held-out accuracy per epoch by the C runtime, its counters, and the error that ended it."""
-    from tintin import clib, data
-    from tintin.demo import quantize_like
+    from tintin import clib
+    from tintin.demo import held_out_epochs
 
     split = accdata.load(job.task)
-    x_train, x_exp = data.quantize_inputs(split.x_train)
-    x_test = quantize_like(split.x_test, x_exp)
     model = clib.CModel(sp)
     accs: list[float] = []
     try:
-        for epoch in range(job.epochs):
-            for idx in data.batches(len(x_train), job.batch, epoch, job.seed):
-                model.train_step(x_train[idx], x_exp, labels=split.y_train[idx])
-            accs.append(model.evaluate(x_test, x_exp, split.y_test) / len(x_test))
+        for acc in held_out_epochs(model, split, job.epochs, job.batch, job.seed):
+            accs.append(acc)
     except clib.TintinError as exc:  # a model that cannot train is worth nothing from here
         return accs + [0.0] * (job.epochs - len(accs)), model.stats(), str(exc)
     return accs, model.stats(), None

@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -58,6 +58,21 @@ def make_model(sp: ModelSpec, backend: str, paint: int = 0xA5) -> object:
     return clib.CModel(sp, paint=paint)
 
 
+def held_out_epochs(
+    model: object, split: object, epochs: int, batch: int, seed: int
+) -> Iterator[float]:
+    """Train an integer model epoch by epoch (inputs as int8 at the training set's exponent),
+    yielding its held-out accuracy after each epoch."""
+    from tintin import data
+
+    x_train, x_exp = data.quantize_inputs(split.x_train)
+    x_test = quantize_like(split.x_test, x_exp)
+    for epoch in range(epochs):
+        for idx in data.batches(len(x_train), batch, epoch, seed):
+            model.train_step(x_train[idx], x_exp, labels=split.y_train[idx])
+        yield model.evaluate(x_test, x_exp, split.y_test) / len(x_test)
+
+
 def train_int(
     sp: ModelSpec,
     split: object,
@@ -68,18 +83,12 @@ def train_int(
     progress: Callable[[int, float], None] | None = None,
 ) -> IntRun:
     """Train an integer model epoch by epoch and evaluate on the held-out split."""
-    from tintin import data
-
-    x_train, x_exp = data.quantize_inputs(split.x_train)
-    x_test = quantize_like(split.x_test, x_exp)
     model = make_model(sp, backend)
     accs = []
-    for epoch in range(epochs):
-        for idx in data.batches(len(x_train), batch, epoch, seed):
-            model.train_step(x_train[idx], x_exp, labels=split.y_train[idx])
-        accs.append(model.evaluate(x_test, x_exp, split.y_test) / len(x_test))
+    for epoch, acc in enumerate(held_out_epochs(model, split, epochs, batch, seed)):
+        accs.append(acc)
         if progress is not None:
-            progress(epoch, accs[-1])
+            progress(epoch, acc)
     planned = getattr(model, "planned", 0)
     high = model.high_water() if hasattr(model, "high_water") else 0
     return IntRun(accs, planned, high)
