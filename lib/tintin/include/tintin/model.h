@@ -199,10 +199,11 @@ int tintin_model_layer_info(const struct tintin_model *m, uint8_t idx,
 
 /**
  * @brief Check that every trained layer's weight exponent lies in its training window (the
- * table's w_exp +- TINTIN_W_EXP_SPAN), the only range training produces.
+ * table's w_exp +- TINTIN_W_EXP_SPAN) and its rate back-off is at most
+ * TINTIN_LR_BACKOFF_MAX, the only ranges training produces.
  * @retval 0 in range
- * @retval -ERANGE a weight exponent outside its window (logged): the state did not come from
- * training this table
+ * @retval -ERANGE an exponent or back-off outside its range (logged): the state did not come
+ * from training this table
  */
 int tintin_model_check_exps(const struct tintin_model *m);
 

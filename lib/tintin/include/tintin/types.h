@@ -116,9 +116,7 @@ enum tintin_mode {
  * Largest move of a parameter in one aligned update, in int8 LSBs of its layer (the update is
  * clamped to it): a step far beyond the weights' grid is a divergence, not information.
  */
-#ifndef TINTIN_UPDATE_LIMIT
 #define TINTIN_UPDATE_LIMIT 8
-#endif
 
 /**
  * One row of a static layer table.
@@ -186,7 +184,8 @@ struct tintin_optim_cfg {
 
 /**
  * Momentum optimizer (the default of Tin-Tin 0.1): learning rate 2^-5 with momentum 1 - 2^-3,
- * int16 master weights. Four bytes of state per weight, for batches of 8 or more. Needs CONFIG_TINTIN_OPTIM_MOMENTUM and _UPSCALE in Zephyr.
+ * int16 master weights. Four bytes of state per weight, for batches of 8 or more. Needs
+ * CONFIG_TINTIN_OPTIM_MOMENTUM and _UPSCALE in Zephyr.
  */
 #define TINTIN_OPTIM_MOMENTUM                                                                      \
 	{                                                                                          \
