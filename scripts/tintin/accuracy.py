@@ -48,8 +48,19 @@ EPOCHS = {
     "watch": 40,
     "weather": 30,
 }
-# Long runs, one seed: (task, batch, epochs), each >= 60,000 training steps.
-LONG = [("mnist10k-mlp", 1, 8), ("mnist10k-lenet", 8, 60), ("watch", 1, 15)]
+# Seeds per task: the small held-out sets (acsf1 100 samples, watch 519, weather 293) swing
+# 2 to 5 points between seeds, so three seeds cannot resolve a 1-point rule there; those
+# tasks are cheap, so they get more. MNIST's 2,000 held out need fewer.
+SEEDS = {
+    "mnist10k-mlp": 3,
+    "mnist10k-lenet": 3,
+    "fsdd-mfcc": 5,
+    "acsf1": 10,
+    "watch": 10,
+    "weather": 10,
+}
+# Long runs: (task, batch, epochs, seeds), each >= 60,000 training steps.
+LONG = [("mnist10k-mlp", 1, 8, 3), ("mnist10k-lenet", 8, 60, 1), ("watch", 1, 15, 5)]
 QUICK_TASKS = ("weather", "fsdd-mfcc")
 QUICK_EPOCHS = 2
 # The integer presets; float32 trains the default's spec (its learning rate follows it).
@@ -57,6 +68,7 @@ OPTIMS: dict[str, Callable[[], Optim]] = {"default": Optim, "compact": Optim.com
 FLOAT_BASE = "default"
 TRAINERS = ("default", "compact", "float32")
 LIMIT_DENSE, LIMIT_CONV, LIMIT_DROP = 1.0, 1.5, 1.0  # points
+DRIFT_WINDOW = 10  # the drift rule compares windows of a tenth of the epochs
 
 
 @dataclass(frozen=True)
@@ -185,6 +197,21 @@ def summary(runs: list[dict], long: bool) -> list[dict]:
     return rows
 
 
+def drift(curves: list[list[float]]) -> float:
+    """Points the last window of the mean curve lies below its best window (<= 0).
+
+    A trainer that drifts ends below where it was; one that only scatters around a plateau
+    does not. The best single epoch of a noisy curve is the maximum of many draws, so
+    final - best measures the held-out set's noise as much as the trainer (float32 fails it
+    by 4 to 9 points on ACSF1 and watch); averaging seeds and a window of epochs removes most
+    of that noise and keeps a downward trend.
+    """
+    mean = 100 * np.mean(np.asarray(curves, np.float64), axis=0)
+    w = max(1, len(mean) // DRIFT_WINDOW)
+    roll = np.convolve(mean, np.ones(w) / w, "valid")
+    return float(roll[-1] - roll.max())
+
+
 def checks(runs: list[dict], long: bool) -> list[dict]:
     """Issue 17's two rules per task and batch, on means over seeds."""
     g = groups(runs, long)
@@ -200,6 +227,7 @@ def checks(runs: list[dict], long: bool) -> list[dict]:
         gap, gap_se = mean_se(paired)
         drop, _ = mean_se([100 * (r["accuracy"][-1] - max(r["accuracy"])) for r in rs])
         float_drop, _ = mean_se([100 * (r["accuracy"][-1] - max(r["accuracy"])) for r in flt])
+        dft = drift([r["accuracy"] for r in rs])
         rows.append(
             {
                 "task": task,
@@ -211,9 +239,13 @@ def checks(runs: list[dict], long: bool) -> list[dict]:
                 "gap_se": gap_se,
                 "limit": -limit,
                 "parity": gap >= -limit,
+                "seeds": len(rs),
                 "drop": drop,
-                "stable": drop >= -LIMIT_DROP,
+                "final_in_best": drop >= -LIMIT_DROP,
                 "float32_drop": float_drop,
+                "drift": dft,
+                "stable": dft >= -LIMIT_DROP,
+                "float32_drift": drift([r["accuracy"] for r in flt]),
             }
         )
     return rows
@@ -243,18 +275,22 @@ def summary_table(rows: list[dict]) -> list[str]:
 
 def checks_table(rows: list[dict]) -> list[str]:
     out = [
-        "| task | batch | family | default final % | float32 final % | "
-        "default - float32 (paired) | limit | parity | default final - best | stable | "
-        "float32 final - best |",
-        "|---|---:|---|---:|---:|---:|---:|---|---:|---|---:|",
+        "| task | batch | family | seeds | default final % | float32 final % | "
+        "default - float32 (paired) | limit | parity | default drift | stable | "
+        "float32 drift | default final - best | ≤ 1 | float32 final - best |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---|---:|---|---:|---:|---|---:|",
     ]
+
+    def ok(v: bool) -> str:
+        return "pass" if v else "FAIL"
+
     for r in rows:
         out.append(
-            f"| {r['task']} | {r['batch']} | {r['family']} | {r['default']:.2f} | "
-            f"{r['float32']:.2f} | {pm(r['gap'], r['gap_se'], True)} | "
-            f"{r['limit']:+.1f} | {'pass' if r['parity'] else 'FAIL'} | "
-            f"{r['drop']:+.2f} | {'pass' if r['stable'] else 'FAIL'} | "
-            f"{r['float32_drop']:+.2f} |"
+            f"| {r['task']} | {r['batch']} | {r['family']} | {r['seeds']} | "
+            f"{r['default']:.2f} | {r['float32']:.2f} | {pm(r['gap'], r['gap_se'], True)} | "
+            f"{r['limit']:+.1f} | {ok(r['parity'])} | {r['drift']:+.2f} | "
+            f"{ok(r['stable'])} | {r['float32_drift']:+.2f} | {r['drop']:+.2f} | "
+            f"{ok(r['final_in_best'])} | {r['float32_drop']:+.2f} |"
         )
     return out
 
@@ -332,16 +368,20 @@ def markdown(res: dict) -> str:
         "## Checks (issue 17)",
         "",
         f"Parity: default final ≥ float32 final - {LIMIT_DENSE} (dense) or - {LIMIT_CONV} "
-        f"(with a convolution), on means over seeds. Stable: default final within "
-        f"{LIMIT_DROP} point of its best epoch (mean over seeds of final - best); float32's "
-        "own final - best is shown beside it, since the best of many noisy epochs on a small "
-        "held-out set sits above the last one for any trainer.",
+        "(with a convolution), on means over seeds, the difference paired by seed. "
+        f"Stable (no drift): on the mean curve over seeds, the last window of a tenth of "
+        f"the epochs lies within {LIMIT_DROP} point of the best such window. The issue's "
+        "literal rule, the final epoch within 1 point of the best epoch (per seed, then "
+        "averaged), is in the last columns with float32's beside it: on a small held-out set "
+        "the best of many noisy epochs sits points above the last one for every trainer, "
+        "float32 included, so that column measures the held-out set's noise as much as the "
+        "trainer.",
         "",
         *checks_table(res["checks"]),
         "",
     ]
     if res["long_checks"]:
-        out += ["Long runs (one seed each):", "", *checks_table(res["long_checks"]), ""]
+        out += ["Long runs:", "", *checks_table(res["long_checks"]), ""]
     out += [
         "## Results",
         "",
@@ -359,7 +399,7 @@ def markdown(res: dict) -> str:
             "| task | batch | epochs | training steps |",
             "|---|---:|---:|---:|",
         ]
-        for t, b, e in res["config"]["long"]:
+        for t, b, e, _ in res["config"]["long"]:
             n = len(accdata.load(t).y_train)
             out.append(f"| {t} | {b} | {e} | {e * -(-n // b):,} |")
         out += [
@@ -423,7 +463,9 @@ def int_list(text: str, what: str) -> list[int]:
 def parse(argv: list[str] | None) -> argparse.Namespace:
     ap = Parser(prog=PROG, description=__doc__.split("\n")[0])
     ap.add_argument("--tasks", help=f"comma-separated, of {', '.join(accdata.TASKS)}")
-    ap.add_argument("--seeds", type=int, help="seeds 1..N (default 3)")
+    ap.add_argument(
+        "--seeds", type=int, help="seeds 1..N for every task (default: 3 to 10 by task)"
+    )
     ap.add_argument("--batches", default="8,1")
     ap.add_argument("--epochs-scale", type=float, default=1.0, help="scale every task's epochs")
     ap.add_argument(
@@ -449,9 +491,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     if unknown:
         raise ArgError(f"unknown task {unknown[0]!r}; tasks: {', '.join(accdata.TASKS)}")
     args.tasks = names
-    args.seeds = args.seeds if args.seeds is not None else (1 if args.quick else 3)
+    args.seeds = 1 if args.quick and args.seeds is None else args.seeds
     args.batches = int_list(args.batches, "--batches")
-    if args.seeds < 1 or args.jobs < 1 or not args.epochs_scale > 0:
+    if (args.seeds is not None and args.seeds < 1) or args.jobs < 1 or not args.epochs_scale > 0:
         raise ArgError("--seeds and --jobs must be >= 1 and --epochs-scale > 0")
     if any(not 1 <= b <= 255 for b in args.batches):
         raise ArgError("--batches must be 1..255")
@@ -463,11 +505,14 @@ def plan(args: argparse.Namespace) -> list[Job]:
     jobs = []
     for task in args.tasks:
         epochs = QUICK_EPOCHS if args.quick else max(1, round(EPOCHS[task] * args.epochs_scale))
+        seeds = args.seeds or SEEDS[task]
         for batch in args.batches:
-            for seed in range(1, args.seeds + 1):
+            for seed in range(1, seeds + 1):
                 jobs += [Job(task, batch, seed, t, epochs) for t in TRAINERS]
     if args.long:
-        jobs += [Job(t, b, 1, tr, e, long=True) for t, b, e in LONG for tr in TRAINERS]
+        for t, b, e, n in LONG:
+            for seed in range(1, (args.seeds or n) + 1):
+                jobs += [Job(t, b, seed, tr, e, long=True) for tr in TRAINERS]
     return jobs
 
 
@@ -495,7 +540,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
-    long_tasks = {t for t, _, _ in LONG} if args.long else set()
+    long_tasks = {t for t, *_ in LONG} if args.long else set()
     needed = [t for t in accdata.TASKS if t in args.tasks or t in long_tasks]
     try:
         for name in needed:
@@ -523,7 +568,7 @@ def main(argv: list[str] | None = None) -> int:
         "config": {
             "tasks": args.tasks,
             "all_tasks": needed,
-            "seeds": args.seeds,
+            "seeds": {t: args.seeds or SEEDS[t] for t in args.tasks},
             "batches": args.batches,
             "epochs": {r["task"]: r["epochs"] for r in runs if not r["long"]},
             "long": [list(x) for x in LONG] if args.long else [],

@@ -70,10 +70,13 @@ def test_quick_run_writes_json_and_markdown(tmp_path, capsys):
     checks = table_rows(text, "## Checks (issue 17)")
     assert [(c[0], int(c[1])) for c in checks] == [(t, b) for t in tasks for b in batches]
     for cells, row in zip(checks, res["checks"], strict=True):
-        assert cells[3] == f"{row['default']:.2f}" and cells[4] == f"{row['float32']:.2f}"
-        assert cells[7] == ("pass" if row["parity"] else "FAIL")
-        assert cells[9] == ("pass" if row["stable"] else "FAIL")
-        assert cells[10] == f"{row['float32_drop']:+.2f}"
+        assert cells[3] == "1"
+        assert cells[4] == f"{row['default']:.2f}" and cells[5] == f"{row['float32']:.2f}"
+        assert cells[8] == ("pass" if row["parity"] else "FAIL")
+        assert cells[9] == f"{row['drift']:+.2f}"
+        assert cells[10] == ("pass" if row["stable"] else "FAIL")
+        assert cells[13] == ("pass" if row["final_in_best"] else "FAIL")
+        assert cells[14] == f"{row['float32_drop']:+.2f}"
     for name in tasks:
         assert accdata.TASKS[name].package.citation in text
 
@@ -86,7 +89,7 @@ def run(task, seed, trainer, accs, long=False):
 def test_checks_apply_issue_17_rules_to_means_over_seeds():
     runs = [
         run("weather", 1, "default", [0.50, 0.60, 0.595]),  # 0.5 below its best
-        run("weather", 2, "default", [0.60, 0.58]),  # 2 below
+        run("weather", 2, "default", [0.60, 0.58, 0.58]),  # 2 below
         run("weather", 1, "float32", [0.61]),
         run("weather", 2, "float32", [0.60]),
         run("acsf1", 1, "default", [0.70]),
@@ -96,10 +99,25 @@ def test_checks_apply_issue_17_rules_to_means_over_seeds():
     w, a = rows["weather"], rows["acsf1"]
     assert w["gap"] == pytest.approx(-1.75) and w["gap_se"] == pytest.approx(0.25)
     assert not w["parity"] and w["limit"] == -1.0
-    assert w["drop"] == pytest.approx(-1.25) and not w["stable"]
+    assert w["drop"] == pytest.approx(-1.25) and not w["final_in_best"]
+    # The mean curve 55, 59, 58.75 ends 0.25 below its best epoch: no drift.
+    assert w["drift"] == pytest.approx(-0.25) and w["stable"] and w["seeds"] == 2
     assert a["family"] == "conv" and a["parity"] and a["stable"]  # -1.4 within conv's 1.5
     assert a["gap_se"] is None
     assert accuracy.checks(runs, long=True) == []
+
+
+def test_drift_compares_the_last_window_of_the_mean_curve_with_the_best():
+    rise = [0.5 + 0.01 * e for e in range(20)]
+    assert accuracy.drift([rise, rise]) == 0.0
+    # Up to 60 % at epoch 10, then down 0.2 a step: windows of 2 epochs, last (58.2 + 58.0) / 2
+    # against the best (59.8 + 60.0) / 2.
+    peak = [0.5 + 0.01 * e for e in range(11)] + [0.6 - 0.002 * e for e in range(1, 11)]
+    assert accuracy.drift([peak]) == pytest.approx((58.2 + 58.0) / 2 - (59.8 + 60.0) / 2)
+    # Noise that cancels across seeds is not drift.
+    a = [0.60, 0.62, 0.58, 0.62, 0.58, 0.62, 0.58, 0.62, 0.58, 0.60]
+    b = [0.60, 0.58, 0.62, 0.58, 0.62, 0.58, 0.62, 0.58, 0.62, 0.60]
+    assert accuracy.drift([a, b]) == pytest.approx(0.0)
 
 
 @pytest.mark.parametrize(
