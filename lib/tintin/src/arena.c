@@ -34,7 +34,8 @@ int tintin_arena_alloc(struct tintin_arena *a, size_t size, size_t align, void *
 {
 	size_t off = (a->used + (align - 1u)) & ~(align - 1u);
 
-	if (off < a->used || off > a->size || size > a->size - off) {
+	/* SIZE_MAX is what tintin_size_mul saturates to: never a real request. */
+	if (size == SIZE_MAX || off < a->used || off > a->size || size > a->size - off) {
 		*out = NULL;
 		return -ENOMEM;
 	}

@@ -17,6 +17,7 @@
 #include <tintin/ops.h>
 #include <tintin/optim.h>
 
+#include "checked.h"
 #include "fnv.h"
 
 /* Exponents are carried in int8; anything beyond this means the data or table is broken. */
@@ -137,6 +138,8 @@ static int tintin_check_geom(const struct tintin_layer_desc *l, uint8_t idx,
 			     const struct tintin_dims *in, struct tintin_shape *sh)
 {
 	struct tintin_geom *g = &sh->g;
+	uint32_t n_out;
+	uint32_t n_row;
 	uint8_t kh = l->kernel_h;
 	uint8_t kw = l->kernel_w;
 	uint8_t stride = l->stride;
@@ -176,9 +179,11 @@ static int tintin_check_geom(const struct tintin_layer_desc *l, uint8_t idx,
 			       kw, in->h, in->w);
 		return -EINVAL;
 	}
-	if ((uint32_t)g->out_h * g->out_w * g->out_c > UINT16_MAX ||
-	    (uint32_t)kh * kw * in->c > UINT16_MAX) {
-		TINTIN_LOG_ERR("tintin: layer %u: output or kernel too large", idx);
+	if (tintin_volume(g->out_h, g->out_w, g->out_c, UINT16_MAX, &n_out) != 0 ||
+	    tintin_volume(kh, kw, in->c, UINT16_MAX, &n_row) != 0) {
+		TINTIN_LOG_ERR("tintin: layer %u: output %ux%ux%u or kernel %ux%ux%u has more "
+			       "than 65535 elements", idx, g->out_h, g->out_w, g->out_c, kh, kw,
+			       in->c);
 		return -EINVAL;
 	}
 	if (l->type == TINTIN_LAYER_MAXPOOL) {
@@ -190,8 +195,8 @@ static int tintin_check_geom(const struct tintin_layer_desc *l, uint8_t idx,
 			return -EINVAL;
 		}
 	}
-	sh->out = (uint16_t)(g->out_h * g->out_w * g->out_c);
-	sh->row = (uint16_t)(kh * kw * in->c);
+	sh->out = (uint16_t)n_out;
+	sh->row = (uint16_t)n_row;
 	sh->recip = tintin_pool_recip((uint32_t)kh * kw);
 	return 0;
 }
@@ -217,10 +222,16 @@ static int tintin_check_params(const struct tintin_layer_desc *l, uint8_t idx)
 static int tintin_check_layer(const struct tintin_layer_desc *l, uint8_t idx,
 			      struct tintin_dims *dims, int owns_act, struct tintin_shape *sh)
 {
-	uint32_t size = (uint32_t)dims->h * dims->w * dims->c;
+	uint32_t size;
 	int ret = 0;
 
 	memset(sh, 0, sizeof(*sh)); /* dense layers keep a zero geometry */
+	/* The input and every checked layer keep dims within 65535 elements; this guards it. */
+	if (tintin_volume(dims->h, dims->w, dims->c, UINT16_MAX, &size) != 0) {
+		TINTIN_LOG_ERR("tintin: layer %u: input %ux%ux%u has more than 65535 elements",
+			       idx, dims->h, dims->w, dims->c);
+		return -EINVAL;
+	}
 	sh->in = (uint16_t)size;
 	sh->out = (uint16_t)size;
 	switch (l->type) {
@@ -310,9 +321,10 @@ static int tintin_check_desc(const struct tintin_model_desc *d, struct tintin_sh
 			       d->max_batch, TINTIN_MAX_BATCH);
 		return -EINVAL;
 	}
-	size = (uint32_t)d->input.h * d->input.w * d->input.c;
-	if (size == 0u || size > UINT16_MAX) {
-		TINTIN_LOG_ERR("tintin: model: input size %u, need 1..65535", (unsigned int)size);
+	if (tintin_volume(d->input.h, d->input.w, d->input.c, UINT16_MAX, &size) != 0 ||
+	    size == 0u) {
+		TINTIN_LOG_ERR("tintin: model: input %ux%ux%u, need 1..65535 elements",
+			       d->input.h, d->input.w, d->input.c);
 		return -EINVAL;
 	}
 	if (d->loss == TINTIN_LOSS_XENT ? !TINTIN_LOSS_XENT_ENABLED
@@ -364,10 +376,16 @@ static int tintin_alloc(struct tintin_arena *a, size_t bytes, size_t align, void
 {
 	int ret = tintin_arena_alloc(a, bytes, align, out);
 
-	if (ret != 0 && a->base != NULL) {
-		TINTIN_LOG_ERR("tintin: model: arena of %u bytes is too small",
-			       (unsigned int)a->size);
+	if (ret == 0) {
+		return 0;
 	}
+	if (a->base == NULL) {
+		/* Only the planner counts with a NULL base: the model outgrows size_t itself. */
+		TINTIN_LOG_ERR("tintin: plan: the model needs more than %u bytes",
+			       (unsigned int)(SIZE_MAX > UINT32_MAX ? UINT32_MAX : SIZE_MAX));
+		return -E2BIG;
+	}
+	TINTIN_LOG_ERR("tintin: model: arena of %u bytes is too small", (unsigned int)a->size);
 	return ret;
 }
 
@@ -403,7 +421,7 @@ static int tintin_alloc_pair(struct tintin_arena *a, const size_t bytes[2], int8
 static int tintin_alloc_acc(struct tintin_arena *a, struct tintin_model *m, size_t acc_n)
 {
 	void *p;
-	int ret = tintin_alloc(a, acc_n * sizeof(int32_t), sizeof(int32_t), &p);
+	int ret = tintin_alloc(a, tintin_size_mul(acc_n, sizeof(int32_t)), sizeof(int32_t), &p);
 
 	if (m != NULL) {
 		m->acc = p;
@@ -457,7 +475,7 @@ static void tintin_pair_sizes(const struct tintin_model_desc *d, const struct ti
 		}
 	}
 	for (k = 0; k < 2; k++) {
-		bytes[k] = (size_t)d->max_batch * tintin_max(bytes[k], err_w);
+		bytes[k] = tintin_size_mul(d->max_batch, tintin_max(bytes[k], err_w));
 	}
 }
 
@@ -487,7 +505,7 @@ static size_t tintin_mask_bytes(const struct tintin_model_desc *d,
 static int tintin_alloc_params(struct tintin_arena *a, struct tintin_layer_state *s,
 			       const struct tintin_layer_desc *l, const struct tintin_optim_cfg *o)
 {
-	const size_t n_w = (size_t)s->rows * s->row;
+	const size_t n_w = tintin_size_mul(s->rows, s->row);
 	const size_t w_el = (o->upscale_bits != 0u) ? sizeof(int16_t) : 1u;
 	void *p;
 	int ret;
@@ -508,7 +526,7 @@ static int tintin_alloc_params(struct tintin_arena *a, struct tintin_layer_state
 			s->w_lo = p;
 		}
 		if (o->momentum_shift != 0u) {
-			ret = tintin_alloc(a, n_w * w_el, w_el, &p);
+			ret = tintin_alloc(a, tintin_size_mul(n_w, w_el), w_el, &p);
 			if (ret != 0) {
 				return ret;
 			}

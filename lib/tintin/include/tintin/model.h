@@ -132,6 +132,7 @@ struct tintin_layer_info {
  * @retval -EINVAL the layer table is inconsistent (the log says where).
  * @retval -ENOTSUP a layer, loss or rule is disabled in this build.
  * @retval -ERANGE an optimizer setting or exponent is out of range.
+ * @retval -E2BIG the model needs more bytes than size_t holds (a 32-bit core).
  */
 int tintin_model_plan(const struct tintin_model_desc *desc, enum tintin_mode mode, size_t *bytes);
 
