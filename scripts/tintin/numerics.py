@@ -210,8 +210,14 @@ def xent_grad(z: Array, e: int, labels: Array, key: int, counter: int) -> tuple[
 
 def mse_grad(y: Array, e_y: int, t: Array, e_t: int) -> tuple[Array, int, int]:
     """Gradient y - t of int8 outputs [B, N] against int8 targets: (err, exponent, saturated)."""
-    e = min(e_y, e_t)
-    acc = shl_sat32(y, min(e_y - e, 23)) - shl_sat32(t, min(e_t - e, 23))
+    # The finer grid, but at most 23 bits below the coarser (int32 room for int8 << 23); past
+    # that the finer operand rounds onto it (tintin_mse_grad_s8).
+    e = max(min(e_y, e_t), max(e_y, e_t) - 23)
+
+    def align(v: Array, s: int) -> Array:
+        return shl_sat32(v, s) if s >= 0 else round_shift(v, -s)
+
+    acc = align(y, e_y - e) - align(t, e_t - e)
     err, shift, nsat = requantize(acc)
     return err, e + shift - bits_int(y.shape[0] - 1), nsat
 
@@ -359,7 +365,9 @@ def maxpool_backward(x: Array, err: Array, g: object, dtype: type = np.int64) ->
 
 
 def avgpool_forward(x: Array, g: object, recip: int) -> Array:
-    return (patches(x, g).sum(axis=(3, 4)) * recip).reshape(x.shape[0], -1)
+    # recip rounds to nearest, so a window all at -128 falls just below int32: saturate (C).
+    s = i64(patches(x, g).sum(axis=(3, 4))) * recip
+    return np.maximum(s, -I32_MAX).reshape(x.shape[0], -1)
 
 
 def avgpool_backward(err: Array, g: object, recip: int) -> Array:

@@ -47,6 +47,15 @@ def check_exp(e: int, what: str) -> int:
     return e
 
 
+def bias_sat(bias: np.ndarray, shift: int) -> int:
+    """Biases that saturate when shifted left by shift > 0 (tintin_bias_sat): counted as
+    saturated activations, so an input scale far below the weights' shows in the stats."""
+    if shift <= 0:
+        return 0
+    a = np.abs(nx.i64(bias))
+    return int(np.count_nonzero((a != 0) & ((shift >= 31) | (a > (nx.I32_MAX >> min(shift, 31))))))
+
+
 @dataclass
 class Stats:
     """Saturation counters, as struct tintin_stats."""
@@ -122,7 +131,7 @@ class RefModel:
     def forward(self, x: np.ndarray, x_exp: int) -> tuple[np.ndarray, int]:
         """int8 inputs [n, features] -> int8 outputs [n, outputs] and their exponent."""
         cur = nx.i64(x).reshape(x.shape[0], -1)
-        e = x_exp
+        e = check_exp(x_exp, "input")
         self.acts, self.act_exps = [], []
         for i, layer in enumerate(self.spec.layers):
             if layer.kind == LAYER_RELU:
@@ -147,6 +156,7 @@ class RefModel:
         if layer.kind in WEIGHT_LAYERS:
             st = self.dense[i]
             sb = e + BIAS_EXTRA_BITS
+            self.stats.act_sat += bias_sat(st.bias, -sb)
             if layer.kind == LAYER_DENSE:
                 b0 = nx.round_shift(st.bias, sb) if sb >= 0 else nx.shl_sat32(st.bias, -sb)
                 return nx.sat32(x @ st.w.T + b0), st.w_exp
@@ -297,6 +307,8 @@ class RefModel:
         t_exp: int = 0,
     ) -> None:
         """One SGD step on a batch, as tintin_model_train_step."""
+        if self.spec.loss == LOSS_MSE:
+            check_exp(t_exp, "target")
         x = nx.i64(x).reshape(x.shape[0], -1)
         y, e_y = self.forward(x, x_exp)
         err, e_err = self._loss_grad(y, e_y, labels, targets, t_exp)

@@ -8,8 +8,10 @@
 
 #include <tintin/checkpoint.h>
 
+#include "checked.h"
 #include "fnv.h"
 #include "le.h"
+#include "model_internal.h"
 
 /* CRC-32, reflected polynomial 0xEDB88320, four bits at a time: a 64-byte table. */
 static const uint32_t tintin_crc_nibble[16] = {
@@ -37,6 +39,10 @@ uint32_t tintin_checkpoint_model_hash(const struct tintin_model_desc *d)
 	uint32_t h = TINTIN_FNV_BASIS;
 
 	h = tintin_fnv_u32(h, TINTIN_CKPT_VERSION, 4);
+	/* The whole table, not only its layout: a checkpoint trained on top of other frozen
+	 * weights, initial weights or seed does not belong to this model.
+	 */
+	h = tintin_fnv_u32(h, tintin_model_desc_hash(d), 4);
 	h = tintin_fnv_u32(h, d->n_layers | ((uint32_t)d->loss << 8) | ((uint32_t)d->max_batch << 16),
 			   4);
 	h = tintin_fnv_u32(h, d->input.h | ((uint32_t)d->input.w << 16), 4);
@@ -57,56 +63,69 @@ uint32_t tintin_checkpoint_model_hash(const struct tintin_model_desc *d)
 	return h;
 }
 
+/* A piece of payload that is not opaque bytes: layer i's weight exponent and rate back-off,
+ * which a restore checks before anything loads.
+ */
+#define TINTIN_PIECE_BYTES (-1)
+
 /*
  * The payload, in order: per layer the trained arrays that exist, then the PRNG and the
- * counters. fn sees each piece; a nonzero return stops the walk and is returned.
+ * counters. fn sees each piece (layer: TINTIN_PIECE_BYTES, or the layer whose state the two
+ * bytes w_exp, lr_off are); a nonzero return stops the walk and is returned. Only a walk
+ * with load set writes the model.
  */
-typedef int (*tintin_ckpt_fn)(void *arg, uint8_t *p, size_t n);
+typedef int (*tintin_ckpt_fn)(void *arg, uint8_t *p, size_t n, int layer);
 
-static int tintin_ckpt_walk(struct tintin_model *m, tintin_ckpt_fn fn, void *arg)
+static int tintin_ckpt_walk(struct tintin_model *m, tintin_ckpt_fn fn, void *arg, int load)
 {
 	int ret = 0;
 
 	for (uint8_t i = 0; i < m->desc->n_layers && ret == 0; i++) {
 		struct tintin_layer_state *s = &m->layer[i];
-		const size_t n_w = (size_t)s->rows * s->row;
+		const size_t n_w = tintin_size_mul(s->rows, s->row);
 		const size_t mom_el = (s->w_lo != NULL) ? sizeof(int16_t) : 1u;
+		const size_t n_b = tintin_size_mul(s->rows, sizeof(int32_t));
 
 		if (s->w_ram != NULL) {
-			ret = fn(arg, (uint8_t *)s->w_ram, n_w);
+			ret = fn(arg, (uint8_t *)s->w_ram, n_w, TINTIN_PIECE_BYTES);
 		}
 		if (ret == 0 && s->w_lo != NULL) {
-			ret = fn(arg, (uint8_t *)s->w_lo, n_w);
+			ret = fn(arg, (uint8_t *)s->w_lo, n_w, TINTIN_PIECE_BYTES);
 		}
 		if (ret == 0 && s->w_mom != NULL) {
-			ret = fn(arg, (uint8_t *)s->w_mom, n_w * mom_el);
+			ret = fn(arg, (uint8_t *)s->w_mom, tintin_size_mul(n_w, mom_el),
+				 TINTIN_PIECE_BYTES);
 		}
 		if (ret == 0 && s->bias_ram != NULL) {
-			ret = fn(arg, (uint8_t *)s->bias_ram, (size_t)s->rows * sizeof(int32_t));
+			ret = fn(arg, (uint8_t *)s->bias_ram, n_b, TINTIN_PIECE_BYTES);
 		}
 		if (ret == 0 && s->b_mom != NULL) {
-			ret = fn(arg, (uint8_t *)s->b_mom, (size_t)s->rows * sizeof(int32_t));
+			ret = fn(arg, (uint8_t *)s->b_mom, n_b, TINTIN_PIECE_BYTES);
 		}
 		if (ret == 0 && s->w_ram != NULL) {
 			/* Training moves both: the weight grid and the layer's rate back-off. */
-			ret = fn(arg, (uint8_t *)&s->w_exp, sizeof(s->w_exp));
-		}
-		if (ret == 0 && s->w_ram != NULL) {
-			ret = fn(arg, &s->lr_off, sizeof(s->lr_off));
+			uint8_t st[2] = {(uint8_t)s->w_exp, s->lr_off};
+
+			ret = fn(arg, st, sizeof(st), i);
+			if (ret == 0 && load) {
+				s->w_exp = (int8_t)st[0];
+				s->lr_off = st[1];
+			}
 		}
 	}
 	if (ret == 0) {
-		ret = fn(arg, (uint8_t *)&m->prng, sizeof(m->prng));
+		ret = fn(arg, (uint8_t *)&m->prng, sizeof(m->prng), TINTIN_PIECE_BYTES);
 	}
 	if (ret == 0) {
-		ret = fn(arg, (uint8_t *)&m->stats, sizeof(m->stats));
+		ret = fn(arg, (uint8_t *)&m->stats, sizeof(m->stats), TINTIN_PIECE_BYTES);
 	}
 	return ret;
 }
 
-static int tintin_ckpt_count(void *arg, uint8_t *p, size_t n)
+static int tintin_ckpt_count(void *arg, uint8_t *p, size_t n, int layer)
 {
 	(void)p;
+	(void)layer;
 	*(size_t *)arg += n;
 	return 0;
 }
@@ -116,8 +135,38 @@ static size_t tintin_ckpt_payload(const struct tintin_model *m)
 	size_t n = 0u;
 
 	/* The walk only reads the model here. */
-	(void)tintin_ckpt_walk((struct tintin_model *)(uintptr_t)m, tintin_ckpt_count, &n);
+	(void)tintin_ckpt_walk((struct tintin_model *)(uintptr_t)m, tintin_ckpt_count, &n, 0);
 	return n;
+}
+
+/*
+ * Every storage call goes through here: a failure gets its log line, and a positive return
+ * (drivers that return a byte count) is a broken contract, not a success or a slot verdict.
+ */
+static int tintin_st_ret(int ret, const char *what, uint32_t off)
+{
+	if (ret > 0) {
+		TINTIN_LOG_ERR("tintin: checkpoint: storage %s at %u returned %d; callbacks must "
+			       "return 0 or a negative errno",
+			       what, (unsigned int)off, ret);
+		return -EIO;
+	}
+	if (ret < 0) {
+		TINTIN_LOG_ERR("tintin: checkpoint: storage %s at %u failed (%d)", what,
+			       (unsigned int)off, ret);
+	}
+	return ret;
+}
+
+static int tintin_st_read(const struct tintin_storage *st, uint32_t off, void *buf, size_t n)
+{
+	return tintin_st_ret(st->read(st->ctx, off, buf, n), "read", off);
+}
+
+static int tintin_st_write(const struct tintin_storage *st, uint32_t off, const void *buf,
+			   size_t n)
+{
+	return tintin_st_ret(st->write(st->ctx, off, buf, n), "write", off);
 }
 
 size_t tintin_checkpoint_bytes(const struct tintin_model *m)
@@ -176,12 +225,58 @@ enum tintin_ckpt_verdict {
 	TINTIN_CKPT_OTHER_MODEL,
 	TINTIN_CKPT_BAD_SIZE,
 	TINTIN_CKPT_BAD_PAYLOAD_CRC,
+	TINTIN_CKPT_BAD_STATE,
+	TINTIN_CKPT_VERDICTS,
 };
 
-static const char *const tintin_ckpt_why[] = {
-	"valid", "no checkpoint (magic)", "unknown format version", "header CRC mismatch",
-	"another model's layout", "payload size mismatch", "payload CRC mismatch",
+static const char *tintin_ckpt_why(int verdict)
+{
+	static const char *const why[TINTIN_CKPT_VERDICTS] = {
+		"valid", "no checkpoint (magic)", "unknown format version", "header CRC mismatch",
+		"another model or table", "payload size mismatch", "payload CRC mismatch",
+		"exponent or back-off out of range",
+	};
+
+	return (verdict >= 0 && verdict < TINTIN_CKPT_VERDICTS) ? why[verdict] : "read error";
+}
+
+/* Reads a slot's payload without loading it: its CRC, and each layer's exponent and
+ * back-off checked as a restore would load them.
+ */
+struct tintin_ckpt_verifier {
+	const struct tintin_storage *st;
+	const struct tintin_model_desc *d;
+	uint32_t off;
+	uint32_t crc;
+	int state_ok;
 };
+
+static int tintin_ckpt_verify(void *arg, uint8_t *p, size_t n, int layer)
+{
+	struct tintin_ckpt_verifier *v = arg;
+	uint8_t b[32];
+
+	(void)p;
+	for (size_t done = 0; done < n;) {
+		size_t k = (n - done < sizeof(b)) ? n - done : sizeof(b);
+		int ret = tintin_st_read(v->st, v->off, b, k);
+
+		if (ret != 0) {
+			return ret;
+		}
+		v->crc = tintin_crc32(v->crc, b, k);
+		v->off += (uint32_t)k;
+		done += k;
+	}
+	/* A state piece is two bytes, so b holds it whole. Keep reading: the CRC decides
+	 * whether this is corruption or a slot written with a bad state.
+	 */
+	if (layer != TINTIN_PIECE_BYTES && v->state_ok &&
+	    tintin_layer_state_ok(v->d, (uint8_t)layer, (int8_t)b[0], b[1]) != 0) {
+		v->state_ok = 0;
+	}
+	return 0;
+}
 
 static uint32_t tintin_slot_base(const struct tintin_storage *st, uint8_t slot)
 {
@@ -195,8 +290,8 @@ static int tintin_ckpt_check(const struct tintin_model *m, const struct tintin_s
 	const uint32_t base = tintin_slot_base(st, slot);
 	const size_t want = tintin_ckpt_payload(m);
 	uint8_t b[TINTIN_CKPT_HEADER_BYTES];
-	uint32_t crc = 0u;
-	int ret = st->read(st->ctx, base, b, sizeof(b));
+	struct tintin_ckpt_verifier v;
+	int ret = tintin_st_read(st, base, b, sizeof(b));
 
 	if (ret != 0) {
 		return ret;
@@ -219,16 +314,19 @@ static int tintin_ckpt_check(const struct tintin_model *m, const struct tintin_s
 	    want > (size_t)st->slot_size - TINTIN_CKPT_PAYLOAD_OFFSET) {
 		return TINTIN_CKPT_BAD_SIZE;
 	}
-	for (size_t off = 0; off < want; off += sizeof(b)) {
-		size_t n = (want - off < sizeof(b)) ? want - off : sizeof(b);
-
-		ret = st->read(st->ctx, base + TINTIN_CKPT_PAYLOAD_OFFSET + (uint32_t)off, b, n);
-		if (ret != 0) {
-			return ret;
-		}
-		crc = tintin_crc32(crc, b, n);
+	v.st = st;
+	v.d = m->desc;
+	v.off = base + TINTIN_CKPT_PAYLOAD_OFFSET;
+	v.crc = 0u;
+	v.state_ok = 1;
+	ret = tintin_ckpt_walk((struct tintin_model *)(uintptr_t)m, tintin_ckpt_verify, &v, 0);
+	if (ret != 0) {
+		return ret;
 	}
-	return (crc == h->payload_crc) ? TINTIN_CKPT_OK : TINTIN_CKPT_BAD_PAYLOAD_CRC;
+	if (v.crc != h->payload_crc) {
+		return TINTIN_CKPT_BAD_PAYLOAD_CRC;
+	}
+	return v.state_ok ? TINTIN_CKPT_OK : TINTIN_CKPT_BAD_STATE;
 }
 
 static int tintin_storage_ok(const struct tintin_storage *st, size_t need)
@@ -310,25 +408,26 @@ static int tintin_ckpt_flush(struct tintin_ckpt_writer *w)
 		return 0;
 	}
 	memset(w->buf + w->fill, 0, st->write_block - w->fill);
-	ret = st->write(st->ctx, w->off, w->buf, st->write_block);
+	ret = tintin_st_write(st, w->off, w->buf, st->write_block);
 	w->off += st->write_block;
 	w->fill = 0u;
 	return ret;
 }
 
-static int tintin_ckpt_put(void *arg, uint8_t *p, size_t n)
+static int tintin_ckpt_put(void *arg, uint8_t *p, size_t n, int layer)
 {
 	struct tintin_ckpt_writer *w = arg;
 	const struct tintin_storage *st = w->st;
 	const uint16_t wb = st->write_block;
 	int ret = 0;
 
+	(void)layer;
 	w->crc = tintin_crc32(w->crc, p, n);
 	while (n > 0u && ret == 0) {
 		if (w->fill == 0u && n >= wb) {
 			size_t k = n - n % wb;
 
-			ret = st->write(st->ctx, w->off, p, k);
+			ret = tintin_st_write(st, w->off, p, k);
 			w->off += (uint32_t)k;
 			p += k;
 			n -= k;
@@ -372,13 +471,14 @@ int tintin_checkpoint_save(const struct tintin_model *m, const struct tintin_sto
 	nh.model_hash = tintin_checkpoint_model_hash(m->desc);
 	nh.payload_bytes = (uint32_t)tintin_ckpt_payload(m);
 	if (st->erase != NULL) {
-		ret = st->erase(st->ctx, tintin_slot_base(st, target), st->slot_size);
+		ret = tintin_st_ret(st->erase(st->ctx, tintin_slot_base(st, target), st->slot_size),
+				    "erase", tintin_slot_base(st, target));
 	} else {
 		/* No erase: invalidate the old header first, so a cut below leaves no stale
 		 * header in front of a half-written payload.
 		 */
 		memset(block, 0, sizeof(block));
-		ret = st->write(st->ctx, tintin_slot_base(st, target), block, sizeof(block));
+		ret = tintin_st_write(st, tintin_slot_base(st, target), block, sizeof(block));
 	}
 	if (ret != 0) {
 		return ret;
@@ -386,7 +486,7 @@ int tintin_checkpoint_save(const struct tintin_model *m, const struct tintin_sto
 	memset(&w, 0, sizeof(w));
 	w.st = st;
 	w.off = tintin_slot_base(st, target) + TINTIN_CKPT_PAYLOAD_OFFSET;
-	ret = tintin_ckpt_walk((struct tintin_model *)(uintptr_t)m, tintin_ckpt_put, &w);
+	ret = tintin_ckpt_walk((struct tintin_model *)(uintptr_t)m, tintin_ckpt_put, &w, 0);
 	if (ret == 0) {
 		ret = tintin_ckpt_flush(&w);
 	}
@@ -397,14 +497,14 @@ int tintin_checkpoint_save(const struct tintin_model *m, const struct tintin_sto
 	nh.payload_crc = w.crc;
 	memset(block, 0, sizeof(block));
 	tintin_header_encode(&nh, block);
-	ret = st->write(st->ctx, tintin_slot_base(st, target), block, sizeof(block));
+	ret = tintin_st_write(st, tintin_slot_base(st, target), block, sizeof(block));
 	if (ret != 0) {
 		return ret;
 	}
 	ret = tintin_ckpt_check(m, st, target, &h[target]);
 	if (ret != TINTIN_CKPT_OK) {
 		TINTIN_LOG_ERR("tintin: checkpoint: slot %u read back wrong (%s)", target,
-			       (ret > 0) ? tintin_ckpt_why[ret] : "read error");
+			       tintin_ckpt_why(ret));
 		return (ret > 0) ? -EIO : ret;
 	}
 	if (seq != NULL) {
@@ -419,11 +519,12 @@ struct tintin_ckpt_reader {
 	uint32_t crc;
 };
 
-static int tintin_ckpt_get(void *arg, uint8_t *p, size_t n)
+static int tintin_ckpt_get(void *arg, uint8_t *p, size_t n, int layer)
 {
 	struct tintin_ckpt_reader *r = arg;
-	int ret = r->st->read(r->st->ctx, r->off, p, n);
+	int ret = tintin_st_read(r->st, r->off, p, n);
 
+	(void)layer;
 	if (ret == 0) {
 		r->crc = tintin_crc32(r->crc, p, n);
 		r->off += (uint32_t)n;
@@ -450,25 +551,32 @@ int tintin_checkpoint_restore(struct tintin_model *m, const struct tintin_storag
 	}
 	if (newest < 0) {
 		TINTIN_LOG_ERR("tintin: checkpoint: none valid (slot 0: %s; slot 1: %s)",
-			       tintin_ckpt_why[verdict[0]], tintin_ckpt_why[verdict[1]]);
-		return -ENOENT;
+			       tintin_ckpt_why(verdict[0]), tintin_ckpt_why(verdict[1]));
+		/* A CRC-valid slot whose state training cannot produce: crafted, or a broken
+		 * writer. Nothing was loaded.
+		 */
+		return (verdict[0] == TINTIN_CKPT_BAD_STATE || verdict[1] == TINTIN_CKPT_BAD_STATE)
+			       ? -ERANGE
+			       : -ENOENT;
 	}
+	/* Everything above only read storage: the slot is whole and its state in range. What
+	 * can still fail is storage itself, or the slot changing under us; then the model goes
+	 * back to its table's initial state, never a mix of two.
+	 */
 	r.st = st;
 	r.off = tintin_slot_base(st, (uint8_t)newest) + TINTIN_CKPT_PAYLOAD_OFFSET;
 	r.crc = 0u;
-	ret = tintin_ckpt_walk(m, tintin_ckpt_get, &r);
-	if (ret != 0) {
-		return ret;
-	}
-	if (r.crc != h[newest].payload_crc) {
+	ret = tintin_ckpt_walk(m, tintin_ckpt_get, &r, 1);
+	if (ret == 0 && (r.crc != h[newest].payload_crc || tintin_model_check_exps(m) != 0)) {
 		TINTIN_LOG_ERR("tintin: checkpoint: slot %d changed while loading", newest);
-		return -EIO;
+		ret = -EIO;
 	}
-	/* A weight exponent training cannot produce (crafted or from a broken writer). */
-	ret = tintin_model_check_exps(m);
 	if (ret != 0) {
-		TINTIN_LOG_ERR("tintin: checkpoint: slot %d refused; initialise the model again",
-			       newest);
+		TINTIN_LOG_ERR("tintin: checkpoint: loading slot %d failed (%d); the model is "
+			       "back at its table's initial state",
+			       newest, ret);
+		(void)tintin_model_init(m, m->desc, TINTIN_MODE_TRAIN, m->arena.base,
+					m->arena.size);
 		return ret;
 	}
 	if (info != NULL) {

@@ -94,15 +94,24 @@ int tintin_xent_grad_s8(const int8_t *z, int e, const uint8_t *labels, uint16_t 
 int tintin_mse_grad_s8(const int8_t *y, int e_y, const int8_t *t, int e_t, uint32_t n,
 		       uint16_t batch, int32_t *acc, int8_t *err, uint32_t *sat)
 {
+	int hi = (e_y > e_t) ? e_y : e_t;
 	int e = (e_y < e_t) ? e_y : e_t;
-	int sy = e_y - e;
-	int st = e_t - e;
+	int sy;
+	int st;
 	int shift;
 
-	sy = (sy > 23) ? 23 : sy;
-	st = (st > 23) ? 23 : st;
+	/* Both on the finer grid, but at most 23 bits below the coarser one (|y|, |t| <= 128
+	 * shifted by 23 stay within int32): past that, the finer operand is rounded onto the
+	 * grid instead of the coarser one being shifted short, which scaled it wrongly.
+	 */
+	e = (hi - e > 23) ? hi - 23 : e;
+	sy = e_y - e;
+	st = e_t - e;
 	for (uint32_t k = 0; k < n; k++) {
-		acc[k] = tintin_shl_sat32(y[k], sy) - tintin_shl_sat32(t[k], st);
+		int32_t ya = (sy >= 0) ? tintin_shl_sat32(y[k], sy) : tintin_round_shift(y[k], -sy);
+		int32_t ta = (st >= 0) ? tintin_shl_sat32(t[k], st) : tintin_round_shift(t[k], -st);
+
+		acc[k] = ya - ta;
 	}
 	shift = tintin_requantize_s8(acc, n, err, sat);
 	return e + shift - tintin_bits((uint32_t)batch - 1u);

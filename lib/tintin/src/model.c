@@ -18,6 +18,7 @@
 #include <tintin/optim.h>
 
 #include "checked.h"
+#include "model_internal.h"
 #include "fnv.h"
 
 /* Exponents are carried in int8; anything beyond this means the data or table is broken. */
@@ -680,15 +681,65 @@ static int tintin_layout_infer(struct tintin_arena *a, struct tintin_model *m,
 }
 
 /* Lays the model out in arena a; m may be NULL when only counting bytes (the planner). */
+/*
+ * The backward sums of a convolution accumulate int8 x int8 products (at most 2^14 each) in
+ * int32: a weight's gradient over every output position of every sample in the batch, an
+ * input's error over every output channel of every window that covers it. Up to
+ * TINTIN_SUM_TERMS_MAX terms cannot overflow; a table with more is refused here rather than
+ * trained on wrapped gradients. Dense sums stay far below it (batch, or units <= 65535).
+ */
+#define TINTIN_SUM_TERMS_MAX (INT32_MAX / (128 * 128))
+
+static int tintin_check_sums(const struct tintin_model_desc *d, const struct tintin_shape *sh,
+			     uint8_t first)
+{
+	for (uint8_t i = first; i < d->n_layers; i++) {
+		const struct tintin_layer_desc *l = &d->layers[i];
+		const struct tintin_geom *g = &sh[i].g;
+		uint32_t grad_terms;
+		uint32_t err_terms;
+
+		if (l->type != TINTIN_LAYER_CONV2D && l->type != TINTIN_LAYER_CONV1D) {
+			continue;
+		}
+		/* Each factor is at most 65535 or 256: the products are checked, not wrapped. */
+		if (tintin_volume(d->max_batch, g->out_h, g->out_w, UINT32_MAX, &grad_terms) != 0) {
+			grad_terms = UINT32_MAX;
+		}
+		if (tintin_volume((g->k_h + g->stride - 1u) / g->stride,
+				  (g->k_w + g->stride - 1u) / g->stride, g->out_c, UINT32_MAX,
+				  &err_terms) != 0) {
+			err_terms = UINT32_MAX;
+		}
+		grad_terms = tintin_trains_w(l) ? grad_terms : 0u;
+		err_terms = (i > first) ? err_terms : 0u;
+		if (grad_terms > TINTIN_SUM_TERMS_MAX || err_terms > TINTIN_SUM_TERMS_MAX) {
+			TINTIN_LOG_ERR("tintin: layer %u: a backward sum of %u terms could overflow "
+				       "int32 (max %d): lower max_batch, the map or the channels",
+				       i, (unsigned int)((grad_terms > err_terms) ? grad_terms
+										  : err_terms),
+				       TINTIN_SUM_TERMS_MAX);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 static int tintin_layout(struct tintin_arena *a, struct tintin_model *m,
 			 const struct tintin_model_desc *d, enum tintin_mode mode,
 			 const struct tintin_shape *sh, uint8_t first, int ws)
 {
 	if (mode == TINTIN_MODE_TRAIN) {
+		int ret;
+
 		if (first == d->n_layers) {
 			TINTIN_LOG_ERR("tintin: model: no layer trains (all frozen); use "
 				       "TINTIN_MODE_INFER");
 			return -EINVAL;
+		}
+		ret = tintin_check_sums(d, sh, first);
+		if (ret != 0) {
+			return ret;
 		}
 		return tintin_layout_train(a, m, d, sh, first, ws);
 	}
@@ -932,6 +983,27 @@ static int tintin_check_ready(const struct tintin_model *m)
 	return 0;
 }
 
+/*
+ * Biases live at w_exp - TINTIN_BIAS_EXTRA_BITS; on inputs at exponent e below
+ * -TINTIN_BIAS_EXTRA_BITS the kernels shift them left, saturating the ones that do not fit.
+ * Those count as saturated activations, so such an input scale shows in the stats.
+ */
+static uint32_t tintin_bias_sat(const struct tintin_layer_state *s, int e)
+{
+	const int shift = -(e + TINTIN_BIAS_EXTRA_BITS);
+	uint32_t k = 0u;
+
+	if (s->bias == NULL || shift <= 0) {
+		return 0u;
+	}
+	for (uint16_t o = 0; o < s->rows; o++) {
+		uint32_t a = tintin_abs32(s->bias[o]);
+
+		k += (a != 0u && (shift >= 31 || a > ((uint32_t)INT32_MAX >> shift))) ? 1u : 0u;
+	}
+	return k;
+}
+
 /* Forward of a layer that writes a new tensor into dst; returns the exponent it adds. */
 static int tintin_forward_layer(struct tintin_model *m, const struct tintin_layer_desc *l,
 				const struct tintin_layer_state *s, const int8_t *x, int e,
@@ -940,6 +1012,9 @@ static int tintin_forward_layer(struct tintin_model *m, const struct tintin_laye
 	size_t len = (size_t)n * s->out;
 	int base;
 
+	if (tintin_has_weights(l)) {
+		m->stats.act_sat += tintin_bias_sat(s, e);
+	}
 	switch (l->type) {
 	case TINTIN_LAYER_DENSE:
 		tintin_fc_forward_s8(x, s->w, s->bias, e + TINTIN_BIAS_EXTRA_BITS, n, s->in,
@@ -978,6 +1053,10 @@ int tintin_model_forward(struct tintin_model *m, const int8_t *x, int8_t x_exp, 
 		TINTIN_LOG_ERR("tintin: forward: need x and 1..%u samples, have %u",
 			       m->desc->max_batch, n);
 		return -EINVAL;
+	}
+	ret = tintin_check_exp(x_exp, "input");
+	if (ret != 0) {
+		return ret;
 	}
 	for (uint8_t i = 0; i < m->desc->n_layers; i++) {
 		const struct tintin_layer_desc *l = &m->desc->layers[i];
@@ -1099,7 +1178,7 @@ static int tintin_check_batch(const struct tintin_model *m, const struct tintin_
 			TINTIN_LOG_ERR("tintin: train_step: MSE needs targets");
 			return -EINVAL;
 		}
-		return 0;
+		return tintin_check_exp(bt->t_exp, "target");
 	}
 	if (bt->labels == NULL) {
 		TINTIN_LOG_ERR("tintin: train_step: cross-entropy needs labels");
@@ -1499,22 +1578,30 @@ int tintin_model_layer_info(const struct tintin_model *m, uint8_t idx,
 	return 0;
 }
 
+int tintin_layer_state_ok(const struct tintin_model_desc *d, uint8_t i, int w_exp,
+			  unsigned int lr_off)
+{
+	const struct tintin_layer_desc *l = &d->layers[i];
+
+	if (w_exp < tintin_w_exp_bound(l, -1) || w_exp > tintin_w_exp_bound(l, 1) ||
+	    lr_off > TINTIN_LR_BACKOFF_MAX) {
+		TINTIN_LOG_ERR("tintin: layer %u: w_exp %d outside %d..%d or back-off %u over %u",
+			       i, w_exp, tintin_w_exp_bound(l, -1), tintin_w_exp_bound(l, 1),
+			       lr_off, TINTIN_LR_BACKOFF_MAX);
+		return -ERANGE;
+	}
+	return 0;
+}
+
 int tintin_model_check_exps(const struct tintin_model *m)
 {
 	int ret = tintin_check_ready(m);
 
 	for (uint8_t i = 0; ret == 0 && i < m->desc->n_layers; i++) {
-		const struct tintin_layer_desc *l = &m->desc->layers[i];
 		const struct tintin_layer_state *s = &m->layer[i];
 
-		if (s->w_ram != NULL && (s->w_exp < tintin_w_exp_bound(l, -1) ||
-					 s->w_exp > tintin_w_exp_bound(l, 1) ||
-					 s->lr_off > TINTIN_LR_BACKOFF_MAX)) {
-			TINTIN_LOG_ERR("tintin: layer %u: w_exp %d outside %d..%d or back-off %u "
-				       "over %u",
-				       i, s->w_exp, tintin_w_exp_bound(l, -1),
-				       tintin_w_exp_bound(l, 1), s->lr_off, TINTIN_LR_BACKOFF_MAX);
-			ret = -ERANGE;
+		if (s->w_ram != NULL) {
+			ret = tintin_layer_state_ok(m->desc, i, s->w_exp, s->lr_off);
 		}
 	}
 	return ret;

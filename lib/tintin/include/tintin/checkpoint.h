@@ -48,7 +48,7 @@ extern "C" {
 /** "TTCK" as a little-endian u32. */
 #define TINTIN_CKPT_MAGIC 0x4b435454u
 /** Format version this runtime writes and reads. */
-#define TINTIN_CKPT_VERSION 2u
+#define TINTIN_CKPT_VERSION 3u
 /** Bytes of the header proper. */
 #define TINTIN_CKPT_HEADER_BYTES 32u
 /** Where the payload starts in a slot (the header block, padded for write units). */
@@ -57,8 +57,13 @@ extern "C" {
 #define TINTIN_CKPT_WRITE_BLOCK_MAX 64u
 
 /**
- * Where checkpoints live. Slot k occupies [k * slot_size, (k + 1) * slot_size). Every
- * callback returns 0 or a negative errno.
+ * Where checkpoints live. Slot k occupies [k * slot_size, (k + 1) * slot_size).
+ *
+ * Every callback returns 0 when all len bytes were read, written or erased, or a negative
+ * errno (-EIO for a medium error is usual; any negative value is passed back to the caller
+ * of save or restore unchanged). A positive return, such as the byte count some drivers
+ * give, breaks this contract: it is logged and treated as -EIO, never as success. A short
+ * read or write must be reported as an error, not as a smaller count.
  */
 struct tintin_storage {
 	/** Read len bytes at off. */
@@ -84,7 +89,12 @@ struct tintin_ckpt_info {
 /** @brief Slot bytes a checkpoint of this (initialised, training) model needs. */
 size_t tintin_checkpoint_bytes(const struct tintin_model *m);
 
-/** @brief Layout hash of a model description (FNV-1a over every field that shapes state). */
+/**
+ * @brief Identity of a model description for checkpoints: FNV-1a over every field that
+ * shapes state and over the whole table (tintin_model_desc_hash(): frozen and initial
+ * weights, biases, exponents, seed), so a checkpoint restores only into the table it was
+ * trained from.
+ */
 uint32_t tintin_checkpoint_model_hash(const struct tintin_model_desc *desc);
 
 /**
@@ -92,8 +102,10 @@ uint32_t tintin_checkpoint_model_hash(const struct tintin_model_desc *desc);
  * @param[out] seq  sequence number written, or NULL
  * @retval 0 written and read back intact
  * @retval -EINVAL bad arguments, a model not in training mode, or slots too small
- * @retval -EIO the read-back did not match
+ * @retval -EIO the read-back did not match, or a callback returned a positive value
  * @retval other negative errno from the storage callbacks (the previous checkpoint survives)
+ *
+ * Every failure is logged. The model is only read.
  */
 int tintin_checkpoint_save(const struct tintin_model *m, const struct tintin_storage *st,
 			   uint32_t *seq);
@@ -101,12 +113,18 @@ int tintin_checkpoint_save(const struct tintin_model *m, const struct tintin_sto
 /**
  * @brief Load the newest valid checkpoint into an initialised training model.
  * @param[out] info  what was found, or NULL
+ * Both slots are read and checked whole (header, payload CRC, every layer's exponent and
+ * rate back-off) before the model is touched. A failure up to there leaves the model as it
+ * was. Only a storage fault during the load itself, or a slot that changes between the
+ * check and the load, can stop a load half-way: then the model is put back to its table's
+ * initial state (as after tintin_model_init()), never left a mix of two states.
+ *
  * @retval 0 restored
  * @retval -ENOENT no slot holds a valid checkpoint of this model (the model is untouched)
- * @retval -EINVAL bad arguments or storage geometry
- * @retval -EIO the slot changed between validation and loading; initialise the model again
- * @retval -ERANGE a weight exponent training cannot produce (tintin_model_check_exps());
- * initialise the model again
+ * @retval -ERANGE the only CRC-valid slots hold an exponent or back-off training cannot
+ * produce (tintin_model_check_exps()); the model is untouched
+ * @retval -EINVAL bad arguments or storage geometry (the model is untouched)
+ * @retval -EIO a callback returned a positive value, or the slot changed while loading
  * @retval other negative errno from the storage callbacks
  */
 int tintin_checkpoint_restore(struct tintin_model *m, const struct tintin_storage *st,

@@ -152,6 +152,11 @@ void tintin_avgpool_forward_s8(const int8_t *x, uint16_t batch, const struct tin
 			       int32_t recip, int32_t *acc)
 {
 	const size_t in_sz = (size_t)g->in_h * g->in_w * g->in_c;
+	/* recip rounds 2^24 / window to nearest, so a window all at -128 can reach
+	 * -2^31 - 64 * window: sums below s_min saturate to the symmetric int32 range, as
+	 * everywhere else (tintin_add_sat32). Positive sums stop at 127 * window: no overflow.
+	 */
+	const int32_t s_min = -(INT32_MAX / recip);
 
 	for (uint16_t b = 0; b < batch; b++) {
 		const int8_t *xb = x + b * in_sz;
@@ -176,8 +181,7 @@ void tintin_avgpool_forward_s8(const int8_t *x, uint16_t batch, const struct tin
 								c];
 						}
 					}
-					/* |s| <= 127 * window, recip <= 2^24 / window: no overflow. */
-					*acc++ = s * recip;
+					*acc++ = (s < s_min) ? -INT32_MAX : s * recip;
 				}
 			}
 		}
