@@ -368,3 +368,27 @@ TT_TEST(tintin_hardening, test_f8_restore_checks_state_and_the_whole_table)
 	th_out(&th_b, now);
 	TT_ASSERT(memcmp(now, before, 7) == 0, "a refused slot changed the model");
 }
+
+/* F7: on a 32-bit core a model larger than size_t made the planner return an undocumented
+ * -ENOMEM with no log line; it is -E2BIG, documented and logged. 65535 x 65535 weights with
+ * int16 masters need 2 x 4,294,836,225 bytes.
+ */
+TT_TEST(tintin_hardening, test_f7_a_plan_beyond_size_t_is_e2big)
+{
+	static const struct tintin_layer_desc huge[] = {
+		{.type = TINTIN_LAYER_DENSE, .units = 65535, .weights = th_w, .w_exp = -7},
+	};
+	struct tintin_model_desc d = th_desc(huge, 1, 1u, 1u, 65535u);
+	size_t need = 0u;
+	int ret;
+
+	d.loss = TINTIN_LOSS_MSE;
+	d.optim = (struct tintin_optim_cfg)TINTIN_OPTIM_COMPACT;
+	ret = tintin_model_plan(&d, TINTIN_MODE_TRAIN, &need);
+	if (sizeof(size_t) <= 4u) {
+		TT_ASSERT_EQ(ret, -E2BIG, "32-bit: %d", ret);
+	} else {
+		TT_ASSERT_EQ(ret, 0, "64-bit: %d", ret);
+		TT_ASSERT(need / 2u >= (size_t)65535u * 65535u, "planned %lu", (unsigned long)need);
+	}
+}
