@@ -10,7 +10,7 @@ import errno
 import numpy as np
 import pytest
 
-from tintin import clib, spec
+from tintin import blob, clib, spec
 from tintin import numerics as nx
 from tintin.refmodel import ExponentRangeError, RefModel
 
@@ -185,3 +185,18 @@ def test_f6_f7_every_storage_failure_is_an_errno_with_a_log_line(
         assert np.array_equal(c.layer_params(0)["w"], before), "a failed check changed weights"
     if "initial state" in line:
         assert np.array_equal(c.layer_params(0)["w"], sp.layers[0].weights.reshape(3, 4))
+
+
+def test_f1_a_blob_with_a_wrapping_geometry_and_a_valid_hash_is_refused(monkeypatch, capfd):
+    """65531 x 60459 x 59673 wraps to one element in 32 bits: the 72-byte blob of the
+    finding (max-pool 1x1, dense 2 over "one" input) with its hash recomputed."""
+    pool = spec.Layer(spec.LAYER_MAXPOOL, kernel_h=1, kernel_w=1)
+    dense = spec.Layer(spec.LAYER_DENSE, units=2, weights=np.ones((2, 1), np.int8), w_exp=-7)
+    sp = spec.ModelSpec((65531, 60459, 59673), [pool, dense])
+    monkeypatch.setattr(spec, "layer_geometry", lambda _sp: None)  # pack's own check, bypassed
+    data = blob.pack(sp)
+    assert len(data) == 72
+    with pytest.raises(clib.TintinError) as exc:
+        clib.plan_desc(clib.CBlob(data))  # the parser refuses, or else the planner
+    assert exc.value.errno == errno.EINVAL
+    assert "65531x60459x59673" in capfd.readouterr().err
