@@ -718,7 +718,7 @@ static int tintin_check_sums(const struct tintin_model_desc *d, const struct tin
 				       "int32 (max %d): lower max_batch, the map or the channels",
 				       i, (unsigned int)((grad_terms > err_terms) ? grad_terms
 										  : err_terms),
-				       TINTIN_SUM_TERMS_MAX);
+				       (int)TINTIN_SUM_TERMS_MAX);
 			return -EINVAL;
 		}
 	}
