@@ -56,11 +56,11 @@ import argparse
 import bisect
 import json
 import re
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tintin import cliutil
 from tintin.elfmap import (
     ElfImage,
     ElfMapError,
@@ -750,7 +750,7 @@ def _bytes(text: str) -> int:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(
+    ap = cliutil.Parser(
         prog=PROG,
         allow_abbrev=False,
         description=__doc__.split("\n")[0],
@@ -773,7 +773,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         dest="headers",
         help="generated model header with *_ARENA_TRAIN (repeatable)",
     )
-    ap.add_argument("--json", type=Path, help="also write the report as JSON to this file")
+    ap.add_argument(
+        "--json", type=Path, help="also write the report as JSON to this file (replaced)"
+    )
     ap.add_argument("--ram", type=_bytes, help="RAM limit in bytes (K/M suffixes allowed)")
     ap.add_argument("--flash", type=_bytes, help="flash limit in bytes (K/M suffixes allowed)")
     return ap.parse_args(argv)
@@ -782,19 +784,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
+        if args.json is not None:  # said before any work
+            cliutil.output_file(args.json, "--json")
         report = measure(
             args.target, args.config, args.map_file, args.headers, ram=args.ram, flash=args.flash
         )
-    except SizeError as e:
-        print(f"{PROG}: {e}", file=sys.stderr)
-        return 2
-    print(format_report(report))
+    except (SizeError, cliutil.UsageError) as e:
+        return cliutil.fail(PROG, e)
     if args.json is not None:
         try:
-            args.json.write_text(json.dumps(to_json(report), indent=2) + "\n")
+            cliutil.write_atomic(args.json, json.dumps(to_json(report), indent=2) + "\n")
         except OSError as e:
-            print(f"{PROG}: {args.json}: cannot write: {e.strerror or e}", file=sys.stderr)
-            return 2
+            return cliutil.fail(PROG, f"{args.json}: cannot write: {e.strerror or e}")
+    print(format_report(report))
     return 0 if report.ok else 1
 
 
