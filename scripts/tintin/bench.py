@@ -266,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         cliutil.output_dir(args.out, "--out")
         for path, flag in ((args.json, "--json"), (args.markdown, "--markdown")):
             if path is not None:
-                cliutil.output_file(path, flag)
+                cliutil.output_file(path, flag, inputs=(args.compare,))
         earlier = _earlier(args.compare)
     except cliutil.UsageError as exc:
         return cliutil.fail("tintin bench", exc)

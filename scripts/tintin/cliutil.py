@@ -87,9 +87,15 @@ def size_bytes(text: str) -> int:
 # --- output paths -------------------------------------------------------------------------
 
 
-def output_file(path: Path, what: str, *, overwrite: bool = True) -> Path:
-    """Checks, before any work, that path can be written as a file: not a directory, its
-    folder exists, and (unless the command documents overwriting) nothing is there yet."""
+def output_file(
+    path: Path, what: str, *, overwrite: bool = True, inputs: tuple[Path | None, ...] = ()
+) -> Path:
+    """Checks, before any work, that path can be written as a file: not a directory, not one
+    of the command's inputs, its folder exists, and (unless the command documents
+    overwriting) nothing is there yet."""
+    for src in inputs:
+        if src is not None and path.exists() and src.exists() and path.samefile(src):
+            raise UsageError(f"{what} {path}: is an input of this command; choose another name")
     if path.is_dir():
         raise UsageError(f"{what} {path}: is a directory, need a file name")
     if path.exists() and not path.is_file():

@@ -72,7 +72,8 @@ def _checked(path: Path, x: np.ndarray, y: np.ndarray) -> Labelled:
     bad = np.flatnonzero(~ok)
     if bad.size:
         raise DatasetError(
-            f"{path}: y: label of sample {bad[0]} is {y[bad[0]]!r}; labels must be integers 0..255"
+            f"{path}: y: label of sample {bad[0]} is {y[bad[0]].item()!r}; labels must be "
+            "integers 0..255"
         )
     return Labelled(x, y.astype(np.uint8))
 
@@ -87,7 +88,7 @@ def _load_npz(path: Path) -> Labelled:
             x, y = z["x"], z["y"]
     except DatasetError:
         raise
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError) as exc:
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError, MemoryError) as exc:
         raise DatasetError(f"{path}: not a readable .npz file: {exc}") from None
     return _checked(path, np.asarray(x), np.asarray(y).reshape(-1))
 
@@ -166,7 +167,7 @@ def check_split(path: Path, train: np.ndarray, test: np.ndarray, fraction: float
         )
 
 
-def to_int8(x: np.ndarray, scale: str) -> tuple[np.ndarray, int]:
+def to_int8(x: np.ndarray, scale: str, where: Path | None = None) -> tuple[np.ndarray, int]:
     """int8 samples and their exponent. "unit" rescales by a power of two so that the largest
     magnitude lies in (0.5, 1] (exponent -7), as the demos' inputs, which the default learning
     rates expect; "keep" keeps the data's own scale (value = q * 2^e exactly); "int8" takes
@@ -177,7 +178,8 @@ def to_int8(x: np.ndarray, scale: str) -> tuple[np.ndarray, int]:
     if scale == "int8":
         v = np.asarray(x, np.float64)
         if not np.all(np.isfinite(v)) or np.any(v != np.rint(v)) or np.any(np.abs(v) > 127):
-            raise DatasetError("--scale int8: values must be integers in -127..127")
+            at = f"{where}: " if where is not None else ""
+            raise DatasetError(f"{at}--scale int8: values must be integers in -127..127")
         return v.astype(np.int8), 0
     q, e = data.quantize_inputs(np.asarray(x, np.float64))
     return q, (-7 if scale == "unit" else e)

@@ -97,14 +97,18 @@ def _subset(args: argparse.Namespace, y: np.ndarray, train: np.ndarray, test: np
 
 
 def data_header(args: argparse.Namespace) -> str:
-    cgen.check_ident(args.name)
+    try:
+        cgen.check_ident(args.name)
+    except ValueError as exc:
+        raise cliutil.UsageError(f"--name: {exc}") from None
     ds = dataset.load(args.data, args.label_column)
-    x, e = dataset.to_int8(ds.x, args.scale)
+    x, e = dataset.to_int8(ds.x, args.scale, args.data)
     e = dataset.input_exp(args.data, e, args.scale)
     per = ds.x.shape[1] + 1  # int8 features and a uint8 label
     if args.flash_budget is not None and args.flash_budget // per < 2:
         raise dataset.DatasetError(
-            f"{args.data}: --flash-budget {args.flash_budget} B holds no samples of {per} B"
+            f"{args.data}: --flash-budget {args.flash_budget} B holds "
+            f"{args.flash_budget // per} samples of {per} B; need at least 2"
         )
     body = cgen.macros([(f"{args.name.upper()}_CLASSES", int(ds.y.max()) + 1)]) + "\n"
     if args.stream:
@@ -130,8 +134,9 @@ def data_header(args: argparse.Namespace) -> str:
 
 def _make(args: argparse.Namespace) -> tuple[Path, str | bytes]:
     """(output path, contents): everything is made and checked before anything is written."""
+    inputs = (args.spec, args.weights) if args.what == "model" else (args.data,)
     if args.output is not None:  # an unusable -o is said before any work
-        cliutil.output_file(args.output, "-o")
+        cliutil.output_file(args.output, "-o", inputs=inputs)
     data: str | bytes
     if args.what == "model" and args.blob:
         name, data = model_blob(args.spec, args.weights)
@@ -142,15 +147,13 @@ def _make(args: argparse.Namespace) -> tuple[Path, str | bytes]:
     else:
         data = data_header(args)
         out = args.output or Path(f"{args.name}_data.h")
-    return cliutil.output_file(out, "-o"), data
+    return cliutil.output_file(out, "-o", inputs=inputs), data
 
 
 def run(args: argparse.Namespace) -> int:
     try:
         out, data = _make(args)
     except (modelfile.ModelFileError, dataset.DatasetError, cliutil.UsageError) as exc:
-        return cliutil.fail(PROG, exc)
-    except ValueError as exc:  # cgen.check_ident (--name)
         return cliutil.fail(PROG, exc)
     except clib.TintinError as exc:
         return cliutil.fail(PROG, f"the C planner refused the model: {exc}")

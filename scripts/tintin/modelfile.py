@@ -203,7 +203,7 @@ def _optim(where: str, v: object) -> spec.Optim:
         if key in ("rule", "rounding"):
             setattr(o, key, _named(f"{where}.{key}", key, val))
         elif key == "upscale_bits":
-            if isinstance(val, bool) or val not in UPSCALE_BITS:
+            if type(val) is not int or val not in UPSCALE_BITS:  # 8.0 == 8 and True == 1
                 raise ModelFileError(f"{where}.upscale_bits: must be 0 or 8, got {_show(val)}")
             o.upscale_bits = val
         else:
@@ -456,7 +456,7 @@ def _load_npz(sp: ModelSpec, path: Path) -> None:
     try:
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError, MemoryError) as exc:
         raise ModelFileError(f"{path}: not a readable .npz file: {exc}") from None
     want = _weight_layers(sp)
     expected = {f"w{i}" for i in want} | {f"b{i}" for i in want}

@@ -150,7 +150,7 @@ STACK_MAX = 2**31 - 1
 
 def _plan(args: argparse.Namespace) -> Plan:
     if args.json is not None:  # said before any work, and nothing is half written
-        cliutil.output_file(args.json, "--json")
+        cliutil.output_file(args.json, "--json", inputs=(args.spec, args.weights))
     name, sp = modelfile.load_spec(args.spec, args.weights, infer=args.infer)
     if len(sp.layers) > args.max_layers:
         raise cliutil.UsageError(

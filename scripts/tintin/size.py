@@ -245,8 +245,10 @@ def read_plans(headers: Sequence[Path]) -> list[ArenaPlan]:
     for header in headers:
         try:
             text = header.read_text(errors="replace")
-        except OSError:
+        except FileNotFoundError:
             raise SizeError(f"{header}: header not found") from None
+        except OSError as e:
+            raise SizeError(f"{header}: cannot read header: {e.strerror or e}") from None
         found: dict[str, dict[str, int]] = {}
         for m in ARENA_MACRO.finditer(text):
             found.setdefault(m.group(1), {})[m.group(2)] = int(m.group(3))
@@ -785,7 +787,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         if args.json is not None:  # said before any work
-            cliutil.output_file(args.json, "--json")
+            inputs = (args.target, args.config, args.map_file, *args.headers)
+            cliutil.output_file(args.json, "--json", inputs=inputs)
         report = measure(
             args.target, args.config, args.map_file, args.headers, ram=args.ram, flash=args.flash
         )

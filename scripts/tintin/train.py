@@ -242,7 +242,7 @@ def train(args: argparse.Namespace) -> dict:
     name, sp, ds = _inputs(args)
     train_i, test_i = dataset.stratified_split(ds.y, args.test_fraction, args.seed)
     dataset.check_split(args.data, train_i, test_i, args.test_fraction)
-    x, e = dataset.to_int8(ds.x, args.scale)
+    x, e = dataset.to_int8(ds.x, args.scale, args.data)
     e = dataset.input_exp(args.data, e, args.scale)
     xs, ys, xt, yt = x[train_i], ds.y[train_i], x[test_i], ds.y[test_i]
     # Built before the integer model, from the untouched spec: the same initial weights.
