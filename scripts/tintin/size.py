@@ -218,14 +218,27 @@ def read_config(path: Path) -> dict[str, str]:
         text = path.read_text(errors="replace")
     except OSError as e:
         raise SizeError(f"{path}: cannot read config: {e.strerror or e}") from None
-    return {m.group(1): m.group(2).strip() for m in CONFIG_LINE.finditer(text)}
+    config = {m.group(1): m.group(2).strip() for m in CONFIG_LINE.finditer(text)}
+    for key in CONFIG_NUMBERS:  # a budget read wrong is a verdict made up: refuse instead
+        if key in config and config_int(config, key) is None:
+            raise SizeError(f"{path}: {key}={config[key]}: not a non-negative integer")
+    return config
+
+
+# The .config values the verdicts are made from.
+CONFIG_NUMBERS = (
+    "CONFIG_FLASH_BASE_ADDRESS", "CONFIG_FLASH_SIZE", "CONFIG_SRAM_BASE_ADDRESS",
+    "CONFIG_SRAM_SIZE", "CONFIG_TINTIN_ARENA_SIZE",
+)  # fmt: skip
 
 
 def config_int(config: dict[str, str], key: str) -> int | None:
+    """A non-negative integer value (decimal or 0x hex), else None."""
     try:
-        return int(config[key], 0) if key in config else None
+        v = int(config[key], 0) if key in config else None
     except ValueError:
         return None
+    return v if v is None or v >= 0 else None
 
 
 def config_regions(config: dict[str, str]) -> list[Region]:

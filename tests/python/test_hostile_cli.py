@@ -685,6 +685,34 @@ def test_size_refuses_bad_arguments(work, capsys, case):
     refused(["size", *argv], work, capsys, expect)
 
 
+CONFIG_CASES = {
+    "sram-negative": "CONFIG_SRAM_BASE_ADDRESS=0x20000000\nCONFIG_SRAM_SIZE=-1\n",
+    "flash-text": "CONFIG_FLASH_BASE_ADDRESS=0\nCONFIG_FLASH_SIZE=lots\n",
+    "base-bad-hex": "CONFIG_SRAM_SIZE=64\nCONFIG_SRAM_BASE_ADDRESS=0xZZ\n",
+    "arena-negative": "CONFIG_TINTIN_ARENA_SIZE=-5\n",
+    "arena-quoted": 'CONFIG_TINTIN_ARENA_SIZE="4096"\n',
+}
+
+
+def _readable_elf() -> bool:
+    from tintin import elfmap
+
+    try:
+        elfmap.read_elf(ELF)
+    except elfmap.ElfMapError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _readable_elf(), reason="the interpreter's ELF has no symbol table")
+@pytest.mark.parametrize("case", sorted(CONFIG_CASES))
+def test_size_refuses_bad_config_values(work, capsys, case):
+    """A budget read wrong is a made-up verdict: .config numbers that are not numbers."""
+    (work / "c.config").write_text(CONFIG_CASES[case])
+    key = CONFIG_CASES[case].splitlines()[-1].split("=")[0]
+    refused(["size", str(ELF), "--config", "c.config"], work, capsys, "c.config", key)
+
+
 # --- train ---------------------------------------------------------------------------------
 
 
