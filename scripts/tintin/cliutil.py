@@ -87,12 +87,10 @@ def size_bytes(text: str) -> int:
 # --- output paths -------------------------------------------------------------------------
 
 
-def output_file(
-    path: Path, what: str, *, overwrite: bool = True, inputs: tuple[Path | None, ...] = ()
-) -> Path:
+def output_file(path: Path, what: str, *, inputs: tuple[Path | None, ...] = ()) -> Path:
     """Checks, before any work, that path can be written as a file: not a directory, not one
-    of the command's inputs, its folder exists, and (unless the command documents
-    overwriting) nothing is there yet."""
+    of the command's inputs, and its folder exists. An existing file is replaced: every
+    command that takes an output file documents that (regenerating is their use)."""
     for src in inputs:
         if src is not None and path.exists() and src.exists() and path.samefile(src):
             raise UsageError(f"{what} {path}: is an input of this command; choose another name")
@@ -100,9 +98,7 @@ def output_file(
         raise UsageError(f"{what} {path}: is a directory, need a file name")
     if path.exists() and not path.is_file():
         raise UsageError(f"{what} {path}: exists and is not a regular file")
-    if path.exists() and not overwrite:
-        raise UsageError(f"{what} {path}: exists; remove it or choose another name")
-    parent = path.parent if str(path.parent) else Path(".")
+    parent = path.parent
     if not parent.is_dir():
         raise UsageError(f"{what} {path}: folder {parent} does not exist")
     if not os.access(parent, os.W_OK):
@@ -115,7 +111,7 @@ def output_dir(path: Path, what: str) -> Path:
     if path.exists() and not path.is_dir():
         raise UsageError(f"{what} {path}: exists and is not a directory")
     up = path
-    while not up.exists():  # the nearest existing ancestor must be a writable directory
+    while not up.exists() and up != up.parent:  # the nearest existing ancestor decides
         up = up.parent
     if not up.is_dir():
         raise UsageError(f"{what} {path}: {up} is not a directory")

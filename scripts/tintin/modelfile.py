@@ -4,7 +4,7 @@
 A spec names the model, its input and its layer table::
 
     name: digits                # prefix of every C symbol the generator writes
-    input: [1, 1, 64]           # h, w, c per sample ([n] means [1, 1, n])
+    input: [1, 1, 64]           # h, w, c per sample ([n] means [1, 1, n]; no [a, b])
     loss: xent                  # xent (class labels) or mse (int8 targets)
     max_batch: 8
     seed: 1                     # weight init (when no weights are given) and rounding PRNG
@@ -17,7 +17,10 @@ A spec names the model, its input and its layer table::
       - {type: dense, units: 10, train: full}   # full, frozen or bias_only
 
 Layer keys: type (dense, conv2d, conv1d, maxpool, avgpool, gap, relu, flatten), units,
-kernel ([k_h, k_w] or [k]), stride, pad (valid or same), train.
+kernel ([k_h, k_w] or [k]), stride, pad (valid or same), train; each type takes only its own
+(TYPE_KEYS). Every value is checked against the C table's field types and the planner's limits
+before a weight is made, so the C runtime (built with every feature) never refuses a spec
+this module accepted.
 
 Weights, optional: an .npz with float arrays `w<i>` and `b<i>` for table row i (dense
 [units, fan_in]; convolutions [units, k_h, k_w, in_c], channels last), or an ONNX model whose
