@@ -878,3 +878,34 @@ def test_train_still_trains_into_an_existing_directory(work, capsys):
     assert code == 0, err
     assert sorted(p.name for p in (work / "out").iterdir()) == [
         "learning_curve.png", "m_model.h", "metrics.json"]  # fmt: skip
+
+
+# --- the two backstops ---------------------------------------------------------------------
+
+
+@pytest.mark.clib
+def test_a_c_refusal_is_one_line_with_the_c_reason(capfd):
+    """Inside clib.c_log a refusal of the C planner is one exception carrying C's log line,
+    and nothing reaches stderr (the tools validate first; this is what is left if they miss)."""
+    from tintin import clib, spec
+
+    sp = spec.mlp([8, 4, 3], 1)
+    for layer in sp.layers:
+        layer.train = spec.TRAIN_FROZEN
+    with pytest.raises(clib.TintinError) as exc, clib.c_log():
+        clib.plan(sp, spec.MODE_TRAIN)
+    message = str(exc.value)
+    assert "no layer trains" in message and "tintin_model_plan failed: -22" in message
+    assert "\n" not in message and capfd.readouterr().err == ""
+
+
+def test_an_unexpected_error_is_still_one_line(capsys, monkeypatch):
+    from tintin import plan
+
+    def broken(argv: list[str]) -> int:
+        raise KeyError("boom")
+
+    monkeypatch.setattr(plan, "main", broken)
+    code, out, err = run_cli(["plan", "m.yaml"], capsys)
+    assert code == 2 and len(err.splitlines()) == 1 and "Traceback" not in err + out
+    assert "tintin plan: internal error (KeyError: 'boom')" in err
