@@ -27,10 +27,11 @@ import argparse
 import json
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from tintin import benchcheck, benchgen, energy, footprint, qemu, size
+from tintin import benchcheck, benchgen, cliutil, energy, footprint, qemu, size
 
 REPO = Path(__file__).resolve().parents[2]
 MAIN = REPO / "bench" / "workloads" / "bench_main.c"
@@ -204,37 +205,74 @@ def markdown(results: dict, batches: list[int]) -> str:
     return "\n".join(out) + "\n"
 
 
-def csv_list(text: str) -> list[str]:
-    return [t for t in text.split(",") if t]
+def csv_of(allowed: tuple[str, ...] | list[str]) -> Callable[[str], list[str]]:
+    """An argparse type: a non-empty comma-separated list of distinct names from allowed."""
+
+    def parse(text: str) -> list[str]:
+        items = [t.strip() for t in text.split(",")]
+        bad = [t for t in items if t not in allowed]
+        if bad:
+            raise argparse.ArgumentTypeError(f"unknown {bad} (one of {', '.join(allowed)})")
+        if len(set(items)) != len(items):
+            raise argparse.ArgumentTypeError(f"{text!r} names one twice")
+        return items
+
+    parse.__name__ = "list"
+    return parse
+
+
+def batch_list(text: str) -> list[int]:
+    """An argparse type: distinct batch sizes 1..256 (TINTIN_MAX_BATCH), comma-separated."""
+    one = cliutil.int_in(1, 256)
+    items = [one(t) for t in text.split(",")]
+    if len(set(items)) != len(items):
+        raise argparse.ArgumentTypeError(f"{text!r} names one twice")
+    return items
+
+
+def _earlier(path: Path | None) -> dict | None:
+    """The --compare run: a JSON object, as --json writes it."""
+    if path is None:
+        return None
+    try:
+        doc = json.loads(path.read_text())
+    except OSError as exc:
+        raise cliutil.UsageError(f"--compare {path}: cannot read: {exc.strerror or exc}") from None
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
+        raise cliutil.UsageError(f"--compare {path}: not JSON ({exc})") from None
+    if not isinstance(doc, dict):
+        raise cliutil.UsageError(
+            f"--compare {path}: not the JSON object tintin bench --json writes"
+        )
+    return doc
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="tintin bench", description=__doc__, allow_abbrev=False,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    ap.add_argument("--workloads", type=csv_list, default=list(benchgen.WORKLOADS))
-    ap.add_argument("--cores", type=csv_list, default=list(CORES))
-    ap.add_argument("--batches", type=lambda t: [int(b) for b in csv_list(t)], default=[1, 8])
-    ap.add_argument("--out", type=Path, default=REPO / "build" / "bench")
-    ap.add_argument("--json", type=Path, help="write the results as JSON")
-    ap.add_argument("--markdown", type=Path, help="write the tables (docs/benchmarks.md)")
+    ap = cliutil.parser("tintin bench", __doc__)
+    ap.add_argument("--workloads", type=csv_of(list(benchgen.WORKLOADS)),
+                    default=list(benchgen.WORKLOADS))  # fmt: skip
+    ap.add_argument("--cores", type=csv_of(CORES), default=list(CORES))
+    ap.add_argument("--batches", type=batch_list, default=[1, 8], help="batch sizes, 1..256")
+    ap.add_argument("--out", type=Path, default=REPO / "build" / "bench",
+                    help="build folder (made if missing)")  # fmt: skip
+    ap.add_argument("--json", type=Path, help="write the results as JSON (replaced)")
+    ap.add_argument("--markdown", type=Path,
+                    help="write the tables (docs/benchmarks.md; replaced)")  # fmt: skip
     ap.add_argument("--compare", type=Path, metavar="JSON",
                     help="an earlier run's --json: exit 1 unless every count common to both "
                     "is identical")  # fmt: skip
     args = ap.parse_args(argv)
-    try:
-        earlier = json.loads(args.compare.read_text()) if args.compare else None
-    except (OSError, ValueError) as exc:
-        print(f"tintin bench: --compare {args.compare}: {exc}", file=sys.stderr)
-        return 2
+    try:  # every argument is checked before QEMU or a compiler is looked for
+        cliutil.output_dir(args.out, "--out")
+        for path, flag in ((args.json, "--json"), (args.markdown, "--markdown")):
+            if path is not None:
+                cliutil.output_file(path, flag, inputs=(args.compare,))
+        earlier = _earlier(args.compare)
+    except cliutil.UsageError as exc:
+        return cliutil.fail("tintin bench", exc)
     missing = qemu.tools_available()
     if missing:
         print(f"tintin bench: {missing}", file=sys.stderr)
-        return 2
-    unknown = sorted(set(args.workloads) - set(benchgen.WORKLOADS)) + sorted(
-        set(args.cores) - set(CORES)
-    )
-    if unknown:
-        print(f"tintin bench: unknown workload or core {unknown}", file=sys.stderr)
         return 2
     try:
         results = run_all(args.workloads, args.cores, args.batches, args.out)
@@ -242,9 +280,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tintin bench: {exc}", file=sys.stderr)
         return 1
     if args.json:
-        args.json.write_text(json.dumps(results, indent=1) + "\n")
+        cliutil.write_atomic(args.json, json.dumps(results, indent=1) + "\n")
     if args.markdown:
-        args.markdown.write_text(markdown(results, args.batches))
+        cliutil.write_atomic(args.markdown, markdown(results, args.batches))
     print(markdown(results, args.batches))
     if earlier is not None:
         n, diffs = benchcheck.compare(results, earlier)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 COMMANDS = {
@@ -36,10 +37,25 @@ def main(argv: list[str] | None = None) -> int:
         print(usage())
         return 0 if args else 2
     if args[0] not in COMMANDS:
-        print(f"tintin: unknown command {args[0]!r}\n{usage()}", file=sys.stderr)
+        print(f"tintin: unknown command {args[0]!r} (one of {', '.join(COMMANDS)}; see --help)",
+              file=sys.stderr)  # fmt: skip
         return 2
     module = importlib.import_module(COMMANDS[args[0]][0])
-    return int(module.main(args[1:]))
+    try:
+        return int(module.main(args[1:]))
+    except KeyboardInterrupt:
+        print(f"tintin {args[0]}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        # The last resort, not the way errors are handled: each tool checks its input and
+        # says what is wrong itself. Whatever slipped through is still one line, not a
+        # traceback; TINTIN_TRACEBACK=1 shows the traceback for a bug report.
+        if os.environ.get("TINTIN_TRACEBACK"):
+            raise
+        what = " ".join(str(exc).split()) or "no message"
+        print(f"tintin {args[0]}: internal error ({type(exc).__name__}: {what}); please report "
+              "it (TINTIN_TRACEBACK=1 shows where)", file=sys.stderr)  # fmt: skip
+        return 2
 
 
 if __name__ == "__main__":

@@ -7,8 +7,12 @@ is found through $TINTIN_LIB, else build/host/lib/tintin/libtintin.so in the sou
 
 from __future__ import annotations
 
+import contextlib
 import ctypes as ct
 import os
+import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -198,12 +202,37 @@ class CkptInfo(ct.Structure):
 
 
 class TintinError(RuntimeError):
-    """A C call returned a negative errno."""
+    """A C call returned a negative errno; log: what the C runtime logged (see c_log)."""
 
-    def __init__(self, func: str, ret: int) -> None:
+    def __init__(self, func: str, ret: int, log: str = "") -> None:
         name = os.strerror(-ret) if ret < 0 else str(ret)
-        super().__init__(f"{func} failed: {ret} ({name})")
-        self.errno = -ret
+        msg = f"{func} failed: {ret} ({name})"
+        super().__init__(f"{log} ({msg})" if log else msg)
+        self.func, self.ret, self.errno, self.log = func, ret, -ret, log
+
+
+@contextlib.contextmanager
+def c_log() -> Iterator[None]:
+    """Holds back what the C runtime writes to stderr (the host build's TINTIN_LOG_ERR lines)
+    inside the block; a TintinError raised in it carries those lines in its message, so a tool
+    reports a refusal as one line instead of C's line plus an errno line. For one-off calls
+    (plan, init), not loops: it redirects file descriptor 2.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        except TintinError as exc:
+            os.dup2(saved, 2)
+            held.seek(0)
+            log = " ".join(held.read().decode(errors="replace").split())
+            log = log.removeprefix("tintin: ")
+            raise TintinError(exc.func, exc.ret, log or exc.log) from None
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 _SIGNATURES: dict[str, tuple[object, list[object]]] = {

@@ -9,6 +9,7 @@ row that is not numeric is taken as a header. Bad input raises DatasetError with
 from __future__ import annotations
 
 import csv
+import math
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,12 +27,29 @@ class Labelled:
     y: np.ndarray  # [n] uint8
 
 
+# The data's own exponent (--scale keep) goes into the C batch's int8 x_exp, which the runtime
+# takes within +-TINTIN_EXP_LIMIT.
+EXP_LIMIT = 120
+
+
 def load(path: Path, label_column: int = -1) -> Labelled:
+    if path.suffix not in (".npz", ".csv"):
+        raise DatasetError(f"{path}: unsupported format {path.suffix!r} (use .npz or .csv)")
+    if path.is_dir():
+        raise DatasetError(f"{path}: is a directory, need a .npz or .csv file")
+    if not path.is_file():
+        what = "no such file" if not path.exists() else "not a regular file"
+        raise DatasetError(f"{path}: {what}")
     if path.suffix == ".npz":
         return _load_npz(path)
-    if path.suffix == ".csv":
-        return _load_csv(path, label_column)
-    raise DatasetError(f"{path}: unsupported format {path.suffix!r} (use .npz or .csv)")
+    return _load_csv(path, label_column)
+
+
+def _real(a: np.ndarray) -> bool:
+    """Integers or floats; booleans, complex numbers and strings are not data."""
+    return a.dtype != np.bool_ and (
+        np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)
+    )
 
 
 def _checked(path: Path, x: np.ndarray, y: np.ndarray) -> Labelled:
@@ -39,11 +57,25 @@ def _checked(path: Path, x: np.ndarray, y: np.ndarray) -> Labelled:
         raise DatasetError(f"{path}: no samples")
     if len(y) != len(x):
         raise DatasetError(f"{path}: {len(x)} samples but {len(y)} labels")
-    if not np.issubdtype(x.dtype, np.number) or not np.all(np.isfinite(x)):
-        raise DatasetError(f"{path}: samples must be finite numbers")
-    if not np.all(np.equal(np.mod(y, 1), 0)) or y.min() < 0 or y.max() > 255:
-        raise DatasetError(f"{path}: labels must be integers 0..255")
-    return Labelled(x.reshape(len(x), -1), y.astype(np.uint8))
+    x = x.reshape(len(x), -1)
+    if x.shape[1] == 0:
+        raise DatasetError(f"{path}: x: samples have no values (need at least one feature)")
+    if not _real(x):
+        raise DatasetError(f"{path}: x: samples must be numbers, got {x.dtype}")
+    bad = np.flatnonzero(~np.all(np.isfinite(x), axis=1))
+    if bad.size:
+        raise DatasetError(f"{path}: x: sample {bad[0]} is not all finite numbers")
+    if not _real(y):
+        raise DatasetError(f"{path}: y: labels must be integers 0..255, got {y.dtype}")
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(y) & (y == np.rint(y)) & (y >= 0) & (y <= 255)
+    bad = np.flatnonzero(~ok)
+    if bad.size:
+        raise DatasetError(
+            f"{path}: y: label of sample {bad[0]} is {y[bad[0]].item()!r}; labels must be "
+            "integers 0..255"
+        )
+    return Labelled(x, y.astype(np.uint8))
 
 
 def _load_npz(path: Path) -> Labelled:
@@ -56,30 +88,53 @@ def _load_npz(path: Path) -> Labelled:
             x, y = z["x"], z["y"]
     except DatasetError:
         raise
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError, MemoryError) as exc:
         raise DatasetError(f"{path}: not a readable .npz file: {exc}") from None
     return _checked(path, np.asarray(x), np.asarray(y).reshape(-1))
 
 
 def _load_csv(path: Path, label_column: int) -> Labelled:
     try:
-        rows = [r for r in csv.reader(path.read_text().splitlines()) if r]
+        # utf-8-sig: a byte-order mark (spreadsheets write one) is not part of the first cell.
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+        rows = [(n + 1, r) for n, r in enumerate(csv.reader(lines)) if r]
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise DatasetError(f"{path}: cannot read CSV: {exc}") from None
-    if rows and not _numeric(rows[0]):
+    if rows and not _numeric(rows[0][1]):
         rows = rows[1:]  # header
     if not rows:
         raise DatasetError(f"{path}: no samples")
-    width = len(rows[0])
-    for n, r in enumerate(rows):
-        if len(r) != width or not _numeric(r):
-            raise DatasetError(f"{path}: row {n + 1}: expected {width} numbers, got {r!r}")
-    a = np.array(rows, dtype=np.float64)
+    width = len(rows[0][1])
+    if width < 2:
+        raise DatasetError(f"{path}: one column; need the label and at least one feature")
     if not -width <= label_column < width:
         raise DatasetError(f"{path}: label column {label_column} outside {width} columns")
+    for n, (line, r) in enumerate(rows):
+        if len(r) != width or not _numeric(r):
+            raise DatasetError(
+                f"{path}: row {n + 1}: expected {width} numbers, got {_cells(r)} (line {line})"
+            )
+        for col, v in enumerate(r):
+            if not math.isfinite(float(v)):
+                raise DatasetError(
+                    f"{path}: row {n + 1}, column {col}: {v!r} is not a finite number (line {line})"
+                )
+    a = np.array([r for _, r in rows], dtype=np.float64)
     y = a[:, label_column]
+    bad = np.flatnonzero((y != np.rint(y)) | (y < 0) | (y > 255))
+    if bad.size:
+        line, r = rows[bad[0]]
+        raise DatasetError(
+            f"{path}: row {bad[0] + 1}: label {r[label_column]!r} is not an integer 0..255 "
+            f"(line {line}); labels must be integers 0..255"
+        )
     x = np.delete(a, label_column % width, axis=1)
     return _checked(path, x, y)
+
+
+def _cells(row: list[str]) -> str:
+    text = repr(row)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _numeric(row: list[str]) -> bool:
@@ -90,7 +145,29 @@ def _numeric(row: list[str]) -> bool:
     return True
 
 
-def to_int8(x: np.ndarray, scale: str) -> tuple[np.ndarray, int]:
+def input_exp(path: Path, e: int, scale: str) -> int:
+    """The samples' exponent, refused when the C runtime's int8 x_exp cannot hold it."""
+    if not -EXP_LIMIT <= e <= EXP_LIMIT:
+        raise DatasetError(
+            f"{path}: --scale {scale}: the data's scale needs the exponent 2^{e}, the C runtime "
+            f"takes 2^-{EXP_LIMIT}..2^{EXP_LIMIT} (use --scale unit)"
+        )
+    return e
+
+
+def check_split(path: Path, train: np.ndarray, test: np.ndarray, fraction: float) -> None:
+    """Both sides of a split must hold samples: training on none, or measuring on none, is
+    not a result (stratified rounding gives a class of one sample no held-out sample)."""
+    n = len(train) + len(test)
+    if len(train) == 0 or len(test) == 0:
+        side = "training" if len(train) == 0 else "held-out"
+        raise DatasetError(
+            f"{path}: --test-fraction {fraction:g} of {n} samples leaves no {side} samples "
+            "(more samples, or another fraction)"
+        )
+
+
+def to_int8(x: np.ndarray, scale: str, where: Path | None = None) -> tuple[np.ndarray, int]:
     """int8 samples and their exponent. "unit" rescales by a power of two so that the largest
     magnitude lies in (0.5, 1] (exponent -7), as the demos' inputs, which the default learning
     rates expect; "keep" keeps the data's own scale (value = q * 2^e exactly); "int8" takes
@@ -101,7 +178,8 @@ def to_int8(x: np.ndarray, scale: str) -> tuple[np.ndarray, int]:
     if scale == "int8":
         v = np.asarray(x, np.float64)
         if not np.all(np.isfinite(v)) or np.any(v != np.rint(v)) or np.any(np.abs(v) > 127):
-            raise DatasetError("--scale int8: values must be integers in -127..127")
+            at = f"{where}: " if where is not None else ""
+            raise DatasetError(f"{at}--scale int8: values must be integers in -127..127")
         return v.astype(np.int8), 0
     q, e = data.quantize_inputs(np.asarray(x, np.float64))
     return q, (-7 if scale == "unit" else e)

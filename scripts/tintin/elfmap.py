@@ -25,7 +25,11 @@ from elftools.elf.sections import SymbolTableSection
 
 ELF_MAGIC = b"\x7fELF"
 SYMBOL_TYPES = ("STT_FUNC", "STT_OBJECT")
-PARSE_ERRORS = (ELFError, ELFParseError, ConstructError, struct.error, ValueError, IndexError)
+# What pyelftools raises on a hostile file: its own errors, and Python's when a header field
+# points nowhere sane (an e_phoff of 2^64 - 1 is an OverflowError in seek, for one).
+PARSE_ERRORS = (ELFError, ELFParseError, ConstructError, struct.error, ValueError, IndexError,
+                OverflowError, KeyError, TypeError, AttributeError, AssertionError, EOFError,
+                RecursionError, MemoryError)  # fmt: skip
 
 
 class ElfMapError(Exception):

@@ -25,7 +25,7 @@ import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from tintin import cgen, clib, footprint, modelfile, spec
+from tintin import cgen, clib, cliutil, footprint, modelfile, spec
 
 PROG = "tintin plan"
 
@@ -54,12 +54,8 @@ class Plan:
 
 
 def size_arg(text: str) -> int:
-    """Bytes from '65536', '64K' or '1M'."""
-    mult = {"K": 1024, "M": 1024 * 1024}.get(text[-1:].upper(), 1)
-    digits = text[:-1] if mult > 1 else text
-    if not digits.isdigit():
-        raise argparse.ArgumentTypeError(f"{text!r} is not a size such as 65536, 64K or 1M")
-    return int(digits) * mult
+    """Bytes from '65536', '64K' or '1M' (at least 1)."""
+    return cliutil.size_bytes(text)
 
 
 def model_constants(sp: spec.ModelSpec) -> dict[str, int]:
@@ -140,38 +136,53 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--core", choices=sorted(footprint.CORES), default="cortex-m3")
     ap.add_argument("--ram", type=size_arg, help="RAM of the part, e.g. 32K")
     ap.add_argument("--flash", type=size_arg, help="flash of the part, e.g. 256K")
-    ap.add_argument("--max-layers", type=int, default=16, help="CONFIG_TINTIN_MAX_LAYERS")
-    ap.add_argument("--stack", type=int, default=2048, help="CONFIG_TINTIN_STACK_SIZE")
+    ap.add_argument("--max-layers", type=cliutil.int_in(1, 64), default=16,
+                    help="CONFIG_TINTIN_MAX_LAYERS, 1..64")  # fmt: skip
+    ap.add_argument("--stack", type=cliutil.int_in(1, STACK_MAX), default=2048,
+                    help="CONFIG_TINTIN_STACK_SIZE in bytes")  # fmt: skip
     ap.add_argument("--infer", action="store_true", help="inference only (no training arena)")
     ap.add_argument("--checkpoint", action="store_true", help="the application saves checkpoints")
-    ap.add_argument("--json", type=Path, help="also write the plan as JSON")
+    ap.add_argument("--json", type=Path, help="also write the plan as JSON (replaced if it exists)")
+
+
+STACK_MAX = 2**31 - 1
+
+
+def _plan(args: argparse.Namespace) -> Plan:
+    if args.json is not None:  # said before any work, and nothing is half written
+        cliutil.output_file(args.json, "--json", inputs=(args.spec, args.weights))
+    name, sp = modelfile.load_spec(args.spec, args.weights, infer=args.infer)
+    if len(sp.layers) > args.max_layers:
+        raise cliutil.UsageError(
+            f"--max-layers {args.max_layers}: need 1..64 and at least the model's "
+            f"{len(sp.layers)} layers"
+        )
+    with clib.c_log():
+        p = make_plan(name, sp, args.core, args.max_layers, args.stack, args.infer,
+                      args.checkpoint)  # fmt: skip
+    p.ram_limit, p.flash_limit = args.ram, args.flash
+    return p
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        name, sp = modelfile.load_spec(args.spec, args.weights)
-        if not 1 <= args.max_layers <= 64 or len(sp.layers) > args.max_layers:
-            raise modelfile.ModelFileError(
-                f"--max-layers {args.max_layers}: need 1..64 and at least the model's "
-                f"{len(sp.layers)} layers"
-            )
-        p = make_plan(name, sp, args.core, args.max_layers, args.stack, args.infer, args.checkpoint)
-    except (modelfile.ModelFileError, ValueError) as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return 2
+        p = _plan(args)
+    except (modelfile.ModelFileError, cliutil.UsageError) as exc:
+        return cliutil.fail(PROG, exc)
     except clib.TintinError as exc:
-        print(f"{PROG}: the C planner refused the model: {exc}", file=sys.stderr)
-        return 2
-    p.ram_limit, p.flash_limit = args.ram, args.flash
-    print(render(p))
+        return cliutil.fail(PROG, f"the C planner refused the model: {exc}")
     if args.json:
-        args.json.write_text(json.dumps({**asdict(p), "fits": p.fits}, indent=1) + "\n")
+        try:
+            cliutil.write_atomic(args.json, json.dumps({**asdict(p), "fits": p.fits}, indent=1)
+                                 + "\n")  # fmt: skip
+        except OSError as exc:
+            return cliutil.fail(PROG, f"--json {args.json}: cannot write: {exc.strerror or exc}")
+    print(render(p))
     return 0 if p.fits else 1
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog=PROG, description=__doc__, allow_abbrev=False,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    ap = cliutil.parser(PROG, __doc__)
     add_arguments(ap)
     return run(ap.parse_args(argv))
 

@@ -56,11 +56,11 @@ import argparse
 import bisect
 import json
 import re
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tintin import cliutil
 from tintin.elfmap import (
     ElfImage,
     ElfMapError,
@@ -218,14 +218,27 @@ def read_config(path: Path) -> dict[str, str]:
         text = path.read_text(errors="replace")
     except OSError as e:
         raise SizeError(f"{path}: cannot read config: {e.strerror or e}") from None
-    return {m.group(1): m.group(2).strip() for m in CONFIG_LINE.finditer(text)}
+    config = {m.group(1): m.group(2).strip() for m in CONFIG_LINE.finditer(text)}
+    for key in CONFIG_NUMBERS:  # a budget read wrong is a verdict made up: refuse instead
+        if key in config and config_int(config, key) is None:
+            raise SizeError(f"{path}: {key}={config[key]}: not a non-negative integer")
+    return config
+
+
+# The .config values the verdicts are made from.
+CONFIG_NUMBERS = (
+    "CONFIG_FLASH_BASE_ADDRESS", "CONFIG_FLASH_SIZE", "CONFIG_SRAM_BASE_ADDRESS",
+    "CONFIG_SRAM_SIZE", "CONFIG_TINTIN_ARENA_SIZE",
+)  # fmt: skip
 
 
 def config_int(config: dict[str, str], key: str) -> int | None:
+    """A non-negative integer value (decimal or 0x hex), else None."""
     try:
-        return int(config[key], 0) if key in config else None
+        v = int(config[key], 0) if key in config else None
     except ValueError:
         return None
+    return v if v is None or v >= 0 else None
 
 
 def config_regions(config: dict[str, str]) -> list[Region]:
@@ -245,8 +258,10 @@ def read_plans(headers: Sequence[Path]) -> list[ArenaPlan]:
     for header in headers:
         try:
             text = header.read_text(errors="replace")
-        except OSError:
+        except FileNotFoundError:
             raise SizeError(f"{header}: header not found") from None
+        except OSError as e:
+            raise SizeError(f"{header}: cannot read header: {e.strerror or e}") from None
         found: dict[str, dict[str, int]] = {}
         for m in ARENA_MACRO.finditer(text):
             found.setdefault(m.group(1), {})[m.group(2)] = int(m.group(3))
@@ -750,7 +765,7 @@ def _bytes(text: str) -> int:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(
+    ap = cliutil.Parser(
         prog=PROG,
         allow_abbrev=False,
         description=__doc__.split("\n")[0],
@@ -773,7 +788,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         dest="headers",
         help="generated model header with *_ARENA_TRAIN (repeatable)",
     )
-    ap.add_argument("--json", type=Path, help="also write the report as JSON to this file")
+    ap.add_argument(
+        "--json", type=Path, help="also write the report as JSON to this file (replaced)"
+    )
     ap.add_argument("--ram", type=_bytes, help="RAM limit in bytes (K/M suffixes allowed)")
     ap.add_argument("--flash", type=_bytes, help="flash limit in bytes (K/M suffixes allowed)")
     return ap.parse_args(argv)
@@ -782,19 +799,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
+        if args.json is not None:  # said before any work
+            inputs = (args.target, args.config, args.map_file, *args.headers)
+            cliutil.output_file(args.json, "--json", inputs=inputs)
         report = measure(
             args.target, args.config, args.map_file, args.headers, ram=args.ram, flash=args.flash
         )
-    except SizeError as e:
-        print(f"{PROG}: {e}", file=sys.stderr)
-        return 2
-    print(format_report(report))
+    except (SizeError, cliutil.UsageError) as e:
+        return cliutil.fail(PROG, e)
     if args.json is not None:
         try:
-            args.json.write_text(json.dumps(to_json(report), indent=2) + "\n")
+            cliutil.write_atomic(args.json, json.dumps(to_json(report), indent=2) + "\n")
         except OSError as e:
-            print(f"{PROG}: {args.json}: cannot write: {e.strerror or e}", file=sys.stderr)
-            return 2
+            return cliutil.fail(PROG, f"{args.json}: cannot write: {e.strerror or e}")
+    print(format_report(report))
     return 0 if report.ok else 1
 
 

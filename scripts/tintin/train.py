@@ -23,15 +23,17 @@ from __future__ import annotations
 import argparse
 import copy
 import dataclasses
+import io
 import json
 import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
-from tintin import cgen, clib, data, dataset, modelfile, spec
+from tintin import cgen, clib, cliutil, data, dataset, modelfile, spec
 from tintin.floatref import FloatModel
 from tintin.refmodel import RefModel
 
@@ -144,7 +146,8 @@ class Curve:
         return f"{self.accuracy[-1]:.4f} (best {self.accuracy[b]:.4f} at epoch {b + 1})"
 
 
-def plot(path: Path, name: str, ints: Curve, flt: Curve | None, sat: list[dict[str, int]]) -> None:
+def plot(path: Path | BinaryIO, name: str, ints: Curve, flt: Curve | None,
+         sat: list[dict[str, int]]) -> None:  # fmt: skip
     import matplotlib
 
     matplotlib.use("Agg")
@@ -181,7 +184,7 @@ def plot(path: Path, name: str, ints: Curve, flt: Curve | None, sat: list[dict[s
                   loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)  # fmt: skip
     acc_ax.set_title(f"{name}: training on the PC, bit-exact with the device")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=100, format="png")
     plt.close(fig)
 
 
@@ -189,22 +192,32 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("spec", type=Path, help="model spec, .yaml/.yml or .json")
     ap.add_argument("data", type=Path, help=".npz with x and y, or .csv (label last)")
     ap.add_argument("--weights", type=Path, help="initial float weights (.npz or .onnx)")
-    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--epochs", type=cliutil.int_in(1, EPOCHS_MAX), default=10)
     ap.add_argument("--backend", choices=["ref", "c"], default="ref",
                     help="NumPy reference or the C runtime (default: %(default)s)")  # fmt: skip
-    ap.add_argument("--label-column", type=int, default=-1, help="CSV label column (default -1)")
-    ap.add_argument("--test-fraction", type=float, default=0.2)
-    ap.add_argument("--seed", type=int, default=0, help="split and epoch-order seed")
+    ap.add_argument("--label-column", type=cliutil.int_in(-(2**31), 2**31 - 1), default=-1,
+                    help="CSV label column (default -1)")  # fmt: skip
+    ap.add_argument("--test-fraction", type=cliutil.open_fraction, default=0.2,
+                    help="held out, in (0, 1) (default 0.2)")  # fmt: skip
+    ap.add_argument("--seed", type=cliutil.int_in(0, 2**32 - 1), default=0,
+                    help="split and epoch-order seed")  # fmt: skip
     ap.add_argument("--scale", choices=["unit", "keep"], default="unit",
                     help="unit: inputs scaled by a power of two into [-1, 1] (default); keep: "
                     "the data's own scale")  # fmt: skip
     ap.add_argument("--compare-float", action="store_true",
                     help="also train the float32 trainer from the same start, in the same "
                     "order, and plot both")  # fmt: skip
-    ap.add_argument("--out", type=Path, default=Path("tintin-train"), help="output directory")
+    ap.add_argument("--out", type=Path, default=Path("tintin-train"),
+                    help="output directory, made if missing; the files it writes there are "
+                    "replaced")  # fmt: skip
 
 
-def train(args: argparse.Namespace) -> dict:
+EPOCHS_MAX = 1_000_000
+
+
+def _inputs(args: argparse.Namespace) -> tuple[str, spec.ModelSpec, dataset.Labelled]:
+    """The spec and the data, checked against each other before any training."""
+    cliutil.output_dir(args.out, "--out")
     name, sp = modelfile.load_spec(args.spec, args.weights)
     ds = dataset.load(args.data, args.label_column)
     if ds.x.shape[1] != sp.input_size:
@@ -212,22 +225,32 @@ def train(args: argparse.Namespace) -> dict:
             f"{args.data}: samples have {ds.x.shape[1]} values, the model's input has "
             f"{sp.input_size}"
         )
+    if sp.loss != spec.LOSS_XENT:
+        raise modelfile.ModelFileError(
+            f"{args.spec}: loss: tintin train trains cross-entropy models (loss: xent)"
+        )
     classes = spec.layer_shapes(sp)[-1][1]
-    if sp.loss != spec.LOSS_XENT or int(ds.y.max()) >= classes:
+    if int(ds.y.max()) >= classes:
         raise dataset.DatasetError(
             f"{args.data}: labels reach {int(ds.y.max())}; the model needs a cross-entropy "
             f"output of more than that ({classes} outputs)"
         )
-    if args.epochs < 1:
-        raise ValueError(f"--epochs {args.epochs}: need at least 1")
+    return name, sp, ds
+
+
+def train(args: argparse.Namespace) -> dict:
+    name, sp, ds = _inputs(args)
     train_i, test_i = dataset.stratified_split(ds.y, args.test_fraction, args.seed)
-    x, e = dataset.to_int8(ds.x, args.scale)
+    dataset.check_split(args.data, train_i, test_i, args.test_fraction)
+    x, e = dataset.to_int8(ds.x, args.scale, args.data)
+    e = dataset.input_exp(args.data, e, args.scale)
     xs, ys, xt, yt = x[train_i], ds.y[train_i], x[test_i], ds.y[test_i]
     # Built before the integer model, from the untouched spec: the same initial weights.
     fm = FloatModel(sp) if args.compare_float else None
     # The real values the integer path sees, exact in float32 (int8 times a power of two).
     xs_f, xt_f = (np.ldexp(v.astype(np.float32), e) for v in (xs, xt))
-    model = RefModel(sp) if args.backend == "ref" else clib.CModel(sp)
+    with clib.c_log():
+        model = RefModel(sp) if args.backend == "ref" else clib.CModel(sp)
     ints, flt = Curve(), Curve()
     sat: list[dict[str, int]] = []
     w_exp: list[list[int]] = []
@@ -252,13 +275,13 @@ def train(args: argparse.Namespace) -> dict:
                 flt.add(*held_out_float(fm, xt_f, yt))
             line += f"  | float32 {flt.line()}"
         print(line, flush=True)
-    args.out.mkdir(parents=True, exist_ok=True)
     header = args.out / f"{name}_model.h"
     final = ints.accuracy[-1]
     title = f"Model {name} trained by tintin train: {args.epochs} epochs, held-out {final:.4f}."
     source = f"tintin train {args.spec.name} {args.data.name}"
-    body = cgen.model_body(trained_spec(sp, model), name)
-    header.write_text(cgen.header(f"{name}_model_h", title, source, body))
+    with clib.c_log():
+        body = cgen.model_body(trained_spec(sp, model), name)
+        arena = clib.plan(sp)
     metrics = {
         "model": name,
         "backend": args.backend,
@@ -270,7 +293,7 @@ def train(args: argparse.Namespace) -> dict:
         "saturation": sat,
         "weight_layers": weight_layers,
         "w_exp": w_exp,
-        "arena_bytes": clib.plan(sp),
+        "arena_bytes": arena,
         "header": str(header),
     }
     summary = f"{PROG}: integer {ints.final()}"
@@ -283,8 +306,15 @@ def train(args: argparse.Namespace) -> dict:
         f"; saturated act {s['act_sat']} err {s['err_sat']} param {s['param_sat']}, "
         f"{s['rescales']} rescales, {s['update_clips']} clamped updates in {s['steps']} steps"
     )
-    (args.out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
-    plot(args.out / "learning_curve.png", name, ints, flt if fm is not None else None, sat)
+    png = io.BytesIO()
+    plot(png, name, ints, flt if fm is not None else None, sat)
+    # Everything is made before the first file is written, and each file lands whole.
+    args.out.mkdir(parents=True, exist_ok=True)
+    cliutil.write_all({
+        header: cgen.header(f"{name}_model_h", title, source, body),
+        args.out / "metrics.json": json.dumps(metrics, indent=1) + "\n",
+        args.out / "learning_curve.png": png.getvalue(),
+    })  # fmt: skip
     print(summary)
     print(f"{PROG}: wrote {header}, {args.out / 'metrics.json'}, {args.out / 'learning_curve.png'}")
     return metrics
@@ -293,22 +323,19 @@ def train(args: argparse.Namespace) -> dict:
 def run(args: argparse.Namespace) -> int:
     try:
         train(args)
-    except (modelfile.ModelFileError, dataset.DatasetError, ValueError) as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return 2
+    except (modelfile.ModelFileError, dataset.DatasetError, cliutil.UsageError) as exc:
+        return cliutil.fail(PROG, exc)
     except clib.TintinError as exc:
-        print(f"{PROG}: the C runtime refused: {exc}", file=sys.stderr)
-        return 2
+        return cliutil.fail(PROG, f"the C runtime refused: {exc}")
     except ImportError as exc:
-        print(f"{PROG}: {exc.name} is needed for the plot: pip install 'tintin[demo]'",
-              file=sys.stderr)  # fmt: skip
-        return 2
+        return cliutil.fail(PROG, f"{exc.name} is needed for the plot: pip install 'tintin[demo]'")
+    except OSError as exc:
+        return cliutil.fail(PROG, f"--out {args.out}: cannot write: {exc.strerror or exc}")
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog=PROG, description=__doc__, allow_abbrev=False,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    ap = cliutil.parser(PROG, __doc__)
     add_arguments(ap)
     return run(ap.parse_args(argv))
 
