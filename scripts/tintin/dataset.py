@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tintin import spec
+
 
 class DatasetError(ValueError):
     """A dataset file that cannot be used; the message says which and why."""
@@ -28,8 +30,8 @@ class Labelled:
 
 
 # The data's own exponent (--scale keep) goes into the C batch's int8 x_exp, which the runtime
-# takes within +-TINTIN_EXP_LIMIT.
-EXP_LIMIT = 120
+# takes within +-TINTIN_EXP_LIMIT (spec.EXP_LIMIT).
+EXP_LIMIT = spec.EXP_LIMIT
 
 
 def load(path: Path, label_column: int = -1) -> Labelled:

@@ -21,8 +21,6 @@
 #include "model_internal.h"
 #include "fnv.h"
 
-/* Exponents are carried in int8; anything beyond this means the data or table is broken. */
-#define TINTIN_EXP_LIMIT 120
 /* Steps between checks for a layer whose weights fit a grid twice as fine. */
 #define TINTIN_GROW_PERIOD 16u
 

@@ -106,6 +106,12 @@ enum tintin_mode {
 /** Extra fractional bits of the bias (and of int16 master weights) over the int8 weights. */
 #define TINTIN_BIAS_EXTRA_BITS 8
 
+/**
+ * Every exponent (inputs, targets, tables, activations, errors) stays within +-this; they are
+ * carried in int8, and anything beyond means the data or the table is broken (-ERANGE).
+ */
+#define TINTIN_EXP_LIMIT 120
+
 /** Training moves a layer's weight exponent at most this far from its table's, both ways. */
 #define TINTIN_W_EXP_SPAN 8
 
