@@ -182,9 +182,23 @@ def quantize_weights(w: np.ndarray) -> tuple[np.ndarray, int]:
     m = float(np.max(np.abs(w)))
     if m == 0.0:
         return np.zeros(w.shape, np.int8), 0
+    if not np.isfinite(m):
+        raise ValueError("weights are not all finite")
     e = int(np.ceil(np.log2(m / 127.0)))
+    if not -EXP_LIMIT <= e <= EXP_LIMIT:
+        # The table's int8 w_exp holds +-EXP_LIMIT: 1e-40 would need 2^-139.
+        raise ValueError(f"weights up to {m:.3g} need exponent {e}, outside +-{EXP_LIMIT}")
     q = np.clip(np.rint(w * 2.0**-e), -127, 127).astype(np.int8)
     return q, e
+
+
+def _whole(v: object, what: str) -> int:
+    """v as an int when it is one (3.0 too), never by truncation: 3.7 or True is an error."""
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{what} must be a whole number, not {v!r}")
+    if not np.isfinite(v) or v != int(v):
+        raise ValueError(f"{what} must be a whole number, not {v!r}")
+    return int(v)
 
 
 def build(
@@ -210,16 +224,19 @@ def build(
     for i, row in enumerate(rows):
         if row.get("type") not in LAYER_NAMES:
             raise ValueError(f"layer {i}: unknown type {row.get('type')!r}")
-        kernel = list(row.get("kernel", [0, 0]))
+        kernel = row.get("kernel", [0, 0])
+        if not isinstance(kernel, (list, tuple)) or len(kernel) not in (1, 2):
+            raise ValueError(f"layer {i}: kernel must be [k] or [k_h, k_w], not {kernel!r}")
         if len(kernel) == 1:
             kernel = [1, *kernel]
+        stride = row.get("stride", 1 if row["type"] in ("conv2d", "conv1d") else 0)
         layer = Layer(
             LAYER_NAMES[row["type"]],
-            units=int(row.get("units", 0)),
+            units=_whole(row.get("units", 0), f"layer {i}: units"),
             train=trains[row.get("train", "full")],
-            kernel_h=int(kernel[0]),
-            kernel_w=int(kernel[1]),
-            stride=int(row.get("stride", 1 if row["type"] in ("conv2d", "conv1d") else 0)),
+            kernel_h=_whole(kernel[0], f"layer {i}: kernel"),
+            kernel_w=_whole(kernel[1], f"layer {i}: kernel"),
+            stride=_whole(stride, f"layer {i}: stride"),
             pad=PAD_SAME if row.get("pad", "valid") == "same" else PAD_VALID,
         )
         sp.layers.append(layer)

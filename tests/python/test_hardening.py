@@ -200,3 +200,27 @@ def test_f1_a_blob_with_a_wrapping_geometry_and_a_valid_hash_is_refused(monkeypa
         clib.plan_desc(clib.CBlob(data))  # the parser refuses, or else the planner
     assert exc.value.errno == errno.EINVAL
     assert "65531x60459x59673" in capfd.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("row", "what"),
+    [
+        ({"type": "dense", "units": 3.7}, "units"),
+        ({"type": "dense", "units": True}, "units"),
+        ({"type": "dense", "units": float("inf")}, "units"),
+        ({"type": "dense", "units": "3"}, "units"),
+        ({"type": "conv1d", "units": 2, "kernel": [3, 3, 3]}, "kernel"),
+        ({"type": "conv1d", "units": 2, "kernel": 3}, "kernel"),
+        ({"type": "conv1d", "units": 2, "kernel": [2.5]}, "kernel"),
+        ({"type": "maxpool", "kernel": [2], "stride": 1.5}, "stride"),
+    ],
+)
+def test_f10_python_api_never_truncates_a_table_field(row, what):
+    with pytest.raises(ValueError, match=what):
+        spec.build((1, 8, 2), [row], seed=1)
+
+
+@pytest.mark.parametrize("w", [1e-40, 1e40, float("nan")])
+def test_f10_weights_whose_exponent_an_int8_field_cannot_hold_are_refused(w):
+    with pytest.raises(ValueError):
+        spec.quantize_weights(np.array([w, 0.0]))
