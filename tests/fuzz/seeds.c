@@ -80,6 +80,8 @@ static const struct fz_seed fz_seeds[] = {
 	/* Geometry at the limits: every product here wraps or passes a type's range. */
 	{"f1_wrap_to_one", 0, 0, 1, 65531, 60459, 59673, 0, 2, {FZ_FLAT, FZ_DENSE(2, 0)}},
 	{"dense_65535_squared_mse", 1, 0, 1, 1, 1, 65535, 0, 1, {FZ_DENSE(65535, 1)}},
+	/* Trained with momentum: 16 GiB of state, more than a 32-bit size_t holds (-E2BIG). */
+	{"dense_65535_squared_momentum", 1, 2, 1, 1, 1, 65535, 0, 1, {FZ_DENSE(65535, 0)}},
 	{"batch_256", 0, 0, 256, 1, 1, 257, 1, 1, {FZ_DENSE(255, 0)}},
 	{"conv_255x257_k255", 1, 2, 1, 255, 257, 1, 0, 3,
 	 {FZ_CONV(1, 255, 255, 1, 1, 0), FZ_FLAT, FZ_DENSE(2, 0)}},
