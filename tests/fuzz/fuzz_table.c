@@ -25,8 +25,9 @@
  *   n_layers, loss, fz_val max_batch, fz_val h, w, c, preset (0..3 lean, compact, momentum,
  *   NITI; else 7 fz_val optimizer fields), seed, ident (0xfc..0xff corrupt the identity),
  *   then per layer: type, train, fz_val units, fz_val kernel_h, kernel_w, stride, pad, w_exp,
- *   weights, bias, then the run: x_exp, data, steps, 4 bytes PRNG seed, t_exp, and
- *   fz_val offset plus a byte for the blob corruption. tests/fuzz/seeds.c writes valid ones.
+ *   weights, bias; then the blob's changed byte (fz_val offset, a byte to xor), and per
+ *   mode run (training, then inference): x_exp (a second byte when the first is >= 0xc0),
+ *   data, steps, 3 bytes PRNG seed, t_exp. tests/fuzz/seeds.c writes valid ones.
  */
 
 #include <errno.h>

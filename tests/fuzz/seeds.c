@@ -134,15 +134,17 @@ static int put_table(const char *dir, const struct fz_seed *s)
 		buf[n++] = l->wsel;
 		buf[n++] = l->bsel;
 	}
-	buf[n++] = 13u; /* x_exp -7 */
-	buf[n++] = s->x_how;
-	buf[n++] = 3u; /* steps */
-	buf[n++] = 0x5au;
-	buf[n++] = 0x3cu;
-	buf[n++] = 0x99u;
-	buf[n++] = 4u;  /* t_exp -6 */
 	n += fz_enc(buf + n, 40u); /* the blob byte to change, and how */
 	buf[n++] = 0x10u;
+	for (int mode = 0; mode < 2; mode++) {
+		buf[n++] = 13u; /* x_exp -7 */
+		buf[n++] = s->x_how;
+		buf[n++] = 3u; /* steps */
+		buf[n++] = 0x5au;
+		buf[n++] = 0x3cu;
+		buf[n++] = 0x99u;
+		buf[n++] = 4u; /* t_exp -6 */
+	}
 	return put(dir, s->name, buf, n);
 }
 
