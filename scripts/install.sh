@@ -10,17 +10,21 @@ for tool in arm-none-eabi-gcc arm-none-eabi-nm clang clang-format cmake gcc make
 	command -v "$tool" >/dev/null 2>&1 || need_apt=1
 done
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt=1
-# libFuzzer's runtime ships apart from clang on Debian.
+# libFuzzer's runtime ships apart from clang on Debian (libclang-rt-14-dev, both word sizes).
 command -v clang >/dev/null 2>&1 && [ -e "$(clang -print-file-name=libclang_rt.fuzzer-x86_64.a)" ] || need_apt=1
+# -m32 builds (size_t of 32 bits, as on every target): gcc-multilib brings the i386 libc and
+# gcc's i386 ASan/UBSan runtimes (lib32asan8, lib32ubsan1); -print-file-name echoes a bare
+# name back when the file is missing.
+[ -e "$(gcc -m32 -print-file-name=libasan.so)" ] || need_apt=1
 if [ "$need_apt" = 1 ]; then
-	echo "install: apt packages (gcc-arm-none-eabi, qemu-system-arm, clang (libFuzzer), clang-format, cmake, build-essential, python3-venv)"
+	echo "install: apt packages (gcc-arm-none-eabi, qemu-system-arm, clang (libFuzzer), clang-format, cmake, build-essential, gcc-multilib, python3-venv)"
 	sudo=""
 	[ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && sudo=sudo
 	export DEBIAN_FRONTEND=noninteractive
 	$sudo apt-get update -qq
 	$sudo apt-get install -y -qq --no-install-recommends gcc-arm-none-eabi \
 		libnewlib-arm-none-eabi binutils-arm-none-eabi clang libclang-rt-14-dev clang-format cmake \
-		build-essential \
+		build-essential gcc-multilib \
 		python3-venv qemu-system-arm \
 		>/dev/null
 fi
@@ -43,4 +47,8 @@ cmake --build build/host -j2 >/dev/null
 echo "install: C runtime with ASan and UBSan (build/asan)"
 cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DTINTIN_SANITIZE=ON >/dev/null
 cmake --build build/asan -j2 >/dev/null
+echo "install: C runtime at -m32 with ASan and UBSan (build/asan32: size_t of 32 bits)"
+cmake -S . -B build/asan32 -DCMAKE_BUILD_TYPE=Debug -DTINTIN_SANITIZE=ON -DCMAKE_C_FLAGS=-m32 \
+	>/dev/null
+cmake --build build/asan32 -j2 >/dev/null
 echo "install: done"

@@ -7,9 +7,10 @@ cd "$(dirname "$0")/.."
 echo "test: ruff"
 .venv/bin/ruff check scripts tests
 
-echo "test: ctest (host build and sanitizer build)"
+echo "test: ctest (host build, sanitizer build, sanitizer build at -m32)"
 ctest --test-dir build/host --output-on-failure
 ASAN_OPTIONS=detect_leaks=0 ctest --test-dir build/asan --output-on-failure
+ASAN_OPTIONS=detect_leaks=0 ctest --test-dir build/asan32 --output-on-failure
 
 echo "test: C against the NumPy reference under AddressSanitizer and UndefinedBehaviorSanitizer"
 asan=$(gcc -print-file-name=libasan.so)
@@ -19,7 +20,7 @@ TINTIN_LIB=build/asan/lib/tintin/libtintin.so LD_PRELOAD="$asan:$ubsan" \
 	HYPOTHESIS_PROFILE=sanitize \
 	.venv/bin/python -m pytest -q -p no:cacheprovider -m "clib and not slow" tests/python
 
-echo "test: libFuzzer targets, a bounded run each (scripts/fuzz.sh)"
+echo "test: libFuzzer targets, a bounded run each at -m64 and -m32 (scripts/fuzz.sh)"
 bash scripts/fuzz.sh 10
 
 echo "test: full suite"

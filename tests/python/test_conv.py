@@ -28,7 +28,7 @@ def run_pair(sp, steps, seed, x_exp=-7, blob=None):
     for step in range(steps):
         # The first batch is full so that the planned buffers are used to the last byte.
         n = sp.max_batch if step == 0 else int(rng.integers(1, sp.max_batch + 1))
-        x = rng.integers(-127, 128, (n, sp.input_size)).astype(np.int8)
+        x = rng.integers(-128, 128, (n, sp.input_size)).astype(np.int8)  # -128 too
         y = rng.integers(0, classes, n).astype(np.uint8)
         c.train_step(x, x_exp, labels=y)
         r.train_step(x, x_exp, labels=y)
