@@ -62,15 +62,6 @@
 #define FZ_WORK    (1u << 20) /* multiply-adds of one forward pass we wait for */
 #define FZ_STEPS   3u
 
-/*
- * Open findings that lib/tintin is being fixed for (docs/reliability.md): with 1, tables
- * that reach them are planned and initialised but not run, so that a long run can find
- * anything else. Build with -DFZ_KNOWN_OPEN=0 to check a fix.
- */
-#ifndef FZ_KNOWN_OPEN
-#define FZ_KNOWN_OPEN 1
-#endif
-
 static uint32_t fz_arena[FZ_ARENA / 4u];
 static int8_t fz_w[3][FZ_W_MAX + FZ_W_SLACK]; /* random full range, all -128, all 127 */
 static int32_t fz_b[3][FZ_ROWS + 64u];        /* zeros, small random, type limits */
@@ -423,25 +414,6 @@ static uint64_t fz_work(const struct tintin_model *m)
 	return w;
 }
 
-/*
- * Known open finding (issue 18): an average pool's s * recip overflows int32 when -128
- * inputs fill a window whose reciprocal round(2^24 / window) was rounded up (6, 10, 18, 24,
- * 36, ... the window times its reciprocal exceeds 2^24).
- */
-static int fz_known(const struct tintin_model *m)
-{
-	for (uint8_t i = 0; FZ_KNOWN_OPEN && i < m->desc->n_layers; i++) {
-		const struct tintin_layer_state *s = &m->layer[i];
-		uint8_t t = m->desc->layers[i].type;
-
-		if ((t == TINTIN_LAYER_AVGPOOL || t == TINTIN_LAYER_GAP) &&
-		    (int64_t)s->recip * s->geom.k_h * s->geom.k_w > (1 << 24)) {
-			return 1;
-		}
-	}
-	return 0;
-}
-
 static void fz_check_out(const struct tintin_tensor *o, uint16_t n, size_t need)
 {
 	const uint8_t *lo = (const uint8_t *)fz_arena;
@@ -495,7 +467,7 @@ static void fz_run(const struct tintin_model_desc *d, enum tintin_mode mode, siz
 	if (n > sizeof(fz_labels)) {
 		n = sizeof(fz_labels);
 	}
-	if (n == 0u || fz_work(&fz_m) * n > FZ_WORK || fz_known(&fz_m)) {
+	if (n == 0u || fz_work(&fz_m) * n > FZ_WORK) {
 		return;
 	}
 	/* Mostly where real inputs are (-20..11), else any int8: forward refuses what takes an

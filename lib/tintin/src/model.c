@@ -559,6 +559,9 @@ static size_t tintin_forward_acc(const struct tintin_layer_desc *l, const struct
 {
 	size_t n = (size_t)nb * sh->out;
 
+	if (l->type == TINTIN_LAYER_MAXPOOL) {
+		return 0u; /* copies int8 values: no accumulator */
+	}
 	if (ws && l->type == TINTIN_LAYER_DENSE) {
 		n += TINTIN_FC_WS_WORDS(nb, sh->in);
 	}
