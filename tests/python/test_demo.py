@@ -9,6 +9,8 @@ from tintin import cli, demo
 
 pytestmark = [pytest.mark.clib, pytest.mark.slow]
 
+FLOAT_MARGIN = 0.02
+
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
@@ -21,8 +23,10 @@ def result(tmp_path_factory):
 def test_integer_accuracy_matches_float(result):
     acc = result["accuracy"]
     assert set(acc) == {"int", "niti", "float32"}
-    assert acc["int"] >= 0.95
-    assert abs(acc["int"] - acc["float32"]) <= 0.01
+    assert acc["int"] >= 0.95  # the integer run is bit-exact on every machine
+    # float32 depends on the machine's BLAS kernels and threads: one-sided, with the margin
+    # the seeds of `tintin accuracy` leave (docs/accuracy.md), never a two-sided bound.
+    assert acc["int"] >= acc["float32"] - FLOAT_MARGIN
 
 
 def test_planner_bytes_equal_high_water(result):

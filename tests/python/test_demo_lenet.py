@@ -9,6 +9,8 @@ from tintin import cli
 
 pytestmark = [pytest.mark.clib, pytest.mark.slow]
 
+FLOAT_MARGIN = 0.02  # LeNet-5 default vs float32 over seeds: -0.80 +- 0.70 (docs/accuracy.md)
+
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
@@ -18,9 +20,11 @@ def result(tmp_path_factory):
     return json.loads(out.read_text())
 
 
-def test_integer_within_1_5_points_of_float(result):
+def test_integer_not_below_float_by_more_than_the_margin(result):
     acc = result["accuracy"]
-    assert abs(acc["int"] - acc["float32"]) <= 0.015
+    # One-sided: the integer run is exact everywhere, float32 moves with the BLAS (0.960 on
+    # one machine, 0.970 on another for the same run); an integer result above it is fine.
+    assert acc["int"] >= acc["float32"] - FLOAT_MARGIN
 
 
 def test_default_rule_reaches_95_no_later_than_niti(result):
