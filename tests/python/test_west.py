@@ -2,6 +2,7 @@
 """The west manifests and the `west tintin` extension command (no Zephyr tree needed)."""
 
 import argparse
+import functools
 import importlib.util
 import shutil
 import subprocess
@@ -31,6 +32,7 @@ def test_manifest_pins_zephyr_and_registers_commands(name, tag):
     assert (REPO / "scripts" / "west-commands.yml").is_file()
 
 
+@functools.cache
 def load_command() -> type:
     decl = yaml.safe_load((REPO / "scripts" / "west-commands.yml").read_text())
     entry = decl["west-commands"][0]
@@ -94,3 +96,23 @@ def test_west_tintin_size_in_a_workspace(tmp_path):
                           text=True, check=False)  # fmt: skip
     assert over.returncode == 1
     assert "OVER" in over.stdout + over.stderr
+
+
+def test_west_python_without_the_packages_uses_the_project_environment(monkeypatch, capfd):
+    mod = load_command().do_run.__globals__  # the extension's module namespace
+    monkeypatch.setitem(mod, "missing_modules", lambda: ["numpy"])
+    monkeypatch.setenv("TINTIN_PYTHON", sys.executable)  # stands in for the project's .venv
+    monkeypatch.setattr(mod["sys"], "prefix", "/usr")  # west's own, other Python
+    run(["zephyr-check"])
+    assert "zephyr-check: 0 problem(s)" in capfd.readouterr().out
+
+
+def test_west_python_without_the_packages_and_no_environment_says_how(monkeypatch, capfd):
+    mod = load_command().do_run.__globals__
+    monkeypatch.setitem(mod, "missing_modules", lambda: ["numpy", "yaml"])
+    monkeypatch.setitem(mod, "project_python", lambda: None)
+    with pytest.raises(CommandError) as exc:
+        run(["plan", "x.yaml"])
+    assert exc.value.returncode == 2
+    err = capfd.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "lacks numpy, yaml" in err[0] and "install.sh" in err[0]
