@@ -13,6 +13,11 @@ try:
 except ImportError:
     sys.path.insert(0, str(ROOT / "scripts"))
 
+# Tests that run tools in a temporary directory must still find the library a relative
+# TINTIN_LIB names.
+if "TINTIN_LIB" in os.environ:
+    os.environ["TINTIN_LIB"] = str(Path(os.environ["TINTIN_LIB"]).resolve())
+
 settings.register_profile("default", max_examples=150, deadline=None)
 # Under the sanitizers every call is ~5x slower: fewer examples, same properties.
 settings.register_profile("sanitize", max_examples=30, deadline=None)
