@@ -81,13 +81,17 @@ def sat32(x: Array) -> Array:
     return sat(x, I32_MAX)
 
 
+def shl_saturates(x: Array, s: Array | int) -> Array:
+    """Where x * 2^s (s >= 0) leaves the symmetric int32 range (tintin_shl_saturates)."""
+    x, s = i64(x), i64(s)
+    return (x != 0) & ((s >= 31) | (np.abs(x) > (I32_MAX >> np.minimum(s, 31))))
+
+
 def shl_sat32(x: Array, s: Array | int) -> Array:
     """x * 2^s saturated to the symmetric int32 range, s >= 0."""
     x = i64(x)
     s = np.minimum(i64(s), 31)
-    big = np.abs(x) > (I32_MAX >> s)
-    out = np.where(big, np.sign(x) * I32_MAX, x * (np.int64(1) << s))
-    return np.where((s >= 31) & (x != 0), np.sign(x) * I32_MAX, out)
+    return np.where(shl_saturates(x, s), np.sign(x) * I32_MAX, x * (np.int64(1) << s))
 
 
 def _split(x: Array, s: Array) -> tuple[Array, Array, Array]:

@@ -52,8 +52,7 @@ def bias_sat(bias: np.ndarray, shift: int) -> int:
     saturated activations, so an input scale far below the weights' shows in the stats."""
     if shift <= 0:
         return 0
-    a = np.abs(nx.i64(bias))
-    return int(np.count_nonzero((a != 0) & ((shift >= 31) | (a > (nx.I32_MAX >> min(shift, 31))))))
+    return int(np.count_nonzero(nx.shl_saturates(bias, shift)))
 
 
 @dataclass

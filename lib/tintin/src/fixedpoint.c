@@ -14,6 +14,7 @@ extern inline uint32_t tintin_prng_mix(uint32_t x);
 extern inline uint32_t tintin_prng_draw(uint32_t key, uint32_t i);
 extern inline uint32_t tintin_prng_at(const struct tintin_prng *r, uint32_t k);
 extern inline int32_t tintin_add_sat32(int32_t a, int32_t b);
+extern inline int tintin_shl_saturates(int32_t x, int s);
 extern inline int32_t tintin_round_shift_in(int32_t x, int s);
 extern inline int32_t tintin_decay_shift(int32_t x, int s);
 extern inline int32_t tintin_round_shift(int32_t x, int s);
@@ -61,11 +62,11 @@ int32_t tintin_shl_sat32(int32_t x, int s)
 {
 	uint32_t m = tintin_abs32(x);
 
+	if (tintin_shl_saturates(x, s)) {
+		return (x < 0) ? -INT32_MAX : INT32_MAX;
+	}
 	if (m == 0u) {
 		return 0;
-	}
-	if (s >= 31 || m > ((uint32_t)INT32_MAX >> s)) {
-		return (x < 0) ? -INT32_MAX : INT32_MAX;
 	}
 	m <<= s;
 	return (x < 0) ? -(int32_t)m : (int32_t)m;

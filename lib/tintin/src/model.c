@@ -998,9 +998,7 @@ static uint32_t tintin_bias_sat(const struct tintin_layer_state *s, int e)
 		return 0u;
 	}
 	for (uint16_t o = 0; o < s->rows; o++) {
-		uint32_t a = tintin_abs32(s->bias[o]);
-
-		k += (a != 0u && (shift >= 31 || a > ((uint32_t)INT32_MAX >> shift))) ? 1u : 0u;
+		k += tintin_shl_saturates(s->bias[o], shift) ? 1u : 0u;
 	}
 	return k;
 }

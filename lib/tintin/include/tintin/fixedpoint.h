@@ -112,6 +112,14 @@ inline int32_t tintin_add_sat32(int32_t a, int32_t b)
 }
 
 
+/** Whether x * 2^s (s >= 0) leaves [-(2^31 - 1), 2^31 - 1]: tintin_shl_sat32 saturates. */
+inline int tintin_shl_saturates(int32_t x, int s)
+{
+	uint32_t m = (x < 0) ? 0u - (uint32_t)x : (uint32_t)x;
+
+	return m != 0u && (s >= 31 || m > ((uint32_t)INT32_MAX >> s));
+}
+
 /** x * 2^s with saturation to [-(2^31 - 1), 2^31 - 1], s >= 0. */
 int32_t tintin_shl_sat32(int32_t x, int s);
 
