@@ -14,10 +14,10 @@ import numpy as np
 from tintin import spec
 
 MAGIC = 0x424D5454  # "TTMB", TINTIN_BLOB_MAGIC
-VERSION = 1  # TINTIN_BLOB_VERSION
+VERSION = 2  # TINTIN_BLOB_VERSION
 HEADER_BYTES = 36
 LAYER_BYTES = 16
-_HEADER = struct.Struct("<IHBBHHHH7BxIII")
+_HEADER = struct.Struct("<IHBBHHHH8BIII")
 _LAYER = struct.Struct("<BBHBBBBbxHI")
 
 
@@ -47,6 +47,7 @@ def pack(sp: spec.ModelSpec) -> bytes:
     head = _HEADER.pack(
         MAGIC, VERSION, len(sp.layers), sp.loss, sp.max_batch, h, w_, c,
         o.rule, o.lr_shift, o.lr_mult, o.mu, o.momentum_shift, o.upscale_bits, o.rounding,
+        o.upscale_scope,
         sp.seed & 0xFFFFFFFF, spec.table_hash(sp), total,
     )  # fmt: skip
     assert len(head) == HEADER_BYTES

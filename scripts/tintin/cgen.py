@@ -33,6 +33,7 @@ PAD_C = ["TINTIN_PAD_VALID", "TINTIN_PAD_SAME"]
 LOSS_C = ["TINTIN_LOSS_XENT", "TINTIN_LOSS_MSE"]
 RULE_C = ["TINTIN_RULE_ALIGNED", "TINTIN_RULE_NITI"]
 ROUND_C = ["TINTIN_ROUND_STOCHASTIC", "TINTIN_ROUND_PSEUDO"]
+SCOPE_C = ["TINTIN_UPSCALE_ALL", "TINTIN_UPSCALE_CONV"]
 
 _IDENT = re.compile(r"[a-z][a-z0-9_]*")
 
@@ -115,14 +116,14 @@ def arena_breakdown(sp: ModelSpec) -> tuple[int, int]:
     """
     params = optim = 0
     o = sp.optim
-    w_el = 2 if o.upscale_bits else 1
     for sh, layer in zip(spec.layer_geometry(sp), sp.layers, strict=True):
         if layer.kind not in spec.WEIGHT_LAYERS or layer.train == spec.TRAIN_FROZEN:
             continue
         n_w = sh.rows * sh.row
         if layer.train == spec.TRAIN_FULL:
+            masters = o.master_bits(layer.kind) != 0
             params += n_w
-            optim += (n_w if o.upscale_bits else 0) + (w_el * n_w if o.momentum_shift else 0)
+            optim += (n_w if masters else 0) + ((1 + masters) * n_w if o.momentum_shift else 0)
         params += 4 * sh.rows
         optim += 4 * sh.rows if o.momentum_shift else 0
     return params, optim
@@ -193,7 +194,8 @@ def model_body(sp: ModelSpec, name: str) -> str:
         f"\t\t  .mu = {o.mu},\n"
         f"\t\t  .momentum_shift = {o.momentum_shift},\n"
         f"\t\t  .upscale_bits = {o.upscale_bits},\n"
-        f"\t\t  .rounding = {ROUND_C[o.rounding]}}},\n"
+        f"\t\t  .rounding = {ROUND_C[o.rounding]},\n"
+        f"\t\t  .upscale_scope = {SCOPE_C[o.upscale_scope]}}},\n"
         f"\t.seed = {sp.seed}u,\n"
         f"\t.magic = TINTIN_DESC_MAGIC,\n"
         f"\t.version = TINTIN_DESC_VERSION,\n"

@@ -72,6 +72,7 @@ class OptimCfg(ct.Structure):
             "momentum_shift",
             "upscale_bits",
             "rounding",
+            "upscale_scope",
         )
     ]
 
@@ -409,7 +410,14 @@ class CDesc:
             max_batch=spec.max_batch,
             input=Dims(0, h, w_, c),
             optim=OptimCfg(
-                o.rule, o.lr_shift, o.lr_mult, o.mu, o.momentum_shift, o.upscale_bits, o.rounding
+                o.rule,
+                o.lr_shift,
+                o.lr_mult,
+                o.mu,
+                o.momentum_shift,
+                o.upscale_bits,
+                o.rounding,
+                o.upscale_scope,
             ),
             seed=spec.seed,
             magic=DESC_MAGIC,

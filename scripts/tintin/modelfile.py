@@ -48,11 +48,15 @@ _IDENT = re.compile(r"[a-z][a-z0-9_]*")  # as cgen.check_ident: every C symbol's
 
 SPEC_KEYS = {"name", "input", "loss", "max_batch", "seed", "optimizer", "train_last", "layers"}
 LAYER_KEYS = {"type", "units", "kernel", "stride", "pad", "train"}
-OPTIM_KEYS = {"rule", "lr_shift", "lr_mult", "mu", "momentum_shift", "upscale_bits", "rounding"}
+OPTIM_KEYS = {
+    "rule", "lr_shift", "lr_mult", "mu", "momentum_shift", "upscale_bits", "rounding",
+    "upscale_scope",
+}  # fmt: skip
 NAMED = {
     "loss": {"xent": spec.LOSS_XENT, "mse": spec.LOSS_MSE},
     "rule": {"aligned": spec.RULE_ALIGNED, "niti": spec.RULE_NITI},
     "rounding": {"stochastic": spec.ROUND_STOCHASTIC, "pseudo": spec.ROUND_PSEUDO},
+    "upscale_scope": {"all": spec.UPSCALE_ALL, "conv": spec.UPSCALE_CONV},
     "train": {
         "full": spec.TRAIN_FULL,
         "frozen": spec.TRAIN_FROZEN,
@@ -203,7 +207,7 @@ def _optim(where: str, v: object) -> spec.Optim:
     _keys(where, v, OPTIM_KEYS, "allowed")
     o = spec.Optim()
     for key, val in v.items():
-        if key in ("rule", "rounding"):
+        if key in ("rule", "rounding", "upscale_scope"):
             setattr(o, key, _named(f"{where}.{key}", key, val))
         elif key == "upscale_bits":
             if type(val) is not int or val not in UPSCALE_BITS:  # 8.0 == 8 and True == 1
@@ -211,6 +215,10 @@ def _optim(where: str, v: object) -> spec.Optim:
             o.upscale_bits = val
         else:
             setattr(o, key, _int(f"{where}.{key}", val, *OPTIM_RANGES[key]))
+    if o.upscale_bits == 0:
+        if v.get("upscale_scope", "all") != "all":
+            raise ModelFileError(f"{where}.upscale_scope: conv needs upscale_bits 8")
+        o.upscale_scope = spec.UPSCALE_ALL  # int8 weights everywhere: the scope means nothing
     return o
 
 

@@ -98,7 +98,6 @@ class RefModel:
         self.shapes: list[Shape] = layer_geometry(s)
         self.key = nx.prng_key(s.seed)
         self.counter = 0
-        upscale = s.optim.upscale_bits
         mom = s.optim.momentum_shift != 0
         self.first_trained = len(s.layers)
         for i, layer in enumerate(s.layers):
@@ -117,6 +116,7 @@ class RefModel:
             )
             if st.train_b and self.first_trained == len(s.layers):
                 self.first_trained = i
+            upscale = s.optim.master_bits(layer.kind)
             if st.train_w and upscale:
                 st.w16 = w * (1 << upscale)
             if st.train_w and mom:
@@ -218,18 +218,19 @@ class RefModel:
         o = self.spec.optim
         master = st.w16 if st.w16 is not None else st.w
         lim = nx.S16P_MAX if st.w16 is not None else 127
+        up = o.upscale_bits if st.w16 is not None else 0
         if o.rule == RULE_NITI:
-            shift = nx.niti_shift(int(np.max(np.abs(g))), o.mu + o.upscale_bits)
+            shift = nx.niti_shift(int(np.max(np.abs(g))), o.mu + up)
             d = nx.niti_delta(g, shift)
         else:
-            s = st.w_exp - o.upscale_bits + o.lr_shift - e_g
+            s = st.w_exp - up + o.lr_shift - e_g
             d, clips = nx.aligned_delta(
                 g,
                 s,
                 o.lr_mult,
                 o.rounding == ROUND_STOCHASTIC,
                 self._draws(g.size).reshape(g.shape),
-                UPDATE_LIMIT << o.upscale_bits,
+                UPDATE_LIMIT << up,
             )
             self.stats.update_clips += clips
         master, st.w_mom = self._apply(master, st.w_mom, d, lim)

@@ -40,6 +40,10 @@ RULE_NITI = 1
 ROUND_STOCHASTIC = 0
 ROUND_PSEUDO = 1
 
+# Which trained layers keep int16 masters when upscale_bits is set (enum tintin_upscale_scope).
+UPSCALE_ALL = 0
+UPSCALE_CONV = 1
+
 MODE_TRAIN = 0
 MODE_INFER = 1
 
@@ -123,34 +127,53 @@ class Shape:
 class Optim:
     """Optimizer settings (``struct tintin_optim_cfg``)."""
 
-    # Defaults = TINTIN_OPTIM_DEFAULT: int8 weights, no momentum, lr 2^-5 (docs/numerics.md).
+    # Defaults = TINTIN_OPTIM_DEFAULT (hybrid): int16 masters in convolutions only, int8 weights
+    # in dense layers, no momentum, lr 2^-5 (docs/numerics.md).
     rule: int = RULE_ALIGNED
     lr_shift: int = 5  # learning rate 2^-lr_shift (times lr_mult) per batch of 8
     lr_mult: int = 1  # bit k set adds 2^-k to the multiplier: 1 -> 1.0, 3 -> 1.5, 5 -> 1.25
     mu: int = 0  # NITI rule: update bit-width
     momentum_shift: int = 0  # 0 = off, else beta = 1 - 2^-momentum_shift
-    upscale_bits: int = 0  # 0 = int8 weights; 8 = int16 master weights behind an int8 view
+    upscale_bits: int = BIAS_EXTRA_BITS  # 0 = int8 weights; 8 = int16 masters behind int8 views
     rounding: int = ROUND_STOCHASTIC
+    upscale_scope: int = UPSCALE_CONV  # masters in every trained layer, or convolutions only
+
+    def __post_init__(self) -> None:
+        # Without masters the scope means nothing; the table keeps the one form C accepts.
+        if self.upscale_bits == 0:
+            self.upscale_scope = UPSCALE_ALL
+
+    def master_bits(self, kind: int) -> int:
+        """Extra fractional bits of a trained layer's weights: 8 with int16 masters, else 0."""
+        if self.upscale_scope == UPSCALE_CONV and kind == LAYER_DENSE:
+            return 0
+        return self.upscale_bits
+
+    @classmethod
+    def hybrid(cls) -> Optim:
+        """TINTIN_OPTIM_HYBRID (= the default): masters in convolutions only, lr 2^-5."""
+        return cls()
 
     @classmethod
     def lean(cls) -> Optim:
-        """TINTIN_OPTIM_LEAN (= the default): int8 weights, no momentum, lr 2^-5, by name."""
-        return cls(lr_shift=5, momentum_shift=0, upscale_bits=0)
+        """TINTIN_OPTIM_LEAN: int8 weights everywhere, no momentum, lr 2^-5 (1 byte per weight)."""
+        return cls(upscale_bits=0, upscale_scope=UPSCALE_ALL)
 
     @classmethod
     def compact(cls) -> Optim:
         """TINTIN_OPTIM_COMPACT: int16 masters without momentum, lr 2^-5 (2 bytes per weight)."""
-        return cls(lr_shift=5, momentum_shift=0, upscale_bits=8)
+        return cls(upscale_scope=UPSCALE_ALL)
 
     @classmethod
     def momentum(cls) -> Optim:
         """TINTIN_OPTIM_MOMENTUM: lr 2^-5, momentum 1 - 2^-3, int16 masters (batches of 8+)."""
-        return cls(lr_shift=5, momentum_shift=3, upscale_bits=8)
+        return cls(momentum_shift=3, upscale_scope=UPSCALE_ALL)
 
 
 # The presets by the names model files and the tools take (`optimizer: compact`, --optim).
 PRESETS = {
     "default": Optim,
+    "hybrid": Optim.hybrid,
     "lean": Optim.lean,
     "compact": Optim.compact,
     "momentum": Optim.momentum,
@@ -397,7 +420,7 @@ def table_hash(sp: ModelSpec) -> int:
     head = bytes([len(sp.layers), sp.loss]) + sp.max_batch.to_bytes(2, "little")
     head += h.to_bytes(2, "little") + w.to_bytes(2, "little") + c.to_bytes(2, "little")
     head += bytes([o.rule, o.lr_shift, o.lr_mult, o.mu, o.momentum_shift, o.upscale_bits])
-    head += bytes([o.rounding]) + (sp.seed & 0xFFFFFFFF).to_bytes(4, "little")
+    head += bytes([o.rounding, o.upscale_scope]) + (sp.seed & 0xFFFFFFFF).to_bytes(4, "little")
     out = _fnv(2166136261, head)
     for layer in sp.layers:
         kind, train, units, kh, kw, stride, pad, w_exp = table_fields(layer)

@@ -31,21 +31,23 @@ def configs(quick: bool) -> list[tuple[str, Optim]]:
             f"aligned lr=2^-{lr} mom={'1-2^-3' if mom else 'off'} "
             f"master={'int16' if up else 'int8'} {'sto' if rnd == 0 else 'psto'}"
         )
-        out.append((name, Optim(lr_shift=lr, momentum_shift=mom, upscale_bits=up, rounding=rnd)))
+        opt = Optim(lr_shift=lr, momentum_shift=mom, upscale_bits=up, rounding=rnd)
+        opt.upscale_scope = spec.UPSCALE_ALL
+        out.append((name, opt))
     # Non-power-of-two learning rates (sum of shifts) between the best powers of two.
     for lr, mult, label in [(3, 5, "1.25"), (4, 3, "1.5"), (4, 5, "1.25")]:
         rate = f"{label}*2^-{lr}"
         out.append(
             (
                 f"aligned lr={rate} mom=1-2^-3 master=int16 sto",
-                Optim(lr_shift=lr, lr_mult=mult, momentum_shift=3, upscale_bits=8),
+                Optim(lr_shift=lr, lr_mult=mult, momentum_shift=3, upscale_scope=spec.UPSCALE_ALL),
             )
         )
     for mu, up in itertools.product([0, 1, 2, 3], [0, 8]):
         out.append(
             (
                 f"niti mu={mu} master={'int16' if up else 'int8'} psto",
-                Optim(spec.RULE_NITI, 0, 1, mu, 0, up, spec.ROUND_PSEUDO),
+                Optim(spec.RULE_NITI, 0, 1, mu, 0, up, spec.ROUND_PSEUDO, spec.UPSCALE_ALL),
             )
         )
     return out

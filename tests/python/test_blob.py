@@ -101,7 +101,9 @@ def test_hostile_fields_are_refused():
     rec = blob.HEADER_BYTES
     cases = {
         "magic": (_patched(data, 0, "<I", 0x12345678), errno.EINVAL),
-        "newer format": (_patched(data, 4, "<H", 2), errno.ENOTSUP),
+        "older format": (_patched(data, 4, "<H", blob.VERSION - 1), errno.ENOTSUP),
+        "newer format": (_patched(data, 4, "<H", blob.VERSION + 1), errno.ENOTSUP),
+        "unknown upscale scope": (_patched(data, 23, "<B", 2), errno.EINVAL),
         "no layers": (_patched(data, 6, "<B", 0), errno.EINVAL),
         "too many layers": (_patched(data, 6, "<B", 200), errno.EINVAL),
         "no hash": (_patched(data, 28, "<I", 0), errno.EINVAL),

@@ -33,9 +33,12 @@ T = TypeVar("T")
 
 PRESETS = {
     "default": Optim(),
+    "lean": Optim.lean(),
     "compact": Optim.compact(),
     "momentum": Optim.momentum(),
     "niti": Optim(spec.RULE_NITI, 0, 1, 2, 0, 0, spec.ROUND_PSEUDO),
+    # NITI normalises to mu + 8 bits where a layer has masters: conv layers only here.
+    "niti-conv-masters": Optim(spec.RULE_NITI, 0, 1, 2, 0, 8, spec.ROUND_PSEUDO, spec.UPSCALE_CONV),
 }
 ODD = (1, 2, 3, 5, 7, 11, 13)  # map sizes: primes and 1-wide
 UNITS = (1, 2, 3, 5, 7, 11)

@@ -63,11 +63,12 @@ def run_both(sp: spec.ModelSpec, steps: int, seed: int, x_exp: int = -7, t_exp: 
     sizes=st.lists(
         st.one_of(st.integers(2, 12), st.sampled_from([1, 13, 17])), min_size=2, max_size=4
     ),
-    preset=st.sampled_from([None, Optim(), Optim.compact(), Optim.momentum()]),
+    preset=st.sampled_from([None, Optim(), Optim.lean(), Optim.compact(), Optim.momentum()]),
     rule=st.sampled_from([spec.RULE_ALIGNED, spec.RULE_NITI]),
     rounding=st.sampled_from([spec.ROUND_STOCHASTIC, spec.ROUND_PSEUDO]),
     momentum=st.sampled_from([0, 2, 4]),
     upscale=st.sampled_from([0, 8]),
+    scope=st.sampled_from([spec.UPSCALE_ALL, spec.UPSCALE_CONV]),
     lr_shift=st.integers(0, 8),
     lr_mult=st.sampled_from([1, 3, 5, 7]),
     mu=st.integers(0, 4),
@@ -77,13 +78,13 @@ def run_both(sp: spec.ModelSpec, steps: int, seed: int, x_exp: int = -7, t_exp: 
     seed=st.integers(0, 1000),
 )
 def test_random_models_bit_exact(
-    sizes, preset, rule, rounding, momentum, upscale, lr_shift, lr_mult, mu, loss, batch, modes,
-    seed,
+    sizes, preset, rule, rounding, momentum, upscale, scope, lr_shift, lr_mult, mu, loss, batch,
+    modes, seed,
 ):  # fmt: skip
     if loss == spec.LOSS_XENT:
         sizes[-1] = max(sizes[-1], 2)
     # Either a preset as applications use it or any combination of the optimizer's fields.
-    optim = preset or Optim(rule, lr_shift, lr_mult, mu, momentum, upscale, rounding)
+    optim = preset or Optim(rule, lr_shift, lr_mult, mu, momentum, upscale, rounding, scope)
     sp = random_model(sizes, optim, loss, batch)
     dense = [layer for layer in sp.layers if layer.kind == spec.LAYER_DENSE]
     for layer, mode in zip(dense, modes, strict=False):

@@ -56,10 +56,6 @@ static int tintin_blob_header(struct tintin_model_blob *out, const uint8_t *p, s
 			       (unsigned int)records);
 		return -EINVAL;
 	}
-	if (p[23] != 0u) {
-		TINTIN_LOG_ERR("tintin: blob: reserved header byte is %u, must be 0", p[23]);
-		return -EINVAL;
-	}
 	d->loss = p[7];
 	d->max_batch = tintin_get16(p + 8);
 	d->input.h = tintin_get16(p + 10);
@@ -72,6 +68,7 @@ static int tintin_blob_header(struct tintin_model_blob *out, const uint8_t *p, s
 	d->optim.momentum_shift = p[20];
 	d->optim.upscale_bits = p[21];
 	d->optim.rounding = p[22];
+	d->optim.upscale_scope = p[23];
 	d->seed = tintin_get32(p + 24);
 	d->hash = tintin_get32(p + 28);
 	if (d->hash == 0u) {

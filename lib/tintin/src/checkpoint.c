@@ -50,7 +50,8 @@ uint32_t tintin_checkpoint_model_hash(const struct tintin_model_desc *d)
 	h = tintin_fnv_u32(h, o->rule | ((uint32_t)o->lr_shift << 8) | ((uint32_t)o->lr_mult << 16) |
 				  ((uint32_t)o->mu << 24), 4);
 	h = tintin_fnv_u32(h, o->momentum_shift | ((uint32_t)o->upscale_bits << 8) |
-				  ((uint32_t)o->rounding << 16), 4);
+				  ((uint32_t)o->rounding << 16) | ((uint32_t)o->upscale_scope << 24),
+			   4);
 	for (uint8_t i = 0; i < d->n_layers; i++) {
 		const struct tintin_layer_desc *l = &d->layers[i];
 

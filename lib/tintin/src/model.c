@@ -58,6 +58,19 @@ static int tintin_trains_w(const struct tintin_layer_desc *l)
 	return tintin_has_weights(l) && l->train == TINTIN_TRAIN_FULL;
 }
 
+/* Extra fractional bits of a layer's trained weights: TINTIN_BIAS_EXTRA_BITS with int16
+ * masters, 0 for int8 weights.
+ */
+static uint8_t tintin_master_bits(const struct tintin_layer_desc *l,
+				  const struct tintin_optim_cfg *o)
+{
+	if (!tintin_trains_w(l) ||
+	    (o->upscale_scope == TINTIN_UPSCALE_CONV && l->type == TINTIN_LAYER_DENSE)) {
+		return 0u;
+	}
+	return o->upscale_bits;
+}
+
 static int tintin_trains_b(const struct tintin_layer_desc *l)
 {
 	return tintin_has_weights(l) && l->train != TINTIN_TRAIN_FROZEN;
@@ -85,11 +98,16 @@ static int tintin_check_optim(const struct tintin_optim_cfg *o)
 		TINTIN_LOG_ERR("tintin: optim: the NITI rule is disabled in this build");
 		return -ENOTSUP;
 	}
-	if ((o->momentum_shift != 0u && !TINTIN_MOMENTUM_ENABLED) ||
-	    (o->upscale_bits != 0u && !TINTIN_UPSCALE_ENABLED)) {
-		TINTIN_LOG_ERR("tintin: optim: momentum or int16 master weights are disabled in "
-			       "this build");
+	if (o->momentum_shift != 0u && !TINTIN_MOMENTUM_ENABLED) {
+		TINTIN_LOG_ERR("tintin: optim: momentum is disabled in this build");
 		return -ENOTSUP;
+	}
+	if (o->upscale_scope > TINTIN_UPSCALE_CONV ||
+	    (o->upscale_scope != TINTIN_UPSCALE_ALL && o->upscale_bits == 0u)) {
+		TINTIN_LOG_ERR("tintin: optim: upscale_scope %u, need 0 (all) or 1 (convolutions) "
+			       "with upscale_bits 8, 0 without",
+			       o->upscale_scope);
+		return -EINVAL;
 	}
 	if (o->rounding != TINTIN_ROUND_STOCHASTIC && o->rounding != TINTIN_ROUND_PSEUDO) {
 		TINTIN_LOG_ERR("tintin: optim: unknown rounding %u", o->rounding);
@@ -348,6 +366,12 @@ static int tintin_check_desc(const struct tintin_model_desc *d, struct tintin_sh
 		if (ret != 0) {
 			return ret;
 		}
+		if (tintin_master_bits(l, &d->optim) != 0u && !TINTIN_UPSCALE_ENABLED) {
+			TINTIN_LOG_ERR("tintin: layer %u: int16 master weights are disabled in this "
+				       "build (CONFIG_TINTIN_OPTIM_UPSCALE)",
+				       i);
+			return -ENOTSUP;
+		}
 		owns_act = owns_act || tintin_owns_output(l);
 		if (*first == d->n_layers && tintin_trains_b(l)) {
 			*first = i;
@@ -505,7 +529,8 @@ static int tintin_alloc_params(struct tintin_arena *a, struct tintin_layer_state
 			       const struct tintin_layer_desc *l, const struct tintin_optim_cfg *o)
 {
 	const size_t n_w = tintin_size_mul(s->rows, s->row);
-	const size_t w_el = (o->upscale_bits != 0u) ? sizeof(int16_t) : 1u;
+	const uint8_t masters = tintin_master_bits(l, o);
+	const size_t w_el = (masters != 0u) ? sizeof(int16_t) : 1u;
 	void *p;
 	int ret;
 
@@ -517,7 +542,7 @@ static int tintin_alloc_params(struct tintin_arena *a, struct tintin_layer_state
 		}
 		s->w_ram = p;
 		s->w = p;
-		if (o->upscale_bits != 0u) {
+		if (masters != 0u) {
 			ret = tintin_alloc(a, n_w, 1u, &p);
 			if (ret != 0) {
 				return ret;
@@ -770,7 +795,8 @@ static uint32_t tintin_desc_hash(const struct tintin_model_desc *d, const struct
 	h = tintin_fnv_u32(h, o->rule | ((uint32_t)o->lr_shift << 8) | ((uint32_t)o->lr_mult << 16) |
 				      ((uint32_t)o->mu << 24), 4);
 	h = tintin_fnv_u32(h, o->momentum_shift | ((uint32_t)o->upscale_bits << 8) |
-				      ((uint32_t)o->rounding << 16), 3);
+				      ((uint32_t)o->rounding << 16) | ((uint32_t)o->upscale_scope << 24),
+			   4);
 	h = tintin_fnv_u32(h, d->seed, 4);
 	for (uint8_t i = 0; i < d->n_layers; i++) {
 		const struct tintin_layer_desc *l = &d->layers[i];
@@ -1265,7 +1291,8 @@ static void tintin_update_weights(struct tintin_model *m, struct tintin_layer_st
 				maxabs = (a > maxabs) ? a : maxabs;
 			}
 		}
-		shift = tintin_sgd_niti_shift(maxabs, cfg->mu + cfg->upscale_bits);
+		shift = tintin_sgd_niti_shift(maxabs, cfg->mu + ((s->w_lo != NULL) ? cfg->upscale_bits
+										    : 0u));
 	} else {
 		tintin_sgd_rows_init(&u, cfg, &p, e_err + e_x, &m->prng);
 		u.clips = &m->stats.update_clips;

@@ -86,11 +86,12 @@ static const struct tintin_model_desc env_desc = {
 		  .mu = 0,
 		  .momentum_shift = 0,
 		  .upscale_bits = 8,
-		  .rounding = TINTIN_ROUND_STOCHASTIC},
+		  .rounding = TINTIN_ROUND_STOCHASTIC,
+		  .upscale_scope = TINTIN_UPSCALE_ALL},
 	.seed = 1u,
 	.magic = TINTIN_DESC_MAGIC,
 	.version = TINTIN_DESC_VERSION,
-	.hash = 0xf1100794u,
+	.hash = 0x93246682u,
 };
 
 #endif /* ENV_MODEL_H_ */

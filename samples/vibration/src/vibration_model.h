@@ -354,11 +354,12 @@ static const struct tintin_model_desc vibration_desc = {
 		  .mu = 0,
 		  .momentum_shift = 3,
 		  .upscale_bits = 8,
-		  .rounding = TINTIN_ROUND_STOCHASTIC},
+		  .rounding = TINTIN_ROUND_STOCHASTIC,
+		  .upscale_scope = TINTIN_UPSCALE_ALL},
 	.seed = 1u,
 	.magic = TINTIN_DESC_MAGIC,
 	.version = TINTIN_DESC_VERSION,
-	.hash = 0xf6a39404u,
+	.hash = 0x450e1ba6u,
 };
 
 #endif /* VIBRATION_MODEL_H_ */

@@ -228,12 +228,13 @@ static const struct tintin_model_desc tt_digits_desc = {
 		  .lr_mult = 1,
 		  .mu = 0,
 		  .momentum_shift = 0,
-		  .upscale_bits = 0,
-		  .rounding = TINTIN_ROUND_STOCHASTIC},
+		  .upscale_bits = 8,
+		  .rounding = TINTIN_ROUND_STOCHASTIC,
+		  .upscale_scope = TINTIN_UPSCALE_CONV},
 	.seed = 1u,
 	.magic = TINTIN_DESC_MAGIC,
 	.version = TINTIN_DESC_VERSION,
-	.hash = 0xdfbbbcdau,
+	.hash = 0x33bea807u,
 };
 
 #define TT_DIGITS_EPOCHS 12

@@ -126,11 +126,12 @@ static const struct tintin_model_desc tt_cnn_desc = {
 		  .mu = 0,
 		  .momentum_shift = 3,
 		  .upscale_bits = 8,
-		  .rounding = TINTIN_ROUND_STOCHASTIC},
+		  .rounding = TINTIN_ROUND_STOCHASTIC,
+		  .upscale_scope = TINTIN_UPSCALE_ALL},
 	.seed = 3u,
 	.magic = TINTIN_DESC_MAGIC,
 	.version = TINTIN_DESC_VERSION,
-	.hash = 0xd2932685u,
+	.hash = 0x47326e5fu,
 };
 
 #define TT_CNN_STEPS 12

@@ -99,11 +99,12 @@ static const struct tintin_model_desc small_desc = {
 		  .mu = 0,
 		  .momentum_shift = 0,
 		  .upscale_bits = 0,
-		  .rounding = TINTIN_ROUND_STOCHASTIC},
+		  .rounding = TINTIN_ROUND_STOCHASTIC,
+		  .upscale_scope = TINTIN_UPSCALE_ALL},
 	.seed = 5u,
 	.magic = TINTIN_DESC_MAGIC,
 	.version = TINTIN_DESC_VERSION,
-	.hash = 0x4f31490bu,
+	.hash = 0x1711ca59u,
 };
 
 #endif /* SMALL_MODEL_H_ */

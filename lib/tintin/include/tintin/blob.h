@@ -21,7 +21,7 @@
  *
  *   0   header, 36 bytes: magic "TTMB", u16 version, u8 layers, u8 loss, u16 max_batch,
  *       u16 input h, w, c, optimizer (u8 rule, lr_shift, lr_mult, mu, momentum_shift,
- *       upscale_bits, rounding, zero), u32 seed, u32 table hash (not 0), u32 total bytes
+ *       upscale_bits, rounding, upscale_scope), u32 seed, u32 table hash (not 0), u32 total bytes
  *   36  one 16-byte record per layer: u8 type, train, u16 units, u8 kernel_h, kernel_w,
  *       stride, pad, i8 w_exp, u8 zero, u16 bias words (0 or the layer's rows), u32 weights
  *   ..  per layer with parameters, in order: its int8 weights, zero padding to a multiple of
@@ -47,7 +47,7 @@ extern "C" {
 /** "TTMB" as a little-endian u32. */
 #define TINTIN_BLOB_MAGIC 0x424d5454u
 /** Blob format version this runtime reads. */
-#define TINTIN_BLOB_VERSION 1u
+#define TINTIN_BLOB_VERSION 2u
 /** Bytes of the blob header. */
 #define TINTIN_BLOB_HEADER_BYTES 36u
 /** Bytes of one layer record. */

@@ -48,7 +48,7 @@ extern "C" {
 /** "TTCK" as a little-endian u32. */
 #define TINTIN_CKPT_MAGIC 0x4b435454u
 /** Format version this runtime writes and reads. */
-#define TINTIN_CKPT_VERSION 3u
+#define TINTIN_CKPT_VERSION 4u
 /** Bytes of the header proper. */
 #define TINTIN_CKPT_HEADER_BYTES 32u
 /** Where the payload starts in a slot (the header block, padded for write units). */

@@ -97,6 +97,12 @@ enum tintin_rounding {
 	TINTIN_ROUND_PSEUDO = 1,     /**< NITI pseudo-stochastic rounding (no PRNG) */
 };
 
+/** Which trainable layers keep int16 master weights when upscale_bits is set. */
+enum tintin_upscale_scope {
+	TINTIN_UPSCALE_ALL = 0,  /**< every layer whose weights train */
+	TINTIN_UPSCALE_CONV = 1, /**< convolutions only; dense layers train their int8 weights */
+};
+
 /** Whether a model is set up for training or only for inference. */
 enum tintin_mode {
 	TINTIN_MODE_TRAIN = 0,
@@ -155,26 +161,41 @@ struct tintin_optim_cfg {
 	uint8_t momentum_shift; /**< 0 = no momentum, else beta = 1 - 2^-momentum_shift (1..7) */
 	uint8_t upscale_bits;   /**< 0 = int8 weights, 8 = int16 master weights (int8 planes) */
 	uint8_t rounding;       /**< enum tintin_rounding */
+	uint8_t upscale_scope;  /**< enum tintin_upscale_scope (0 with upscale_bits 0) */
 };
 
 /**
  * Lean optimizer: gradient-aligned SGD on the int8 weights themselves, learning rate 2^-5 per
  * batch of 8 (smaller batches take proportionally smaller steps), no momentum, true
- * stochastic rounding. One byte of state per weight: it trains at batch 1 and batch 8 alike,
- * within a point of float32 on the tasks of docs/accuracy.md, in under 40% of a float32
- * trainer's RAM (docs/numerics.md, docs/benchmarks.md).
+ * stochastic rounding. One byte of state per weight, the least RAM of any preset; on
+ * convolutional models at batch 1 it falls behind float32 (docs/accuracy.md).
  */
 #define TINTIN_OPTIM_LEAN                                                                          \
 	{                                                                                          \
 		.rule = TINTIN_RULE_ALIGNED, .lr_shift = 5, .lr_mult = 1, .mu = 0,                 \
 		.momentum_shift = 0, .upscale_bits = 0, .rounding = TINTIN_ROUNDING_DEFAULT,       \
+		.upscale_scope = TINTIN_UPSCALE_ALL,                                               \
 	}
 
 /**
- * Default optimizer: the lean one. Name TINTIN_OPTIM_LEAN instead to keep these settings
- * whatever a later release makes the default.
+ * Hybrid optimizer: the lean one, with int16 master weights in convolutions only. A
+ * convolution's few shared weights each sum a gradient over every output position, and its
+ * updates are mostly finer than an int8 step: masters keep them, for one more byte per conv
+ * weight. Dense layers, which hold most weights, train their int8 weights directly. Within
+ * float32's accuracy at batch 1 and 8 on the tasks of docs/accuracy.md (docs/numerics.md).
  */
-#define TINTIN_OPTIM_DEFAULT TINTIN_OPTIM_LEAN
+#define TINTIN_OPTIM_HYBRID                                                                        \
+	{                                                                                          \
+		.rule = TINTIN_RULE_ALIGNED, .lr_shift = 5, .lr_mult = 1, .mu = 0,                 \
+		.momentum_shift = 0, .upscale_bits = TINTIN_BIAS_EXTRA_BITS,                      \
+		.rounding = TINTIN_ROUNDING_DEFAULT, .upscale_scope = TINTIN_UPSCALE_CONV,         \
+	}
+
+/**
+ * Default optimizer: the hybrid one. Name a preset instead (TINTIN_OPTIM_HYBRID, _LEAN, ...)
+ * to keep its settings whatever a later release makes the default.
+ */
+#define TINTIN_OPTIM_DEFAULT TINTIN_OPTIM_HYBRID
 
 /**
  * Compact optimizer: int16 master weights without momentum, learning rate 2^-5. Two bytes of
@@ -185,7 +206,7 @@ struct tintin_optim_cfg {
 	{                                                                                          \
 		.rule = TINTIN_RULE_ALIGNED, .lr_shift = 5, .lr_mult = 1, .mu = 0,                 \
 		.momentum_shift = 0, .upscale_bits = TINTIN_BIAS_EXTRA_BITS,                      \
-		.rounding = TINTIN_ROUNDING_DEFAULT,                                               \
+		.rounding = TINTIN_ROUNDING_DEFAULT, .upscale_scope = TINTIN_UPSCALE_ALL,          \
 	}
 
 /**
@@ -197,7 +218,7 @@ struct tintin_optim_cfg {
 	{                                                                                          \
 		.rule = TINTIN_RULE_ALIGNED, .lr_shift = 5, .lr_mult = 1, .mu = 0,                 \
 		.momentum_shift = 3, .upscale_bits = TINTIN_BIAS_EXTRA_BITS,                      \
-		.rounding = TINTIN_ROUNDING_DEFAULT,                                               \
+		.rounding = TINTIN_ROUNDING_DEFAULT, .upscale_scope = TINTIN_UPSCALE_ALL,          \
 	}
 
 /** A whole model: the static description the planner and init work from. */
