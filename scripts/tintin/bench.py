@@ -8,11 +8,12 @@
 For every workload (digits MLP, LeNet-5, the conv1d motion network, and the env sample's
 4-16-2 network to show fixed costs on a tiny model), core and batch, six images train the same
 network from the same initial weights on the same real samples: Tin-Tin's integer runtime with
-its default optimizer ("int": int8 weights, no momentum), its compact one (int16 masters, no
-momentum: "compact"), its momentum one (int16 masters and momentum: "momentum"), with NITI's
-rule ("niti"), and the float32 reference trainer in bench/float compiled with soft float, as
-plain SGD ("float32", the like-for-like baseline of int and compact) and with the momentum
-preset's rate and momentum ("float32-mom"). On
+its default optimizer ("int": int16 masters in convolutions, int8 weights in dense layers, no
+momentum), its compact one (int16 masters everywhere, no momentum: "compact"), its momentum
+one (int16 masters and momentum: "momentum"), with NITI's rule ("niti"), and the float32
+reference trainer in bench/float compiled with soft float, as plain SGD ("float32", the
+like-for-like baseline of int and compact) and with the momentum preset's rate and momentum
+("float32-mom"). On
 Cortex-M4 the integer arenas have room for the dense kernel's workspace (tintin_model_plan_dsp)
 and the RAM includes it. Counted: the
 instructions of one training step and of one inference (QEMU TCG plugin, exact and

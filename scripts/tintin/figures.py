@@ -209,7 +209,8 @@ def _plan_code_m4() -> str:
 def _lenet_arena_table() -> str:
     from tintin import demo
 
-    optims = [("default (int8, no momentum)", spec.Optim()),
+    optims = [("default (int16 masters in convolutions, no momentum)", spec.Optim()),
+              ("lean (int8, no momentum)", spec.Optim.lean()),
               ("compact (int16 masters, no momentum)", spec.Optim.compact()),
               ("momentum (int16 masters, momentum)", spec.Optim.momentum())]  # fmt: skip
 

@@ -8,7 +8,7 @@ A spec names the model, its input and its layer table::
     loss: xent                  # xent (class labels) or mse (int8 targets)
     max_batch: 8
     seed: 1                     # weight init (when no weights are given) and rounding PRNG
-    optimizer: default          # default (= lean), compact, momentum, or a mapping of fields
+    optimizer: default          # default (= hybrid), lean, compact, momentum, or a mapping
                                 # (fields left out take the default's values)
     train_last: 1               # optional: freeze every weight layer but the last k
     layers:

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """`tintin soak`: a long training run on a drifting stream, watching for numeric drift.
 
-    tintin soak [--steps 1000000] [--window 50000] [--optim default|lean|compact|momentum]
+    tintin soak [--steps 1000000] [--window 50000] [--optim default|hybrid|lean|compact|momentum]
                 [--json FILE] [--markdown FILE]
 
 A sensor node trains for months, one sample at a time, on data that drifts. This runs the C

@@ -22,8 +22,8 @@
  * is poisoned for AddressSanitizer; exponents stay in range after training.
  *
  * Input format (fz_val is a biased 16-bit value, see there; a missing byte reads as 0):
- *   n_layers, loss, fz_val max_batch, fz_val h, w, c, preset (0..3 lean, compact, momentum,
- *   NITI; else 7 fz_val optimizer fields), seed, ident (0xfc..0xff corrupt the identity),
+ *   n_layers, loss, fz_val max_batch, fz_val h, w, c, preset (0..4 lean, compact, momentum,
+ *   NITI, hybrid; else 8 fz_val optimizer fields), seed, ident (0xfc..0xff corrupt the identity),
  *   then per layer: type, train, fz_val units, fz_val kernel_h, kernel_w, stride, pad, w_exp,
  *   weights, bias; then the blob's changed byte (fz_val offset, a byte to xor), and per
  *   mode run (training, then inference): x_exp (a second byte when the first is >= 0xc0),
@@ -192,11 +192,12 @@ static void fz_decode_layer(struct fz_in *in, struct tintin_layer_desc *l)
 
 static void fz_decode(struct fz_in *in, struct tintin_model_desc *d)
 {
-	static const struct tintin_optim_cfg presets[4] = {
+	static const struct tintin_optim_cfg presets[5] = {
 		TINTIN_OPTIM_LEAN,
 		TINTIN_OPTIM_COMPACT,
 		TINTIN_OPTIM_MOMENTUM,
 		{.rule = TINTIN_RULE_NITI, .mu = 2, .lr_mult = 1, .rounding = TINTIN_ROUND_PSEUDO},
+		TINTIN_OPTIM_HYBRID,
 	};
 	uint8_t b;
 
@@ -211,7 +212,7 @@ static void fz_decode(struct fz_in *in, struct tintin_model_desc *d)
 	d->input.w = fz_val(in);
 	d->input.c = fz_val(in);
 	b = fz_u8(in);
-	if (b < 4u) {
+	if (b < 5u) {
 		d->optim = presets[b];
 	} else {
 		d->optim.rule = (uint8_t)fz_val(in);
@@ -221,6 +222,7 @@ static void fz_decode(struct fz_in *in, struct tintin_model_desc *d)
 		d->optim.momentum_shift = (uint8_t)fz_val(in);
 		d->optim.upscale_bits = (uint8_t)fz_val(in);
 		d->optim.rounding = (uint8_t)fz_val(in);
+		d->optim.upscale_scope = (uint8_t)fz_val(in);
 	}
 	d->seed = fz_u8(in) * 0x9e3779b9u;
 	b = fz_u8(in);

@@ -49,7 +49,7 @@ struct fz_seed_layer {
 struct fz_seed {
 	const char *name;
 	uint8_t loss;
-	uint8_t preset; /* 0 lean, 1 compact, 2 momentum, 3 NITI */
+	uint8_t preset; /* 0 lean, 1 compact, 2 momentum, 3 NITI, 4 hybrid */
 	uint16_t batch;
 	uint16_t h, w, c;
 	uint8_t x_how; /* data: 0 random, 1 all -128, 2 all 127, 3 alternating */
@@ -77,6 +77,9 @@ static const struct fz_seed fz_seeds[] = {
 	  FZ_GAP, FZ_FLAT, FZ_DENSE(2, 0)}},
 	{"conv2d_one_wide", 0, 0, 1, 11, 1, 1, 0, 4,
 	 {FZ_CONV(2, 3, 1, 1, 0, 0), FZ_RELU, FZ_FLAT, FZ_DENSE(2, 0)}},
+	/* The default: int16 masters in the convolution, int8 weights in the dense layer. */
+	{"conv2d_hybrid", 0, 4, 4, 6, 6, 2, 0, 5,
+	 {FZ_CONV(3, 3, 3, 1, 1, 0), FZ_RELU, FZ_MAXP(2, 2, 0, 0), FZ_FLAT, FZ_DENSE(3, 0)}},
 	/* Geometry at the limits: every product here wraps or passes a type's range. */
 	{"f1_wrap_to_one", 0, 0, 1, 65531, 60459, 59673, 0, 2, {FZ_FLAT, FZ_DENSE(2, 0)}},
 	{"dense_65535_squared_mse", 1, 0, 1, 1, 1, 65535, 0, 1, {FZ_DENSE(65535, 1)}},
