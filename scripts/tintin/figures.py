@@ -177,17 +177,44 @@ layers:
 PLAN_ARGS = ["--core", "cortex-m0plus", "--ram", "32K", "--flash", "128K"]
 
 
+def _run_plan(name: str, yaml_text: str, args: list[str]) -> list[str]:
+    """The lines `tintin plan NAME ARGS` prints for this model file, the command first."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        path.write_text(yaml_text)
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            plan_tool.main([str(path), *args])
+    return [f"$ tintin plan {name} {' '.join(args)}", *out.getvalue().splitlines()]
+
+
 @figure("plan-digits")
 def _plan_digits() -> str:
     """`tintin plan` itself, run on the spec above."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "digits.yaml"
-        path.write_text(DIGITS_YAML)
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
-            plan_tool.main([str(path), *PLAN_ARGS])
-    return _fence([f"$ tintin plan digits.yaml {' '.join(PLAN_ARGS)}",
-                   *out.getvalue().splitlines()])  # fmt: skip
+    return _fence(_run_plan("digits.yaml", DIGITS_YAML, PLAN_ARGS))
+
+
+# Issue 20's example: the MNIST MLP of `tintin accuracy`, too big to train whole in 32 KB.
+MNIST_YAML = """\
+name: mnist
+input: [784]
+max_batch: 8
+layers:
+  - {type: dense, units: 128}
+  - {type: relu}
+  - {type: dense, units: 10}
+"""
+MNIST_PLAN_ARGS = ["--core", "cortex-m0plus", "--ram", "32K"]
+
+
+@figure("plan-mnist-32k")
+def _plan_mnist_32k() -> str:
+    """`tintin plan` on a model that does not fit, its flash section elided (the digits
+    figure shows one): the alternatives are the point."""
+    lines = _run_plan("mnist.yaml", MNIST_YAML, MNIST_PLAN_ARGS)
+    start = lines.index("flash")
+    end = lines.index("", start)
+    return _fence([*lines[:start], "...", *lines[end:]])
 
 
 def _runtime_code(core: str) -> str:

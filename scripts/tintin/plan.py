@@ -3,7 +3,7 @@
 
     tintin plan model.yaml [--weights w.npz] [--core cortex-m0plus|cortex-m3|cortex-m4]
                 [--ram 32K] [--flash 256K] [--max-layers 16] [--stack 2048] [--infer]
-                [--checkpoint] [--json F]
+                [--checkpoint] [--json [F]]
 
 RAM: the training (or inference) arena as the C planner lays it out, split into trainable
 parameter copies, optimizer state and the rest (activations, masks, errors, int32 scratch),
@@ -14,12 +14,20 @@ code (footprint.json: every core source at -Os for that core, checkpoints only w
 --checkpoint, never the run-time blob parser; the linker's section GC can only make it
 smaller) plus the model's constants
 (weights, biases, layer table, description).
+
+When the model does not fit, the smaller configurations of the same model that do follow,
+best first, each with its RAM total and the change that gives it: training only the last k
+weight layers (`train_last: k`), batch 1 (`max_batch: 1`), biases only (`train: bias_only` on
+every weight layer) and inference only (`--infer`, TINTIN_MODE_INFER). Each is planned exactly
+as `tintin plan` plans that configuration. `--json` alone (or `--json -`) prints the plan and
+these alternatives as JSON instead of the text; `--json F` writes that JSON to F as well.
 Exit 1 when it does not fit the given RAM or flash; 2 on bad input.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from dataclasses import asdict, dataclass, field
@@ -109,6 +117,150 @@ def make_plan(
     return p
 
 
+# --- smaller configurations, when the requested one does not fit ---------------------------
+
+# How much a weight layer trains; an alternative never trains a layer more than the request
+# does, so it is always a step down from what was asked, never a different trade.
+TRAIN_RANK = {spec.TRAIN_FROZEN: 0, spec.TRAIN_BIAS_ONLY: 1, spec.TRAIN_FULL: 2}
+TRAIN_NAMES = {spec.TRAIN_FULL: "full", spec.TRAIN_FROZEN: "frozen",
+               spec.TRAIN_BIAS_ONLY: "bias_only"}  # fmt: skip
+INFER_CHANGE = "--infer (TINTIN_MODE_INFER)"
+BIAS_CHANGE = "train: bias_only on every weight layer, no train_last"
+
+
+@dataclass
+class Alternative:
+    """One configuration of the requested model on the same part, planned by make_plan."""
+
+    label: str  # what still trains, and the batch
+    change: list[str]  # what the user writes to get it: model-file keys, --infer
+    mode: str  # "train" or "infer"
+    max_batch: int
+    train: dict[str, str]  # weight-layer row -> full/frozen/bias_only; {} for inference
+    ram_total: int
+    fits: bool
+
+
+@dataclass
+class _Candidate:
+    label: str
+    change: list[str]
+    sp: spec.ModelSpec
+    infer: bool
+
+
+def _weight_rows(sp: spec.ModelSpec) -> list[int]:
+    return [i for i, layer in enumerate(sp.layers) if layer.kind in spec.WEIGHT_LAYERS]
+
+
+def _trains(sp: spec.ModelSpec) -> list[int]:
+    return [sp.layers[i].train for i in _weight_rows(sp)]
+
+
+def _variant(sp: spec.ModelSpec, trains: list[int], batch: int) -> spec.ModelSpec:
+    """A copy of sp with these weight-layer train settings and max_batch; the weight arrays
+    are shared, never written."""
+    layers = [dataclasses.replace(layer) for layer in sp.layers]
+    for i, train in zip(_weight_rows(sp), trains, strict=True):
+        layers[i].train = train
+    return dataclasses.replace(sp, layers=layers, max_batch=batch)
+
+
+def _last_k(n: int, k: int) -> list[int]:
+    """Weight-layer train settings of spec.train_last(sp, k) on n weight layers."""
+    return [spec.TRAIN_FULL if j >= n - k else spec.TRAIN_FROZEN for j in range(n)]
+
+
+def _describe(trains: list[int]) -> str:
+    n, full = len(trains), trains.count(spec.TRAIN_FULL)
+    if full == n:
+        return f"all {n} weight layers" if n > 1 else "the weight layer"
+    if trains == _last_k(n, full):
+        return f"last {full} weight layer" + ("s" if full > 1 else "")
+    if trains == [spec.TRAIN_BIAS_ONLY] * n:
+        return "biases only"
+    return "the requested layers"
+
+
+def _training_levels(sp: spec.ModelSpec) -> list[tuple[list[int], str]]:
+    """Weight-layer settings to try, most training first, each with its model-file change.
+
+    The request's own settings first (their change is empty: only a smaller batch can go
+    with them). Fewer trained layers before bias-only: the last layer alone still trains its
+    weights, bias-only trains none. A level that would train some layer more than the request
+    does, or that repeats an earlier one, is left out.
+    """
+    asked = _trains(sp)
+    n = len(asked)
+    levels = [(asked, "")]
+    levels += [(_last_k(n, k), f"train_last: {k}") for k in range(n - 1, 0, -1)]
+    levels.append(([spec.TRAIN_BIAS_ONLY] * n, BIAS_CHANGE))
+    out: list[tuple[list[int], str]] = []
+    for trains, change in levels:
+        lower = all(TRAIN_RANK[t] <= TRAIN_RANK[a] for t, a in zip(trains, asked, strict=True))
+        if lower and all(trains != seen for seen, _ in out):
+            out.append((trains, change))
+    return out
+
+
+def candidates(sp: spec.ModelSpec, infer: bool) -> list[_Candidate]:
+    """Every smaller configuration of sp, best first: more trained layers, then the larger
+    batch (the spec's max_batch, then 1), and inference only last. The request itself is not
+    among them."""
+    batches = [sp.max_batch] + ([1] if sp.max_batch > 1 else [])
+    out: list[_Candidate] = []
+    for trains, change in [] if infer else _training_levels(sp):
+        for b in batches:
+            parts = [change] if change else []
+            if parts or b != sp.max_batch:  # else it is the request itself
+                label = f"{_describe(trains)}, batch {b}"
+                out.append(_Candidate(label, parts + _batch_change(sp, b),
+                                      _variant(sp, trains, b), False))  # fmt: skip
+    for b in batches:
+        if not infer or b != sp.max_batch:
+            out.append(_Candidate(f"inference only, batch {b}",
+                                  [INFER_CHANGE, *_batch_change(sp, b)],
+                                  _variant(sp, _trains(sp), b), True))  # fmt: skip
+    return out
+
+
+def _batch_change(sp: spec.ModelSpec, batch: int) -> list[str]:
+    return [] if batch == sp.max_batch else [f"max_batch: {batch}"]
+
+
+def alternatives(
+    requested: Plan, sp: spec.ModelSpec, args: argparse.Namespace
+) -> list[Alternative]:
+    """The candidates planned with make_plan under the request's core, limits and options,
+    so each number is what `tintin plan` prints for that configuration."""
+    out = []
+    for c in candidates(sp, args.infer):
+        p = make_plan(requested.model, c.sp, args.core, args.max_layers, args.stack, c.infer,
+                      args.checkpoint)  # fmt: skip
+        p.ram_limit, p.flash_limit = requested.ram_limit, requested.flash_limit
+        train = {} if c.infer else {str(i): TRAIN_NAMES[c.sp.layers[i].train]
+                                    for i in _weight_rows(c.sp)}  # fmt: skip
+        out.append(Alternative(c.label, c.change, p.mode, c.sp.max_batch, train, p.ram_total,
+                               p.fits))  # fmt: skip
+    return out
+
+
+def render_alternatives(p: Plan, alts: list[Alternative]) -> str:
+    """The configurations that fit, best first, or the one line that says none does."""
+    fitting = [a for a in alts if a.fits]
+    if fitting:
+        lines = ["", "fits instead, best first (RAM total in bytes, then the change):"]
+        lines += [f"  {a.label:38s} {a.ram_total:>9,}  {', '.join(a.change)}" for a in fitting]
+        return "\n".join(lines)
+    if p.flash_limit is not None and p.flash_total > p.flash_limit:
+        # make_plan's flash does not depend on how the model trains: no alternative can help.
+        return "nothing smaller fits either: the flash total is the same in every configuration"
+    if not alts:
+        return "nothing smaller fits either: inference at batch 1 is the least this model needs"
+    least = min(alts, key=lambda a: a.ram_total)
+    return f"nothing smaller fits either: the least RAM is {least.ram_total:,} ({least.label})"
+
+
 def render(p: Plan) -> str:
     lines = [f"{PROG}: model {p.model} on {p.core}, {p.mode} (bytes)", "", "RAM"]
     lines += [f"  {k:38s} {v:>9,}" for k, v in p.ram.items()]
@@ -142,14 +294,17 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
                     help="CONFIG_TINTIN_STACK_SIZE in bytes")  # fmt: skip
     ap.add_argument("--infer", action="store_true", help="inference only (no training arena)")
     ap.add_argument("--checkpoint", action="store_true", help="the application saves checkpoints")
-    ap.add_argument("--json", type=Path, help="also write the plan as JSON (replaced if it exists)")
+    ap.add_argument("--json", type=Path, nargs="?", const=STDOUT, metavar="F",
+                    help="the plan as JSON: on stdout instead of the text (no F, or -), or "
+                    "also into file F (replaced if it exists)")  # fmt: skip
 
 
 STACK_MAX = 2**31 - 1
+STDOUT = Path("-")  # --json without a file, as is usual for "-"
 
 
-def _plan(args: argparse.Namespace) -> Plan:
-    if args.json is not None:  # said before any work, and nothing is half written
+def _plan(args: argparse.Namespace) -> tuple[Plan, list[Alternative]]:
+    if args.json not in (None, STDOUT):  # said before any work, and nothing is half written
         cliutil.output_file(args.json, "--json", inputs=(args.spec, args.weights))
     name, sp = modelfile.load_spec(args.spec, args.weights, infer=args.infer)
     if len(sp.layers) > args.max_layers:
@@ -160,24 +315,34 @@ def _plan(args: argparse.Namespace) -> Plan:
     with clib.c_log():
         p = make_plan(name, sp, args.core, args.max_layers, args.stack, args.infer,
                       args.checkpoint)  # fmt: skip
-    p.ram_limit, p.flash_limit = args.ram, args.flash
-    return p
+        p.ram_limit, p.flash_limit = args.ram, args.flash
+        alts = [] if p.fits else alternatives(p, sp, args)
+    return p, alts
+
+
+def to_json(p: Plan, alts: list[Alternative]) -> str:
+    doc = {**asdict(p), "fits": p.fits, "alternatives": [asdict(a) for a in alts]}
+    return json.dumps(doc, indent=1) + "\n"
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        p = _plan(args)
+        p, alts = _plan(args)
     except (modelfile.ModelFileError, cliutil.UsageError) as exc:
         return cliutil.fail(PROG, exc)
     except clib.TintinError as exc:
         return cliutil.fail(PROG, f"the C planner refused the model: {exc}")
+    if args.json == STDOUT:
+        sys.stdout.write(to_json(p, alts))
+        return 0 if p.fits else 1
     if args.json:
         try:
-            cliutil.write_atomic(args.json, json.dumps({**asdict(p), "fits": p.fits}, indent=1)
-                                 + "\n")  # fmt: skip
+            cliutil.write_atomic(args.json, to_json(p, alts))
         except OSError as exc:
             return cliutil.fail(PROG, f"--json {args.json}: cannot write: {exc.strerror or exc}")
     print(render(p))
+    if not p.fits:
+        print(render_alternatives(p, alts))
     return 0 if p.fits else 1
 
 
