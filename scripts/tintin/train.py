@@ -1,21 +1,30 @@
 # SPDX-License-Identifier: Apache-2.0
 """`tintin train`: train a model spec on a dataset on the PC, exactly as the device would.
 
-    tintin train model.yaml data.npz|data.csv [--weights w.npz] [--epochs 10]
-                 [--backend ref|c] [--test-fraction 0.2] [--seed 0] [--out DIR]
-                 [--compare-float]
+    tintin train model.yaml data.npz|data.csv [--weights w.npz] [--epochs 10] [--backend c|ref]
+                 [--batch N] [--optimizer NAME] [--lr-shift K] [--train-last K]
+                 [--patience N] [--test-fraction 0.2] [--seed 0] [--out DIR] [--compare-float]
 
-The bit-exact NumPy reference (or the C runtime through the shared library) trains with the
-spec's optimizer and batch; after each epoch the held-out accuracy and mean cross-entropy
-(from the int8 outputs times 2^exponent), the saturation counters of training and every
-weight layer's exponent go to DIR/metrics.json, the curves to DIR/learning_curve.png, and the
-trained int8 model to DIR/<name>_model.h, ready for `#include` on the device (training there
-resumes from these int8 weights).
+The C runtime (through the shared library; default) or the bit-exact NumPy reference (--backend
+ref: the same integers, several times slower) trains with the spec's optimizer and batch, or
+with those of --batch, --optimizer, --lr-shift and --train-last, which override the spec (and
+go into the header). The training split is shuffled every epoch by a generator seeded from
+--seed: the same seed gives the same split, the same order and the same integers. After each
+epoch the held-out accuracy and mean cross-entropy (from the int8 outputs times 2^exponent),
+the saturation counters of training and every weight layer's exponent go to DIR/metrics.json,
+the curves to DIR/learning_curve.png. --patience N stops when the held-out accuracy has not
+improved for N epochs (default: off, all --epochs run). The model of the best epoch (highest
+held-out accuracy, the first one on a tie) goes to DIR/<name>_model.h, ready for `#include` on
+the device (training there resumes from these int8 weights); metrics.json says which epoch it
+is (best_epoch).
 
 --compare-float also trains the project's float32 trainer (tintin.floatref) from the same
 initial weights, with the spec's learning rate, on the same split, in the same sample order and
 on the same real inputs (the int8 codes times 2^exponent), and puts its curves beside the
 integer ones: metrics.json gains a "float32" object, learning_curve.png both curves.
+
+Progress goes to stderr: a bar with ETA and samples/s on a terminal, one plain line per epoch
+otherwise. The last line on stdout sums up the held-out accuracy and names the files written.
 """
 
 from __future__ import annotations
@@ -26,10 +35,14 @@ import dataclasses
 import io
 import json
 import math
+import os
 import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NoReturn, TextIO
 
 import numpy as np
 
@@ -43,31 +56,77 @@ COUNTERS = ("act_sat", "err_sat", "param_sat", "rescales", "update_clips", "step
 # Float32 held-out passes go this many samples at a time: a conv layer's patches of a whole
 # test set would not fit in memory.
 FLOAT_CHUNK = 512
+EPOCHS_MAX = 1_000_000
+TRAIN_NAMES = {v: k for k, v in modelfile.NAMED["train"].items()}
+# What a missing optional module was needed for, and the pip line that brings it.
+NEEDED_FOR = {
+    "matplotlib": ("the plot", "tintin[demo]"),
+    "tqdm": ("the progress bar", "tqdm"),
+}
+
+Model = RefModel | clib.CModel
 
 
-def progress(epoch: int, epochs: int, done: int, total: int, width: int = 30) -> None:
-    """One self-overwriting progress line on stderr, only on a terminal (no '\\r' in logs)."""
-    if not sys.stderr.isatty():
-        return
-    filled = width * done // max(total, 1)
-    bar = "#" * filled + "." * (width - filled)
-    sys.stderr.write(f"\repoch {epoch + 1}/{epochs} [{bar}] {done}/{total}")
-    if done == total:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
+class Progress:
+    """Training progress on stderr: on a terminal, a tqdm bar per epoch with ETA and samples/s;
+    anywhere else (a log file, a pipe, CI) one plain line per epoch and never a '\\r', since a
+    redrawn bar in a file is megabytes of noise."""
+
+    def __init__(self, epochs: int, samples: int, stream: TextIO | None = None) -> None:
+        self.epochs, self.samples = epochs, samples
+        self.stream = sys.stderr if stream is None else stream
+        isatty = getattr(self.stream, "isatty", None)
+        self.tty = bool(isatty()) if callable(isatty) else False
+
+    @contextmanager
+    def epoch(self, epoch: int) -> Iterator[Callable[[int], None]]:
+        """Yields the function to call with the samples of each step."""
+        start = time.perf_counter()
+        if self.tty:
+            from tqdm import tqdm
+
+            desc = f"epoch {epoch + 1}/{self.epochs}"
+            # A pseudo-terminal may report a size of 0 x 0 (a fresh pty, some CI runners),
+            # where tqdm draws nothing at all: a fixed 80 x 24 then.
+            sized = min(terminal_size(self.stream)) > 0
+            with tqdm(total=self.samples, desc=desc, unit=" samples", unit_scale=True,
+                      leave=False, file=self.stream, dynamic_ncols=sized,
+                      ncols=None if sized else 80, nrows=None if sized else 24) as bar:  # fmt: skip
+                yield bar.update
+            return
+        yield lambda n: None
+        took = time.perf_counter() - start
+        rate = f"{self.samples / took:,.0f}" if took > 0 else "-"
+        self.stream.write(
+            f"{PROG}: epoch {epoch + 1}/{self.epochs}: {self.samples:,} samples in "
+            f"{took:.2f} s, {rate} samples/s\n"
+        )
+        self.stream.flush()
 
 
-def trained_spec(sp: spec.ModelSpec, model: RefModel | clib.CModel) -> spec.ModelSpec:
-    """A copy of the spec carrying the model's current int8 weights, exponents and biases."""
+def terminal_size(stream: TextIO) -> tuple[int, int]:
+    """(columns, lines) of the terminal behind stream; (0, 0) when it has none."""
+    try:
+        size = os.get_terminal_size(stream.fileno())
+    except (OSError, ValueError, AttributeError):  # io.UnsupportedOperation is both of the first
+        return 0, 0
+    return size.columns, size.lines
+
+
+def trained_spec(sp: spec.ModelSpec, model: Model) -> spec.ModelSpec:
+    """A copy of the spec carrying the model's current int8 weights, exponents and biases.
+
+    The arrays are copies: the best epoch's snapshot must not follow later training.
+    """
     out = copy.deepcopy(sp)
     for i, layer in enumerate(out.layers):
         if layer.kind not in spec.WEIGHT_LAYERS:
             continue
         p = model.layer_params(i)
         assert layer.weights is not None
-        layer.weights = np.asarray(p["w"], np.int8).reshape(layer.weights.shape)
+        layer.weights = np.array(p["w"], np.int8).reshape(layer.weights.shape)
         layer.w_exp = int(p["w_exp"])
-        layer.bias = np.asarray(p["bias"], np.int32).copy()
+        layer.bias = np.array(p["bias"], np.int32)
     return out
 
 
@@ -79,29 +138,41 @@ def xent(z: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def held_out_int(
-    model: RefModel | clib.CModel, x: np.ndarray, e: int, y: np.ndarray, batch: int
+    model: Model, x: np.ndarray, e: int, y: np.ndarray, batch: int, rows: np.ndarray | None = None
 ) -> tuple[float, float]:
-    """Accuracy and mean cross-entropy of the integer model, max_batch samples at a time."""
+    """Accuracy and mean cross-entropy of the integer model on x[rows] (all of x by default),
+    max_batch samples at a time: rows index the whole set, so no copy of the held-out part."""
+    rows = np.arange(len(y)) if rows is None else rows
     hits, losses = 0, []
-    for k in range(0, len(x), batch):
-        out, oe = model.forward(x[k : k + batch], e)
-        yk = y[k : k + batch]
+    for k in range(0, len(rows), batch):
+        r = rows[k : k + batch]
+        out, oe = model.forward(x[r], e)
+        yk = y[r]
         # Argmax of the int8 outputs, as tintin_model_evaluate; the row maximum comes off in
         # integers before scaling, since 2^oe alone can overflow float64 on a runaway exponent.
         hits += int(np.count_nonzero(np.argmax(out, axis=1) == yk))
         z = np.asarray(out - out.max(axis=1, keepdims=True), np.float64)
         with np.errstate(over="ignore"):  # a -inf logit gives the true loss, inf or 0
             losses.append(xent(np.ldexp(z, oe), yk))
-    return hits / len(y), float(np.concatenate(losses).mean())
+    return hits / len(rows), float(np.concatenate(losses).mean())
 
 
-def held_out_float(fm: FloatModel, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Accuracy and mean cross-entropy of the float32 model."""
-    z = np.concatenate([fm.forward(x[k : k + FLOAT_CHUNK]) for k in range(0, len(x), FLOAT_CHUNK)])
-    return float(np.mean(np.argmax(z, axis=1) == y)), float(xent(z, y).mean())
+def real(x: np.ndarray, e: int) -> np.ndarray:
+    """The real values the integer path sees, exact in float32 (int8 times a power of two)."""
+    return np.ldexp(x.astype(np.float32), e)
 
 
-def counters(model: RefModel | clib.CModel) -> dict[str, int]:
+def held_out_float(
+    fm: FloatModel, x: np.ndarray, e: int, y: np.ndarray, rows: np.ndarray
+) -> tuple[float, float]:
+    """Accuracy and mean cross-entropy of the float32 model on the int8 codes x[rows] * 2^e."""
+    chunks = (rows[k : k + FLOAT_CHUNK] for k in range(0, len(rows), FLOAT_CHUNK))
+    z = np.concatenate([fm.forward(real(x[r], e)) for r in chunks])
+    yt = y[rows]
+    return float(np.mean(np.argmax(z, axis=1) == yt)), float(xent(z, yt).mean())
+
+
+def counters(model: Model) -> dict[str, int]:
     """The cumulative saturation counters (RefModel keeps a Stats, CModel returns a dict)."""
     s = model.stats() if callable(model.stats) else dataclasses.asdict(model.stats)
     return {k: int(s[k]) for k in COUNTERS}
@@ -144,6 +215,45 @@ class Curve:
     def final(self) -> str:
         b = self.best
         return f"{self.accuracy[-1]:.4f} (best {self.accuracy[b]:.4f} at epoch {b + 1})"
+
+
+@dataclass
+class Data:
+    """The int8 codes of every sample (one array, never copied per split), their exponent,
+    the labels and the indices of the two sides of the split."""
+
+    x: np.ndarray
+    e: int
+    y: np.ndarray
+    train: np.ndarray
+    test: np.ndarray
+
+
+@dataclass
+class History:
+    """What the epochs left: both curves, the counters, the exponents, the best model."""
+
+    ints: Curve = field(default_factory=Curve)
+    flt: Curve = field(default_factory=Curve)
+    sat: list[dict[str, int]] = field(default_factory=list)
+    w_exp: list[list[int]] = field(default_factory=list)
+    best: spec.ModelSpec | None = None
+    stopped_early: bool = False
+
+    @property
+    def epochs_run(self) -> int:
+        return len(self.ints.accuracy)
+
+
+def weight_layers(sp: spec.ModelSpec) -> list[int]:
+    return [i for i, layer in enumerate(sp.layers) if layer.kind in spec.WEIGHT_LAYERS]
+
+
+def epoch_batches(rows: np.ndarray, batch: int, epoch: int, seed: int) -> Iterator[np.ndarray]:
+    """The training rows of one epoch in batches, shuffled by the generator seeded with
+    (seed, epoch) that every trainer of the project shares (data.epoch_order)."""
+    for idx in data.batches(len(rows), batch, epoch, seed):
+        yield rows[idx]
 
 
 def plot(path: Path | BinaryIO, name: str, ints: Curve, flt: Curve | None,
@@ -192,15 +302,33 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("spec", type=Path, help="model spec, .yaml/.yml or .json")
     ap.add_argument("data", type=Path, help=".npz with x and y, or .csv (label last)")
     ap.add_argument("--weights", type=Path, help="initial float weights (.npz or .onnx)")
-    ap.add_argument("--epochs", type=cliutil.int_in(1, EPOCHS_MAX), default=10)
-    ap.add_argument("--backend", choices=["ref", "c"], default="ref",
-                    help="NumPy reference or the C runtime (default: %(default)s)")  # fmt: skip
+    ap.add_argument("--epochs", type=cliutil.int_in(1, EPOCHS_MAX), default=10,
+                    help="at most this many epochs (default 10)")  # fmt: skip
+    ap.add_argument("--backend", choices=["c", "ref"], default="c",
+                    help="c: the C runtime through the shared library (default); ref: "
+                    "the bit-exact NumPy reference, same integers, several times "
+                    "slower")  # fmt: skip
+    ap.add_argument("--batch", type=cliutil.int_in(1, modelfile.MAX_BATCH), metavar="N",
+                    help="samples per training step (1..256), instead of the spec's "
+                    "max_batch")  # fmt: skip
+    ap.add_argument("--optimizer", choices=list(spec.PRESETS), metavar="NAME",
+                    help="optimizer preset instead of the spec's: "
+                    f"{', '.join(spec.PRESETS)}")  # fmt: skip
+    ap.add_argument("--lr-shift", type=cliutil.int_in(*modelfile.OPTIM_RANGES["lr_shift"]),
+                    metavar="K", help="learning rate 2^-K (0..30), instead of the optimizer's "
+                    "(after --optimizer)")  # fmt: skip
+    ap.add_argument("--train-last", type=cliutil.int_in(1, 2**16 - 1), metavar="K",
+                    help="train only the last K weight layers, freeze the others: instead "
+                    "of the spec's train_last and layers' train keys")  # fmt: skip
+    ap.add_argument("--patience", type=cliutil.int_in(1, EPOCHS_MAX), metavar="N",
+                    help="stop when the held-out accuracy has not improved for N epochs "
+                    "(default: off)")  # fmt: skip
     ap.add_argument("--label-column", type=cliutil.int_in(-(2**31), 2**31 - 1), default=-1,
                     help="CSV label column (default -1)")  # fmt: skip
     ap.add_argument("--test-fraction", type=cliutil.open_fraction, default=0.2,
                     help="held out, in (0, 1) (default 0.2)")  # fmt: skip
     ap.add_argument("--seed", type=cliutil.int_in(0, 2**32 - 1), default=0,
-                    help="split and epoch-order seed")  # fmt: skip
+                    help="seed of the split and of each epoch's shuffle (default 0)")  # fmt: skip
     ap.add_argument("--scale", choices=["unit", "keep"], default="unit",
                     help="unit: inputs scaled by a power of two into [-1, 1] (default); keep: "
                     "the data's own scale")  # fmt: skip
@@ -212,22 +340,76 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
                     "replaced")  # fmt: skip
 
 
-EPOCHS_MAX = 1_000_000
+def overrides(args: argparse.Namespace) -> dict[str, int | str]:
+    """The spec settings the command line replaces, by their metrics.json names."""
+    given = {"batch": args.batch, "optimizer": args.optimizer, "lr_shift": args.lr_shift,
+             "train_last": args.train_last}  # fmt: skip
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def apply_overrides(sp: spec.ModelSpec, args: argparse.Namespace) -> None:
+    """--optimizer first, so that --lr-shift changes the preset's rate and not the reverse."""
+    if args.optimizer is not None:
+        sp.optim = spec.PRESETS[args.optimizer]()
+    if args.lr_shift is not None:
+        sp.optim.lr_shift = args.lr_shift
+    if args.batch is not None:
+        sp.max_batch = args.batch
+    if args.train_last is not None:
+        n_w = len(weight_layers(sp))
+        if args.train_last > n_w:
+            raise cliutil.UsageError(
+                f"--train-last {args.train_last}: the model of {args.spec.name} has {n_w} "
+                f"weight layers (1..{n_w})"
+            )
+        spec.train_last(sp, args.train_last)
+
+
+def refuse_mse(args: argparse.Namespace) -> NoReturn:
+    """`loss: mse` is for int8 target vectors; a classification data set wants xent. The
+    message says which of the two the data looks like."""
+    try:
+        ds = dataset.load(args.data, args.label_column)
+    except dataset.DatasetError:
+        ds = None
+    if ds is not None:
+        raise modelfile.ModelFileError(
+            f"{args.spec}: loss: mse, but the labels of {args.data} look like classes (one "
+            f"integer 0..{int(ds.y.max())} per sample): use loss: xent, with one output per "
+            "class (tintin train trains classifiers)"
+        )
+    raise modelfile.ModelFileError(
+        f"{args.spec}: loss: mse: tintin train trains classifiers, loss: xent with integer "
+        "labels 0..K-1 (mse target vectors train through the C API's targets)"
+    )
+
+
+def load_c_library() -> None:
+    """The C library plans and checks every model, whatever the backend: a missing one is
+    said once, before any work, not as an unreadable error in the middle."""
+    try:
+        clib.lib()
+    except OSError as exc:
+        raise cliutil.UsageError(
+            f"the C runtime library cannot be loaded ({exc}); build it: cmake -S . -B "
+            "build/host && cmake --build build/host, or set TINTIN_LIB"
+        ) from None
 
 
 def _inputs(args: argparse.Namespace) -> tuple[str, spec.ModelSpec, dataset.Labelled]:
-    """The spec and the data, checked against each other before any training."""
+    """The spec (with the command line's overrides) and the data, checked against each
+    other before any training."""
     cliutil.output_dir(args.out, "--out")
     name, sp = modelfile.load_spec(args.spec, args.weights)
+    apply_overrides(sp, args)
+    if sp.loss != spec.LOSS_XENT:
+        refuse_mse(args)
+    load_c_library()
     ds = dataset.load(args.data, args.label_column)
     if ds.x.shape[1] != sp.input_size:
         raise dataset.DatasetError(
             f"{args.data}: samples have {ds.x.shape[1]} values, the model's input has "
             f"{sp.input_size}"
-        )
-    if sp.loss != spec.LOSS_XENT:
-        raise modelfile.ModelFileError(
-            f"{args.spec}: loss: tintin train trains cross-entropy models (loss: xent)"
         )
     classes = spec.layer_shapes(sp)[-1][1]
     if int(ds.y.max()) >= classes:
@@ -238,86 +420,148 @@ def _inputs(args: argparse.Namespace) -> tuple[str, spec.ModelSpec, dataset.Labe
     return name, sp, ds
 
 
-def train(args: argparse.Namespace) -> dict:
+def prepare(args: argparse.Namespace) -> tuple[str, spec.ModelSpec, Data]:
     name, sp, ds = _inputs(args)
     train_i, test_i = dataset.stratified_split(ds.y, args.test_fraction, args.seed)
     dataset.check_split(args.data, train_i, test_i, args.test_fraction)
     x, e = dataset.to_int8(ds.x, args.scale, args.data)
-    e = dataset.input_exp(args.data, e, args.scale)
-    xs, ys, xt, yt = x[train_i], ds.y[train_i], x[test_i], ds.y[test_i]
-    # Built before the integer model, from the untouched spec: the same initial weights.
-    fm = FloatModel(sp) if args.compare_float else None
-    # The real values the integer path sees, exact in float32 (int8 times a power of two).
-    xs_f, xt_f = (np.ldexp(v.astype(np.float32), e) for v in (xs, xt))
-    with clib.c_log():
-        model = RefModel(sp) if args.backend == "ref" else clib.CModel(sp)
-    ints, flt = Curve(), Curve()
-    sat: list[dict[str, int]] = []
-    w_exp: list[list[int]] = []
-    weight_layers = [i for i, layer in enumerate(sp.layers) if layer.kind in spec.WEIGHT_LAYERS]
+    # Only the int8 codes stay: the samples as loaded (uint8 or float64) go with ds here.
+    return name, sp, Data(x, dataset.input_exp(args.data, e, args.scale), ds.y, train_i, test_i)
+
+
+def fit(args: argparse.Namespace, sp: spec.ModelSpec, model: Model, fm: FloatModel | None,
+        d: Data) -> History:  # fmt: skip
+    """Trains epoch by epoch, keeps the best epoch's model, stops on --patience."""
+    h = History()
+    layers = weight_layers(sp)
     held_sat = 0  # act_sat of the held-out passes, kept out of the training counters
-    steps = -(-len(xs) // sp.max_batch)
+    progress = Progress(args.epochs, len(d.train))
     for epoch in range(args.epochs):
-        for k, idx in enumerate(data.batches(len(xs), sp.max_batch, epoch, args.seed)):
-            model.train_step(xs[idx], e, labels=ys[idx])
-            if fm is not None:
-                with np.errstate(all="ignore"):  # a diverging float32 run shows as its loss
-                    fm.train_step(xs_f[idx], ys[idx])
-            progress(epoch, args.epochs, k + 1, steps)
+        with progress.epoch(epoch) as advance:
+            for rows in epoch_batches(d.train, sp.max_batch, epoch, args.seed):
+                model.train_step(d.x[rows], d.e, labels=d.y[rows])
+                if fm is not None:  # the same batch, as real values
+                    with np.errstate(all="ignore"):  # a diverging float32 run shows as its loss
+                        fm.train_step(real(d.x[rows], d.e), d.y[rows])
+                advance(len(rows))
         c = counters(model)
-        ints.add(*held_out_int(model, xt, e, yt, sp.max_batch))
-        sat.append(c | {"act_sat": c["act_sat"] - held_sat})
+        h.ints.add(*held_out_int(model, d.x, d.e, d.y, sp.max_batch, d.test))
+        h.sat.append(c | {"act_sat": c["act_sat"] - held_sat})
         held_sat += counters(model)["act_sat"] - c["act_sat"]
-        w_exp.append([int(model.layer_params(i)["w_exp"]) for i in weight_layers])
-        line = f"epoch {epoch + 1:3d}  held-out accuracy {ints.line()}"
+        h.w_exp.append([int(model.layer_params(i)["w_exp"]) for i in layers])
+        if h.ints.best == epoch:  # a new best (a tie keeps the earlier epoch)
+            h.best = trained_spec(sp, model)
+        line = f"epoch {epoch + 1:3d}  held-out accuracy {h.ints.line()}"
         if fm is not None:
             with np.errstate(all="ignore"):
-                flt.add(*held_out_float(fm, xt_f, yt))
-            line += f"  | float32 {flt.line()}"
+                h.flt.add(*held_out_float(fm, d.x, d.e, d.y, d.test))
+            line += f"  | float32 {h.flt.line()}"
         print(line, flush=True)
-    header = args.out / f"{name}_model.h"
-    final = ints.accuracy[-1]
-    title = f"Model {name} trained by tintin train: {args.epochs} epochs, held-out {final:.4f}."
-    source = f"tintin train {args.spec.name} {args.data.name}"
-    with clib.c_log():
-        body = cgen.model_body(trained_spec(sp, model), name)
-        arena = clib.plan(sp)
-    metrics = {
-        "model": name,
-        "backend": args.backend,
-        "epochs": args.epochs,
-        "train_samples": len(xs),
-        "test_samples": len(xt),
-        "input_exp": e,
-        **ints.summary(),
-        "saturation": sat,
-        "weight_layers": weight_layers,
-        "w_exp": w_exp,
-        "arena_bytes": arena,
-        "header": str(header),
-    }
-    summary = f"{PROG}: integer {ints.final()}"
-    if fm is not None:
-        metrics["float32"] = {"lr": float(fm.lr), **flt.summary()}
-        gap = 100 * (final - flt.accuracy[-1])
-        summary += f"; float32 {flt.final()}; integer - float32 {gap:+.2f} points"
-    s = sat[-1]
-    summary += (
+        if args.patience is not None and epoch - h.ints.best >= args.patience:
+            h.stopped_early = True
+            break
+    return h
+
+
+def details(h: History, compare: bool) -> str:
+    """The line before the summary: float32's result and the integer run's counters."""
+    out = f"{PROG}: integer {h.ints.final()}"
+    if compare:
+        gap = 100 * (h.ints.accuracy[-1] - h.flt.accuracy[-1])
+        out += f"; float32 {h.flt.final()}; integer - float32 {gap:+.2f} points"
+    s = h.sat[-1]
+    return out + (
         f"; saturated act {s['act_sat']} err {s['err_sat']} param {s['param_sat']}, "
         f"{s['rescales']} rescales, {s['update_clips']} clamped updates in {s['steps']} steps"
     )
+
+
+def summary(args: argparse.Namespace, h: History, files: list[Path]) -> str:
+    """The last line: best and final held-out accuracy, where training stopped, the files."""
+    b = h.ints.best
+    run = f"{h.epochs_run} epoch{'s' if h.epochs_run > 1 else ''}"
+    if h.stopped_early:
+        run = (
+            f"{h.epochs_run} of {args.epochs} epochs (stopped: no gain for {args.patience} "
+            f"epoch{'s' if args.patience > 1 else ''})"
+        )
+    return (
+        f"{PROG}: held-out accuracy best {h.ints.accuracy[b]:.4f} (epoch {b + 1}), final "
+        f"{h.ints.accuracy[-1]:.4f} after {run}; wrote {files[0]} (the model of epoch "
+        f"{b + 1}), {', '.join(map(str, files[1:]))}"
+    )
+
+
+def metrics_of(args: argparse.Namespace, name: str, sp: spec.ModelSpec, d: Data, h: History,
+               fm: FloatModel | None, header: Path, arena: int) -> dict:  # fmt: skip
+    m = {
+        "model": name,
+        "backend": args.backend,
+        "epochs": args.epochs,
+        "epochs_run": h.epochs_run,
+        "patience": args.patience,
+        "stopped_early": h.stopped_early,
+        "seed": args.seed,
+        "overrides": overrides(args),
+        "batch": sp.max_batch,
+        "optimizer": args.optimizer,
+        "optim": dataclasses.asdict(sp.optim),
+        "lr_shift": sp.optim.lr_shift,
+        "train_last": args.train_last,
+        "layer_train": [TRAIN_NAMES[sp.layers[i].train] for i in weight_layers(sp)],
+        "train_samples": len(d.train),
+        "test_samples": len(d.test),
+        "input_exp": d.e,
+        **h.ints.summary(),
+        "saturation": h.sat,
+        "weight_layers": weight_layers(sp),
+        "w_exp": h.w_exp,
+        "arena_bytes": arena,
+        "header": str(header),
+        "header_epoch": h.ints.best + 1,
+    }
+    if fm is not None:
+        m["float32"] = {"lr": float(fm.lr), **h.flt.summary()}
+    return m
+
+
+def train(args: argparse.Namespace) -> dict:
+    name, sp, d = prepare(args)
+    # Built before the integer model, from the untouched spec: the same initial weights.
+    fm = FloatModel(sp) if args.compare_float else None
+    with clib.c_log():
+        model = RefModel(sp) if args.backend == "ref" else clib.CModel(sp)
+    h = fit(args, sp, model, fm, d)
+    assert h.best is not None  # the first epoch is always a best
+    header = args.out / f"{name}_model.h"
+    b = h.ints.best
+    title = (
+        f"Model {name} trained by tintin train: epoch {b + 1} of {h.epochs_run}, the best "
+        f"held-out accuracy, {h.ints.accuracy[b]:.4f}."
+    )
+    source = f"tintin train {args.spec.name} {args.data.name}"
+    with clib.c_log():
+        body = cgen.model_body(h.best, name)
+        arena = clib.plan(sp)
+    metrics = metrics_of(args, name, sp, d, h, fm, header, arena)
     png = io.BytesIO()
-    plot(png, name, ints, flt if fm is not None else None, sat)
+    plot(png, name, h.ints, h.flt if fm is not None else None, h.sat)
     # Everything is made before the first file is written, and each file lands whole.
+    files = [header, args.out / "metrics.json", args.out / "learning_curve.png"]
     args.out.mkdir(parents=True, exist_ok=True)
-    cliutil.write_all({
-        header: cgen.header(f"{name}_model_h", title, source, body),
-        args.out / "metrics.json": json.dumps(metrics, indent=1) + "\n",
-        args.out / "learning_curve.png": png.getvalue(),
-    })  # fmt: skip
-    print(summary)
-    print(f"{PROG}: wrote {header}, {args.out / 'metrics.json'}, {args.out / 'learning_curve.png'}")
+    cliutil.write_all(dict(zip(files, [
+        cgen.header(f"{name}_model_h", title, source, body),
+        json.dumps(metrics, indent=1) + "\n",
+        png.getvalue(),
+    ], strict=True)))  # fmt: skip
+    print(details(h, fm is not None))
+    print(summary(args, h, files))
     return metrics
+
+
+def _missing(exc: ImportError) -> str:
+    what, pip = NEEDED_FOR.get(exc.name or "", ("training", "tintin[tools]"))
+    return f"{exc.name} is needed for {what}: pip install '{pip}'"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -328,7 +572,7 @@ def run(args: argparse.Namespace) -> int:
     except clib.TintinError as exc:
         return cliutil.fail(PROG, f"the C runtime refused: {exc}")
     except ImportError as exc:
-        return cliutil.fail(PROG, f"{exc.name} is needed for the plot: pip install 'tintin[demo]'")
+        return cliutil.fail(PROG, _missing(exc))
     except OSError as exc:
         return cliutil.fail(PROG, f"--out {args.out}: cannot write: {exc.strerror or exc}")
     return 0

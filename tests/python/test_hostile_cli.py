@@ -739,6 +739,20 @@ TRAIN_ARGS: dict[str, tuple[list[str], str]] = {
     "fraction-one": (["--test-fraction", "1.0"], "--test-fraction"),
     "seed-negative": (["--seed", "-1"], "--seed"),
     "backend-unknown": (["--backend", "gpu"], "--backend"),
+    "batch-zero": (["--batch", "0"], "--batch: 0 is outside 1..256"),
+    "batch-257": (["--batch", "257"], "--batch: 257 is outside 1..256"),
+    "batch-float": (["--batch", "1.5"], "--batch: '1.5' is not an integer"),
+    "optimizer-unknown": (["--optimizer", "adam"], "--optimizer: invalid choice: 'adam'"),
+    "optimizer-capital": (["--optimizer", "Lean"], "--optimizer: invalid choice: 'Lean'"),
+    "lr-shift-31": (["--lr-shift", "31"], "--lr-shift: 31 is outside 0..30"),
+    "lr-shift-negative": (["--lr-shift", "-1"], "--lr-shift"),
+    "lr-shift-hex": (["--lr-shift", "0x5"], "--lr-shift: '0x5' is not an integer"),
+    "train-last-zero": (["--train-last", "0"], "--train-last: 0 is outside"),
+    "train-last-3": (["--train-last", "3"], "--train-last 3: the model of m.yaml has 2 weight "
+                     "layers (1..2)"),
+    "patience-zero": (["--patience", "0"], "--patience: 0 is outside"),
+    "patience-text": (["--patience", "many"], "--patience: 'many' is not an integer"),
+    "float-option": (["--float"], "unrecognized arguments: --float"),
     "scale-int8": (["--scale", "int8"], "--scale"),
     "out-existing-file": (["--out", "d.npz"], "--out d.npz: exists and is not a directory"),
     "out-under-file": (["--out", "d.npz/run"], "--out d.npz/run"),
@@ -778,10 +792,26 @@ def test_train_refuses_bad_data(work, capsys, case):
 
 
 def test_train_refuses_mse_models(work, capsys):
+    """mse given class labels: the labels look like classes, use xent (not a word on the
+    number of outputs); given anything else, train says it trains classifiers."""
     spec, data = train_inputs(work)
     write_spec(work, {**MLP, "loss": "mse"})
-    refused(["train", str(spec), str(data), "--out", str(work / "o")], work, capsys, "m.yaml",
-            "loss: tintin train trains cross-entropy models")  # fmt: skip
+    line = refused(["train", str(spec), str(data), "--out", str(work / "o")], work, capsys,
+                   "m.yaml", "loss: mse, but the labels of", "look like classes",
+                   "use loss: xent")  # fmt: skip
+    assert "outputs" not in line.replace("one output per class", "")
+    np.savez(work / "t.npz", x=np.zeros((30, 8)), y=np.zeros((30, 3)))  # target vectors
+    refused(["train", str(spec), str(work / "t.npz"), "--out", str(work / "o")], work, capsys,
+            "m.yaml", "loss: mse: tintin train trains classifiers, loss: xent")  # fmt: skip
+
+
+def test_train_refuses_string_labels_in_a_csv(work, capsys):
+    spec = write_spec(work, MLP)
+    text = "".join(",".join(["1"] * 8) + f",{'sunny' if i % 2 else 'rain'}\n" for i in range(30))
+    (work / "d.csv").write_text(text)
+    refused(["train", str(spec), str(work / "d.csv"), "--out", str(work / "o")], work, capsys,
+            "d.csv", "label 'sunny' is not a number",
+            "encode the classes as 0..K-1")  # fmt: skip
 
 
 # --- bench: arguments are checked before any build -----------------------------------------
