@@ -41,7 +41,10 @@ echo "install: environmental sample data (npm registry tarball, sha512-checked, 
 .venv/bin/python -m tintin.envdata --fetch >/dev/null
 .venv/bin/python -m tintin.accdata --fetch >/dev/null || echo "install: accuracy datasets incomplete (above)"
 
-echo "install: C runtime for the host (build/host)"
+# build/host is built for this machine's CPU (-march=native, TINTIN_NATIVE, on by default):
+# the library tintin train loads vectorises its kernels. Build it on the machine that runs it;
+# the sanitizer builds below stay portable.
+echo "install: C runtime for the host CPU (build/host)"
 cmake -S . -B build/host -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build/host -j2 >/dev/null
 echo "install: C runtime with ASan and UBSan (build/asan)"

@@ -109,6 +109,23 @@ static inline void tintin_log_discard(const char *fmt, ...)
  * DSP extension. Both compute the same integers; tests run both.
  */
 
+/*
+ * TINTIN_VECTOR_LOOPS: branch-free forms of the per-element loops (the stochastic update rows),
+ * which a compiler turns into SIMD code: every element is computed, including those the
+ * branching loops skip (a zero gradient moves nothing), so both forms store the same
+ * integers. On by default only where the compiler targets AVX2 or wider (the host library
+ * built for the host CPU, lib/tintin/CMakeLists.txt's TINTIN_NATIVE); microcontrollers keep the
+ * branching loops, where skipping saves more than branches cost. Define it to 0 or 1 to
+ * choose.
+ */
+#ifndef TINTIN_VECTOR_LOOPS
+#if defined(__AVX2__)
+#define TINTIN_VECTOR_LOOPS 1
+#else
+#define TINTIN_VECTOR_LOOPS 0
+#endif
+#endif
+
 /* Per-element helpers that must inline for speed (the dtype switch then folds away). */
 #if defined(__GNUC__) || defined(__clang__)
 #define TINTIN_ALWAYS_INLINE inline __attribute__((always_inline))

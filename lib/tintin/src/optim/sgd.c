@@ -169,6 +169,7 @@ static TINTIN_ALWAYS_INLINE void tintin_aligned_loop(const struct tintin_sgd_row
 	}
 }
 
+#if !TINTIN_VECTOR_LOOPS
 /*
  * The optimizers nearly every model runs, with each per-row decision taken once instead of
  * per element: at lr_mult 1, stochastic rounding onto the parameter grid (shifted, 0 < s < 32)
@@ -245,6 +246,86 @@ static TINTIN_ALWAYS_INLINE void tintin_sto_loop(const struct tintin_sgd_rows *c
 	}
 }
 
+#define TINTIN_STO_LOOP tintin_sto_loop
+#else
+/*
+ * tintin_sto_loop without branches (TINTIN_VECTOR_LOOPS), for a compiler to vectorise: every
+ * element draws its number and goes through the update. An element the branching loop skips
+ * ends the same: a zero gradient rounds to 0 and clamps to nothing, a zero velocity stays 0,
+ * and a step d = 0 leaves the parameter as it was (the store and its clip count are masked by
+ * d != 0, so a table weight of -128 stays -128 as there).
+ */
+static TINTIN_ALWAYS_INLINE void tintin_sto_loop_vec(const struct tintin_sgd_rows *cp,
+						     uint8_t dtype, int has_mom, int outer,
+						     int shifted, uint32_t off, const int32_t *g,
+						     const int8_t *x, int32_t e, uint16_t n,
+						     uint32_t *sat)
+{
+	const int s = cp->s;
+	const int ls = 32 - s;
+	int8_t *const data = (int8_t *)cp->data + off;
+	int8_t *const high = (dtype == TINTIN_DTYPE_S16P) ? cp->high + off : NULL;
+	int16_t *const mom = has_mom ? (int16_t *)cp->mom + off : NULL;
+	const int mshift = cp->mshift;
+	const uint32_t mround = (1u << mshift) - 1u;
+	const int32_t dmax = cp->dmax;
+	const int32_t lim = (dtype == TINTIN_DTYPE_S16P) ? TINTIN_S16P_MAX : 127;
+	const uint32_t weyl0 = (cp->counter + off) * TINTIN_PRNG_STEP + cp->key;
+	uint32_t clipped = 0u;
+	uint32_t dclip = 0u;
+
+	for (uint32_t j = 0; j < n; j++) {
+		int32_t d = outer ? e * x[j] : g[j];
+		int32_t w;
+		int32_t nw;
+
+		if (shifted) {
+			const uint32_t r = tintin_prng_mix(weyl0 + j * TINTIN_PRNG_STEP);
+			const uint32_t m = tintin_abs32(d);
+			const uint32_t t = (m >> s) + (((m << ls) > r) ? 1u : 0u);
+
+			d = (d < 0) ? -(int32_t)t : (int32_t)t;
+		}
+		dclip += (uint32_t)(d > dmax) + (uint32_t)(d < -dmax);
+		d = (d > dmax) ? dmax : ((d < -dmax) ? -dmax : d);
+		if (has_mom) {
+			const int32_t v = mom[j];
+			const uint32_t a = tintin_abs32(v);
+			const int32_t dec = (int32_t)((a + mround) >> mshift);
+			int32_t nv = v - ((v < 0) ? -dec : dec) + d;
+
+			nv = (nv > 32767) ? 32767 : ((nv < -32767) ? -32767 : nv);
+			mom[j] = (int16_t)nv;
+			d = nv;
+		}
+		if (dtype == TINTIN_DTYPE_S16P) {
+			w = (int32_t)high[j] * 256 + data[j];
+		} else {
+			w = data[j];
+		}
+		nw = w - d;
+		/* Counted and clamped apart: a count selected by the clamp does not vectorise. */
+		clipped += (uint32_t)(d != 0) & ((uint32_t)(nw > lim) | (uint32_t)(nw < -lim));
+		nw = (d == 0) ? w : ((nw > lim) ? lim : ((nw < -lim) ? -lim : nw));
+		if (dtype == TINTIN_DTYPE_S16P) {
+			const int32_t h = (int32_t)((uint32_t)(nw + 128 + 32768) >> 8) - 128;
+
+			/* d = 0 gives back the planes as stored (the split is unique). */
+			high[j] = (int8_t)h;
+			data[j] = (int8_t)(nw - h * 256);
+		} else {
+			data[j] = (int8_t)nw;
+		}
+	}
+	*sat += clipped;
+	if (dclip != 0u && cp->clips != NULL) {
+		*cp->clips += dclip;
+	}
+}
+
+#define TINTIN_STO_LOOP tintin_sto_loop_vec
+#endif
+
 void tintin_sgd_rows_init(struct tintin_sgd_rows *u, const struct tintin_optim_cfg *cfg,
 			  const struct tintin_param *p, int e_g, const struct tintin_prng *r)
 {
@@ -296,13 +377,13 @@ static int tintin_sto_row(const struct tintin_sgd_rows *u, uint32_t off, const i
 	}
 	switch (u->preset) {
 	case TINTIN_SGD_S16P_MOM:
-		tintin_sto_loop(u, TINTIN_DTYPE_S16P, 1, 0, 1, off, g, NULL, 0, n, sat);
+		TINTIN_STO_LOOP(u, TINTIN_DTYPE_S16P, 1, 0, 1, off, g, NULL, 0, n, sat);
 		return 1;
 	case TINTIN_SGD_S16P:
-		tintin_sto_loop(u, TINTIN_DTYPE_S16P, 0, 0, 1, off, g, NULL, 0, n, sat);
+		TINTIN_STO_LOOP(u, TINTIN_DTYPE_S16P, 0, 0, 1, off, g, NULL, 0, n, sat);
 		return 1;
 	case TINTIN_SGD_S8:
-		tintin_sto_loop(u, TINTIN_DTYPE_S8, 0, 0, 1, off, g, NULL, 0, n, sat);
+		TINTIN_STO_LOOP(u, TINTIN_DTYPE_S8, 0, 0, 1, off, g, NULL, 0, n, sat);
 		return 1;
 	default:
 		return 0;
@@ -319,17 +400,17 @@ static int tintin_sto_outer_row(const struct tintin_sgd_rows *u, uint32_t off, i
 {
 	switch (u->preset) {
 	case TINTIN_SGD_S16P_MOM:
-		tintin_sto_loop(u, TINTIN_DTYPE_S16P, 1, 1, 1, off, NULL, x, e, n, sat);
+		TINTIN_STO_LOOP(u, TINTIN_DTYPE_S16P, 1, 1, 1, off, NULL, x, e, n, sat);
 		return 1;
 	case TINTIN_SGD_S16P:
 		if (u->s > 0) {
-			tintin_sto_loop(u, TINTIN_DTYPE_S16P, 0, 1, 1, off, NULL, x, e, n, sat);
+			TINTIN_STO_LOOP(u, TINTIN_DTYPE_S16P, 0, 1, 1, off, NULL, x, e, n, sat);
 		} else {
-			tintin_sto_loop(u, TINTIN_DTYPE_S16P, 0, 1, 0, off, NULL, x, e, n, sat);
+			TINTIN_STO_LOOP(u, TINTIN_DTYPE_S16P, 0, 1, 0, off, NULL, x, e, n, sat);
 		}
 		return 1;
 	case TINTIN_SGD_S8:
-		tintin_sto_loop(u, TINTIN_DTYPE_S8, 0, 1, 1, off, NULL, x, e, n, sat);
+		TINTIN_STO_LOOP(u, TINTIN_DTYPE_S8, 0, 1, 1, off, NULL, x, e, n, sat);
 		return 1;
 	default:
 		return 0;
