@@ -110,6 +110,19 @@ class Batch(ct.Structure):
     ]
 
 
+class TrainSet(ct.Structure):
+    """struct tintin_train_set: a data set for tintin_train_order."""
+
+    _fields_ = [
+        ("x", P8),
+        ("labels", PU8),
+        ("targets", P8),
+        ("count", ct.c_uint32),
+        ("x_exp", ct.c_int8),
+        ("t_exp", ct.c_int8),
+    ]
+
+
 class LayerInfo(ct.Structure):
     _fields_ = [
         ("w", P8),
@@ -254,6 +267,25 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "tintin_model_train_step": (ct.c_int, [ct.c_void_p, ct.POINTER(Batch)]),
     "tintin_model_evaluate": (ct.c_int, [ct.c_void_p, P8, ct.c_int8, PU8, ct.c_uint32, PU32]),
     "tintin_model_layer_info": (ct.c_int, [ct.c_void_p, ct.c_uint8, ct.POINTER(LayerInfo)]),
+    "tintin_train_order_work": (ct.c_size_t, [ct.c_void_p]),
+    "tintin_train_order": (
+        ct.c_int,
+        [
+            ct.c_void_p,
+            ct.POINTER(TrainSet),
+            PU32,
+            ct.c_uint32,
+            ct.c_uint16,
+            ct.c_void_p,
+            ct.c_size_t,
+            PU32,
+        ],
+    ),
+    "tintin_host_vector_loops": (ct.c_int, []),
+    "tintin_forward_order": (
+        ct.c_int,
+        [ct.c_void_p, ct.POINTER(TrainSet), PU32, ct.c_uint32, ct.c_void_p, ct.c_size_t, P8, P8],
+    ),
     "tintin_model_get_stats": (ct.c_int, [ct.c_void_p, ct.POINTER(Stats)]),
     "tintin_model_arena_used": (ct.c_size_t, [ct.c_void_p]),
     "tintin_model_struct_size": (ct.c_size_t, []),
@@ -361,7 +393,11 @@ def lib() -> ct.CDLL:
                 raise FileNotFoundError(f"{DEFAULT_LIB} not found; {exc}") from exc
         handle = ct.CDLL(str(path))
         for name, (res, args) in _SIGNATURES.items():
-            fn = getattr(handle, name)
+            try:
+                fn = getattr(handle, name)
+            except AttributeError:  # an OSError, as a library that does not load at all
+                raise OSError(f"{path} has no {name}: it was built from older sources; "
+                              "rebuild it (cmake --build build/host)") from None  # fmt: skip
             fn.restype = res
             fn.argtypes = args
         _lib = handle
@@ -477,6 +513,7 @@ class CModel:
             ),
         )
         self.outputs = layer_shapes(spec)[-1][1]
+        self._work: np.ndarray | None = None  # train_order's and forward_order's batch
 
     @property
     def arena_bytes(self) -> np.ndarray:
@@ -538,6 +575,86 @@ class CModel:
         tgt = None if targets is None else np.ascontiguousarray(targets, np.int8)
         b = Batch(ptr(x, P8), ptr(lab, PU8), ptr(tgt, P8), len(x), x_exp, t_exp)
         return check("tintin_model_train_step", lib().tintin_model_train_step(self._m, ct.byref(b)))
+
+    def _set_inputs(self, x: np.ndarray) -> np.ndarray:
+        """A whole set's inputs as C reads them: contiguous int8 rows of the input size."""
+        x = np.ascontiguousarray(x, np.int8).reshape(len(x), -1)
+        if x.shape[1] != self.spec.input_size:
+            raise ValueError(f"x: samples of {x.shape[1]} values, the model takes "
+                             f"{self.spec.input_size}")  # fmt: skip
+        return x
+
+    def _order(self, order: np.ndarray, count: int) -> np.ndarray:
+        """Indices into a set of count samples, as C reads them (uint32)."""
+        idx = np.asarray(order)
+        if idx.ndim != 1 or (idx.size and (idx.min() < 0 or idx.max() >= count)):
+            raise ValueError(f"order: need a list of indices in 0..{count - 1}")
+        return np.ascontiguousarray(idx, np.uint32)
+
+    def _work_buffer(self) -> np.ndarray:
+        """One gathered batch for tintin_train_order / tintin_forward_order, made once."""
+        if self._work is None:
+            self._work = np.zeros(lib().tintin_train_order_work(self._m), np.uint8)
+        return self._work
+
+    def train_order(
+        self,
+        x: np.ndarray,
+        x_exp: int,
+        order: np.ndarray,
+        batch: int | None = None,
+        labels: np.ndarray | None = None,
+        targets: np.ndarray | None = None,
+        t_exp: int = 0,
+    ) -> int:
+        """Train on x[order], batch samples per step (default max_batch), in one C call.
+
+        The same steps as train_step(x[order[k : k + batch]], ...) for k = 0, batch, ...: the
+        C runtime reads each batch from the set itself, so an epoch crosses into C once instead
+        of once per step. x, labels and targets are the whole set (only copied when not
+        already contiguous int8/uint8); returns the steps taken (raises on a negative errno,
+        after the steps before the failing one have trained).
+        """
+        x = self._set_inputs(x)
+        lab = None if labels is None else np.ascontiguousarray(labels, np.uint8)
+        tgt = None if targets is None else np.ascontiguousarray(targets, np.int8)
+        # C reads len(x) samples of each: a shorter array would be read past its end.
+        if lab is not None and lab.shape != (len(x),):
+            raise ValueError(f"labels: need {len(x)}, one per sample, have {lab.shape}")
+        if tgt is not None and tgt.size != len(x) * self.outputs:
+            raise ValueError(f"targets: need {len(x)} x {self.outputs}, have {tgt.shape}")
+        b = self.spec.max_batch if batch is None else batch
+        if not 1 <= b <= self.spec.max_batch:
+            raise ValueError(f"batch {b}: need 1..{self.spec.max_batch} (max_batch)")
+        idx, work = self._order(order, len(x)), self._work_buffer()
+        ts = TrainSet(ptr(x, P8), ptr(lab, PU8), ptr(tgt, P8), len(x), x_exp, t_exp)
+        steps = ct.c_uint32(0)
+        ret = lib().tintin_train_order(self._m, ct.byref(ts), ptr(idx, PU32), len(idx), b,
+                                       work.ctypes.data, work.size, ct.byref(steps))  # fmt: skip
+        check("tintin_train_order", ret)
+        return int(steps.value)
+
+    def forward_order(
+        self, x: np.ndarray, x_exp: int, order: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Forward passes over x[order] (all of x when order is None), max_batch samples at a
+        time, in one C call, reading the samples where they lie in x.
+
+        Returns the int8 outputs [n, outputs] and each pass's exponent, ceil(n / max_batch) of
+        them: the same as forward() on x[order[k : k + max_batch]] for k = 0, max_batch, ...
+        """
+        x = self._set_inputs(x)
+        idx = None if order is None else self._order(order, len(x))
+        n = len(x) if idx is None else len(idx)
+        work = self._work_buffer()
+        out = np.zeros((n, self.outputs), np.int8)
+        exps = np.zeros(-(-n // self.spec.max_batch), np.int8)
+        ts = TrainSet(ptr(x, P8), ptr(None, PU8), ptr(None, P8), len(x), x_exp, 0)
+        ret = lib().tintin_forward_order(self._m, ct.byref(ts), ptr(idx, PU32), n,
+                                         work.ctypes.data, work.size, ptr(out, P8),
+                                         ptr(exps, P8))  # fmt: skip
+        check("tintin_forward_order", ret)
+        return out, exps.astype(np.int64)
 
     def checkpoint_bytes(self) -> int:
         return int(lib().tintin_checkpoint_bytes(self._m))
