@@ -14,6 +14,7 @@ COMMANDS = {
     "bench": ("tintin.bench", "count training cost on Cortex-M0+/M3/M4 under QEMU"),
     "accuracy": ("tintin.accuracy", "held-out accuracy of the presets vs float32 on real tasks"),
     "train": ("tintin.train", "train a model spec on a dataset on the PC; export the header"),
+    "trainspeed": ("tintin.trainspeed", "samples/s of tintin train's C backend against float32"),
     "demo": ("tintin.demo", "train the digits MLP: integer, NITI and float32 side by side"),
     "soak": ("tintin.soak", "a million training steps on a drifting stream, watching saturation"),
     "sweep": ("tintin.sweep", "measure update-rule settings on digits (the defaults' evidence)"),

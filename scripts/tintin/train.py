@@ -46,7 +46,7 @@ from typing import BinaryIO, NoReturn, TextIO
 
 import numpy as np
 
-from tintin import cgen, clib, cliutil, data, dataset, modelfile, spec
+from tintin import cgen, clib, cliutil, data, dataset, hosttrain, modelfile, spec
 from tintin.floatref import FloatModel
 from tintin.refmodel import RefModel
 
@@ -143,18 +143,15 @@ def held_out_int(
     """Accuracy and mean cross-entropy of the integer model on x[rows] (all of x by default),
     max_batch samples at a time: rows index the whole set, so no copy of the held-out part."""
     rows = np.arange(len(y)) if rows is None else rows
-    hits, losses = 0, []
-    for k in range(0, len(rows), batch):
-        r = rows[k : k + batch]
-        out, oe = model.forward(x[r], e)
-        yk = y[r]
-        # Argmax of the int8 outputs, as tintin_model_evaluate; the row maximum comes off in
-        # integers before scaling, since 2^oe alone can overflow float64 on a runaway exponent.
-        hits += int(np.count_nonzero(np.argmax(out, axis=1) == yk))
-        z = np.asarray(out - out.max(axis=1, keepdims=True), np.float64)
-        with np.errstate(over="ignore"):  # a -inf logit gives the true loss, inf or 0
-            losses.append(xent(np.ldexp(z, oe), yk))
-    return hits / len(rows), float(np.concatenate(losses).mean())
+    out, oe = hosttrain.outputs(model, x, e, batch, rows)  # one C call for the C runtime
+    yt = y[rows]
+    # Argmax of the int8 outputs, as tintin_model_evaluate; the row maximum comes off in
+    # integers before scaling, since 2^oe alone can overflow float64 on a runaway exponent.
+    hits = int(np.count_nonzero(np.argmax(out, axis=1) == yt))
+    z = np.asarray(out - out.max(axis=1, keepdims=True), np.float64)
+    with np.errstate(over="ignore"):  # a -inf logit gives the true loss, inf or 0
+        losses = xent(np.ldexp(z, oe[:, None]), yt)
+    return hits / len(rows), float(losses.mean())
 
 
 def real(x: np.ndarray, e: int) -> np.ndarray:
@@ -438,12 +435,15 @@ def fit(args: argparse.Namespace, sp: spec.ModelSpec, model: Model, fm: FloatMod
     progress = Progress(args.epochs, len(d.train))
     for epoch in range(args.epochs):
         with progress.epoch(epoch) as advance:
-            for rows in epoch_batches(d.train, sp.max_batch, epoch, args.seed):
-                model.train_step(d.x[rows], d.e, labels=d.y[rows])
-                if fm is not None:  # the same batch, as real values
+            # The batches of epoch_batches; the C runtime runs their loop itself (hosttrain).
+            order = d.train[data.epoch_order(len(d.train), epoch, args.seed)]
+            hosttrain.train_epoch(model, d.x, d.e, d.y, order, sp.max_batch,
+                                  advance if fm is None else None)  # fmt: skip
+            if fm is not None:  # the same batches, as real values; the bar follows the slower
+                for rows in epoch_batches(d.train, sp.max_batch, epoch, args.seed):
                     with np.errstate(all="ignore"):  # a diverging float32 run shows as its loss
                         fm.train_step(real(d.x[rows], d.e), d.y[rows])
-                advance(len(rows))
+                    advance(len(rows))
         c = counters(model)
         h.ints.add(*held_out_int(model, d.x, d.e, d.y, sp.max_batch, d.test))
         h.sat.append(c | {"act_sat": c["act_sat"] - held_sat})

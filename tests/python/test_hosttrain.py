@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes as ct
 import dataclasses
 import errno
+import json
 
 import numpy as np
 import pytest
@@ -185,3 +186,25 @@ def test_update_rows_leave_unmoved_weights_alone() -> None:
     want[4], want[5] = -127, 119
     assert np.array_equal(w, want)
     assert sat.value == 1
+
+
+def test_trainspeed_prints_both_networks(tmp_path, monkeypatch, capsys) -> None:
+    """`tintin trainspeed` runs end to end (on a few random images; no speed is asserted)."""
+    from tintin import cli, trainspeed
+
+    rng = np.random.default_rng(0)
+    split = data.Split(rng.random((40, 784)).astype(np.float32), rng.integers(0, 10, 40).astype(
+        np.uint8), np.zeros((0, 784), np.float32), np.zeros(0, np.uint8), "random", 10)  # fmt: skip
+    monkeypatch.setattr(trainspeed, "load_mnist", lambda: split)
+    monkeypatch.setattr(trainspeed, "SETTLE_S", 0.0)
+    out = tmp_path / "speed.json"
+    argv = ["trainspeed", "--repeats", "2", "--mlp-samples", "24", "--lenet-samples", "8"]
+    assert cli.main([*argv, "--json", str(out)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("tintin trainspeed: random, batch 8, median of 2 passes")
+    assert [ln.split()[0] for ln in lines[2:]] == ["784-128-10", "LeNet-5"]
+    doc = json.loads(out.read_text())
+    assert doc["vector_loops"] == bool(clib.lib().tintin_host_vector_loops())
+    for r, n in zip(doc["results"], (24, 8), strict=True):
+        assert r["samples"] == n and all(len(v) == 2 for v in r["runs"].values())
+        assert r["ratio"] == pytest.approx(r["c_loop"] / r["float32"])
