@@ -73,10 +73,12 @@ def test_quick_run_writes_json_and_markdown(tmp_path, capsys):
         assert cells[3] == "1"
         assert cells[4] == f"{row['default']:.2f}" and cells[5] == f"{row['float32']:.2f}"
         assert cells[8] == ("pass" if row["parity"] else "FAIL")
-        assert cells[9] == f"{row['drift']:+.2f}"
-        assert cells[10] == ("pass" if row["stable"] else "FAIL")
-        assert cells[13] == ("pass" if row["final_in_best"] else "FAIL")
-        assert cells[14] == f"{row['float32_drop']:+.2f}"
+        assert cells[9] == f"{row['tail_gap']:+.2f}"
+        assert cells[10] == ("pass" if row["tail_parity"] else "FAIL")
+        assert cells[11] == f"{row['drift']:+.2f}"
+        assert cells[12] == ("pass" if row["stable"] else "FAIL")
+        assert cells[15] == ("pass" if row["final_in_best"] else "FAIL")
+        assert cells[16] == f"{row['float32_drop']:+.2f}"
     for name in tasks:
         assert accdata.TASKS[name].package.citation in text
 
@@ -105,6 +107,43 @@ def test_checks_apply_issue_17_rules_to_means_over_seeds():
     assert a["family"] == "conv" and a["parity"] and a["stable"]  # -1.4 within conv's 1.5
     assert a["gap_se"] is None
     assert accuracy.checks(runs, long=True) == []
+
+
+def test_tail_parity_averages_the_last_tenth_of_the_epochs():
+    # 20 epochs: the last 2 count. The final epoch alone is 3 points behind float32, the
+    # last two together 1 point behind: the final-epoch rule fails, the tail rule holds.
+    d = [0.5] * 18 + [0.80, 0.70]
+    f = [0.5] * 18 + [0.73, 0.73]
+    row = accuracy.checks([run("acsf1", 1, "default", d), run("acsf1", 1, "float32", f)],
+                          long=False)[0]  # fmt: skip
+    assert row["gap"] == pytest.approx(-3.0) and not row["parity"]
+    assert row["tail_gap"] == pytest.approx(2.0) and row["tail_parity"]
+    short = [run("weather", 1, "default", [0.5, 0.6, 0.5]),
+             run("weather", 1, "float32", [0.5, 0.5, 0.52])]  # fmt: skip
+    row = accuracy.checks(short, long=False)[0]
+    assert row["tail_gap"] == pytest.approx(-2.0) and not row["tail_parity"]
+
+
+def test_render_recomputes_the_report_from_a_json(tmp_path, capsys):
+    runs = [run("weather", s, t, [0.5, 0.6, 0.6 + 0.01 * s]) for s in (1, 2)
+            for t in ("default", "compact", "float32")]  # fmt: skip
+    js = tmp_path / "acc.json"
+    js.write_text(json.dumps({
+        "date": "2026-01-01 00:00 UTC", "commit": "abc1234", "command": "tintin accuracy",
+        "wall_seconds": 60.0, "cpus": 2, "library_sha256": "0" * 16,
+        "config": {"all_tasks": ["weather"], "long": []}, "runs": runs,
+        "checks": [], "summary": [], "long_summary": [], "long_checks": [],
+    }))  # fmt: skip
+    md = tmp_path / "accuracy.md"
+    assert cli.main(["accuracy", "--render", str(js), "--markdown", str(md)]) == 0
+    text = md.read_text()
+    assert "at commit abc1234" in text and "report rendered from its JSON at commit" in text
+    checks = table_rows(text, "## Checks (issue 17)")
+    assert [(c[0], c[8], c[10]) for c in checks] == [("weather", "pass", "pass")]
+    capsys.readouterr()
+    js.write_text("{}")
+    assert cli.main(["accuracy", "--render", str(js)]) == 2
+    assert "not a tintin accuracy JSON" in capsys.readouterr().err
 
 
 def test_drift_compares_the_last_window_of_the_mean_curve_with_the_best():
