@@ -1,9 +1,12 @@
 # SPDX-License-Identifier: Apache-2.0
 """Labelled datasets from .npz or CSV files: loading, a fixed stratified split, flash subsets.
 
-An .npz holds `x` (samples, any trailing shape, numbers) and `y` (integer labels 0..255).
-A CSV holds one sample per row with the label in one column (the last by default); a first
-row that is not numeric is taken as a header. Bad input raises DatasetError with one message.
+An .npz holds `x` (samples, any trailing shape, numbers) and `y` (integer labels 0..255, or
+class names as strings). A CSV holds one sample per row with the label in one column (the last
+by default): numbers, or class names in every row. A first row that is not a sample is a header
+(its cells name the features): one of its feature cells is not a number, or its label is not a
+number where the next row's is. Class names become labels 0..K-1 in sorted order
+(tintin.labels). Bad input raises DatasetError with one message.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tintin import spec
+from tintin import labels, spec
 
 
 class DatasetError(ValueError):
@@ -28,13 +31,12 @@ class DatasetError(ValueError):
 class Labelled:
     x: np.ndarray  # [n, features] float64 or int
     y: np.ndarray  # [n] uint8
+    classes: list[str] | None = None  # the name of each label, when the file gave names
+    names: list[str] | None = None  # the features' names, from a CSV header
 
 
-# Class names are not labels: what to do with them, said wherever string labels are refused.
-STRING_LABELS = (
-    "labels that are names (strings) need a mapping to integers first: encode the classes "
-    "as 0..K-1 (e.g. numpy.unique(names, return_inverse=True)) and keep each number's name"
-)
+# Why one label column cannot hold both, said wherever they are mixed.
+MIXED_LABELS = "labels are all numbers 0..255 or all class names"
 # Samples are checked and quantised in chunks of about this many bytes as float64: a float64
 # copy of a whole 70,000 x 784 image set would be 440 MB, where the int8 codes are 55 MB.
 CHUNK_BYTES = 1 << 20
@@ -78,10 +80,7 @@ def _checked(path: Path, x: np.ndarray, y: np.ndarray) -> Labelled:
     if bad is not None:
         raise DatasetError(f"{path}: x: sample {bad} is not all finite numbers")
     if y.dtype.kind in "US":
-        raise DatasetError(
-            f"{path}: y: labels must be integers 0..255, got strings such as {y[0].item()!r}; "
-            f"{STRING_LABELS}"
-        )
+        return _named(path, x, y)
     if not _real(y):
         raise DatasetError(f"{path}: y: labels must be integers 0..255, got {y.dtype}")
     with np.errstate(invalid="ignore"):
@@ -93,6 +92,18 @@ def _checked(path: Path, x: np.ndarray, y: np.ndarray) -> Labelled:
             "integers 0..255"
         )
     return Labelled(x, y.astype(np.uint8))
+
+
+def _named(path: Path, x: np.ndarray, y: np.ndarray) -> Labelled:
+    """Samples whose labels are class names (a string array)."""
+    try:
+        names = [v.decode() if isinstance(v, bytes) else v for v in y.tolist()]
+        codes, classes = labels.encode(names)
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{path}: y: a class name is not UTF-8 text: {exc}") from None
+    except labels.LabelError as exc:
+        raise DatasetError(f"{path}: y: {exc}") from None
+    return Labelled(x, codes, classes)
 
 
 def _first_not_finite(x: np.ndarray) -> int | None:
@@ -128,8 +139,9 @@ def _load_csv(path: Path, label_column: int) -> Labelled:
         rows = [(n + 1, r) for n, r in enumerate(csv.reader(lines)) if r]
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise DatasetError(f"{path}: cannot read CSV: {exc}") from None
-    if rows and not _numeric(rows[0][1]):
-        rows = rows[1:]  # header
+    header = rows[0][1] if rows and _is_header(rows, label_column) else None
+    if header is not None:
+        rows = rows[1:]
     if not rows:
         raise DatasetError(f"{path}: no samples")
     width = len(rows[0][1])
@@ -138,32 +150,77 @@ def _load_csv(path: Path, label_column: int) -> Labelled:
     if not -width <= label_column < width:
         raise DatasetError(f"{path}: label column {label_column} outside {width} columns")
     lab = label_column % width
+    # The first sample's label decides: numbers, or class names all the way down.
+    named = not _numeric([rows[0][1][lab]])
     for n, (line, r) in enumerate(rows):
-        if len(r) == width and not _numeric([r[lab]]) and _numeric(r[:lab] + r[lab + 1 :]):
-            raise DatasetError(
-                f"{path}: row {n + 1}: label {r[lab]!r} is not a number (line {line}); "
-                f"{STRING_LABELS}"
-            )
-        if len(r) != width or not _numeric(r):
-            raise DatasetError(
-                f"{path}: row {n + 1}: expected {width} numbers, got {_cells(r)} (line {line})"
-            )
-        for col, v in enumerate(r):
-            if not math.isfinite(float(v)):
-                raise DatasetError(
-                    f"{path}: row {n + 1}, column {col}: {v!r} is not a finite number (line {line})"
-                )
-    a = np.array([r for _, r in rows], dtype=np.float64)
-    y = a[:, label_column]
+        _check_row(path, n, line, r, width, lab, named)
+    x = np.array([r[:lab] + r[lab + 1 :] for _, r in rows], dtype=np.float64)
+    names = None
+    if header is not None and len(header) == width:
+        names = [c.strip() for k, c in enumerate(header) if k != lab]
+    if named:
+        try:
+            codes, classes = labels.encode([r[lab] for _, r in rows])
+        except labels.LabelError as exc:
+            raise DatasetError(f"{path}: labels: {exc}") from None
+        ds = _checked(path, x, codes)
+        ds.classes, ds.names = classes, names
+        return ds
+    y = np.array([float(r[lab]) for _, r in rows])
     bad = np.flatnonzero((y != np.rint(y)) | (y < 0) | (y > 255))
     if bad.size:
         line, r = rows[bad[0]]
         raise DatasetError(
-            f"{path}: row {bad[0] + 1}: label {r[label_column]!r} is not an integer 0..255 "
+            f"{path}: row {bad[0] + 1}: label {r[lab]!r} is not an integer 0..255 "
             f"(line {line}); labels must be integers 0..255"
         )
-    x = np.delete(a, label_column % width, axis=1)
-    return _checked(path, x, y)
+    ds = _checked(path, x, y)
+    ds.names = names
+    return ds
+
+
+def _is_header(rows: list[tuple[int, list[str]]], label_column: int) -> bool:
+    """Row 0 is a header when it is not a sample: a feature cell that is not a number, or a
+    label that is not a number above a row whose label is (a column named "label" over
+    numbers). Over class names, a row of numbers and a name is a sample."""
+    first = rows[0][1]
+    if _numeric(first):
+        return False
+    w = len(first)
+    if not -w <= label_column < w:
+        return True  # not a sample of its own width: the rows below decide the layout
+    lab = label_column % w
+    if not _numeric(first[:lab] + first[lab + 1 :]):
+        return True
+    below = rows[1][1] if len(rows) > 1 else []
+    return len(below) == w and _numeric([below[lab]])
+
+
+def _check_row(path: Path, n: int, line: int, r: list[str], width: int, lab: int,
+               named: bool) -> None:  # fmt: skip
+    """One CSV row: width numbers, or width - 1 numbers and a class name; finite numbers."""
+    where = f"(line {line})"
+    feats = r[:lab] + r[lab + 1 :]
+    if len(r) == width and _numeric(feats) and named != (not _numeric([r[lab]])):
+        if named:
+            raise DatasetError(
+                f"{path}: row {n + 1}: label {r[lab]!r} is a number where row 1's is a class "
+                f"name {where}; {MIXED_LABELS}"
+            )
+        raise DatasetError(
+            f"{path}: row {n + 1}: label {r[lab]!r} is not a number {where}, where row 1's "
+            f"is; {MIXED_LABELS}"
+        )
+    if len(r) != width or not _numeric(feats if named else r):
+        want = f"{width - 1} numbers and a class name" if named else f"{width} numbers"
+        raise DatasetError(f"{path}: row {n + 1}: expected {want}, got {_cells(r)} {where}")
+    if named and not r[lab].strip():
+        raise DatasetError(f"{path}: row {n + 1}: empty label {where}")
+    for col, v in enumerate(r):
+        if (col != lab or not named) and not math.isfinite(float(v)):
+            raise DatasetError(
+                f"{path}: row {n + 1}, column {col}: {v!r} is not a finite number {where}"
+            )
 
 
 def _cells(row: list[str]) -> str:
@@ -210,16 +267,22 @@ def to_int8(x: np.ndarray, scale: str, where: Path | None = None) -> tuple[np.nd
     The codes are those of data.quantize_inputs, made a chunk of samples at a time: the only
     whole-size array made here is the int8 result.
     """
-    from tintin import data
-
     if scale == "int8":
         if not all(_int8_codes(c) for _, c in _chunks(x)):
             at = f"{where}: " if where is not None else ""
             raise DatasetError(f"{at}--scale int8: values must be integers in -127..127")
         return _quantized(x, 0), 0
-    m = max((_max_abs(c) for _, c in _chunks(x)), default=0.0)
-    e = data.input_exponent(m) if m > 0.0 else 0
+    e = data_exponent(x)
     return _quantized(x, e), (-7 if scale == "unit" else e)
+
+
+def data_exponent(x: np.ndarray) -> int:
+    """The one exponent of --scale unit and keep: the smallest e with max|x| <= 127 * 2^e
+    (0 for all-zero data), over every sample."""
+    from tintin import data
+
+    m = max((_max_abs(c) for _, c in _chunks(x)), default=0.0)
+    return data.input_exponent(m) if m > 0.0 else 0
 
 
 def _chunks(x: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:

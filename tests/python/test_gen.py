@@ -215,7 +215,8 @@ def test_bad_model_input_is_one_line_and_exit_2(tmp_path, capsys, case):
 @pytest.mark.parametrize(
     ("content", "expect"),
     [("a,b\nx,1\n", "row 1: expected 2 numbers"), ("1,2,300\n", "labels must be integers 0..255"),
-     ("a,b\n1,x\n", "row 1: label 'x' is not a number"), ("", "no samples")],
+     ("a,b\n1,x\n2,3\n", "row 2: label '3' is a number where row 1's is a class name"),
+     ("", "no samples")],
 )  # fmt: skip
 def test_bad_data_input_is_one_line_and_exit_2(tmp_path, capsys, content, expect):
     (tmp_path / "d.csv").write_text(content)

@@ -485,7 +485,7 @@ CSV_CASES: dict[str, tuple[bytes, str]] = {
     "label-256": (b"1,2,300\n", "row 1: label '300' is not an integer 0..255"),
     "label-text": (
         rows(5).encode() + b"1,2,3,4,5,6,7,8,cat\n",
-        "row 6: label 'cat' is not a number (line 6); labels that are names (strings) need",
+        "row 6: label 'cat' is not a number (line 6), where row 1's is; labels are all numbers",
     ),
     "label-text-and-cell": (
         rows(5).encode() + b"1,x,3,4,5,6,7,8,cat\n",
@@ -495,6 +495,33 @@ CSV_CASES: dict[str, tuple[bytes, str]] = {
     "not-utf8": (b"1,2,0\n\xff\xfe,3,1\n", "cannot read CSV"),
     "bom-three-rows": ("\ufeff1,2,0\n3,4,1\n5,6,2\n".encode(), "leaves no held-out samples"),
     "nul-byte": (b"1,2,0\n3,\x00,1\n", "d.csv"),
+    "empty-cell": (rows(5).encode() + b"1,2,3,,5,6,7,8,0\n", "row 6: expected 9 numbers"),
+    "empty-column": (
+        b"".join(b"1,,3,%d\n" % (i % 2) for i in range(10)),
+        "row 1: expected 4 numbers",
+    ),
+    "space-cell": (rows(5).encode() + b"1,2,3, ,5,6,7,8,0\n", "row 6: expected 9 numbers"),
+    "hex-cell": (rows(5).encode() + b"1,2,3,0x5,5,6,7,8,0\n", "row 6: expected 9 numbers"),
+    # Class names as labels: every row one, and numbers in the other columns.
+    "names-then-number": (
+        b"t,h,weather\n1,2,rain\n3,4,sun\n5,6,2\n",
+        "row 3: label '2' is a number where row 1's is a class name",
+    ),
+    "names-empty-label": (b"1,2,rain\n3,4,sun\n5,6,\n", "row 3: empty label (line 3)"),
+    "names-blank-label": (b"1,2,rain\n3,4,sun\n5,6,  \n", "row 3: empty label (line 3)"),
+    "names-text-cell": (
+        b"1,2,rain\n3,x,sun\n",
+        "row 2: expected 2 numbers and a class name, got ['3', 'x', 'sun']",
+    ),
+    "names-nan-cell": (b"1,2,rain\n3,nan,sun\n", "row 2, column 1: 'nan' is not a finite"),
+    "names-inf-cell": (b"1,2,rain\n-inf,4,sun\n", "row 2, column 0: '-inf' is not a finite"),
+    "names-empty-cell": (b"1,2,rain\n3,,sun\n", "row 2: expected 2 numbers and a class name"),
+    "names-ragged": (b"1,2,rain\n3,4,5,sun\n", "row 2: expected 2 numbers and a class name"),
+    "names-257-classes": (
+        b"".join(b"%d,1,c%d\n" % (i, i) for i in range(257)),
+        "labels: 257 distinct class names, at most 256 (labels are uint8)",
+    ),
+    "names-one-each": (b"1,2,rain\n3,4,sun\n5,6,fog\n", "leaves no held-out samples"),
 }
 
 
@@ -518,7 +545,18 @@ NPZ_CASES: dict[str, tuple[dict, str]] = {
     "x-scalar": ({"x": np.float64(1), "y": np.zeros(1)}, "no samples"),
     "x-empty": ({"x": np.zeros((0, 4)), "y": np.zeros(0)}, "no samples"),
     "lengths": ({"x": np.zeros((10, 4)), "y": np.zeros(9)}, "10 samples but 9 labels"),
-    "y-strings": ({"x": np.zeros((10, 4)), "y": np.array(["a"] * 10)}, "y: labels must be"),
+    "y-empty-name": ({"x": np.zeros((10, 4)), "y": np.array(["a"] * 9 + [""])},
+                     "y: sample 9 has an empty label"),
+    "y-257-names": ({"x": np.zeros((257, 4)), "y": np.array([f"c{i}" for i in range(257)])},
+                    "y: 257 distinct class names, at most 256"),
+    "y-bytes-not-utf8": ({"x": np.zeros((10, 4)), "y": np.array([b"\xff"] * 10)},
+                         "y: a class name is not UTF-8 text"),
+    "x-inf": ({"x": np.r_[np.zeros((3, 4)), np.full((1, 4), -np.inf)], "y": np.zeros(4)},
+              "x: sample 3 is not all finite"),
+    "x-strings-names": ({"x": np.full((10, 4), "1.5"), "y": np.array(["a", "b"] * 5)},
+                        "x: samples must be numbers"),
+    "x-nan-names": ({"x": np.r_[np.zeros((9, 4)), np.full((1, 4), np.nan)],
+                     "y": np.array(["a", "b"] * 5)}, "x: sample 9 is not all finite"),
     "y-bool": ({"x": np.zeros((10, 4)), "y": np.ones(10, bool)}, "y: labels must be"),
     "y-float": ({"x": np.zeros((3, 4)), "y": np.array([0, 1.5, 1])}, "label of sample 1 is 1.5"),
     "y-negative": ({"x": np.zeros((3, 4)), "y": np.array([0, 1, -2])}, "label of sample 2"),
@@ -772,9 +810,17 @@ TRAIN_DATA: dict[str, tuple[dict, str]] = {
     "three-rows": ({"x": np.zeros((3, 8)), "y": np.array([0, 1, 2])}, "leaves no held-out"),
     "features": ({"x": np.zeros((30, 5)), "y": np.arange(30) % 3}, "samples have 5 values"),
     "labels-reach-3": ({"x": np.zeros((30, 8)), "y": np.arange(30) % 4}, "labels reach 3"),
-    "labels-strings": (
-        {"x": np.zeros((30, 8)), "y": np.array(["a"] * 30)},
-        "y: labels must be integers 0..255, got strings such as 'a'; labels that are names",
+    "names-more-than-outputs": (
+        {"x": np.zeros((30, 8)), "y": np.array(["a", "b", "c", "d", "e"] * 6)},
+        "d.npz: 5 class names ('a', 'b', 'c', 'd', ...); the model has 3 outputs, one per class",
+    ),
+    "names-empty": (
+        {"x": np.zeros((30, 8)), "y": np.array(["a", "b", ""] * 10)},
+        "y: sample 2 has an empty label",
+    ),
+    "x-inf": (
+        {"x": np.r_[np.zeros((29, 8)), np.full((1, 8), np.inf)], "y": np.arange(30) % 3},
+        "x: sample 29",
     ),
     "x-nan": ({"x": np.full((30, 8), np.nan), "y": np.arange(30) % 3}, "x: sample 0"),
     "keep-exp-huge": ({"x": np.full((30, 8), 1e300), "y": np.arange(30) % 3}, "--scale keep"),
@@ -791,6 +837,18 @@ def test_train_refuses_bad_data(work, capsys, case):
             capsys, "d.npz", expect)  # fmt: skip
 
 
+@pytest.mark.parametrize("case", ["nan-cell", "inf-cell", "empty-cell", "empty-column",
+                                  "text-cell", "label-text", "names-nan-cell", "names-text-cell",
+                                  "names-then-number", "names-empty-label"])  # fmt: skip
+def test_train_refuses_bad_csv(work, capsys, case):
+    """The loader of gen data, with the same one line, before any training."""
+    text, expect = CSV_CASES[case]
+    spec = write_spec(work, MLP)
+    (work / "d.csv").write_bytes(text)
+    refused(["train", str(spec), str(work / "d.csv"), "--out", str(work / "o")], work, capsys,
+            "d.csv", expect)  # fmt: skip
+
+
 def test_train_refuses_mse_models(work, capsys):
     """mse given class labels: the labels look like classes, use xent (not a word on the
     number of outputs); given anything else, train says it trains classifiers."""
@@ -805,13 +863,13 @@ def test_train_refuses_mse_models(work, capsys):
             "m.yaml", "loss: mse: tintin train trains classifiers, loss: xent")  # fmt: skip
 
 
-def test_train_refuses_string_labels_in_a_csv(work, capsys):
+def test_train_refuses_mixed_labels_in_a_csv(work, capsys):
     spec = write_spec(work, MLP)
     text = "".join(",".join(["1"] * 8) + f",{'sunny' if i % 2 else 'rain'}\n" for i in range(30))
-    (work / "d.csv").write_text(text)
+    (work / "d.csv").write_text(text + ",".join(["1"] * 8) + ",2\n")
     refused(["train", str(spec), str(work / "d.csv"), "--out", str(work / "o")], work, capsys,
-            "d.csv", "label 'sunny' is not a number",
-            "encode the classes as 0..K-1")  # fmt: skip
+            "d.csv", "row 31: label '2' is a number where row 1's is a class name",
+            "labels are all numbers 0..255 or all class names")  # fmt: skip
 
 
 # --- bench: arguments are checked before any build -----------------------------------------
