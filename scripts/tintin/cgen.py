@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 import textwrap
+import zlib
 from collections.abc import Iterable
 
 import numpy as np
 
-from tintin import clib, spec
+from tintin import clib, inputquant, spec
 from tintin.spec import ModelSpec
 
 PER_LINE = {"int8_t": 16, "uint8_t": 16, "int16_t": 12, "int32_t": 8, "uint32_t": 8}
@@ -229,3 +230,141 @@ def header(path_name: str, title: str, source: str, body: str) -> str:
         + body
         + f"\n#endif /* {g} */\n"
     )
+
+
+# --- inputs: the fitted quantiser and class names ------------------------------------------
+
+
+def c_string(text: str) -> str:
+    """A C string literal of text's UTF-8 bytes: printable ASCII as itself, anything else
+    (and quote, backslash, '?' against trigraphs) as a three-digit octal escape, which never
+    runs on into the next character as a hex escape would."""
+    out = []
+    for b in text.encode():
+        ch = chr(b)
+        if ch in '"\\?':
+            out.append("\\" + ch)
+        elif 0x20 <= b < 0x7F:
+            out.append(ch)
+        else:
+            out.append(f"\\{b:03o}")
+    return '"' + "".join(out) + '"'
+
+
+def comment_text(text: str) -> str:
+    """Text safe inside a C comment: printable ASCII, no comment delimiters."""
+    text = "".join(c if " " <= c <= "~" else "?" for c in text)
+    return text.replace("/*", "/ *").replace("*/", "* /")
+
+
+def _narrowest(values: np.ndarray) -> str:
+    """The smallest signed C type holding every value: a 784-pixel offset table is 784 bytes,
+    not 3 KB of int32."""
+    lo, hi = int(np.min(values)), int(np.max(values))
+    for ctype, bits in (("int8_t", 8), ("int16_t", 16)):
+        if -(2 ** (bits - 1)) <= lo and hi < 2 ** (bits - 1):
+            return ctype
+    return "int32_t"
+
+
+def _guarded(macro: str, ident: int, what: str, body: str) -> str:
+    """body once per translation unit: a data header and a model header of the same prefix
+    may both define it; the second one compiles only when its tables are the same."""
+    return (
+        f"#ifndef {macro}\n#define {macro} 0x{ident:08x}u\n\n{body}\n"
+        f'#elif {macro} != 0x{ident:08x}u\n#error "{what}"\n#endif\n'
+    )
+
+
+# Features listed one per line in the quantiser's comment up to this many (an image is not).
+TABLE_FEATURES = 32
+
+
+def _feature_table(fs: inputquant.FeatureScale, levels: np.ndarray,
+                   names: list[str] | None) -> str:  # fmt: skip
+    label = [comment_text(n)[:16] for n in names] if names else [""] * fs.features
+    lines = [f"{'j':>3}  {'feature':16} {'decimals':>8} {'offset':>11} {'shift':>5}  "
+             "training raw range        levels"]  # fmt: skip
+    for j in range(fs.features):
+        rng = f"{fs.lo[j]}..{fs.hi[j]}"
+        lines.append(f"{j:>3}  {label[j]:16} {fs.decimals[j]:>8} {fs.offset[j]:>11} "
+                     f"{fs.shift[j]:>5}  {rng:24} {levels[j]:>6}")  # fmt: skip
+    return "".join(f" *{' ' + line.rstrip() if line.strip() else ''}\n" for line in lines)
+
+
+def quantizer_body(name: str, fs: inputquant.FeatureScale, levels: np.ndarray, fitted: str,
+                   names: list[str] | None = None) -> str:  # fmt: skip
+    """`<name>_quantize()`: one reading's raw integers to the model's int8 inputs, with the
+    tables of the fitted transform (tintin.inputquant documents the arithmetic); fitted says
+    on what, for the comment."""
+    check_ident(name)
+    up = name.upper()
+    fn = f"{name}_quantize"
+    intro = (
+        f"Input quantisation (--scale feature), fitted on {fitted}: {fn}() turns one reading "
+        f"into the model's int8 inputs, read at 2^{up}_INPUT_EXP. raw[j] is feature j as a "
+        f"whole number of 10^-D units, D = {name}_raw_decimals[j] (25.4 at D = 1 is 254). "
+        "Integers only: with d = raw[j] - offset[j], x[j] = sign(d) * min(127, |d| / "
+        "2^shift[j] rounded half away from zero), a negative shift multiplying. "
+        "scripts/tintin/inputquant.py documents the fit."
+    )
+    text = "/*\n" + "".join(f" * {line}\n" for line in textwrap.wrap(intro, 94))
+    if fs.features <= TABLE_FEATURES:
+        text += " *\n" + _feature_table(fs, levels, names)
+    out = [text + " */\n"]
+    out.append(macros([(f"{up}_FEATURES", fs.features),
+                       (f"{up}_INPUT_EXP", f"({inputquant.INPUT_EXP})")]) + "\n")  # fmt: skip
+    tables = no_format(
+        c_array(f"{name}_raw_decimals", "int8_t", fs.decimals)
+        + c_array(f"{fn}_offset", _narrowest(fs.offset), fs.offset)
+        + c_array(f"{fn}_shift", "int8_t", fs.shift)
+    )
+    # Every line within clang-format's 100 columns for prefixes of up to 41 characters.
+    func = (
+        "/** @brief One reading: raw[] (int32, 10^-D units) to the model's int8 inputs x[]. */\n"
+        f"static inline void {fn}(const int32_t *raw, int8_t *x)\n{{\n"
+        f"\tfor (uint32_t j = 0u; j < {up}_FEATURES; j++) {{\n"
+        f"\t\tint32_t o = {fn}_offset[j];\n"
+        f"\t\tint s = {fn}_shift[j];\n"
+        "\t\tint neg = raw[j] < o;\n"
+        "\t\t/* |raw - o| < 2^32: exact as a difference of uint32, which wraps by definition. */\n"
+        "\t\tuint32_t m = neg ? (uint32_t)o - (uint32_t)raw[j] : (uint32_t)raw[j] - (uint32_t)o;\n"
+        "\n"
+        "\t\tif (s > 0) {\n"
+        "\t\t\t/* |d| / 2^s rounded half away from zero, with no sum that could wrap. */\n"
+        "\t\t\tm = (m >> s) + ((m >> (s - 1)) & 1u);\n"
+        "\t\t} else {\n"
+        "\t\t\tm = (m > 127u ? 127u : m) << -s;\n"
+        "\t\t}\n"
+        "\t\tm = m > 127u ? 127u : m;\n"
+        "\t\tx[j] = (int8_t)(neg ? -(int32_t)m : (int32_t)m);\n"
+        "\t}\n}\n"
+    )
+    what = f"{fn}: the included headers were fitted on different training data"
+    out.append(_guarded(f"{up}_QUANTIZE_ID", fs.ident(), what, tables + "\n" + func))
+    return "".join(out)
+
+
+def scale_note(scale: str, data_exp: int, input_exp: int) -> str:
+    """The comment that records a one-exponent scaling (--scale unit, keep, int8)."""
+    if scale == "int8":
+        rule = "the data's values are the int8 codes"
+    else:
+        rule = (f"x_q = round_half_even(x * 2^{-data_exp}) for every feature, saturated to "
+                "+-127")  # fmt: skip
+    text = f"Inputs (--scale {scale}): {rule}; the model reads x_q * 2^{input_exp}."
+    return "/*\n" + "".join(f" * {line}\n" for line in textwrap.wrap(text, 94)) + " */\n"
+
+
+def class_names_body(name: str, classes: list[str]) -> str:
+    """`<name>_class_names[label]`: the class names of string labels, in label order."""
+    check_ident(name)
+    ident = zlib.crc32("\0".join(classes).encode())
+    table = no_format(
+        f"static const char *const {name}_class_names[{len(classes)}] = {{\n"
+        + "".join(f"\t{c_string(c)},\n" for c in classes)
+        + "};\n"
+    )
+    note = "/* Class names by label: the data's distinct label names, sorted. */\n"
+    what = f"{name}_class_names: the included headers name the classes differently"
+    return note + _guarded(f"{name.upper()}_CLASS_NAMES_ID", ident, what, table)

@@ -4,12 +4,19 @@
     tintin gen model model.yaml [--weights w.npz|model.onnx] [-o digits_model.h]
     tintin gen model model.yaml [--weights ...] --blob [-o digits_model.bin]
     tintin gen data data.npz|data.csv [--name NAME] [--test-fraction 0.2 | --stream]
-                    [--scale unit|keep|int8] [--flash-budget BYTES] [-o NAME_data.h]
+                    [--scale feature|unit|keep|int8] [--keep-order] [--seed 0]
+                    [--flash-budget BYTES] [-o NAME_data.h]
 
 Headers are deterministic and clang-format clean; a model header carries the planner's
 arena bytes and stops a Zephyr build whose CONFIG_TINTIN_ARENA_SIZE is smaller. --blob
 writes the same model as a byte image for tintin_model_blob_parse (tintin/blob.h), for models
 that reach the device after the build (over the air, a flash partition, a file).
+
+A data header holds a stratified split (--test-fraction, --seed), its training table shuffled
+by --seed (in the order of tintin train's first epoch; --keep-order keeps the file's), and,
+with --scale feature (the default), the transform fitted on the training side as
+<name>_quantize(): the device turns a raw reading into the model's int8 inputs with it.
+Class names as labels become 0..K-1 in sorted order, listed in <name>_class_names[].
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tintin import blob, cgen, clib, cliutil, dataset, modelfile
+from tintin import blob, cgen, clib, cliutil, data, dataset, inputs, modelfile
 
 PROG = "tintin gen"
 
@@ -41,13 +48,15 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
     d.add_argument("--name", default="data", help="C prefix (default: %(default)s)")
     d.add_argument("--label-column", type=cliutil.int_in(-(2**31), 2**31 - 1), default=-1,
                    help="CSV label column (default -1)")  # fmt: skip
-    d.add_argument("--test-fraction", type=cliutil.open_fraction, default=0.2,
-                   help="held out, in (0, 1) (default 0.2)")  # fmt: skip
+    d.add_argument("--test-fraction", "--split", type=cliutil.open_fraction, default=0.2,
+                   metavar="F", help="held out, in (0, 1), stratified by class (default "
+                   "0.2)")  # fmt: skip
     d.add_argument("--seed", type=cliutil.int_in(0, SEED_MAX), default=0,
-                   help="split and subset seed (default 0)")  # fmt: skip
-    d.add_argument("--scale", choices=["unit", "keep", "int8"], default="unit",
-                    help="unit: inputs scaled by a power of two into [-1, 1] (default); keep: "
-                    "the data's own scale; int8: values that are int8 codes already")  # fmt: skip
+                   help="split, order and subset seed (default 0)")  # fmt: skip
+    d.add_argument("--scale", choices=inputs.SCALES, default="feature",
+                   help=inputs.SCALE_HELP + inputs.INT8_HELP)  # fmt: skip
+    d.add_argument("--keep-order", action="store_true",
+                   help="training samples in file order (default: shuffled by --seed)")  # fmt: skip
     d.add_argument("--stream", action="store_true",
                     help="no split: every row in file order as one <name>_stream table (a "
                     "replayed sensor stream); --flash-budget keeps the first rows")  # fmt: skip
@@ -96,71 +105,96 @@ def _subset(args: argparse.Namespace, y: np.ndarray, train: np.ndarray, test: np
     return train, test
 
 
-def data_header(args: argparse.Namespace) -> str:
+def data_header(args: argparse.Namespace) -> tuple[str, str | None]:
+    """(header text, a warning line or None)."""
     try:
         cgen.check_ident(args.name)
     except ValueError as exc:
         raise cliutil.UsageError(f"--name: {exc}") from None
     ds = dataset.load(args.data, args.label_column)
-    x, e = dataset.to_int8(ds.x, args.scale, args.data)
-    e = dataset.input_exp(args.data, e, args.scale)
     per = ds.x.shape[1] + 1  # int8 features and a uint8 label
     if args.flash_budget is not None and args.flash_budget // per < 2:
         raise dataset.DatasetError(
             f"{args.data}: --flash-budget {args.flash_budget} B holds "
             f"{args.flash_budget // per} samples of {per} B; need at least 2"
         )
-    body = cgen.macros([(f"{args.name.upper()}_CLASSES", int(ds.y.max()) + 1)]) + "\n"
+    classes = len(ds.classes) if ds.classes is not None else int(ds.y.max()) + 1
+    body = cgen.macros([(f"{args.name.upper()}_CLASSES", classes)]) + "\n"
+    source = f"tintin gen data {args.data.name}"
     if args.stream:
+        every = np.arange(len(ds.y))
+        x, sc, warning = inputs.quantize(ds, every, args.scale, args.data,
+                                         f"the {len(every)} samples of the stream")  # fmt: skip
+        e = sc.input_exp
         n = len(ds.y) if args.flash_budget is None else min(len(ds.y), args.flash_budget // per)
+        body += _inputs_of(args, sc, ds)
         body += cgen.data_body(f"{args.name}_stream", x[:n], e, ds.y[:n])
         title = (
             f"Data {args.name}: a stream of {n} samples of {ds.x.shape[1]} int8 values "
             f"(value = q * 2^{e}) in file order."
         )
-        return cgen.header(f"{args.name}_data_h", title, f"tintin gen data {args.data.name}", body)
-    train, test = dataset.stratified_split(ds.y, args.test_fraction, args.seed)
-    dataset.check_split(args.data, train, test, args.test_fraction)
+        return cgen.header(f"{args.name}_data_h", title, source, body), warning
+    p = inputs.prepare(ds, args.data, args.test_fraction, args.seed, args.scale)
+    train, test = p.train, p.test
     if args.flash_budget is not None:
         train, test = _subset(args, ds.y, train, test, per)
-    body += cgen.data_body(f"{args.name}_train", x[train], e, ds.y[train]) + "\n"
-    body += cgen.data_body(f"{args.name}_test", x[test], e, ds.y[test])
+    if not args.keep_order:
+        # The order of tintin train's first epoch over these rows: a device that trains on
+        # the table in order sees classes mixed, not the file's runs of one class.
+        train = train[data.epoch_order(len(train), 0, args.seed)]
+    e = p.scaling.input_exp
+    body += _inputs_of(args, p.scaling, ds)
+    body += cgen.data_body(f"{args.name}_train", p.x[train], e, ds.y[train]) + "\n"
+    body += cgen.data_body(f"{args.name}_test", p.x[test], e, ds.y[test])
+    order = "in file order" if args.keep_order else f"shuffled by seed {args.seed}"
     title = (
-        f"Data {args.name}: {len(train)} training and {len(test)} held-out samples of "
-        f"{ds.x.shape[1]} int8 values (value = q * 2^{e}), split seed {args.seed}."
+        f"Data {args.name}: {len(train)} training samples ({order}) and {len(test)} held-out "
+        f"samples of {ds.x.shape[1]} int8 values (value = q * 2^{e}), split seed {args.seed}."
     )
-    return cgen.header(f"{args.name}_data_h", title, f"tintin gen data {args.data.name}", body)
+    return cgen.header(f"{args.name}_data_h", title, source, body), p.warning
 
 
-def _make(args: argparse.Namespace) -> tuple[Path, str | bytes]:
-    """(output path, contents): everything is made and checked before anything is written."""
-    inputs = (args.spec, args.weights) if args.what == "model" else (args.data,)
+def _inputs_of(args: argparse.Namespace, sc: inputs.Scaling, ds: dataset.Labelled) -> str:
+    """The inputs' part of a data header; --scale int8 data (a replayed stream of codes
+    already made on the device) has nothing to say but the class names."""
+    if sc.scale == "int8":
+        return "" if ds.classes is None else cgen.class_names_body(args.name, ds.classes) + "\n"
+    return inputs.header_body(args.name, sc, ds.classes, ds.names)
+
+
+def _make(args: argparse.Namespace) -> tuple[Path, str | bytes, str | None]:
+    """(output path, contents, a warning): everything is made and checked before anything is
+    written."""
+    sources = (args.spec, args.weights) if args.what == "model" else (args.data,)
     if args.output is not None:  # an unusable -o is said before any work
-        cliutil.output_file(args.output, "-o", inputs=inputs)
-    data: str | bytes
+        cliutil.output_file(args.output, "-o", inputs=sources)
+    content: str | bytes
+    warning = None
     if args.what == "model" and args.blob:
-        name, data = model_blob(args.spec, args.weights)
+        name, content = model_blob(args.spec, args.weights)
         out = args.output or Path(f"{name}_model.bin")
     elif args.what == "model":
-        name, data = model_header(args.spec, args.weights)
+        name, content = model_header(args.spec, args.weights)
         out = args.output or Path(f"{name}_model.h")
     else:
-        data = data_header(args)
+        content, warning = data_header(args)
         out = args.output or Path(f"{args.name}_data.h")
-    return cliutil.output_file(out, "-o", inputs=inputs), data
+    return cliutil.output_file(out, "-o", inputs=sources), content, warning
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        out, data = _make(args)
+        out, content, warning = _make(args)
     except (modelfile.ModelFileError, dataset.DatasetError, cliutil.UsageError) as exc:
         return cliutil.fail(PROG, exc)
     except clib.TintinError as exc:
         return cliutil.fail(PROG, f"the C planner refused the model: {exc}")
     try:
-        cliutil.write_atomic(out, data)
+        cliutil.write_atomic(out, content)
     except OSError as exc:
         return cliutil.fail(PROG, f"cannot write {out}: {exc.strerror or exc}")
+    if warning is not None:  # said once the header is written: a refusal stays one line
+        print(f"{PROG}: {warning}", file=sys.stderr)
     print(f"{PROG}: wrote {out}")
     return 0
 

@@ -3,7 +3,8 @@
 
     tintin train model.yaml data.npz|data.csv [--weights w.npz] [--epochs 10] [--backend c|ref]
                  [--batch N] [--optimizer NAME] [--lr-shift K] [--train-last K]
-                 [--patience N] [--test-fraction 0.2] [--seed 0] [--out DIR] [--compare-float]
+                 [--patience N] [--test-fraction 0.2] [--seed 0] [--scale feature|unit|keep]
+                 [--out DIR] [--compare-float]
 
 The C runtime (through the shared library; default) or the bit-exact NumPy reference (--backend
 ref: the same integers, several times slower) trains with the spec's optimizer and batch, or
@@ -17,6 +18,12 @@ improved for N epochs (default: off, all --epochs run). The model of the best ep
 held-out accuracy, the first one on a tie) goes to DIR/<name>_model.h, ready for `#include` on
 the device (training there resumes from these int8 weights); metrics.json says which epoch it
 is (best_epoch).
+
+Inputs are made as `tintin gen data` makes them from the same file, --test-fraction, --seed and
+--scale (tintin.inputs): with --scale feature (the default) the per-column transform fitted on
+the training split goes into the header as <name>_quantize() and into metrics.json ("scale").
+Class names as labels become 0..K-1 in sorted order: the header's <name>_class_names[] and
+metrics.json's "classes" list them.
 
 --compare-float also trains the project's float32 trainer (tintin.floatref) from the same
 initial weights, with the spec's learning rate, on the same split, in the same sample order and
@@ -46,7 +53,7 @@ from typing import BinaryIO, NoReturn, TextIO
 
 import numpy as np
 
-from tintin import cgen, clib, cliutil, data, dataset, hosttrain, modelfile, spec
+from tintin import cgen, clib, cliutil, data, dataset, hosttrain, inputs, modelfile, spec
 from tintin.floatref import FloatModel
 from tintin.refmodel import RefModel
 
@@ -217,13 +224,18 @@ class Curve:
 @dataclass
 class Data:
     """The int8 codes of every sample (one array, never copied per split), their exponent,
-    the labels and the indices of the two sides of the split."""
+    the labels and the indices of the two sides of the split; how the codes were made, the
+    class and feature names when the file had them, and what to warn about."""
 
     x: np.ndarray
     e: int
     y: np.ndarray
     train: np.ndarray
     test: np.ndarray
+    scaling: inputs.Scaling
+    classes: list[str] | None = None
+    names: list[str] | None = None
+    warning: str | None = None
 
 
 @dataclass
@@ -322,13 +334,13 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
                     "(default: off)")  # fmt: skip
     ap.add_argument("--label-column", type=cliutil.int_in(-(2**31), 2**31 - 1), default=-1,
                     help="CSV label column (default -1)")  # fmt: skip
-    ap.add_argument("--test-fraction", type=cliutil.open_fraction, default=0.2,
-                    help="held out, in (0, 1) (default 0.2)")  # fmt: skip
+    ap.add_argument("--test-fraction", "--split", type=cliutil.open_fraction, default=0.2,
+                    metavar="F", help="held out, in (0, 1), stratified by class (default "
+                    "0.2)")  # fmt: skip
     ap.add_argument("--seed", type=cliutil.int_in(0, 2**32 - 1), default=0,
                     help="seed of the split and of each epoch's shuffle (default 0)")  # fmt: skip
-    ap.add_argument("--scale", choices=["unit", "keep"], default="unit",
-                    help="unit: inputs scaled by a power of two into [-1, 1] (default); keep: "
-                    "the data's own scale")  # fmt: skip
+    ap.add_argument("--scale", choices=[s for s in inputs.SCALES if s != "int8"],
+                    default="feature", help=inputs.SCALE_HELP)  # fmt: skip
     ap.add_argument("--compare-float", action="store_true",
                     help="also train the float32 trainer from the same start, in the same "
                     "order, and plot both")  # fmt: skip
@@ -409,6 +421,11 @@ def _inputs(args: argparse.Namespace) -> tuple[str, spec.ModelSpec, dataset.Labe
             f"{sp.input_size}"
         )
     classes = spec.layer_shapes(sp)[-1][1]
+    if ds.classes is not None and len(ds.classes) > classes:
+        raise dataset.DatasetError(
+            f"{args.data}: {len(ds.classes)} class names ({_listed(ds.classes)}); the model "
+            f"has {classes} outputs, one per class"
+        )
     if int(ds.y.max()) >= classes:
         raise dataset.DatasetError(
             f"{args.data}: labels reach {int(ds.y.max())}; the model needs a cross-entropy "
@@ -417,13 +434,18 @@ def _inputs(args: argparse.Namespace) -> tuple[str, spec.ModelSpec, dataset.Labe
     return name, sp, ds
 
 
+def _listed(names: list[str], most: int = 4) -> str:
+    shown = ", ".join(repr(n) for n in names[:most])
+    return shown + (", ..." if len(names) > most else "")
+
+
 def prepare(args: argparse.Namespace) -> tuple[str, spec.ModelSpec, Data]:
     name, sp, ds = _inputs(args)
-    train_i, test_i = dataset.stratified_split(ds.y, args.test_fraction, args.seed)
-    dataset.check_split(args.data, train_i, test_i, args.test_fraction)
-    x, e = dataset.to_int8(ds.x, args.scale, args.data)
+    # The split and the codes of `tintin gen data` with the same arguments (tintin.inputs).
+    p = inputs.prepare(ds, args.data, args.test_fraction, args.seed, args.scale)
     # Only the int8 codes stay: the samples as loaded (uint8 or float64) go with ds here.
-    return name, sp, Data(x, dataset.input_exp(args.data, e, args.scale), ds.y, train_i, test_i)
+    return name, sp, Data(p.x, p.scaling.input_exp, p.y, p.train, p.test, p.scaling,
+                          ds.classes, ds.names, p.warning)  # fmt: skip
 
 
 def fit(args: argparse.Namespace, sp: spec.ModelSpec, model: Model, fm: FloatModel | None,
@@ -512,6 +534,9 @@ def metrics_of(args: argparse.Namespace, name: str, sp: spec.ModelSpec, d: Data,
         "train_samples": len(d.train),
         "test_samples": len(d.test),
         "input_exp": d.e,
+        "scale": d.scaling.metadata(),
+        "classes": d.classes,
+        "features": d.names,
         **h.ints.summary(),
         "saturation": h.sat,
         "weight_layers": weight_layers(sp),
@@ -531,6 +556,8 @@ def train(args: argparse.Namespace) -> dict:
     fm = FloatModel(sp) if args.compare_float else None
     with clib.c_log():
         model = RefModel(sp) if args.backend == "ref" else clib.CModel(sp)
+    if d.warning is not None:  # once everything is checked: a refusal stays one line
+        print(f"{PROG}: {d.warning}", file=sys.stderr, flush=True)
     h = fit(args, sp, model, fm, d)
     assert h.best is not None  # the first epoch is always a best
     header = args.out / f"{name}_model.h"
@@ -543,6 +570,8 @@ def train(args: argparse.Namespace) -> dict:
     with clib.c_log():
         body = cgen.model_body(h.best, name)
         arena = clib.plan(sp)
+    # The inputs as the data header of `tintin gen data` has them: the quantiser, the names.
+    body += "\n" + inputs.header_body(name, d.scaling, d.classes, d.names).rstrip("\n") + "\n"
     metrics = metrics_of(args, name, sp, d, h, fm, header, arena)
     png = io.BytesIO()
     plot(png, name, h.ints, h.flt if fm is not None else None, h.sat)

@@ -230,7 +230,7 @@ OVERRIDES = {
 @pytest.mark.parametrize("case", sorted(OVERRIDES))
 def test_overrides_are_recorded_and_trained_with(digits, tmp_path, case):
     """The run equals one made directly through clib from the spec with those settings."""
-    from tintin import cgen, clib, dataset, modelfile
+    from tintin import cgen, clib, dataset, inputs, modelfile
 
     argv, given = OVERRIDES[case]
     m = train_run(digits, tmp_path / "o", *argv, epochs=1)
@@ -248,7 +248,8 @@ def test_overrides_are_recorded_and_trained_with(digits, tmp_path, case):
     assert m["saturation"][-1]["steps"] == -(-m["train_samples"] // sp.max_batch)
     ds = dataset.load(digits[1])
     train_i, _ = dataset.stratified_split(ds.y, 0.2, 0)
-    x, e = dataset.to_int8(ds.x, "unit")
+    p = inputs.prepare(ds, digits[1], 0.2, 0, "feature")  # the default scale, as gen data's
+    x, e = p.x, p.scaling.input_exp
     model = clib.CModel(sp)
     for idx in data.batches(len(train_i), sp.max_batch, 0, 0):
         model.train_step(x[train_i[idx]], e, labels=ds.y[train_i[idx]])
