@@ -255,6 +255,8 @@ def apply_update(
     """p -= d (through momentum v = v - ceil(v/2^m) + d when mom is given), saturating to +-lim
     (the momentum to +-mom_lim, by default the same).
 
+    A parameter whose step is 0 is not stored, as in C (its loops skip it): a table's -128
+    stays -128 until a step moves it, and only a store that passes +-lim counts as clipped.
     Returns the new parameters, the new momentum and how many parameter stores clipped.
     """
     if mom is not None:
@@ -262,7 +264,12 @@ def apply_update(
         mom = sat(sat32(mom - decay_shift(mom, momentum_shift) + d), v_lim)
         d = mom
     w = sat32(i64(p) - d)
-    return sat(w, lim), mom, int(np.count_nonzero(np.abs(w) > lim))
+    moved = i64(d) != 0
+    return (
+        np.where(moved, sat(w, lim), i64(p)),
+        mom,
+        int(np.count_nonzero(moved & (np.abs(w) > lim))),
+    )
 
 
 def aligned_delta(

@@ -224,3 +224,46 @@ def test_f10_python_api_never_truncates_a_table_field(row, what):
 def test_f10_weights_whose_exponent_an_int8_field_cannot_hold_are_refused(w):
     with pytest.raises(ValueError):
         spec.quantize_weights(np.array([w, 0.0]))
+
+
+RAIL_PRESETS = {
+    "default": spec.Optim(),
+    "lean": spec.Optim.lean(),
+    "compact": spec.Optim.compact(),
+    "momentum": spec.Optim.momentum(),
+    "niti": spec.Optim(spec.RULE_NITI, 0, 1, 2, 0, 0, spec.ROUND_PSEUDO),
+    "lr_mult": spec.Optim(lr_mult=3, upscale_bits=0),
+    "pseudo": spec.Optim(rounding=spec.ROUND_PSEUDO, upscale_bits=0),
+}
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+@pytest.mark.parametrize("name", RAIL_PRESETS)
+def test_table_values_past_the_symmetric_range_train_bit_exact(name, batch):
+    """A table may hold -128 weights and an INT32_MIN bias, outside the ranges training stores
+    (+-127, +-(2^31 - 1)). C stores nothing where a step is 0, so such a value stays until a
+    step moves it; the reference used to saturate it on every update and then halve the layer
+    for a clip that C never counted."""
+    sp = spec.mlp([6, 5, 3], seed=2, optim=RAIL_PRESETS[name], max_batch=batch)
+    sp.layers[0].weights = sp.layers[0].weights.copy()
+    sp.layers[0].weights.flat[:5] = -128  # inputs 0..2 stay 0 below: no gradient for these
+    sp.layers[2].weights = sp.layers[2].weights.copy()
+    sp.layers[2].weights.flat[0] = -128
+    sp.layers[2].bias = np.array([-(2**31), 2**31 - 1, 0], np.int32)
+    c, r = clib.CModel(sp), RefModel(sp)
+    rng = np.random.default_rng(0)
+    for step in range(20):
+        x = np.zeros((batch, 6), np.int8)
+        x[:, 3:] = rng.integers(-50, 50, (batch, 3))
+        y = rng.integers(0, 3, batch).astype(np.uint8)
+        c.train_step(x, -7, labels=y)
+        r.train_step(x, -7, labels=y)
+        assert c.stats() == vars(r.stats), step
+        for i in (0, 2):
+            pc, pr = c.layer_params(i), r.layer_params(i)
+            for key in ("w", "w16", "bias", "w_exp"):
+                assert (pc[key] is None) == (pr[key] is None)
+                assert pc[key] is None or np.array_equal(pc[key], pr[key]), (step, i, key)
+    # Never moved by a step: -128, or -128 halved by the layer's rescales.
+    p0 = c.layer_params(0)
+    assert p0["w"].ravel()[0] == -128 >> (int(p0["w_exp"]) - sp.layers[0].w_exp)
