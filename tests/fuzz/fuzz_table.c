@@ -300,6 +300,7 @@ static size_t fz_blob_write(const struct tintin_model_desc *d, const uint32_t *n
 	p[20] = o->momentum_shift;
 	p[21] = o->upscale_bits;
 	p[22] = o->rounding;
+	p[23] = o->upscale_scope;
 	fz_put32(p + 24, d->seed);
 	fz_put32(p + 28, d->hash);
 	fz_put32(p + 32, (uint32_t)off);
