@@ -50,6 +50,12 @@ cmake --build build/host -j2 >/dev/null
 echo "install: C runtime with ASan and UBSan (build/asan)"
 cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DTINTIN_SANITIZE=ON >/dev/null
 cmake --build build/asan -j2 >/dev/null
+# The branch-free update loops build/host uses (TINTIN_VECTOR_LOOPS) under the sanitizers too;
+# without -march they compile to scalar code, which runs on any x86-64.
+echo "install: C runtime with ASan and UBSan and the branch-free loops (build/asan-vec)"
+cmake -S . -B build/asan-vec -DCMAKE_BUILD_TYPE=Debug -DTINTIN_SANITIZE=ON \
+	-DCMAKE_C_FLAGS=-DTINTIN_VECTOR_LOOPS=1 >/dev/null
+cmake --build build/asan-vec -j2 >/dev/null
 echo "install: C runtime at -m32 with ASan and UBSan (build/asan32: size_t of 32 bits)"
 cmake -S . -B build/asan32 -DCMAKE_BUILD_TYPE=Debug -DTINTIN_SANITIZE=ON -DCMAKE_C_FLAGS=-m32 \
 	>/dev/null

@@ -15,10 +15,13 @@ ASAN_OPTIONS=detect_leaks=0 ctest --test-dir build/asan32 --output-on-failure
 echo "test: C against the NumPy reference under AddressSanitizer and UndefinedBehaviorSanitizer"
 asan=$(gcc -print-file-name=libasan.so)
 ubsan=$(gcc -print-file-name=libubsan.so)
-TINTIN_LIB="$PWD/build/asan/lib/tintin/libtintin.so" LD_PRELOAD="$asan:$ubsan" \
-	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	HYPOTHESIS_PROFILE=sanitize \
-	.venv/bin/python -m pytest -q -p no:cacheprovider -m "clib and not slow" tests/python
+for build in asan asan-vec; do
+	echo "test: C against the reference, build/$build"
+	TINTIN_LIB="$PWD/build/$build/lib/tintin/libtintin.so" LD_PRELOAD="$asan:$ubsan" \
+		ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 HYPOTHESIS_PROFILE=sanitize \
+		.venv/bin/python -m pytest -q -p no:cacheprovider -m "clib and not slow" tests/python
+done
 
 echo "test: libFuzzer targets, a bounded run each at -m64 and -m32 (scripts/fuzz.sh)"
 bash scripts/fuzz.sh 10
