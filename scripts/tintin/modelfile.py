@@ -394,10 +394,6 @@ def load_spec(
 # --- weights ------------------------------------------------------------------------------
 
 
-def _weight_layers(sp: ModelSpec) -> list[int]:
-    return [i for i, layer in enumerate(sp.layers) if layer.kind in spec.WEIGHT_LAYERS]
-
-
 def set_float_weights(sp: ModelSpec, i: int, w: np.ndarray, b: np.ndarray | None, src: str) -> None:
     """Quantises float weights of row i into the spec, checking their shape first."""
     shapes = spec.shapes_of(sp.input_shape, sp.layers, check_weights=False)
@@ -469,7 +465,7 @@ def _load_npz(sp: ModelSpec, path: Path) -> None:
             arrays = {k: z[k] for k in z.files}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError, MemoryError) as exc:
         raise ModelFileError(f"{path}: not a readable .npz file: {exc}") from None
-    want = _weight_layers(sp)
+    want = spec.weight_layers(sp)
     expected = {f"w{i}" for i in want} | {f"b{i}" for i in want}
     unknown = sorted(set(arrays) - expected)
     if unknown:
@@ -547,7 +543,7 @@ def _load_onnx(sp: ModelSpec, path: Path) -> None:
             if nxt is not None and nxt.op_type == "Add":
                 b = next((init[x] for x in nxt.input if x in init), None)
             found.append((init[node.input[1]].T, b, "MatMul"))
-    want = _weight_layers(sp)
+    want = spec.weight_layers(sp)
     if len(found) != len(want):
         raise ModelFileError(
             f"{path}: {len(found)} weight layers (Conv/Gemm/MatMul) in the graph, "

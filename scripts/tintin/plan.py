@@ -149,19 +149,15 @@ class _Candidate:
     infer: bool
 
 
-def _weight_rows(sp: spec.ModelSpec) -> list[int]:
-    return [i for i, layer in enumerate(sp.layers) if layer.kind in spec.WEIGHT_LAYERS]
-
-
 def _trains(sp: spec.ModelSpec) -> list[int]:
-    return [sp.layers[i].train for i in _weight_rows(sp)]
+    return [sp.layers[i].train for i in spec.weight_layers(sp)]
 
 
 def _variant(sp: spec.ModelSpec, trains: list[int], batch: int) -> spec.ModelSpec:
     """A copy of sp with these weight-layer train settings and max_batch; the weight arrays
     are shared, never written."""
     layers = [dataclasses.replace(layer) for layer in sp.layers]
-    for i, train in zip(_weight_rows(sp), trains, strict=True):
+    for i, train in zip(spec.weight_layers(sp), trains, strict=True):
         layers[i].train = train
     return dataclasses.replace(sp, layers=layers, max_batch=batch)
 
@@ -239,7 +235,7 @@ def alternatives(
                       args.checkpoint)  # fmt: skip
         p.ram_limit, p.flash_limit = requested.ram_limit, requested.flash_limit
         train = {} if c.infer else {str(i): TRAIN_NAMES[c.sp.layers[i].train]
-                                    for i in _weight_rows(c.sp)}  # fmt: skip
+                                    for i in spec.weight_layers(c.sp)}  # fmt: skip
         out.append(Alternative(c.label, c.change, p.mode, c.sp.max_batch, train, p.ram_total,
                                p.fits))  # fmt: skip
     return out

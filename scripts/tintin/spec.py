@@ -276,6 +276,11 @@ def build(
     return sp
 
 
+def weight_layers(spec: ModelSpec) -> list[int]:
+    """Indices of the layers with weights (dense and convolutions), in order."""
+    return [i for i, layer in enumerate(spec.layers) if layer.kind in WEIGHT_LAYERS]
+
+
 def train_last(spec: ModelSpec, k: int) -> ModelSpec:
     """Fine-tune the last k weight layers: freeze every weight layer below them."""
     weighted = [layer for layer in spec.layers if layer.kind in WEIGHT_LAYERS]

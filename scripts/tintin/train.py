@@ -254,10 +254,6 @@ class History:
         return len(self.ints.accuracy)
 
 
-def weight_layers(sp: spec.ModelSpec) -> list[int]:
-    return [i for i, layer in enumerate(sp.layers) if layer.kind in spec.WEIGHT_LAYERS]
-
-
 def epoch_batches(rows: np.ndarray, batch: int, epoch: int, seed: int) -> Iterator[np.ndarray]:
     """The training rows of one epoch in batches, shuffled by the generator seeded with
     (seed, epoch) that every trainer of the project shares (data.epoch_order)."""
@@ -365,7 +361,7 @@ def apply_overrides(sp: spec.ModelSpec, args: argparse.Namespace) -> None:
     if args.batch is not None:
         sp.max_batch = args.batch
     if args.train_last is not None:
-        n_w = len(weight_layers(sp))
+        n_w = len(spec.weight_layers(sp))
         if args.train_last > n_w:
             raise cliutil.UsageError(
                 f"--train-last {args.train_last}: the model of {args.spec.name} has {n_w} "
@@ -452,7 +448,7 @@ def fit(args: argparse.Namespace, sp: spec.ModelSpec, model: Model, fm: FloatMod
         d: Data) -> History:  # fmt: skip
     """Trains epoch by epoch, keeps the best epoch's model, stops on --patience."""
     h = History()
-    layers = weight_layers(sp)
+    layers = spec.weight_layers(sp)
     held_sat = 0  # act_sat of the held-out passes, kept out of the training counters
     progress = Progress(args.epochs, len(d.train))
     for epoch in range(args.epochs):
@@ -530,7 +526,7 @@ def metrics_of(args: argparse.Namespace, name: str, sp: spec.ModelSpec, d: Data,
         "optim": dataclasses.asdict(sp.optim),
         "lr_shift": sp.optim.lr_shift,
         "train_last": args.train_last,
-        "layer_train": [TRAIN_NAMES[sp.layers[i].train] for i in weight_layers(sp)],
+        "layer_train": [TRAIN_NAMES[sp.layers[i].train] for i in spec.weight_layers(sp)],
         "train_samples": len(d.train),
         "test_samples": len(d.test),
         "input_exp": d.e,
@@ -539,7 +535,7 @@ def metrics_of(args: argparse.Namespace, name: str, sp: spec.ModelSpec, d: Data,
         "features": d.names,
         **h.ints.summary(),
         "saturation": h.sat,
-        "weight_layers": weight_layers(sp),
+        "weight_layers": spec.weight_layers(sp),
         "w_exp": h.w_exp,
         "arena_bytes": arena,
         "header": str(header),
