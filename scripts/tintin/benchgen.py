@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tintin import cgen, data, demo, envcl, motion, spec
+from tintin import cgen, data, demo, envcl, envdata, motion, spec
 from tintin.floatref import FloatModel, float_lr
 
 REPO = Path(__file__).resolve().parents[2]
@@ -51,7 +51,7 @@ def _motion() -> tuple[np.ndarray, np.ndarray]:
 
 
 def _env() -> tuple[np.ndarray, np.ndarray]:
-    x, y = envcl.indoor()
+    x, y = envcl.indoor(envdata.scaling())
     return envcl.as_float(x[:8]), y[:8]
 
 

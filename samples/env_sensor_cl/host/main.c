@@ -8,7 +8,8 @@
  * on Zephyr, with checkpoints in a file. `tintin demo env` builds and runs it.
  *
  *   env_host [--checkpoint FILE] [--save-every N] [--reboot-at N] [--window N]
- *   env_host --quantize CENTI OFFSET STEP   (prints env_quantize(), for the encoding tests)
+ *   env_host --quantize T H DT DH   (prints env_quantize() of raw features in hundredths,
+ *                                    for the encoding tests)
  */
 
 #include <stdarg.h>
@@ -86,10 +87,15 @@ int main(int argc, char **argv)
 	const char *path = NULL;
 	int ret;
 
-	if (argc == 5 && strcmp(argv[1], "--quantize") == 0) {
-		printf("%d\n", env_quantize((int32_t)strtol(argv[2], NULL, 10),
-					    (int32_t)strtol(argv[3], NULL, 10),
-					    (int32_t)strtol(argv[4], NULL, 10)));
+	if (argc == 2 + ENV_FEATURES && strcmp(argv[1], "--quantize") == 0) {
+		int32_t raw[ENV_FEATURES];
+		int8_t x[ENV_FEATURES];
+
+		for (int j = 0; j < ENV_FEATURES; j++) {
+			raw[j] = (int32_t)strtol(argv[2 + j], NULL, 10);
+		}
+		env_quantize(raw, x);
+		printf("%d %d %d %d\n", x[0], x[1], x[2], x[3]);
 		return 0;
 	}
 	for (int i = 1; i < argc; i++) {

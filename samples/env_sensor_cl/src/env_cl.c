@@ -15,31 +15,23 @@
 		}                                                                                  \
 	} while (0)
 
-static int8_t env_clamp(int32_t v)
-{
-	return (int8_t)(v > 127 ? 127 : (v < -127 ? -127 : v));
-}
-
-int8_t env_quantize(int32_t centi, int32_t offset, int32_t step)
-{
-	int32_t v = centi - offset + step / 2;
-	/* Floor division: C truncates towards zero, the Python encoding floors. */
-	int32_t q = (v >= 0) ? v / step : -((-v + step - 1) / step);
-
-	return env_clamp(q);
-}
-
 void env_features(struct env_cl *s, const struct env_reading *r, int8_t x[ENV_FEATURES])
 {
+	int32_t raw[ENV_FEATURES];
+
 	if (!s->have_prev) {
 		s->t_prev = r->t;
 		s->h_prev = r->h;
 		s->have_prev = 1u;
 	}
-	x[0] = r->t;
-	x[1] = r->h;
-	x[2] = env_clamp(4 * ((int32_t)r->t - s->t_prev));
-	x[3] = env_clamp(4 * ((int32_t)r->h - s->h_prev));
+	/* Differences of two readings in hundredths cannot wrap: a sensor's range is far
+	 * inside int32.
+	 */
+	raw[0] = r->t;
+	raw[1] = r->h;
+	raw[2] = r->t - s->t_prev;
+	raw[3] = r->h - s->h_prev;
+	env_quantize(raw, x);
 	s->t_prev = r->t;
 	s->h_prev = r->h;
 }
@@ -162,7 +154,7 @@ static void env_print_window(const struct env_cl *s, const struct env_hooks *hoo
 static int env_cl_reading(struct env_cl *s, const struct env_reading *r, const struct env_hooks *hooks,
 			  struct env_score *win_frozen, struct env_score *win_live)
 {
-	struct tintin_batch b = {.n = 1, .x_exp = ENV_FEATURE_EXP};
+	struct tintin_batch b = {.n = 1, .x_exp = ENV_INPUT_EXP};
 	int8_t x[ENV_FEATURES];
 	uint8_t p_live;
 	uint8_t p_frozen;
@@ -171,9 +163,9 @@ static int env_cl_reading(struct env_cl *s, const struct env_reading *r, const s
 	int ret;
 
 	env_features(s, r, x);
-	ret = tintin_model_predict(&s->live, x, ENV_FEATURE_EXP, 1, &p_live);
+	ret = tintin_model_predict(&s->live, x, ENV_INPUT_EXP, 1, &p_live);
 	if (ret == 0) {
-		ret = tintin_model_predict(&s->frozen, x, ENV_FEATURE_EXP, 1, &p_frozen);
+		ret = tintin_model_predict(&s->frozen, x, ENV_INPUT_EXP, 1, &p_frozen);
 	}
 	if (ret != 0 || r->label == ENV_NO_LABEL) {
 		if (ret == 0 && p_live != 0u) {

@@ -16,17 +16,18 @@
 
 #include <tintin/tintin.h>
 
+/* ENV_FEATURES, ENV_INPUT_EXP and env_quantize(), the input quantiser fitted with the model. */
+#include "env_model.h"
+
 /** A reading without ground truth: predicted, never trained on. */
 #define ENV_NO_LABEL (-1)
-#define ENV_FEATURES 4
-#define ENV_FEATURE_EXP (-7)
 /** Readings per reported window, unless the hooks say otherwise. */
 #define ENV_WINDOW 500u
 
-/** One reading, encoded as scripts/tintin/envdata.py documents. */
+/** One reading as a sensor driver gives it (scripts/tintin/envdata.py). */
 struct env_reading {
-	int8_t t;     /**< temperature: 0.25 degC steps around 25 degC */
-	int8_t h;     /**< relative humidity: 0.5 %RH steps around 50 %RH */
+	int32_t t;    /**< temperature, hundredths of a degree Celsius */
+	int32_t h;    /**< relative humidity, hundredths of a percent */
 	int8_t label; /**< 1 anomaly, 0 normal, ENV_NO_LABEL */
 };
 
@@ -76,16 +77,16 @@ struct env_cl {
 	uint64_t train_cycles;
 	uint32_t trained;
 	uint32_t seen;
-	int8_t t_prev;
-	int8_t h_prev;
+	int32_t t_prev;
+	int32_t h_prev;
 	uint8_t have_prev; /**< 0: the next reading is its own predecessor */
 	uint8_t resumed;
 };
 
-/** @brief Quantise a centi-unit reading: floor((centi - offset + step / 2) / step), +-127. */
-int8_t env_quantize(int32_t centi, int32_t offset, int32_t step);
-
-/** @brief Features of a reading, given the previous one (kept in s). */
+/**
+ * @brief The model's inputs for a reading, given the previous one (kept in s): env_quantize()
+ * of its raw features {t, h, t - t_prev, h - h_prev}.
+ */
 void env_features(struct env_cl *s, const struct env_reading *r, int8_t x[ENV_FEATURES]);
 
 /**

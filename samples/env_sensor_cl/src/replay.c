@@ -15,8 +15,8 @@ static int env_replay_next(void *ctx, struct env_reading *r)
 	if (rp->pos >= ENV_STREAM_N) {
 		return -ENODATA;
 	}
-	r->t = env_stream_x[rp->pos * ENV_STREAM_SIZE];
-	r->h = env_stream_x[rp->pos * ENV_STREAM_SIZE + 1u];
+	r->t = env_stream_raw[rp->pos * ENV_STREAM_SIZE];
+	r->h = env_stream_raw[rp->pos * ENV_STREAM_SIZE + 1u];
 	r->label = (int8_t)env_stream_y[rp->pos];
 	rp->pos++;
 	return 0;
