@@ -9,10 +9,10 @@ build of the samples on qemu_cortex_m3.
 
 import os
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
+import zephyr_tree
 
 from tintin import figures
 
@@ -92,19 +92,7 @@ def test_recorded_consoles_are_what_the_c_runtime_computes():
 
 
 def _twister(out: Path) -> None:
-    import subprocess
-
-    env = dict(os.environ)
-    env["ZEPHYR_MODULES"] = ";".join(filter(None, [env.get("ZEPHYR_MODULES"), str(REPO)]))
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    # As tests/python/test_zephyr_files.py: Zephyr's Python is python3 on PATH or
-    # TINTIN_ZEPHYR_PYTHON.
-    python = os.environ.get("TINTIN_ZEPHYR_PYTHON") or shutil.which("python3") or sys.executable
-    cmd = [python, str(Path(str(ZEPHYR_BASE)) / "scripts" / "twister"), "-p", figures.BOARD,
-           "-T", str(REPO / "samples"), "-O", str(out), "--inline-logs"]  # fmt: skip
-    if os.environ.get("TINTIN_TWISTER_TEST_CONFIG"):
-        cmd += ["--test-config", os.environ["TINTIN_TWISTER_TEST_CONFIG"]]
-    run = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    run = zephyr_tree.twister(REPO / "samples", out, figures.BOARD)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import zephyr_tree
 
 from tintin import hostcc
 
@@ -131,7 +132,29 @@ def host_build(work: Path, app: str) -> str:
     return run.stdout
 
 
-def test_the_walkthrough_runs_as_written(tmp_path):
+def zephyr_build(work: Path, app: str, expected: str) -> str:
+    """`west build -b qemu_cortex_m3 app -t run`, as twister runs it: app built with Zephyr
+    for qemu_cortex_m3 and run under QEMU until the last line shown; its console without
+    Zephyr's boot banner."""
+    board = "qemu_cortex_m3"
+    last = re.escape(expected.splitlines()[-1]).replace("'", "''")  # a YAML '...' string
+    (work / app / "sample.yaml").write_text(
+        f"sample:\n  name: walkthrough {app}\ntests:\n  walkthrough.{app}:\n"
+        f"    platform_allow: {board}\n    harness: console\n    harness_config:\n"
+        f"      type: one_line\n      regex:\n        - '{last}'\n"
+    )
+    out = work / f"twister-{app}"
+    run = zephyr_tree.twister(work / app, out, board)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    (log,) = out.glob(f"{board}/**/handler.log")
+    lines = [ln for ln in log.read_text(errors="replace").splitlines()
+             if ln.strip() and not ln.startswith("*** Booting Zephyr")]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def run_walkthrough(tmp_path: Path, zephyr: bool) -> bool:
+    """Every step in order, the build steps on the host or, with zephyr, with Zephyr under
+    QEMU; whether the CSV part ran on the real table."""
     steps = walkthrough()
     kinds = [m.split()[0] for _, m, _ in steps]
     assert kinds.count("run") >= 5 and kinds.count("build") == 2, kinds
@@ -146,7 +169,7 @@ def test_the_walkthrough_runs_as_written(tmp_path):
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
            "PYTHONPATH": str(REPO / "scripts")}  # fmt: skip
     out, compared = "", 0
-    for part, marker, block in steps:
+    for k, (part, marker, block) in enumerate(steps):
         kind, *arg = marker.split()
         check = real or "CSV" not in part  # the CSV part's numbers are those of the real table
         if kind == "run":
@@ -165,7 +188,12 @@ def test_the_walkthrough_runs_as_written(tmp_path):
                 assert block in (tmp_path / arg[0]).read_text(), block
                 compared += 1
         elif kind == "build":
-            out = host_build(tmp_path, arg[0])
+            if zephyr:
+                nxt = steps[k + 1]
+                assert nxt[1] == "output", "a build step is followed by its output"
+                out = zephyr_build(tmp_path, arg[0], nxt[2])
+            else:
+                out = host_build(tmp_path, arg[0])
         else:
             (tmp_path / kind).parent.mkdir(parents=True, exist_ok=True)
             (tmp_path / kind).write_text(block)
@@ -174,7 +202,21 @@ def test_the_walkthrough_runs_as_written(tmp_path):
     header = (tmp_path / "app" / "src" / "weather_model.h").read_text()
     assert "weather_quantize(const int32_t *raw, int8_t *x)" in header
     assert "weather_class_names[5]" in header
-    if not real:
+    return real
+
+
+def test_the_walkthrough_runs_as_written(tmp_path):
+    if not run_walkthrough(tmp_path, zephyr=False):
+        pytest.skip("the CSV part ran on a synthetic table: python -m tintin.accdata --fetch")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not zephyr_tree.ZEPHYR_BASE, reason=f"{zephyr_tree.SKIP_REASON}: the "
+                    "walkthrough's applications built with Zephyr need a Zephyr tree")  # fmt: skip
+def test_the_walkthrough_apps_build_and_run_on_zephyr(tmp_path):
+    """The same steps, each application built by Zephyr for qemu_cortex_m3 and run under
+    QEMU by twister (a few minutes)."""
+    if not run_walkthrough(tmp_path, zephyr=True):
         pytest.skip("the CSV part ran on a synthetic table: python -m tintin.accdata --fetch")
 
 
