@@ -79,7 +79,7 @@ TYPE_KEYS = {
 REQUIRED = {"dense": ("units",), "conv2d": ("units", "kernel"), "conv1d": ("units", "kernel"),
             "maxpool": ("kernel",), "avgpool": ("kernel",)}  # fmt: skip
 
-# Limits of the C table (lib/tintin/include/tintin/types.h, src/model.c): units and element
+# Limits of the C table (lib/tintin/include/tintin/types.h, src/model_check.c): units and element
 # counts are uint16, kernel and stride uint8, exponents within +-TINTIN_EXP_LIMIT.
 U8_MAX = 255
 U16_MAX = 65535

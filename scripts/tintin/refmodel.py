@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The reference model: lib/tintin/src/model.c in NumPy, bit for bit.
+"""The reference model: lib/tintin/src/model*.c in NumPy, bit for bit.
 
 Forward, loss gradient, backward and the per-layer update in the same order and with the same
 exponent decisions and PRNG draws as the C runtime, so that a training run gives identical

@@ -10,8 +10,8 @@
 
 #include "checked.h"
 #include "fnv.h"
+#include "internal.h"
 #include "le.h"
-#include "model_internal.h"
 
 /* CRC-32, reflected polynomial 0xEDB88320, four bits at a time: a 64-byte table. */
 static const uint32_t tintin_crc_nibble[16] = {

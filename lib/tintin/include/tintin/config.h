@@ -42,7 +42,7 @@
 #define TINTIN_STRICT_OVERFLOW 0
 #endif
 
-/** Layer families compiled into model.c; a disabled family makes init return -ENOTSUP. */
+/** Layer families compiled into src/model*.c; a disabled family makes init return -ENOTSUP. */
 #ifndef TINTIN_OP_DENSE
 #define TINTIN_OP_DENSE 1
 #endif

@@ -1,0 +1,120 @@
+/*
+ * Copyright (c) 2026 The Tin-Tin authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+/*
+ * The model layer's internal surface: what its parts (model.c, model_check.c,
+ * model_layout.c, model_plan.c, model_forward.c, model_train.c) and checkpoint.c share
+ * beyond the public API. The small predicates that run inside layer loops are static inline,
+ * so that every part inlines them as the single file did; each function declared below
+ * belongs to the part named in its comment.
+ */
+
+#ifndef TINTIN_INTERNAL_H_
+#define TINTIN_INTERNAL_H_
+
+#include <tintin/model.h>
+
+/* Per-sample shape of one layer, derived from the table while validating it. */
+struct tintin_shape {
+	uint16_t in;   /* input elements */
+	uint16_t out;  /* output elements */
+	uint16_t row;  /* weights per output unit (dense: in; conv: k_h * k_w * in_c) */
+	uint16_t rows; /* output units (dense: units; conv: output channels) */
+	int32_t recip; /* average pools: round(2^24 / window) */
+	struct tintin_geom g;
+};
+
+/* Layers with weights and a bias: dense and convolutions. */
+static inline int tintin_has_weights(const struct tintin_layer_desc *l)
+{
+	return l->type == TINTIN_LAYER_DENSE || l->type == TINTIN_LAYER_CONV2D ||
+	       l->type == TINTIN_LAYER_CONV1D;
+}
+
+static inline int tintin_is_pool(const struct tintin_layer_desc *l)
+{
+	return l->type == TINTIN_LAYER_MAXPOOL || l->type == TINTIN_LAYER_AVGPOOL ||
+	       l->type == TINTIN_LAYER_GAP;
+}
+
+/* Layers that write a new tensor (ReLU and flatten work in place). */
+static inline int tintin_owns_output(const struct tintin_layer_desc *l)
+{
+	return tintin_has_weights(l) || tintin_is_pool(l);
+}
+
+static inline int tintin_trains_w(const struct tintin_layer_desc *l)
+{
+	return tintin_has_weights(l) && l->train == TINTIN_TRAIN_FULL;
+}
+
+/* Extra fractional bits of a layer's trained weights: TINTIN_BIAS_EXTRA_BITS with int16
+ * masters, 0 for int8 weights.
+ */
+static inline uint8_t tintin_master_bits(const struct tintin_layer_desc *l,
+					 const struct tintin_optim_cfg *o)
+{
+	if (!tintin_trains_w(l) ||
+	    (o->upscale_scope == TINTIN_UPSCALE_CONV && l->type == TINTIN_LAYER_DENSE)) {
+		return 0u;
+	}
+	return o->upscale_bits;
+}
+
+static inline int tintin_trains_b(const struct tintin_layer_desc *l)
+{
+	return tintin_has_weights(l) && l->train != TINTIN_TRAIN_FROZEN;
+}
+
+static inline int tintin_check_exp(int e, const char *what)
+{
+	if (e < -TINTIN_EXP_LIMIT || e > TINTIN_EXP_LIMIT) {
+		TINTIN_LOG_ERR("tintin: %s exponent %d out of range", what, e);
+		(void)what;
+		return -ERANGE;
+	}
+	return 0;
+}
+
+static inline int tintin_check_ready(const struct tintin_model *m)
+{
+	if (m == NULL || m->desc == NULL) {
+		TINTIN_LOG_ERR("tintin: model is NULL or not initialised");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Exponent bound of a layer's weights: its table's w_exp plus dir * TINTIN_W_EXP_SPAN. */
+static inline int tintin_w_exp_bound(const struct tintin_layer_desc *l, int dir)
+{
+	int e = l->w_exp + dir * TINTIN_W_EXP_SPAN;
+
+	return (e > TINTIN_EXP_LIMIT) ? TINTIN_EXP_LIMIT
+				      : ((e < -TINTIN_EXP_LIMIT) ? -TINTIN_EXP_LIMIT : e);
+}
+
+/* model_check.c: validates the table and fills the per-layer shapes; returns the first
+ * trained layer index in *first (n_layers when nothing trains).
+ */
+int tintin_check_desc(const struct tintin_model_desc *d, struct tintin_shape *sh, uint8_t *first);
+
+/* model_layout.c: lays the model out in arena a; m may be NULL when only counting bytes
+ * (the planner).
+ */
+int tintin_layout(struct tintin_arena *a, struct tintin_model *m, const struct tintin_model_desc *d,
+		  enum tintin_mode mode, const struct tintin_shape *sh, uint8_t first, int ws);
+
+/* model_plan.c: FNV-1a of the table as values (what tintin_model_desc_hash returns). */
+uint32_t tintin_desc_hash(const struct tintin_model_desc *d, const struct tintin_shape *sh);
+
+/* model.c: 0 when layer i may hold this weight exponent and rate back-off (the window
+ * training keeps them in), else -ERANGE with a log line. A checkpoint is checked with it
+ * before it loads.
+ */
+int tintin_layer_state_ok(const struct tintin_model_desc *d, uint8_t i, int w_exp,
+			  unsigned int lr_off);
+
+#endif /* TINTIN_INTERNAL_H_ */

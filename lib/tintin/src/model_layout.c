@@ -1,0 +1,417 @@
+/*
+ * Copyright (c) 2026 The Tin-Tin authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+/*
+ * Arena layout: where every buffer of a checked table goes, for training (an error/transient
+ * pair, per layer its RAM parameters, optimizer state, bit masks and kept output, the int32
+ * scratch last) or for inference (two activation buffers, the scratch). The planner runs it
+ * on a counting arena and init on the real one, so planned bytes are exactly the bytes
+ * taken. A training layout first refuses tables whose backward sums could overflow int32.
+ */
+
+#include <string.h>
+
+#include <tintin/model.h>
+#include <tintin/ops.h>
+
+#include "checked.h"
+#include "internal.h"
+
+/*
+ * Whether the weight update needs a gradient row in the scratch. A dense layer trained one
+ * sample at a time updates from the error times the input (tintin_sgd_outer_rows), except
+ * under NITI, which first scans the whole layer's gradient.
+ */
+static int tintin_needs_grad_row(const struct tintin_model_desc *d,
+				 const struct tintin_layer_desc *l)
+{
+	return tintin_trains_w(l) && (l->type != TINTIN_LAYER_DENSE || d->max_batch > 1u ||
+				      d->optim.rule == TINTIN_RULE_NITI);
+}
+
+static size_t tintin_max(size_t a, size_t b)
+{
+	return (a > b) ? a : b;
+}
+
+static int tintin_alloc(struct tintin_arena *a, size_t bytes, size_t align, void **out)
+{
+	int ret = tintin_arena_alloc(a, bytes, align, out);
+
+	if (ret == 0) {
+		return 0;
+	}
+	if (a->base == NULL) {
+		/* Only the planner counts with a NULL base: the model outgrows size_t itself. */
+		TINTIN_LOG_ERR("tintin: plan: the model needs more than %u bytes",
+			       (unsigned int)(SIZE_MAX > UINT32_MAX ? UINT32_MAX : SIZE_MAX));
+		return -E2BIG;
+	}
+	TINTIN_LOG_ERR("tintin: model: arena of %u bytes is too small", (unsigned int)a->size);
+	return ret;
+}
+
+static void tintin_copy_shape(struct tintin_layer_state *s, const struct tintin_shape *sh)
+{
+	s->in = sh->in;
+	s->out = sh->out;
+	s->row = sh->row;
+	s->rows = sh->rows;
+	s->recip = sh->recip;
+	s->geom = sh->g;
+}
+
+/* Two int8 buffers that layers alternate between (errors, or activations that are not kept). */
+static int tintin_alloc_pair(struct tintin_arena *a, const size_t bytes[2], int8_t **pair)
+{
+	void *p;
+	int ret;
+
+	for (int k = 0; k < 2; k++) {
+		ret = tintin_alloc(a, bytes[k], 1u, &p);
+		if (ret != 0) {
+			return ret;
+		}
+		if (pair != NULL) {
+			pair[k] = p;
+		}
+	}
+	return 0;
+}
+
+/* The int32 scratch, allocated last so that its full use marks the arena's high-water. */
+static int tintin_alloc_acc(struct tintin_arena *a, struct tintin_model *m, size_t acc_n)
+{
+	void *p;
+	int ret = tintin_alloc(a, tintin_size_mul(acc_n, sizeof(int32_t)), sizeof(int32_t), &p);
+
+	if (m != NULL) {
+		m->acc = p;
+	}
+	return ret;
+}
+
+/* Index of the next layer after i that writes its own output, or n_layers. */
+static int tintin_next_owner(const struct tintin_model_desc *d, int i)
+{
+	int j = i + 1;
+
+	while (j < d->n_layers && !tintin_owns_output(&d->layers[j])) {
+		j++;
+	}
+	return j;
+}
+
+/* A layer's output is transient when only the forward pass reads it: it is not the model's
+ * output and the next layer that reads it does not train weights (only weight gradients
+ * need the input; ReLU and max-pool backward use bit masks instead).
+ */
+static int tintin_transient(const struct tintin_model_desc *d, int i)
+{
+	int j = tintin_next_owner(d, i);
+
+	return j < d->n_layers && !tintin_trains_w(&d->layers[j]);
+}
+
+/* Sizes of the error/transient pair. Errors only exist during backward and transient
+ * outputs only during forward, so both share it.
+ */
+static void tintin_pair_sizes(const struct tintin_model_desc *d, const struct tintin_shape *sh,
+			      uint8_t first, size_t bytes[2])
+{
+	size_t err_w = 0u;
+	int k = 0;
+
+	bytes[0] = 0u;
+	bytes[1] = 0u;
+	for (int i = 0; i < d->n_layers; i++) {
+		if (i >= first) {
+			err_w = tintin_max(err_w, sh[i].out);
+		}
+		if (i > first) {
+			err_w = tintin_max(err_w, sh[i].in);
+		}
+		if (tintin_owns_output(&d->layers[i]) && tintin_transient(d, i)) {
+			bytes[k] = tintin_max(bytes[k], sh[i].out);
+			k ^= 1;
+		}
+	}
+	for (k = 0; k < 2; k++) {
+		bytes[k] = tintin_size_mul(d->max_batch, tintin_max(bytes[k], err_w));
+	}
+}
+
+/* Bit masks that backward reads instead of a kept input: ReLU signs over a transient output,
+ * max-pool window indices. Only layers above the lowest trained one run backward.
+ */
+static size_t tintin_mask_bytes(const struct tintin_model_desc *d,
+				const struct tintin_shape *sh, uint8_t first, int i,
+				int prev_transient)
+{
+	const struct tintin_layer_desc *l = &d->layers[i];
+	size_t n = (size_t)d->max_batch * sh[i].out;
+
+	if (i <= first) {
+		return 0u;
+	}
+	if (l->type == TINTIN_LAYER_RELU && prev_transient) {
+		return (n + 7u) / 8u;
+	}
+	if (l->type == TINTIN_LAYER_MAXPOOL) {
+		return tintin_maxpool_idx_bytes(&sh[i].g, n);
+	}
+	return 0u;
+}
+
+/* RAM copies of a layer's trainable parameters and their optimizer state. */
+static int tintin_alloc_params(struct tintin_arena *a, struct tintin_layer_state *s,
+			       const struct tintin_layer_desc *l, const struct tintin_optim_cfg *o)
+{
+	const size_t n_w = tintin_size_mul(s->rows, s->row);
+	const uint8_t masters = tintin_master_bits(l, o);
+	const size_t w_el = (masters != 0u) ? sizeof(int16_t) : 1u;
+	void *p;
+	int ret;
+
+	if (tintin_trains_w(l)) {
+		/* Word-aligned rows let the Armv7E-M dense kernel load eight weights at once. */
+		ret = tintin_alloc(a, n_w, 4u, &p);
+		if (ret != 0) {
+			return ret;
+		}
+		s->w_ram = p;
+		s->w = p;
+		if (masters != 0u) {
+			ret = tintin_alloc(a, n_w, 1u, &p);
+			if (ret != 0) {
+				return ret;
+			}
+			s->w_lo = p;
+		}
+		if (o->momentum_shift != 0u) {
+			ret = tintin_alloc(a, tintin_size_mul(n_w, w_el), w_el, &p);
+			if (ret != 0) {
+				return ret;
+			}
+			s->w_mom = p;
+		}
+	}
+	if (tintin_trains_b(l)) {
+		ret = tintin_alloc(a, (size_t)s->rows * sizeof(int32_t), sizeof(int32_t), &p);
+		if (ret != 0) {
+			return ret;
+		}
+		s->bias_ram = p;
+		s->bias = p;
+		if (o->momentum_shift != 0u) {
+			ret = tintin_alloc(a, (size_t)s->rows * sizeof(int32_t), sizeof(int32_t),
+					   &p);
+			if (ret != 0) {
+				return ret;
+			}
+			s->b_mom = p;
+		}
+	}
+	return 0;
+}
+
+/* Int32 scratch a layer's forward needs: its outputs, and behind them (ws) a dense layer's
+ * workspace (tintin_fc_forward_s8).
+ */
+static size_t tintin_forward_acc(const struct tintin_layer_desc *l, const struct tintin_shape *sh,
+				 uint16_t nb, int ws)
+{
+	size_t n = (size_t)nb * sh->out;
+
+	if (l->type == TINTIN_LAYER_MAXPOOL) {
+		return 0u; /* copies int8 values: no accumulator */
+	}
+	if (ws && l->type == TINTIN_LAYER_DENSE) {
+		n += TINTIN_FC_WS_WORDS(nb, sh->in);
+	}
+	return n;
+}
+
+/* Training layout: the error/transient pair, then per layer its trainable parameters,
+ * optimizer state, bit masks and kept output, then the int32 scratch last. With a NULL-based
+ * counting arena this is the planner.
+ */
+static int tintin_layout_train(struct tintin_arena *a, struct tintin_model *m,
+			       const struct tintin_model_desc *d, const struct tintin_shape *sh,
+			       uint8_t first, int ws)
+{
+	struct tintin_layer_state tmp;
+	const uint16_t nb = d->max_batch;
+	size_t acc_n = 0u;
+	int8_t *prev_act = NULL;
+	int prev_transient = 0;
+	int8_t *pair[2];
+	size_t pair_bytes[2];
+	int k = 0;
+	void *p;
+	int ret;
+
+	tintin_pair_sizes(d, sh, first, pair_bytes);
+	ret = tintin_alloc_pair(a, pair_bytes, pair);
+	if (ret != 0) {
+		return ret;
+	}
+	if (m != NULL) {
+		m->err[0] = pair[0];
+		m->err[1] = pair[1];
+	}
+	for (uint8_t i = 0; i < d->n_layers; i++) {
+		const struct tintin_layer_desc *l = &d->layers[i];
+		struct tintin_layer_state *s = (m != NULL) ? &m->layer[i] : &tmp;
+		size_t mask = tintin_mask_bytes(d, sh, first, i, prev_transient);
+
+		if (m == NULL) {
+			memset(s, 0, sizeof(*s));
+		}
+		tintin_copy_shape(s, &sh[i]);
+		if (tintin_has_weights(l)) {
+			/* Frozen parameters stay in the caller's (flash) table. */
+			s->w_exp = l->w_exp;
+			s->w = l->weights;
+			s->bias = l->bias;
+			acc_n = tintin_max(acc_n, tintin_needs_grad_row(d, l) ? sh[i].row : 0u);
+			acc_n = tintin_max(acc_n, tintin_trains_b(l) ? sh[i].rows : 0u);
+			ret = tintin_alloc_params(a, s, l, &d->optim);
+			if (ret != 0) {
+				return ret;
+			}
+		}
+		if (mask != 0u) {
+			ret = tintin_alloc(a, mask, 1u, &p);
+			if (ret != 0) {
+				return ret;
+			}
+			s->mask = p;
+		}
+		if (!tintin_owns_output(l)) {
+			s->act = prev_act;
+			continue;
+		}
+		acc_n = tintin_max(acc_n, tintin_forward_acc(l, &sh[i], nb, ws));
+		if (i > first) {
+			acc_n = tintin_max(acc_n, (size_t)nb * sh[i].in);
+		}
+		prev_transient = tintin_transient(d, i);
+		if (prev_transient) {
+			s->act = pair[k];
+			k ^= 1;
+		} else {
+			ret = tintin_alloc(a, (size_t)nb * sh[i].out, 1u, &p);
+			if (ret != 0) {
+				return ret;
+			}
+			s->act = p;
+		}
+		prev_act = s->act;
+	}
+	if (d->loss == TINTIN_LOSS_MSE) {
+		acc_n = tintin_max(acc_n, (size_t)nb * sh[d->n_layers - 1u].out);
+	}
+	return tintin_alloc_acc(a, m, acc_n);
+}
+
+/* Inference layout: two activation buffers that layers alternate between, then the scratch. */
+static int tintin_layout_infer(struct tintin_arena *a, struct tintin_model *m,
+			       const struct tintin_model_desc *d, const struct tintin_shape *sh, int ws)
+{
+	struct tintin_layer_state tmp;
+	const uint16_t nb = d->max_batch;
+	size_t act_w = 0u;
+	size_t acc_n = 0u;
+
+	for (uint8_t i = 0; i < d->n_layers; i++) {
+		const struct tintin_layer_desc *l = &d->layers[i];
+		struct tintin_layer_state *s = (m != NULL) ? &m->layer[i] : &tmp;
+
+		tintin_copy_shape(s, &sh[i]);
+		if (tintin_has_weights(l)) {
+			s->w = l->weights;
+			s->bias = l->bias;
+			s->w_exp = l->w_exp;
+		}
+		if (tintin_owns_output(l)) {
+			act_w = tintin_max(act_w, sh[i].out);
+			acc_n = tintin_max(acc_n, tintin_forward_acc(l, &sh[i], nb, ws));
+		}
+	}
+	const size_t bytes[2] = {(size_t)nb * act_w, (size_t)nb * act_w};
+	int ret = tintin_alloc_pair(a, bytes, (m != NULL) ? m->ping : NULL);
+
+	return (ret != 0) ? ret : tintin_alloc_acc(a, m, acc_n);
+}
+
+/*
+ * The backward sums of a convolution accumulate int8 x int8 products (at most 2^14 each) in
+ * int32: a weight's gradient over every output position of every sample in the batch, an
+ * input's error over every output channel of every window that covers it. Up to
+ * TINTIN_SUM_TERMS_MAX terms cannot overflow; a table with more is refused here rather than
+ * trained on wrapped gradients. Dense sums stay far below it (batch, or units <= 65535).
+ */
+#define TINTIN_SUM_TERMS_MAX (INT32_MAX / (128 * 128))
+
+static int tintin_check_sums(const struct tintin_model_desc *d, const struct tintin_shape *sh,
+			     uint8_t first)
+{
+	for (uint8_t i = first; i < d->n_layers; i++) {
+		const struct tintin_layer_desc *l = &d->layers[i];
+		const struct tintin_geom *g = &sh[i].g;
+		uint32_t grad_terms;
+		uint32_t err_terms;
+
+		if (l->type != TINTIN_LAYER_CONV2D && l->type != TINTIN_LAYER_CONV1D) {
+			continue;
+		}
+		/* Each factor is at most 65535 or 256: the products are checked, not wrapped. */
+		if (tintin_volume(d->max_batch, g->out_h, g->out_w, UINT32_MAX, &grad_terms) != 0) {
+			grad_terms = UINT32_MAX;
+		}
+		if (tintin_volume((g->k_h + g->stride - 1u) / g->stride,
+				  (g->k_w + g->stride - 1u) / g->stride, g->out_c, UINT32_MAX,
+				  &err_terms) != 0) {
+			err_terms = UINT32_MAX;
+		}
+		grad_terms = tintin_trains_w(l) ? grad_terms : 0u;
+		err_terms = (i > first) ? err_terms : 0u;
+		if (grad_terms > TINTIN_SUM_TERMS_MAX || err_terms > TINTIN_SUM_TERMS_MAX) {
+			TINTIN_LOG_ERR("tintin: layer %u: a backward sum of %u terms could overflow "
+				       "int32 (max %d): lower max_batch, the map or the channels",
+				       i, (unsigned int)((grad_terms > err_terms) ? grad_terms
+										  : err_terms),
+				       (int)TINTIN_SUM_TERMS_MAX);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Lays the model out in arena a; m may be NULL when only counting bytes (the planner). */
+int tintin_layout(struct tintin_arena *a, struct tintin_model *m, const struct tintin_model_desc *d,
+		  enum tintin_mode mode, const struct tintin_shape *sh, uint8_t first, int ws)
+{
+	if (mode == TINTIN_MODE_TRAIN) {
+		int ret;
+
+		if (first == d->n_layers) {
+			TINTIN_LOG_ERR("tintin: model: no layer trains (all frozen); use "
+				       "TINTIN_MODE_INFER");
+			return -EINVAL;
+		}
+		ret = tintin_check_sums(d, sh, first);
+		if (ret != 0) {
+			return ret;
+		}
+		return tintin_layout_train(a, m, d, sh, first, ws);
+	}
+	if (mode == TINTIN_MODE_INFER) {
+		return tintin_layout_infer(a, m, d, sh, ws);
+	}
+	TINTIN_LOG_ERR("tintin: model: unknown mode %d", (int)mode);
+	return -EINVAL;
+}
