@@ -9,7 +9,9 @@ import json
 
 import pytest
 
-from tintin import accdata, accuracy, cli
+from tintin import cli
+from tintin.bench import accuracy
+from tintin.tasks import accdata
 
 pytestmark = pytest.mark.clib
 
@@ -21,7 +23,7 @@ def need_quick_data():
         if not accdata.available(accdata.TASKS[t].package)
     ]
     if missing:
-        pytest.skip(f"not fetched (python -m tintin.accdata --fetch): {', '.join(missing)}")
+        pytest.skip(f"not fetched (python -m tintin.tasks.accdata --fetch): {', '.join(missing)}")
     pytest.importorskip("sklearn")
 
 
@@ -186,4 +188,4 @@ def test_missing_data_says_how_to_fetch(tmp_path, monkeypatch, capsys):
     finally:
         accdata.load.cache_clear()
     err = capsys.readouterr().err
-    assert "python -m tintin.accdata --fetch" in err and err.count("\n") == 1
+    assert "python -m tintin.tasks.accdata --fetch" in err and err.count("\n") == 1

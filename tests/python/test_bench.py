@@ -5,7 +5,10 @@ import shutil
 
 import pytest
 
-from tintin import bench, clib, demo, energy, spec
+from tintin.apps import demo
+from tintin.bench import bench, energy
+from tintin.core import spec
+from tintin.native import clib
 
 pytestmark = pytest.mark.skipif(
     shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None,

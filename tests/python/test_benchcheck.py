@@ -3,7 +3,7 @@
 
 import copy
 
-from tintin import benchcheck
+from tintin.bench import benchcheck
 
 
 def cell(instructions: int, ram: int) -> dict:

@@ -13,10 +13,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_conv import cnn, run_pair
 
-from tintin import blob, clib, demo, spec
-from tintin.gen import main as gen_main
-from tintin.spec import Optim
-from tintin.vectors import blob_model
+from tintin.apps import demo
+from tintin.apps.vectors import blob_model
+from tintin.core import spec
+from tintin.core.spec import Optim
+from tintin.io import blob
+from tintin.io.gen import main as gen_main
+from tintin.native import clib
 
 pytestmark = pytest.mark.clib
 

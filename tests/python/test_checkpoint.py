@@ -14,8 +14,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tintin import clib, demo, spec
-from tintin.refmodel import RefModel
+from tintin.apps import demo
+from tintin.core import spec
+from tintin.core.refmodel import RefModel
+from tintin.native import clib
 
 pytestmark = pytest.mark.clib
 
@@ -29,7 +31,7 @@ def test_crc32_is_zlibs(data, start):
 
 
 def _batches(n: int, batch: int):
-    data = pytest.importorskip("tintin.data")
+    data = pytest.importorskip("tintin.core.data")
     split = data.load_digits_split()
     x, e = data.quantize_inputs(split.x_train)
     for k in range(n):

@@ -10,10 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_model import assert_same_params, measured_high_water
 
-from tintin import clib, demo, spec
-from tintin import numerics as nx
-from tintin.refmodel import RefModel
-from tintin.spec import Optim
+from tintin.apps import demo
+from tintin.core import numerics as nx
+from tintin.core import spec
+from tintin.core.refmodel import RefModel
+from tintin.core.spec import Optim
+from tintin.native import clib
 
 pytestmark = pytest.mark.clib
 

@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from tintin import cli, demo
+from tintin import cli
+from tintin.apps import demo
 
 pytestmark = [pytest.mark.clib, pytest.mark.slow]
 
@@ -37,7 +38,7 @@ def test_planner_bytes_equal_high_water(result):
 def test_reference_backend_gives_the_same_curve():
     """The NumPy reference and the C runtime, trained the same way, score identically."""
     pytest.importorskip("sklearn")
-    from tintin import data
+    from tintin.core import data
 
     split = data.load_digits_split()
     sp = demo.digits_spec(demo.Optim(), 8, 1)

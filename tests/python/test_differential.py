@@ -23,9 +23,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from test_model import assert_same_params
 
-from tintin import clib, spec
-from tintin.refmodel import RefModel
-from tintin.spec import Optim
+from tintin.core import spec
+from tintin.core.refmodel import RefModel
+from tintin.core.spec import Optim
+from tintin.native import clib
 
 pytestmark = pytest.mark.clib
 

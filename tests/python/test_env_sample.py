@@ -12,9 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tintin import envcl, envdata, envdemo, inputquant
-from tintin.demo import main as demo_main
-from tintin.gen import main as gen_main
+from tintin.apps import envdemo
+from tintin.apps.demo import main as demo_main
+from tintin.io import inputquant
+from tintin.io.gen import main as gen_main
+from tintin.tasks import envcl, envdata
 
 # The host runner is its own executable; the sanitizer run of the library does not need it.
 
@@ -117,7 +119,7 @@ def test_gen_data_stream(tmp_path):
 
 def test_sample_quantizer_is_what_gen_data_writes(tmp_path):
     """env_quantize() in env_model.h is what `tintin gen data --stream` fits on the indoor
-    readings' raw features, in the units a sensor driver gives (python -m tintin.vectors
+    readings' raw features, in the units a sensor driver gives (python -m tintin.apps.vectors
     writes it without a file)."""
     raw = np.concatenate([envdata.raw_features(envdata.load(m)) for m in envdata.INDOOR])
     csv = tmp_path / "indoor.csv"

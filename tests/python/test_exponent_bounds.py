@@ -14,8 +14,9 @@ import zlib
 import numpy as np
 import pytest
 
-from tintin import clib, spec
-from tintin.refmodel import ExponentRangeError, RefModel
+from tintin.core import spec
+from tintin.core.refmodel import ExponentRangeError, RefModel
+from tintin.native import clib
 
 pytestmark = pytest.mark.clib
 

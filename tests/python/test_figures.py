@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import zephyr_tree
 
-from tintin import figures
+from tintin.apps import figures
 
 REPO = Path(__file__).resolve().parents[2]
 ZEPHYR_BASE = os.environ.get("ZEPHYR_BASE")
@@ -106,5 +106,6 @@ def test_recorded_zephyr_figures_match_a_fresh_build(tmp_path):
     diff = figures.same_record(fresh, figures.recorded())
     assert not diff, (
         f"zephyr_figures.json is stale ({', '.join(diff)}): run "
-        "python -m tintin.figures --record <twister-out> && python -m tintin.figures --write"
+        "python -m tintin.apps.figures --record <twister-out> && "
+        "python -m tintin.apps.figures --write"
     )

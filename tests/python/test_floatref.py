@@ -4,8 +4,8 @@
 import numpy as np
 import pytest
 
-from tintin import data, floatref, spec
-from tintin.spec import Optim
+from tintin.core import data, floatref, spec
+from tintin.core.spec import Optim
 
 
 def check_gradients(model, x, y, limit=None):

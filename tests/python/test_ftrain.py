@@ -6,9 +6,11 @@ import ctypes as ct
 import numpy as np
 import pytest
 
-from tintin import benchgen, demo, spec
-from tintin.floatref import FloatModel
-from tintin.motion import ROWS as MOTION_ROWS
+from tintin.apps import demo
+from tintin.bench import benchgen
+from tintin.core import spec
+from tintin.core.floatref import FloatModel
+from tintin.tasks.motion import ROWS as MOTION_ROWS
 
 PF = ct.POINTER(ct.c_float)
 

@@ -11,10 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tintin import gen, modelfile, spec
-from tintin import train as train_tool
-from tintin.floatref import FloatModel
-from tintin.refmodel import RefModel
+from tintin.apps import train as train_tool
+from tintin.core import spec
+from tintin.core.floatref import FloatModel
+from tintin.core.refmodel import RefModel
+from tintin.io import gen, modelfile
 
 REPO = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).with_name("golden")

@@ -10,9 +10,11 @@ import errno
 import numpy as np
 import pytest
 
-from tintin import blob, clib, spec
-from tintin import numerics as nx
-from tintin.refmodel import ExponentRangeError, RefModel
+from tintin.core import numerics as nx
+from tintin.core import spec
+from tintin.core.refmodel import ExponentRangeError, RefModel
+from tintin.io import blob
+from tintin.native import clib
 
 pytestmark = pytest.mark.clib
 

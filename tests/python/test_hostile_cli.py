@@ -740,7 +740,7 @@ CONFIG_CASES = {
 
 
 def _readable_elf() -> bool:
-    from tintin import elfmap
+    from tintin.target import elfmap
 
     try:
         elfmap.read_elf(ELF)
@@ -986,7 +986,8 @@ def test_train_still_trains_into_an_existing_directory(work, capsys):
 def test_a_c_refusal_is_one_line_with_the_c_reason(capfd):
     """Inside clib.c_log a refusal of the C planner is one exception carrying C's log line,
     and nothing reaches stderr (the tools validate first; this is what is left if they miss)."""
-    from tintin import clib, spec
+    from tintin.core import spec
+    from tintin.native import clib
 
     sp = spec.mlp([8, 4, 3], 1)
     for layer in sp.layers:
@@ -999,7 +1000,7 @@ def test_a_c_refusal_is_one_line_with_the_c_reason(capfd):
 
 
 def test_an_unexpected_error_is_still_one_line(capsys, monkeypatch):
-    from tintin import plan
+    from tintin.target import plan
 
     def broken(argv: list[str]) -> int:
         raise KeyError("boom")

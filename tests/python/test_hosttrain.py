@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The batch loop in C (tintin_train_order, tintin_forward_order and tintin.hosttrain, which
+"""The batch loop in C (tintin_train_order, tintin_forward_order and tintin.native.hosttrain, which
 `tintin train --backend c` runs): the same parameters, exponents and counters as stepping batch
 by batch through CModel.train_step and as the NumPy reference, on MLPs and a CNN at batch 1 and
 8, with a short last batch. Rows of 100 and more inputs also take the vectorised update loops
@@ -17,9 +17,10 @@ import numpy as np
 import pytest
 from test_model import assert_same_params
 
-from tintin import clib, data, hosttrain, spec
-from tintin.refmodel import RefModel
-from tintin.spec import Optim
+from tintin.core import data, spec
+from tintin.core.refmodel import RefModel
+from tintin.core.spec import Optim
+from tintin.native import clib, hosttrain
 
 pytestmark = pytest.mark.clib
 
@@ -90,8 +91,9 @@ def test_train_order_is_train_step_and_reference(kind: str, batch: int, optim: s
 
 @pytest.mark.parametrize("kind", ["mlp", "conv"])
 def test_hosttrain_epoch_and_outputs(kind: str) -> None:
-    """tintin.hosttrain as tintin train calls it: the training rows and the held-out rows index
-    one set; chunked C calls with progress between them; held-out outputs in one call."""
+    """tintin.native.hosttrain as tintin train calls it: the training rows and the held-out
+    rows index one set; chunked C calls with progress between them; held-out outputs in one
+    call."""
     sp = make_spec(kind, 8, Optim())
     x, y = sparse_set(sp, 700, SEED)
     held = np.arange(3, 700, 7)
@@ -190,7 +192,8 @@ def test_update_rows_leave_unmoved_weights_alone() -> None:
 
 def test_trainspeed_prints_both_networks(tmp_path, monkeypatch, capsys) -> None:
     """`tintin trainspeed` runs end to end (on a few random images; no speed is asserted)."""
-    from tintin import cli, trainspeed
+    from tintin import cli
+    from tintin.bench import trainspeed
 
     rng = np.random.default_rng(0)
     split = data.Split(rng.random((40, 784)).astype(np.float32), rng.integers(0, 10, 40).astype(

@@ -8,9 +8,11 @@ import errno
 import numpy as np
 import pytest
 
-from tintin import clib, modelfile, spec
-from tintin.refmodel import RefModel
-from tintin.spec import Optim
+from tintin.core import spec
+from tintin.core.refmodel import RefModel
+from tintin.core.spec import Optim
+from tintin.io import modelfile
+from tintin.native import clib
 
 pytestmark = pytest.mark.clib
 

@@ -2,7 +2,7 @@
 """Issue 20, deliverables 2 and 3: the per-feature input quantiser, the low-levels warning,
 the shuffled and stratified `gen data`, and class names as labels.
 
-The generated `<name>_quantize()` is compiled on the host (tintin.hostcc) and fed the raw
+The generated `<name>_quantize()` is compiled on the host (tintin.native.hostcc) and fed the raw
 integers of every training sample of real tables (Seattle weather, scikit-learn's digits) and
 of synthetic columns built to break it (constant, negative, huge and tiny ranges, values on
 rounding halves, int32's ends): its codes must be the header's training table, which is the
@@ -23,8 +23,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tintin import data, dataset, gen, hostcc, inputquant, inputs, labels
-from tintin import train as train_tool
+from tintin.apps import train as train_tool
+from tintin.core import data
+from tintin.io import dataset, gen, inputquant, inputs, labels
+from tintin.native import hostcc
 
 REPO = Path(__file__).resolve().parents[2]
 INCLUDE = REPO / "lib" / "tintin" / "include"
@@ -108,9 +110,9 @@ def training_order(ds: dataset.Labelled, path: Path, seed: int = 0) -> np.ndarra
 
 
 def weather_csv(path: Path) -> Path | None:
-    """Seattle's daily weather (vega_datasets, fetched by `python -m tintin.accdata --fetch`)
+    """Seattle's daily weather (vega_datasets, fetched by `python -m tintin.tasks.accdata --fetch`)
     with the issue's sin/cos of the day of the year: 6 features, class names as labels."""
-    from tintin import accdata
+    from tintin.tasks import accdata
 
     pkg = accdata.PACKAGES["vega_datasets"]
     if not accdata.available(pkg):
@@ -142,7 +144,7 @@ def test_the_c_quantizer_reproduces_every_training_sample(tmp_path, capsys, tabl
     if table == "weather":
         src = weather_csv(tmp_path / "weather.csv")
         if src is None:
-            pytest.skip("vega_datasets not fetched (python -m tintin.accdata --fetch)")
+            pytest.skip("vega_datasets not fetched (python -m tintin.tasks.accdata --fetch)")
     else:
         src = digits_npz(tmp_path / "digits.npz")
     text, _ = gen_data(src, tmp_path / "q_data.h", capsys=capsys)
@@ -306,7 +308,7 @@ def test_one_fit_per_split_for_gen_data_and_train(tmp_path, capsys):
 
 @pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="no arm-none-eabi-gcc")
 def test_the_quantizer_is_integer_only_on_cortex_m0plus(tmp_path, capsys):
-    from tintin import floatcheck
+    from tintin.target import floatcheck
 
     src = digits_npz(tmp_path / "digits.npz")
     gen_data(src, tmp_path / "q_data.h", capsys=capsys)

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tintin import clib
-from tintin import numerics as nx
-from tintin.spec import BIAS_EXTRA_BITS, UPDATE_LIMIT
+from tintin.core import numerics as nx
+from tintin.core.spec import BIAS_EXTRA_BITS, UPDATE_LIMIT
+from tintin.native import clib
 
 pytestmark = pytest.mark.clib
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tintin import footprint, qemu
+from tintin.bench import qemu
+from tintin.target import footprint
 
 REPO = Path(__file__).resolve().parents[2]
 

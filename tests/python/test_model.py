@@ -9,9 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tintin import clib, spec
-from tintin.refmodel import RefModel
-from tintin.spec import Layer, Optim
+from tintin.core import spec
+from tintin.core.refmodel import RefModel
+from tintin.core.spec import Layer, Optim
+from tintin.native import clib
 
 pytestmark = pytest.mark.clib
 
@@ -204,7 +205,7 @@ def test_bad_batches_are_rejected():
 )
 def test_digits_training_run_bit_exact(optim):
     """600 steps of the demo network on real digits: identical weights, exponents, losses."""
-    data = pytest.importorskip("tintin.data")
+    data = pytest.importorskip("tintin.core.data")
     split = data.load_digits_split()
     xq, x_exp = data.quantize_inputs(split.x_train)
     sp = spec.mlp([64, 32, 10], seed=1, optim=optim, max_batch=8)

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from tintin import floatcheck
+from tintin.target import floatcheck
 
 pytestmark = pytest.mark.skipif(
     shutil.which("arm-none-eabi-gcc") is None, reason="arm-none-eabi-gcc not installed"

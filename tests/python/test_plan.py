@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tintin import clib, footprint, modelfile
-from tintin import plan as plan_tool
+from tintin.io import modelfile
+from tintin.native import clib
+from tintin.target import footprint
+from tintin.target import plan as plan_tool
 
 REPO = Path(__file__).resolve().parents[2]
 SPEC = """\
@@ -99,7 +101,7 @@ def test_plan_predicts_what_size_measures(spec_file, tmp_path, target, core):
     """
     from test_size import HEADER, build
 
-    from tintin import size
+    from tintin.target import size
 
     files = build(tmp_path / target, target)
     rep = size.measure(files["elf"], map_file=files["map"], headers=[HEADER])

@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from tintin import cli, presets
+from tintin import cli
+from tintin.apps import presets
 
 pytestmark = [pytest.mark.clib, pytest.mark.slow]
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tintin import clib
-from tintin import numerics as nx
+from tintin.core import numerics as nx
+from tintin.native import clib
 
 pytestmark = pytest.mark.clib
 

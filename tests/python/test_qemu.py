@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Bare-metal harness under qemu-system-arm: builds, exit codes, exact region counts, stack
-painting and the offline cycle model, on Cortex-M0+, M3 and M4 (tintin.qemu, tintin.cycles)."""
+painting and the offline cycle model, on Cortex-M0+, M3 and M4
+(tintin.bench.qemu, tintin.bench.cycles)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tintin import qemu
+from tintin.bench import qemu
 
 SKIP = qemu.tools_available()
 pytestmark = pytest.mark.skipif(SKIP is not None, reason=f"bare-metal toolchain: {SKIP}")
@@ -256,7 +257,7 @@ def test_stack_painting_microbit(bench: dict) -> None:
 
 @pytest.mark.parametrize("core", CORES)
 def test_cycle_model_and_profile(bench: dict, runs: dict, core: str) -> None:
-    from tintin import cycles
+    from tintin.bench import cycles
 
     (res,) = runs[(core, "short", True)]
     elf = bench["elves"][(core, "short")]

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tintin import footprint, size
-from tintin.elfmap import Region, Section, Symbol, archive_member, read_map
+from tintin.target import footprint, size
+from tintin.target.elfmap import Region, Section, Symbol, archive_member, read_map
 
 ROOT = Path(__file__).resolve().parents[2]
 LIB = ROOT / "lib" / "tintin"

@@ -4,7 +4,7 @@ keeps weights off the int8 limit (docs/soak.md has the million-step run)."""
 
 import pytest
 
-from tintin import soak
+from tintin.apps import soak
 
 pytestmark = pytest.mark.clib
 

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from test_gen import DIGITS_SPEC
 
-from tintin import data, spec
-from tintin import train as train_tool
-from tintin.floatref import float_lr
+from tintin.apps import train as train_tool
+from tintin.core import data, spec
+from tintin.core.floatref import float_lr
 
 EPOCHS = 2
 # What a backend must reproduce exactly: integers all the way, held-out loss from int8 outputs.
@@ -143,15 +143,15 @@ def test_epoch_order_is_a_seeded_shuffle_of_every_training_row():
 
 @pytest.mark.clib
 def test_float32_trains_on_the_integer_runs_batches_in_its_order(digits, tmp_path, monkeypatch):
-    from tintin import clib
-    from tintin.floatref import FloatModel
+    from tintin.core.floatref import FloatModel
+    from tintin.native import clib
 
     ints: list[tuple[np.ndarray, int, np.ndarray]] = []
     flts: list[tuple[np.ndarray, np.ndarray]] = []
     c_order, f_step = clib.CModel.train_order, FloatModel.train_step
 
     def c_spy(self, x, e, order, batch=None, labels=None, **kw):
-        # The C runtime takes a run of batches per call (tintin.hosttrain): its steps.
+        # The C runtime takes a run of batches per call (tintin.native.hosttrain): its steps.
         b = batch or self.spec.max_batch
         for k in range(0, len(order), b):
             idx = order[k : k + b]
@@ -230,7 +230,8 @@ OVERRIDES = {
 @pytest.mark.parametrize("case", sorted(OVERRIDES))
 def test_overrides_are_recorded_and_trained_with(digits, tmp_path, case):
     """The run equals one made directly through clib from the spec with those settings."""
-    from tintin import cgen, clib, dataset, inputs, modelfile
+    from tintin.io import cgen, dataset, inputs, modelfile
+    from tintin.native import clib
 
     argv, given = OVERRIDES[case]
     m = train_run(digits, tmp_path / "o", *argv, epochs=1)
@@ -264,7 +265,7 @@ def test_progress_to_a_file_is_one_plain_line_per_epoch(digits, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(Path(train_tool.__file__).parents[1])}
     argv = [*map(str, digits), "--epochs", "3", "--out", str(tmp_path / "o")]
     with open(tmp_path / "err.txt", "w") as err:
-        done = subprocess.run([sys.executable, "-m", "tintin.train", *argv], stderr=err,
+        done = subprocess.run([sys.executable, "-m", "tintin.apps.train", *argv], stderr=err,
                               stdout=subprocess.PIPE, text=True, env=env, check=False)  # fmt: skip
     text = (tmp_path / "err.txt").read_text()
     assert done.returncode == 0, text
@@ -305,7 +306,7 @@ def test_peak_memory_of_70k_images_stays_under_200_mb(tmp_path):
         "name: mnist\ninput: [784]\nmax_batch: 8\nlayers:\n  - {type: dense, units: 128}\n"
         "  - {type: relu}\n  - {type: dense, units: 10}\n"
     )
-    train = [sys.executable, "-m", "tintin.train", str(tmp_path / "mlp.yaml"),
+    train = [sys.executable, "-m", "tintin.apps.train", str(tmp_path / "mlp.yaml"),
              str(tmp_path / "big.npz"), "--epochs", "1", "--out", str(tmp_path / "o")]  # fmt: skip
     parent = (
         "import resource, subprocess, sys\n"
@@ -322,7 +323,7 @@ def test_peak_memory_of_70k_images_stays_under_200_mb(tmp_path):
 
 @pytest.mark.parametrize("kind", ["float64", "uint8", "int8", "zeros"])
 def test_int8_codes_made_in_chunks_are_those_of_the_whole_array(kind, monkeypatch):
-    from tintin import dataset
+    from tintin.io import dataset
 
     monkeypatch.setattr(dataset, "CHUNK_BYTES", 8 * 7 * 3)  # 3 rows a chunk, a short last one
     rng = np.random.default_rng(1)

@@ -16,7 +16,7 @@ Each fenced block of the walkthrough follows a marker comment that says what to 
     <!-- walkthrough: PATH -->         a file to write
 
 `modules/lib/tintin/` (the module in a west workspace) is this checkout. Without the cached
-Seattle weather table (`python -m tintin.accdata --fetch`), a synthetic table of the same
+Seattle weather table (`python -m tintin.tasks.accdata --fetch`), a synthetic table of the same
 columns stands in, and the CSV part's outputs, which are its numbers, are not compared.
 """
 
@@ -32,7 +32,7 @@ import numpy as np
 import pytest
 import zephyr_tree
 
-from tintin import hostcc
+from tintin.native import hostcc
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "tools.md"
@@ -64,7 +64,7 @@ def weather_csv(path: Path) -> bool:
     import csv
     import io
 
-    from tintin import accdata
+    from tintin.tasks import accdata
 
     pkg = accdata.PACKAGES["vega_datasets"]
     rows = ["precipitation,temp_max,temp_min,wind,weather"]
@@ -207,7 +207,7 @@ def run_walkthrough(tmp_path: Path, zephyr: bool) -> bool:
 
 def test_the_walkthrough_runs_as_written(tmp_path):
     if not run_walkthrough(tmp_path, zephyr=False):
-        pytest.skip("the CSV part ran on a synthetic table: python -m tintin.accdata --fetch")
+        pytest.skip("the CSV part ran on a synthetic table: python -m tintin.tasks.accdata --fetch")
 
 
 @pytest.mark.slow
@@ -217,7 +217,7 @@ def test_the_walkthrough_apps_build_and_run_on_zephyr(tmp_path):
     """The same steps, each application built by Zephyr for qemu_cortex_m3 and run under
     QEMU by twister (a few minutes)."""
     if not run_walkthrough(tmp_path, zephyr=True):
-        pytest.skip("the CSV part ran on a synthetic table: python -m tintin.accdata --fetch")
+        pytest.skip("the CSV part ran on a synthetic table: python -m tintin.tasks.accdata --fetch")
 
 
 def test_matches_elides_with_dots():
