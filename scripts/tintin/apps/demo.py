@@ -3,7 +3,7 @@
 
 `env` runs the environmental sensor sample (samples/env_sensor_cl) on the host: an anomaly
 detector pre-trained indoors keeps learning after the sensor is moved outdoors; it prints the
-sample's output and writes the error-over-time curves to a PNG (scripts/tintin/envdemo.py).
+sample's output and writes the error-over-time curves to a PNG (tintin.apps.envdemo).
 
 Each demo trains one network three ways with the same initial weights, epochs, batch size and
 sample order: integer with the default rule and integer with the NITI rule (both by the C
@@ -17,106 +17,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import numpy as np
-
-from tintin.core import spec
 from tintin.core.spec import ModelSpec, Optim
-
-SIZES = [64, 32, 10]
-# NITI's rule with its best mu on this task (tintin sweep), int8 weights, no momentum.
-NITI = Optim(
-    rule=spec.RULE_NITI, mu=2, momentum_shift=0, upscale_bits=0, rounding=spec.ROUND_PSEUDO
-)
-
-
-@dataclass
-class IntRun:
-    """Per-epoch held-out accuracy of an integer run and its arena measurements."""
-
-    accuracy: list[float]
-    arena_bytes: int
-    arena_high_water: int
-
-
-def quantize_like(x: np.ndarray, exp: int) -> np.ndarray:
-    """Quantise held-out data with the training data's exponent, saturating."""
-    return np.clip(np.rint(x * 2.0**-exp), -127, 127).astype(np.int8)
-
-
-def make_model(sp: ModelSpec, backend: str, paint: int = 0xA5) -> object:
-    """A trainable model on the C runtime ("c") or the NumPy reference ("ref")."""
-    if backend == "ref":
-        from tintin.core.refmodel import RefModel
-
-        return RefModel(sp)
-    from tintin.native import clib
-
-    return clib.CModel(sp, paint=paint)
-
-
-def held_out_epochs(
-    model: object, split: object, epochs: int, batch: int, seed: int
-) -> Iterator[float]:
-    """Train an integer model epoch by epoch (inputs as int8 at the training set's exponent),
-    yielding its held-out accuracy after each epoch."""
-    from tintin.core import data
-
-    x_train, x_exp = data.quantize_inputs(split.x_train)
-    x_test = quantize_like(split.x_test, x_exp)
-    for epoch in range(epochs):
-        for idx in data.batches(len(x_train), batch, epoch, seed):
-            model.train_step(x_train[idx], x_exp, labels=split.y_train[idx])
-        yield model.evaluate(x_test, x_exp, split.y_test) / len(x_test)
-
-
-def train_int(
-    sp: ModelSpec,
-    split: object,
-    epochs: int,
-    batch: int,
-    seed: int,
-    backend: str = "c",
-    progress: Callable[[int, float], None] | None = None,
-) -> IntRun:
-    """Train an integer model epoch by epoch and evaluate on the held-out split."""
-    model = make_model(sp, backend)
-    accs = []
-    for epoch, acc in enumerate(held_out_epochs(model, split, epochs, batch, seed)):
-        accs.append(acc)
-        if progress is not None:
-            progress(epoch, acc)
-    planned = getattr(model, "planned", 0)
-    high = model.high_water() if hasattr(model, "high_water") else 0
-    return IntRun(accs, planned, high)
-
-
-def digits_spec(optim: Optim, batch: int, seed: int) -> ModelSpec:
-    return spec.mlp(SIZES, seed=seed, optim=optim, max_batch=batch)
-
-
-# LeNet-5 (6-16-120-84-10) for 28x28 inputs: "same" padding on the first conv keeps 28x28.
-LENET_ROWS = [
-    {"type": "conv2d", "units": 6, "kernel": [5, 5], "pad": "same"},
-    {"type": "relu"},
-    {"type": "maxpool", "kernel": [2, 2]},
-    {"type": "conv2d", "units": 16, "kernel": [5, 5]},
-    {"type": "relu"},
-    {"type": "maxpool", "kernel": [2, 2]},
-    {"type": "flatten"},
-    {"type": "dense", "units": 120},
-    {"type": "relu"},
-    {"type": "dense", "units": 84},
-    {"type": "relu"},
-    {"type": "dense", "units": 10},
-]
-
-
-def lenet_spec(optim: Optim, batch: int, seed: int) -> ModelSpec:
-    return spec.build((28, 28, 1), LENET_ROWS, seed, optim=optim, max_batch=batch)
+from tintin.tasks import digits
+from tintin.tasks.digits import NITI
+from tintin.tasks.runs import train_int
 
 
 @dataclass
@@ -132,24 +40,15 @@ class Demo:
     optim: Optim = field(default_factory=Optim)
 
 
-def _load(name: str) -> Callable[[], object]:
-    def load() -> object:
-        from tintin.core import data
-
-        return getattr(data, name)()
-
-    return load
-
-
 DEMOS = {
-    "digits": Demo("digits MLP 64-32-10", _load("load_digits_split"), digits_spec, 30),
+    "digits": Demo("digits MLP 64-32-10", digits.load_digits_split, digits.digits_spec, 30),
     # LeNet's best measured setting: momentum at 2^-7 (0.9689 over 8 seeds, docs/numerics.md;
     # 2^-5 with momentum makes float32 LeNet diverge). The default at its rate of 2^-3 of
     # 2026-12-05 reached 0.9530 on seed 1, float32 with its rule 0.9520.
     "lenet": Demo(
         "LeNet-5 on MNIST-5k",
-        _load("load_mnist5k_split"),
-        lenet_spec,
+        digits.load_mnist5k_split,
+        digits.lenet_spec,
         10,
         optim=replace(Optim.momentum(), lr_shift=7),
     ),

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tintin.native import hostcc
-from tintin.target.footprint import REPO
+from tintin.native.tree import REPO
 from tintin.tasks import envcl, envdata
 
 SAMPLE = REPO / "samples" / "env_sensor_cl"

@@ -41,10 +41,10 @@ import numpy as np
 
 from tintin.core import spec
 from tintin.native import clib
-from tintin.target import footprint, size
+from tintin.native.tree import REPO
 from tintin.target import plan as plan_tool
+from tintin.target import size
 
-REPO = footprint.REPO
 RECORD = Path(__file__).with_name("zephyr_figures.json")
 GENERATED = ("docs/accuracy.md", "docs/benchmarks.md")  # written whole by their own tools
 BOARD = "qemu_cortex_m3"
@@ -99,11 +99,11 @@ def _console(lines: list[str]) -> str:
 
 @functools.cache
 def digits_spec(optim: str = "default") -> spec.ModelSpec:
-    from tintin.apps import demo
+    from tintin.tasks import digits
 
     optims = {"default": spec.Optim(), "compact": spec.Optim.compact(),
               "momentum": spec.Optim.momentum()}  # fmt: skip
-    return demo.digits_spec(optims[optim], 8, 1)
+    return digits.digits_spec(optims[optim], 8, 1)
 
 
 def sample_plan(sample: str) -> size.ArenaPlan:
@@ -236,7 +236,7 @@ def _plan_code_m4() -> str:
 
 @figure("lenet-arena-table")
 def _lenet_arena_table() -> str:
-    from tintin.apps import demo
+    from tintin.tasks import digits
 
     optims = [("default (int16 masters in convolutions, no momentum)", spec.Optim()),
               ("lean (int8, no momentum)", spec.Optim.lean()),
@@ -254,7 +254,7 @@ def _lenet_arena_table() -> str:
     for label, o in optims:
 
         def make(batch: int = 1, o: spec.Optim = o) -> spec.ModelSpec:
-            return demo.lenet_spec(o, batch, 1)
+            return digits.lenet_spec(o, batch, 1)
 
         cells = [clib.plan(make()), clib.plan(spec.train_last(make(), 2)),
                  clib.plan(spec.train_last(make(), 1)), clib.plan(bias_only(make())),
@@ -262,7 +262,7 @@ def _lenet_arena_table() -> str:
         rows.append(f"| {label}, 1 | " + " | ".join(_n(c) for c in cells) + " |")
     for label, o in optims:
         short = label.split(" (")[0]
-        rows.append(f"| {short}, 8 | {_n(clib.plan(demo.lenet_spec(o, 8, 1)))} | | | | |")
+        rows.append(f"| {short}, 8 | {_n(clib.plan(digits.lenet_spec(o, 8, 1)))} | | | | |")
     return "\n".join(rows)
 
 

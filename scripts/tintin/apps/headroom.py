@@ -15,6 +15,7 @@ import numpy as np
 
 from tintin.core import data, numerics, refmodel, spec
 from tintin.core.spec import Optim
+from tintin.tasks import digits
 
 
 def record_maxima(epochs: int, batch: int, seed: int) -> np.ndarray:
@@ -27,7 +28,7 @@ def record_maxima(epochs: int, batch: int, seed: int) -> np.ndarray:
         seen.append(int(np.max(np.abs(q))) if q.size else 0)
         return q, shift, nsat
 
-    split = data.load_digits_split()
+    split = digits.load_digits_split()
     xq, x_exp = data.quantize_inputs(split.x_train)
     model = refmodel.RefModel(spec.mlp([64, 32, 10], seed=seed, optim=Optim(), max_batch=batch))
     numerics.requantize = recording

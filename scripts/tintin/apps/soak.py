@@ -33,9 +33,9 @@ from typing import TextIO
 
 import numpy as np
 
-from tintin.apps import demo
 from tintin.core import data, spec
 from tintin.native import clib
+from tintin.tasks import digits
 
 PROG = "tintin soak"
 OPTIMS = spec.PRESETS
@@ -90,10 +90,10 @@ def apply_drift(x: np.ndarray, gain: float, shifted: bool) -> np.ndarray:
 def run(
     steps: int, window: int, optim: str, batch: int = 1, seed: int = 1, log: TextIO | None = None
 ) -> Report:
-    split = data.load_digits_split()
+    split = digits.load_digits_split()
     (xtr, x_exp), ytr = data.quantize_inputs(split.x_train), split.y_train
     xte, yte = data.quantize_inputs(split.x_test)[0], split.y_test
-    sp = demo.digits_spec(OPTIMS[optim](), batch, seed)
+    sp = digits.digits_spec(OPTIMS[optim](), batch, seed)
     m = clib.CModel(sp)
     weight_layers = [i for i, lay in enumerate(sp.layers) if lay.kind in spec.WEIGHT_LAYERS]
     rng = np.random.default_rng(seed)

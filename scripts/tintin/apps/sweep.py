@@ -17,9 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from tintin.apps.demo import digits_spec, train_int
 from tintin.core import spec
 from tintin.core.spec import Optim
+from tintin.tasks import digits
+from tintin.tasks.digits import digits_spec
+from tintin.tasks.runs import train_int
 
 
 def configs(quick: bool) -> list[tuple[str, Optim]]:
@@ -65,9 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="a smaller grid")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
-    from tintin.core import data, floatref
+    from tintin.core import floatref
 
-    split = data.load_digits_split()
+    split = digits.load_digits_split()
     seeds = list(range(1, args.seeds + 1))
     rows = []
     for lr, mom in [(2, 0), (3, 0), (4, 0), (5, 0), (5, 3)]:

@@ -37,7 +37,6 @@ otherwise. The last line on stdout sums up the held-out accuracy and names the f
 from __future__ import annotations
 
 import argparse
-import copy
 import dataclasses
 import io
 import json
@@ -120,23 +119,6 @@ def terminal_size(stream: TextIO) -> tuple[int, int]:
     except (OSError, ValueError, AttributeError):  # io.UnsupportedOperation is both of the first
         return 0, 0
     return size.columns, size.lines
-
-
-def trained_spec(sp: spec.ModelSpec, model: Model) -> spec.ModelSpec:
-    """A copy of the spec carrying the model's current int8 weights, exponents and biases.
-
-    The arrays are copies: the best epoch's snapshot must not follow later training.
-    """
-    out = copy.deepcopy(sp)
-    for i, layer in enumerate(out.layers):
-        if layer.kind not in spec.WEIGHT_LAYERS:
-            continue
-        p = model.layer_params(i)
-        assert layer.weights is not None
-        layer.weights = np.array(p["w"], np.int8).reshape(layer.weights.shape)
-        layer.w_exp = int(p["w_exp"])
-        layer.bias = np.array(p["bias"], np.int32)
-    return out
 
 
 def xent(z: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -470,7 +452,7 @@ def fit(args: argparse.Namespace, sp: spec.ModelSpec, model: Model, fm: FloatMod
         held_sat += counters(model)["act_sat"] - c["act_sat"]
         h.w_exp.append([int(model.layer_params(i)["w_exp"]) for i in layers])
         if h.ints.best == epoch:  # a new best (a tie keeps the earlier epoch)
-            h.best = trained_spec(sp, model)
+            h.best = spec.trained_spec(sp, model)
         line = f"epoch {epoch + 1:3d}  held-out accuracy {h.ints.line()}"
         if fm is not None:
             with np.errstate(all="ignore"):

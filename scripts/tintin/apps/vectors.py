@@ -21,9 +21,10 @@ from tintin.core import numerics as nx
 from tintin.core import spec
 from tintin.core.refmodel import RefModel
 from tintin.io import cgen, inputs
+from tintin.native.tree import REPO
+from tintin.tasks import digits as digits_task
 from tintin.tasks import envdata
 
-REPO = Path(__file__).resolve().parents[3]
 SOURCE = "python -m tintin.apps.vectors"
 N = 64  # cases per primitive
 
@@ -266,7 +267,7 @@ def _digits_int8() -> tuple[object, np.ndarray, np.ndarray, int]:
     """The demo's digits split as int8; train and test each take their own exponent (both 2^-7)."""
     from tintin.core import data
 
-    split = data.load_digits_split()
+    split = digits_task.load_digits_split()
     xq_tr, e = data.quantize_inputs(split.x_train)
     xq_te, _ = data.quantize_inputs(split.x_test)
     return split, xq_tr, xq_te, e
@@ -274,13 +275,11 @@ def _digits_int8() -> tuple[object, np.ndarray, np.ndarray, int]:
 
 def digits() -> str:
     """A digits subset and the MLP trained on it, with the reference's held-out result."""
-    from tintin.apps import demo
-
     split, xq_tr, xq_te, e = _digits_int8()
     n_tr, n_te, epochs = 256, 128, 12
     xs, ys = xq_tr[:n_tr], split.y_train[:n_tr]
     xt, yt = xq_te[:n_te], split.y_test[:n_te]
-    sp = demo.digits_spec(spec.Optim(), 8, 1)
+    sp = digits_task.digits_spec(spec.Optim(), 8, 1)
     ref = RefModel(sp)
     before = ref.evaluate(xt, e, yt)
     for _ in range(epochs):
@@ -303,9 +302,7 @@ SAMPLE_TRAIN, SAMPLE_TEST = 512, 256
 
 
 def sample_digits_model() -> str:
-    from tintin.apps import demo
-
-    return cgen.model_body(demo.digits_spec(spec.Optim(), 8, 1), "digits")
+    return cgen.model_body(digits_task.digits_spec(spec.Optim(), 8, 1), "digits")
 
 
 def sample_digits_data() -> str:
@@ -377,7 +374,7 @@ VIB_ADAPT, VIB_TEST, VIB_EPOCHS = 96, 96, 8
 
 @functools.cache
 def _vibration() -> tuple[spec.ModelSpec, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    from tintin.apps.demo import quantize_like
+    from tintin.core.data import quantize_like
     from tintin.tasks import motion
 
     pre, user = motion.load_motion(10)

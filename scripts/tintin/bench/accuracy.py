@@ -35,10 +35,10 @@ from pathlib import Path
 import numpy as np
 
 from tintin.core.spec import ModelSpec, Optim
+from tintin.native.tree import REPO
 from tintin.tasks import accdata
 
 PROG = "tintin accuracy"
-REPO = Path(__file__).resolve().parents[3]
 # Epochs per task, at which float32's curve has flattened (checked on its curves).
 EPOCHS = {
     "mnist10k-mlp": 20,
@@ -90,8 +90,8 @@ def spec_for(job: Job) -> ModelSpec:
 
 def train_c(sp: ModelSpec, job: Job) -> tuple[list[float], dict[str, int], str | None]:
     """Held-out accuracy per epoch by the C runtime, its counters, and the error that ended it."""
-    from tintin.apps.demo import held_out_epochs
     from tintin.native import clib
+    from tintin.tasks.runs import held_out_epochs
 
     split = accdata.load(job.task)
     model = clib.CModel(sp)

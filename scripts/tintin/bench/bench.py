@@ -34,9 +34,10 @@ from pathlib import Path
 
 from tintin.bench import benchcheck, benchgen, energy, qemu
 from tintin.io import cliutil
-from tintin.target import footprint, size
+from tintin.native import tree
+from tintin.native.tree import REPO
+from tintin.target import size
 
-REPO = Path(__file__).resolve().parents[3]
 MAIN = REPO / "bench" / "workloads" / "bench_main.c"
 FTRAIN = REPO / "bench" / "float" / "ftrain.c"
 CORES = ("cortex-m0plus", "cortex-m3", "cortex-m4")
@@ -73,7 +74,7 @@ def measure_one(workload: str, variant: str, batch: int, core: str, out: Path) -
     hdr = out / "headers" / tag
     benchgen.write_headers(benchgen.WORKLOADS[workload], variant, batch, hdr, out / "cache")
     is_float = variant.startswith("float32")
-    sources = [MAIN, FTRAIN] if is_float else [MAIN, *footprint.core_sources()]
+    sources = [MAIN, FTRAIN] if is_float else [MAIN, *tree.core_sources()]
     includes = [hdr, REPO / "bench" / "float", REPO / "lib" / "tintin" / "include"]
     elf = qemu.build(tag, sources, core, out / core, include_dirs=includes,
                      defines={"BENCH_FLOAT": None} if is_float else {},
@@ -98,9 +99,9 @@ DENSE = {"DENSE_B": 8, "DENSE_IN": 256, "DENSE_OUT": 64}
 
 def dense_per_mac(core: str, out: Path) -> float:
     """Counted instructions per MAC of the dense forward kernel alone (batch 8, 256 -> 64)."""
-    sources = [REPO / "bench" / "workloads" / "dense_main.c", *footprint.core_sources()]
+    sources = [REPO / "bench" / "workloads" / "dense_main.c", *tree.core_sources()]
     elf = qemu.build("dense", sources, core, out / core,
-                     include_dirs=[footprint.CORE / "include"], defines=DENSE)  # fmt: skip
+                     include_dirs=[tree.CORE / "include"], defines=DENSE)  # fmt: skip
     res = qemu.run(elf, core, timeout=120)
     if not res.ok:
         raise qemu.QemuError(f"dense kernel on {core}: exit {res.exit_code}: {res.stderr}")

@@ -17,13 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-from tintin.apps import demo
 from tintin.core import data, spec
 from tintin.core.floatref import FloatModel, float_lr
 from tintin.io import cgen
-from tintin.tasks import envcl, envdata, motion
+from tintin.native.tree import REPO
+from tintin.tasks import digits, envcl, envdata, motion
 
-REPO = Path(__file__).resolve().parents[3]
 FTRAIN = REPO / "bench" / "float" / "ftrain.c"
 FT_TYPES = {spec.LAYER_DENSE: "FT_DENSE", spec.LAYER_RELU: "FT_RELU",
             spec.LAYER_FLATTEN: "FT_FLATTEN", spec.LAYER_CONV2D: "FT_CONV",
@@ -39,12 +38,12 @@ class Workload:
 
 
 def _digits() -> tuple[np.ndarray, np.ndarray]:
-    s = data.load_digits_split()
+    s = digits.load_digits_split()
     return s.x_train[:8], s.y_train[:8]
 
 
 def _mnist() -> tuple[np.ndarray, np.ndarray]:
-    s = data.load_mnist5k_split()
+    s = digits.load_mnist5k_split()
     return s.x_train[:8], s.y_train[:8]
 
 
@@ -59,8 +58,8 @@ def _env() -> tuple[np.ndarray, np.ndarray]:
 
 
 WORKLOADS = {
-    "digits": Workload("digits", demo.digits_spec, _digits),
-    "lenet": Workload("lenet", demo.lenet_spec, _mnist),
+    "digits": Workload("digits", digits.digits_spec, _digits),
+    "lenet": Workload("lenet", digits.lenet_spec, _mnist),
     "motion": Workload("motion", motion.motion_spec, _motion),
     # The env sample's 4-16-2 network: how fixed costs weigh on a tiny model.
     "env": Workload("env", envcl.env_spec, _env),
@@ -69,7 +68,7 @@ VARIANTS = {
     "int": spec.Optim(),
     "compact": spec.Optim.compact(),
     "momentum": spec.Optim.momentum(),
-    "niti": demo.NITI,
+    "niti": digits.NITI,
     # float32 plain SGD at the default's rate: the like-for-like baseline of int and compact.
     "float32": spec.Optim(),
     # float32 with the momentum preset's rate and momentum.

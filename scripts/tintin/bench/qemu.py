@@ -37,7 +37,8 @@ from typing import NamedTuple
 from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import SymbolTableSection
 
-ROOT = Path(__file__).resolve().parents[3]
+from tintin.native.tree import REPO as ROOT
+
 HARNESS = ROOT / "bench" / "harness"
 PLUGIN_SOURCES = (HARNESS / "plugin" / "insncount.c", HARNESS / "plugin" / "qemu_plugin_api.h")
 HARNESS_SOURCES = (HARNESS / "startup.c", HARNESS / "marker.c")

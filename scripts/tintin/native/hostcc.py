@@ -13,7 +13,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tintin.target.footprint import CORE, core_sources
+from tintin.native.tree import CORE, core_sources
 
 
 class HostBuildError(RuntimeError):

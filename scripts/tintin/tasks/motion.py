@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tintin.apps.demo import quantize_like
 from tintin.core import data, spec
+from tintin.core.data import quantize_like
 from tintin.core.spec import ModelSpec, Optim
 from tintin.native import clib
 

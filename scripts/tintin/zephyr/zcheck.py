@@ -21,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[3]
+from tintin.native.tree import REPO
 
 # Keys twister accepts in a scenario or under common: on both 3.5 and 4.x (docs/zephyr.md).
 SCENARIO_KEYS = {
