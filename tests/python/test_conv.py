@@ -15,7 +15,7 @@ from tintin.core import numerics as nx
 from tintin.core import spec
 from tintin.core.refmodel import RefModel
 from tintin.core.spec import Optim
-from tintin.native import clib
+from tintin.native import cabi, clib
 
 pytestmark = pytest.mark.clib
 
@@ -169,7 +169,7 @@ def test_maxpool_packed_indices(nb, h, w, c, kh, kw, stride, pad, seed):
         g = spec.shapes_of((h, w, c), [layer])[0].geom
     except ValueError:
         return
-    cg = clib.CGeom(*dataclasses.astuple(g))
+    cg = cabi.CGeom(*dataclasses.astuple(g))
     rng = np.random.default_rng(seed)
     # A narrow value range makes ties common: the first maximum must win in both.
     x = rng.integers(-128, -125, (nb, h * w * c)).astype(np.int8)

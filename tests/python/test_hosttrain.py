@@ -20,7 +20,7 @@ from test_model import assert_same_params
 from tintin.core import data, spec
 from tintin.core.refmodel import RefModel
 from tintin.core.spec import Optim
-from tintin.native import clib, hosttrain
+from tintin.native import cabi, clib, hosttrain
 
 pytestmark = pytest.mark.clib
 
@@ -179,8 +179,8 @@ def test_update_rows_leave_unmoved_weights_alone() -> None:
     g[4] = 1 << 20  # moves -128 by 8 (the update limit) to -136: saturates to -127, counted
     g[5] = 1 << 20  # moves 127 to 119
     cfg = clib.OptimCfg(spec.RULE_ALIGNED, 4, 1, 0, 0, 0, spec.ROUND_STOCHASTIC, 0)
-    par = clib.Param(w.ctypes.data, None, None, 0, -7)  # int8 weights at exponent -7
-    r, sat = clib.Prng(), ct.c_uint32(0)
+    par = cabi.Param(w.ctypes.data, None, None, 0, -7)  # int8 weights at exponent -7
+    r, sat = cabi.Prng(), ct.c_uint32(0)
     clib.lib().tintin_prng_seed(ct.byref(r), 5)
     clib.lib().tintin_sgd_aligned_row(ct.byref(cfg), ct.byref(par), 0, clib.ptr(g, clib.P32), n,
                                       -7, ct.byref(r), ct.byref(sat))  # fmt: skip

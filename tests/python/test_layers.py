@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from tintin.core import numerics as nx
 from tintin.core.spec import BIAS_EXTRA_BITS, UPDATE_LIMIT
-from tintin.native import clib
+from tintin.native import cabi, clib
 
 pytestmark = pytest.mark.clib
 
@@ -93,7 +93,7 @@ def test_xent_grad(nb, classes, e, seed, counter):
     # Exponents from -40 to 30 cover the Taylor branch (e <= -7) and the pinned branch.
     rng = np.random.default_rng(seed)
     z, labels = s8(rng, nb, classes), rng.integers(0, classes, nb).astype(np.uint8)
-    r = clib.Prng()
+    r = cabi.Prng()
     clib.lib().tintin_prng_seed(ct.byref(r), seed)
     r.counter = counter
     err = np.zeros((nb, classes), np.int8)
@@ -159,10 +159,10 @@ def _param(rng, dtype, n, with_mom, off=0):
     if dtype == S16P:
         lim = nx.S16P_MAX
         planes = Planes(np.concatenate([np.zeros(off, np.int64), rng.integers(-lim, lim + 1, n)]))
-        par = clib.Param(planes.low.ctypes.data, mp, planes.high.ctypes.data, dtype, -7)
+        par = cabi.Param(planes.low.ctypes.data, mp, planes.high.ctypes.data, dtype, -7)
         return planes.values, mom, par, lim, mom_lim, planes
     data = np.concatenate([np.zeros(off, kind), rng.integers(-lim, lim + 1, n).astype(kind)])
-    par = clib.Param(data.ctypes.data, mp, None, dtype, -7)
+    par = cabi.Param(data.ctypes.data, mp, None, dtype, -7)
     return (lambda: nx.i64(data)), mom, par, lim, mom_lim, data
 
 
@@ -196,7 +196,7 @@ def _check_aligned(rng, update, g, dtype, off, e_g, lr_shift, lr_mult, mom_shift
     d0 = values()[off:]
     m0 = None if mom is None else nx.i64(mom[off:])
     cfg = clib.OptimCfg(0, lr_shift, lr_mult, 0, mom_shift, 0, rounding)
-    r = clib.Prng()
+    r = cabi.Prng()
     clib.lib().tintin_prng_seed(ct.byref(r), seed)
     sat = ct.c_uint32(0)
     update(cfg, par, r, sat)
@@ -256,7 +256,7 @@ def _check_outer(dtype, n, off, e, s, lr_shift, lr_mult, mom_shift, rounding, se
     preset = []
 
     def update(cfg, par, r, sat):
-        u = clib.SgdRows()
+        u = cabi.SgdRows()
         clib.lib().tintin_sgd_rows_init(ct.byref(u), ct.byref(cfg), ct.byref(par), e_g,
                                         ct.byref(r))  # fmt: skip
         preset.append(u.preset)

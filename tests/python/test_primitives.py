@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tintin.core import numerics as nx
-from tintin.native import clib
+from tintin.native import cabi, clib
 
 pytestmark = pytest.mark.clib
 
@@ -110,7 +110,7 @@ def test_golden_rounding(x, s, rs, ps):
 
 @given(U32, st.integers(0, 2**32 - 1), st.lists(st.integers(0, 2**20), min_size=1, max_size=8))
 def test_prng_stream(seed, counter, ks):
-    r = clib.Prng()
+    r = cabi.Prng()
     clib.lib().tintin_prng_seed(ct.byref(r), seed)
     assert r.key == nx.prng_key(seed)
     r.counter = counter

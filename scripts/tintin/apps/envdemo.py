@@ -4,7 +4,7 @@
 Builds samples/env_sensor_cl's own C (env_cl.c, the replay of the embedded outdoor mote, the
 file checkpoint storage) for the host, runs it with a simulated power cycle, and plots the
 prequential error over time of the frozen model, on-device integer training (both from the C
-run) and the float32 reference (scripts/tintin/envcl.py, trained in Python on the same
+run) and the float32 reference (tintin.tasks.envcl, trained in Python on the same
 readings in the same order).
 """
 

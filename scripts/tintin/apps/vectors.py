@@ -313,7 +313,7 @@ def sample_digits_data() -> str:
 
 
 # The environmental sample: the indoor-pre-trained detector and the outdoor mote's readings
-# (scripts/tintin/envcl.py), and the float32 reference's prequential errors on them.
+# (tintin.tasks.envcl), and the float32 reference's prequential errors on them.
 @functools.cache
 def _env() -> tuple[object, tuple[int, int, int], list[int]]:
     from tintin.tasks import envcl

@@ -308,7 +308,7 @@ def quantizer_body(name: str, fs: inputquant.FeatureScale, levels: np.ndarray, f
         f"whole number of 10^-D units, D = {name}_raw_decimals[j] (25.4 at D = 1 is 254). "
         "Integers only: with d = raw[j] - offset[j], x[j] = sign(d) * min(127, |d| / "
         "2^shift[j] rounded half away from zero), a negative shift multiplying. "
-        "scripts/tintin/inputquant.py documents the fit."
+        "scripts/tintin/io/inputquant.py documents the fit."
     )
     text = "/*\n" + "".join(f" * {line}\n" for line in textwrap.wrap(intro, 94))
     if fs.features <= TABLE_FEATURES:

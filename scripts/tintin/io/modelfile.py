@@ -41,7 +41,7 @@ import numpy as np
 
 from tintin.core import spec
 from tintin.core.spec import ModelSpec
-from tintin.native.clib import MAX_LAYERS
+from tintin.native.cabi import MAX_LAYERS
 
 MAX_BATCH = 256  # TINTIN_MAX_BATCH
 _IDENT = re.compile(r"[a-z][a-z0-9_]*")  # as cgen.check_ident: every C symbol's prefix
