@@ -6,7 +6,7 @@ lib/tintin/port/host_train.c) and forwards a held-out set in another (tintin_for
 reading the samples where they lie in the whole set, instead of crossing from Python into C
 once per step; the NumPy reference (RefModel) steps batch by batch as before. Both give the same
 integers as calling train_step and forward batch by batch in the same order
-(tests/python/test_hosttrain.py).
+(tests/python/native/test_hosttrain.py).
 """
 
 from __future__ import annotations

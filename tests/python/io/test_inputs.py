@@ -28,7 +28,7 @@ from tintin.core import data
 from tintin.io import dataset, gen, inputquant, inputs, labels
 from tintin.native import hostcc
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 INCLUDE = REPO / "lib" / "tintin" / "include"
 
 # Reads raw int32 readings from stdin, writes their int8 codes to stdout, a reading at a

@@ -11,11 +11,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_gen import DIGITS_SPEC
+from specfiles import DIGITS_SPEC
 
 from tintin.apps import train as train_tool
+from tintin.apps import trainfit
 from tintin.core import data, spec
 from tintin.core.floatref import float_lr
+from tintin.tasks import digits as digits_task
 
 EPOCHS = 2
 # What a backend must reproduce exactly: integers all the way, held-out loss from int8 outputs.
@@ -25,7 +27,7 @@ INTEGER_KEYS = ("accuracy", "loss", "best_epoch", "saturation", "w_exp", "weight
 @pytest.fixture(scope="module")
 def digits(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     d = tmp_path_factory.mktemp("digits")
-    s = data.load_digits_split()
+    s = digits_task.load_digits_split()
     np.savez(d / "digits.npz", x=np.concatenate([s.x_train, s.x_test]),
              y=np.concatenate([s.y_train, s.y_test]))  # fmt: skip
     (d / "digits.yaml").write_text(DIGITS_SPEC)
@@ -76,7 +78,7 @@ def test_xent_is_stable_at_any_scale():
     z = np.array([[2.0, 1.0, 0.0], [1e4, 0.0, -1e4]])
     y = np.array([0, 1])
     naive = np.log(np.exp([2.0, 1.0, 0.0]).sum()) - 2.0
-    assert np.allclose(train_tool.xent(z, y), [naive, 1e4])
+    assert np.allclose(trainfit.xent(z, y), [naive, 1e4])
 
 
 def test_held_out_loss_survives_a_huge_output_exponent():
@@ -84,7 +86,7 @@ def test_held_out_loss_survives_a_huge_output_exponent():
         def forward(self, x: np.ndarray, e: int) -> tuple[np.ndarray, int]:
             return np.tile([[5, 4, -3]], (len(x), 1)), 2000
 
-    acc, loss = train_tool.held_out_int(Runaway(), np.zeros((3, 1)), 0, np.array([0, 0, 1]), 2)
+    acc, loss = trainfit.held_out_int(Runaway(), np.zeros((3, 1)), 0, np.array([0, 0, 1]), 2)
     assert acc == pytest.approx(2 / 3) and loss == math.inf
 
 
@@ -132,13 +134,13 @@ def test_same_seed_same_integers_another_seed_another_run(digits, tmp_path):
 
 def test_epoch_order_is_a_seeded_shuffle_of_every_training_row():
     rows = np.arange(100, 197)  # training rows of a larger set
-    order = [np.concatenate(list(train_tool.epoch_batches(rows, 8, e, s))) for e, s in
+    order = [np.concatenate(list(trainfit.epoch_batches(rows, 8, e, s))) for e, s in
              ((0, 5), (0, 5), (1, 5), (0, 6))]  # fmt: skip
     assert np.array_equal(order[0], order[1])  # same seed and epoch: same order
     assert not np.array_equal(order[0], order[2])  # every epoch is shuffled anew
     assert not np.array_equal(order[0], order[3])  # another seed, another order
     assert all(np.array_equal(np.sort(o), rows) for o in order)  # each row once per epoch
-    assert [len(b) for b in train_tool.epoch_batches(rows, 8, 0, 5)] == [8] * 12 + [1]
+    assert [len(b) for b in trainfit.epoch_batches(rows, 8, 0, 5)] == [8] * 12 + [1]
 
 
 @pytest.mark.clib
@@ -254,7 +256,7 @@ def test_overrides_are_recorded_and_trained_with(digits, tmp_path, case):
     model = clib.CModel(sp)
     for idx in data.batches(len(train_i), sp.max_batch, 0, 0):
         model.train_step(x[train_i[idx]], e, labels=ds.y[train_i[idx]])
-    body = cgen.model_body(train_tool.trained_spec(sp, model), name)
+    body = cgen.model_body(spec.trained_spec(sp, model), name)
     assert body in (tmp_path / "o" / "digits_model.h").read_text()
     plain = train_run(digits, tmp_path / "plain", epochs=1)
     assert plain["overrides"] == {} and plain["batch"] == 8 and plain["optimizer"] is None
@@ -262,7 +264,7 @@ def test_overrides_are_recorded_and_trained_with(digits, tmp_path, case):
 
 
 def test_progress_to_a_file_is_one_plain_line_per_epoch(digits, tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(Path(train_tool.__file__).parents[1])}
+    env = {**os.environ, "PYTHONPATH": str(Path(train_tool.__file__).parents[2])}
     argv = [*map(str, digits), "--epochs", "3", "--out", str(tmp_path / "o")]
     with open(tmp_path / "err.txt", "w") as err:
         done = subprocess.run([sys.executable, "-m", "tintin.apps.train", *argv], stderr=err,
@@ -313,7 +315,7 @@ def test_peak_memory_of_70k_images_stays_under_200_mb(tmp_path):
         f"done = subprocess.run({train!r}, stdout=subprocess.DEVNULL)\n"
         "print(done.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(Path(train_tool.__file__).parents[1])}
+    env = {**os.environ, "PYTHONPATH": str(Path(train_tool.__file__).parents[2])}
     out = subprocess.run([sys.executable, "-c", parent], env=env, capture_output=True,
                          text=True, check=True).stdout  # fmt: skip
     code, kib = map(int, out.split())

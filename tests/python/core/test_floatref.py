@@ -6,6 +6,7 @@ import pytest
 
 from tintin.core import data, floatref, spec
 from tintin.core.spec import Optim
+from tintin.tasks import digits
 
 
 def check_gradients(model, x, y, limit=None):
@@ -54,7 +55,7 @@ def test_float_lr():
 
 def test_digits_split_and_order():
     pytest.importorskip("sklearn")
-    s = data.load_digits_split()
+    s = digits.load_digits_split()
     assert (len(s.y_train), len(s.y_test)) == (1347, 450)
     assert np.all(np.bincount(s.y_test, minlength=10) >= 43)  # stratified: 450 / 10 each, +-2
     q, e = data.quantize_inputs(s.x_train)

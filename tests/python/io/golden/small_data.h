@@ -21,7 +21,8 @@
  * turns one reading into the model's int8 inputs, read at 2^SMALL_INPUT_EXP. raw[j] is feature j
  * as a whole number of 10^-D units, D = small_raw_decimals[j] (25.4 at D = 1 is 254). Integers
  * only: with d = raw[j] - offset[j], x[j] = sign(d) * min(127, |d| / 2^shift[j] rounded half
- * away from zero), a negative shift multiplying. scripts/tintin/inputquant.py documents the fit.
+ * away from zero), a negative shift multiplying. scripts/tintin/io/inputquant.py documents the
+ * fit.
  *
  *   j  feature          decimals      offset shift  training raw range        levels
  *   0  f0                      1          -6    -1  -50..39                      20

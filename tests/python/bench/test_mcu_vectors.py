@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from tintin.bench import qemu
-from tintin.target import footprint
+from tintin.native import tree
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 pytestmark = pytest.mark.skipif(
     shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None,
@@ -26,9 +26,9 @@ pytestmark = pytest.mark.skipif(
 @pytest.mark.parametrize("core", qemu.CORES)
 def test_common_suites_pass_on_the_core(tmp_path, core, plain):
     """Both the core's fast kernels (assembly, DSP) and the plain C loops (TINTIN_NO_ASM)."""
-    sources = [*footprint.core_sources(), REPO / "tests" / "host" / "tt_main.c"]
+    sources = [*tree.core_sources(), REPO / "tests" / "host" / "tt_main.c"]
     sources += sorted((REPO / "tests" / "common").glob("test_*.c"))
-    includes = [footprint.CORE / "include", REPO / "tests" / "common"]
+    includes = [tree.CORE / "include", REPO / "tests" / "common"]
     defines = {"TINTIN_NO_ASM": None} if plain else None
     elf = qemu.build("tt_tests", sources, core, tmp_path, include_dirs=includes, defines=defines)
     res = qemu.run(elf, core, timeout=300)

@@ -14,7 +14,7 @@ import yaml
 from west.commands import CommandError
 from west.manifest import ImportFlag, Manifest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.mark.parametrize(
@@ -81,7 +81,7 @@ def west_workspace(tmp_path: Path) -> Path:
 
 @pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="arm-none-eabi-gcc missing")
 def test_west_tintin_size_in_a_workspace(tmp_path):
-    from test_size import HEADER, build
+    from sizeimage import HEADER, build
 
     files = build(tmp_path / "m0plus", "m0plus")
     top = west_workspace(tmp_path)

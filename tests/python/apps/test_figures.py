@@ -16,7 +16,7 @@ import zephyr_tree
 
 from tintin.apps import figures
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 ZEPHYR_BASE = os.environ.get("ZEPHYR_BASE")
 
 

@@ -15,7 +15,7 @@ import json
 
 import numpy as np
 import pytest
-from test_model import assert_same_params
+from pairs import assert_same_params
 
 from tintin.core import data, spec
 from tintin.core.refmodel import RefModel

@@ -6,10 +6,10 @@ import ctypes as ct
 import numpy as np
 import pytest
 
-from tintin.apps import demo
 from tintin.bench import benchgen
 from tintin.core import spec
 from tintin.core.floatref import FloatModel
+from tintin.tasks import digits
 from tintin.tasks.motion import ROWS as MOTION_ROWS
 
 PF = ct.POINTER(ct.c_float)
@@ -53,7 +53,7 @@ class CFloat:
     ("name", "dims", "rows"),
     [("digits", (1, 1, 64), [{"type": "dense", "units": 32}, {"type": "relu"},
                              {"type": "dense", "units": 10}]),
-     ("lenet", (28, 28, 1), demo.LENET_ROWS),
+     ("lenet", (28, 28, 1), digits.LENET_ROWS),
      ("motion", (1, 100, 6), MOTION_ROWS)],
 )  # fmt: skip
 def test_c_float_trainer_matches_numpy(ftlib, name, dims, rows):

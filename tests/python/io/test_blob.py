@@ -11,15 +11,15 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_conv import cnn, run_pair
+from pairs import cnn, run_pair
 
-from tintin.apps import demo
 from tintin.apps.vectors import blob_model
 from tintin.core import spec
 from tintin.core.spec import Optim
 from tintin.io import blob
 from tintin.io.gen import main as gen_main
 from tintin.native import clib
+from tintin.tasks import digits
 
 pytestmark = pytest.mark.clib
 
@@ -34,7 +34,7 @@ def _refused(data: bytes) -> int:
 
 
 def _digits() -> spec.ModelSpec:
-    sp = demo.digits_spec(Optim(), 2, 3)
+    sp = digits.digits_spec(Optim(), 2, 3)
     rng = np.random.default_rng(5)
     for layer in sp.layers:
         if layer.bias is not None:  # nonzero biases, so their bytes matter

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from specfiles import DIGITS_SPEC
 
 from tintin.apps import train as train_tool
 from tintin.core import spec
@@ -17,7 +18,7 @@ from tintin.core.floatref import FloatModel
 from tintin.core.refmodel import RefModel
 from tintin.io import gen, modelfile
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 GOLDEN = Path(__file__).with_name("golden")
 # The plain host build (the sanitizer build's archive needs -fsanitize at link time).
 LIB = REPO / "build" / "host" / "lib" / "tintin"
@@ -35,16 +36,6 @@ layers:
   - {type: maxpool, kernel: [2]}
   - {type: flatten}
   - {type: dense, units: 4, train: full}
-"""
-DIGITS_SPEC = """\
-name: digits
-input: [64]
-max_batch: 8
-seed: 1
-layers:
-  - {type: dense, units: 32}
-  - {type: relu}
-  - {type: dense, units: 10}
 """
 
 

@@ -8,81 +8,17 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_model import assert_same_params, measured_high_water
+from pairs import cnn, measured_high_water, run_pair
 
-from tintin.apps import demo
 from tintin.core import numerics as nx
 from tintin.core import spec
-from tintin.core.refmodel import RefModel
 from tintin.core.spec import Optim
 from tintin.native import cabi, clib
+from tintin.tasks import digits
 
 pytestmark = pytest.mark.clib
 
-LENET = demo.LENET_ROWS
-
-
-def run_pair(sp, steps, seed, x_exp=-7, blob=None):
-    """blob: the C model's table comes from parsing this model blob of sp."""
-    c, r = clib.CModel(sp, paint=0xA5, blob=blob), RefModel(sp)
-    rng = np.random.default_rng(seed)
-    classes = spec.layer_shapes(sp)[-1][1]
-    for step in range(steps):
-        # The first batch is full so that the planned buffers are used to the last byte.
-        n = sp.max_batch if step == 0 else int(rng.integers(1, sp.max_batch + 1))
-        x = rng.integers(-128, 128, (n, sp.input_size)).astype(np.int8)  # -128 too
-        y = rng.integers(0, classes, n).astype(np.uint8)
-        c.train_step(x, x_exp, labels=y)
-        r.train_step(x, x_exp, labels=y)
-        yc, ec = c.forward(x, x_exp)
-        yr, er = r.forward(x, x_exp)
-        assert ec == er and np.array_equal(yc, yr), f"outputs differ at step {step}"
-    assert_same_params(c, r, f"after {steps} steps")
-    assert c.stats() == vars(r.stats)
-    assert c.high_water() == c.planned
-    return c, r
-
-
-@st.composite
-def cnn(draw):
-    one_d = draw(st.booleans())
-    h = 1 if one_d else draw(st.integers(4, 12))
-    w = draw(st.integers(4, 14))
-    dims = (h, w, draw(st.integers(1, 3)))
-    conv = "conv1d" if one_d else "conv2d"
-    rows = []
-    for _ in range(draw(st.integers(1, 2))):
-        k = (
-            [draw(st.integers(1, 3))]
-            if one_d
-            else [draw(st.integers(1, 3)), draw(st.integers(1, 3))]
-        )
-        rows.append(
-            {
-                "type": conv,
-                "units": draw(st.integers(1, 4)),
-                "kernel": k,
-                "stride": draw(st.integers(1, 2)),
-                "pad": draw(st.sampled_from(["valid", "same"])),
-                "train": draw(st.sampled_from(["full", "frozen", "bias_only"])),
-            }
-        )
-        rows.append({"type": "relu"})
-        pool = draw(st.sampled_from(["maxpool", "avgpool", None]))
-        if pool:
-            pk = [draw(st.integers(1, 2))] if one_d else [draw(st.integers(1, 2))] * 2
-            rows.append(
-                {
-                    "type": pool,
-                    "kernel": pk,
-                    "stride": draw(st.integers(0, 2)),
-                    "pad": draw(st.sampled_from(["valid", "same"])),
-                }
-            )
-    if draw(st.booleans()):
-        rows.append({"type": "gap"})
-    rows += [{"type": "flatten"}, {"type": "dense", "units": draw(st.integers(2, 4))}]
-    return dims, rows
+LENET = digits.LENET_ROWS
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

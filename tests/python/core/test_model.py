@@ -8,25 +8,15 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pairs import assert_same_params, measured_high_water
 
 from tintin.core import spec
 from tintin.core.refmodel import RefModel
 from tintin.core.spec import Layer, Optim
 from tintin.native import clib
+from tintin.tasks import digits
 
 pytestmark = pytest.mark.clib
-
-PARAM_KEYS = ("w", "w16", "bias", "w_mom", "b_mom", "w_exp")
-
-
-def assert_same_params(c: clib.CModel, r: RefModel, where: str) -> None:
-    for i in r.dense:
-        pc, pr = c.layer_params(i), r.layer_params(i)
-        for k in PARAM_KEYS:
-            a, b = pc[k], pr[k]
-            assert (a is None) == (b is None), f"{where}: layer {i} {k} presence"
-            if a is not None:
-                assert np.array_equal(a, b), f"{where}: layer {i} {k} differs"
 
 
 def random_model(draw_ints: list[int], optim: Optim, loss: int, batch: int) -> spec.ModelSpec:
@@ -108,28 +98,6 @@ def test_flatten_first_and_frozen_middle():
     assert np.array_equal(c.layer_params(3)["w"], sp.layers[3].weights)
 
 
-def measured_high_water(sp: spec.ModelSpec, mode: int, steps: int = 2) -> tuple[int, int]:
-    """(highest arena byte touched over two paints, planned bytes) after full-batch use.
-
-    Two paint values, because a byte that happens to be written with the paint value looks
-    untouched; the guard after the arena must keep its paint.
-    """
-    rng = np.random.default_rng(0)
-    x = rng.integers(-127, 128, (sp.max_batch, sp.input_size)).astype(np.int8)
-    y = rng.integers(0, spec.layer_shapes(sp)[-1][1], sp.max_batch).astype(np.uint8)
-    marks = []
-    for paint in (0xA5, 0x5A):
-        c = clib.CModel(sp, mode=mode, paint=paint)
-        for _ in range(steps):
-            if mode == spec.MODE_TRAIN:
-                c.train_step(x, -7, labels=y)
-            c.predict(x, -7)
-        assert np.all(c.arena_bytes[c.arena_size :] == paint), "write past the end of the arena"
-        assert c.arena_used() == c.planned
-        marks.append(c.high_water())
-    return max(marks), c.planned
-
-
 @pytest.mark.parametrize("mode", [spec.MODE_TRAIN, spec.MODE_INFER])
 def test_planner_equals_high_water(mode):
     sp = spec.mlp(
@@ -206,7 +174,7 @@ def test_bad_batches_are_rejected():
 def test_digits_training_run_bit_exact(optim):
     """600 steps of the demo network on real digits: identical weights, exponents, losses."""
     data = pytest.importorskip("tintin.core.data")
-    split = data.load_digits_split()
+    split = digits.load_digits_split()
     xq, x_exp = data.quantize_inputs(split.x_train)
     sp = spec.mlp([64, 32, 10], seed=1, optim=optim, max_batch=8)
     c, r = clib.CModel(sp), RefModel(sp)

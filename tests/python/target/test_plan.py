@@ -13,7 +13,7 @@ from tintin.native import clib
 from tintin.target import footprint
 from tintin.target import plan as plan_tool
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SPEC = """\
 name: digits
 input: [64]
@@ -99,7 +99,7 @@ def test_plan_predicts_what_size_measures(spec_file, tmp_path, target, core):
     """The digits model linked for a real core: RAM exact, model constants exact, runtime
     code an upper bound within 10% (the linker drops the functions this model never calls).
     """
-    from test_size import HEADER, build
+    from sizeimage import HEADER, build
 
     from tintin.target import size
 

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from tintin import cli
-from tintin.bench import accuracy
+from tintin.bench import accreport, accuracy
 from tintin.tasks import accdata
 
 pytestmark = pytest.mark.clib
@@ -99,7 +99,7 @@ def test_checks_apply_issue_17_rules_to_means_over_seeds():
         run("acsf1", 1, "default", [0.70]),
         run("acsf1", 1, "float32", [0.714]),
     ]
-    rows = {r["task"]: r for r in accuracy.checks(runs, long=False)}
+    rows = {r["task"]: r for r in accreport.checks(runs, long=False)}
     w, a = rows["weather"], rows["acsf1"]
     assert w["gap"] == pytest.approx(-1.75) and w["gap_se"] == pytest.approx(0.25)
     assert not w["parity"] and w["limit"] == -1.0
@@ -108,7 +108,7 @@ def test_checks_apply_issue_17_rules_to_means_over_seeds():
     assert w["drift"] == pytest.approx(-0.25) and w["stable"] and w["seeds"] == 2
     assert a["family"] == "conv" and a["parity"] and a["stable"]  # -1.4 within conv's 1.5
     assert a["gap_se"] is None
-    assert accuracy.checks(runs, long=True) == []
+    assert accreport.checks(runs, long=True) == []
 
 
 def test_tail_parity_averages_the_last_tenth_of_the_epochs():
@@ -116,13 +116,13 @@ def test_tail_parity_averages_the_last_tenth_of_the_epochs():
     # last two together 1 point behind: the final-epoch rule fails, the tail rule holds.
     d = [0.5] * 18 + [0.80, 0.70]
     f = [0.5] * 18 + [0.73, 0.73]
-    row = accuracy.checks([run("acsf1", 1, "default", d), run("acsf1", 1, "float32", f)],
+    row = accreport.checks([run("acsf1", 1, "default", d), run("acsf1", 1, "float32", f)],
                           long=False)[0]  # fmt: skip
     assert row["gap"] == pytest.approx(-3.0) and not row["parity"]
     assert row["tail_gap"] == pytest.approx(2.0) and row["tail_parity"]
     short = [run("weather", 1, "default", [0.5, 0.6, 0.5]),
              run("weather", 1, "float32", [0.5, 0.5, 0.52])]  # fmt: skip
-    row = accuracy.checks(short, long=False)[0]
+    row = accreport.checks(short, long=False)[0]
     assert row["tail_gap"] == pytest.approx(-2.0) and not row["tail_parity"]
 
 
@@ -150,15 +150,15 @@ def test_render_recomputes_the_report_from_a_json(tmp_path, capsys):
 
 def test_drift_compares_the_last_window_of_the_mean_curve_with_the_best():
     rise = [0.5 + 0.01 * e for e in range(20)]
-    assert accuracy.drift([rise, rise]) == 0.0
+    assert accreport.drift([rise, rise]) == 0.0
     # Up to 60 % at epoch 10, then down 0.2 a step: windows of 2 epochs, last (58.2 + 58.0) / 2
     # against the best (59.8 + 60.0) / 2.
     peak = [0.5 + 0.01 * e for e in range(11)] + [0.6 - 0.002 * e for e in range(1, 11)]
-    assert accuracy.drift([peak]) == pytest.approx((58.2 + 58.0) / 2 - (59.8 + 60.0) / 2)
+    assert accreport.drift([peak]) == pytest.approx((58.2 + 58.0) / 2 - (59.8 + 60.0) / 2)
     # Noise that cancels across seeds is not drift.
     a = [0.60, 0.62, 0.58, 0.62, 0.58, 0.62, 0.58, 0.62, 0.58, 0.60]
     b = [0.60, 0.58, 0.62, 0.58, 0.62, 0.58, 0.62, 0.58, 0.62, 0.60]
-    assert accuracy.drift([a, b]) == pytest.approx(0.0)
+    assert accreport.drift([a, b]) == pytest.approx(0.0)
 
 
 @pytest.mark.parametrize(

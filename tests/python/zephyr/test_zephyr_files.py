@@ -15,7 +15,7 @@ import pytest
 
 from tintin.zephyr import zcheck
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ import json
 import pytest
 
 from tintin import cli
-from tintin.apps import demo
+from tintin.core.spec import Optim
+from tintin.tasks import digits, runs
 
 pytestmark = [pytest.mark.clib, pytest.mark.slow]
 
@@ -38,12 +39,10 @@ def test_planner_bytes_equal_high_water(result):
 def test_reference_backend_gives_the_same_curve():
     """The NumPy reference and the C runtime, trained the same way, score identically."""
     pytest.importorskip("sklearn")
-    from tintin.core import data
-
-    split = data.load_digits_split()
-    sp = demo.digits_spec(demo.Optim(), 8, 1)
-    c = demo.train_int(sp, split, 2, 8, 1, backend="c")
-    r = demo.train_int(demo.digits_spec(demo.Optim(), 8, 1), split, 2, 8, 1, backend="ref")
+    split = digits.load_digits_split()
+    sp = digits.digits_spec(Optim(), 8, 1)
+    c = runs.train_int(sp, split, 2, 8, 1, backend="c")
+    r = runs.train_int(digits.digits_spec(Optim(), 8, 1), split, 2, 8, 1, backend="ref")
     assert c.accuracy == r.accuracy
 
 

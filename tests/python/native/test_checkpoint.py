@@ -14,10 +14,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tintin.apps import demo
 from tintin.core import spec
 from tintin.core.refmodel import RefModel
 from tintin.native import clib
+from tintin.tasks import digits
 
 pytestmark = pytest.mark.clib
 
@@ -32,7 +32,7 @@ def test_crc32_is_zlibs(data, start):
 
 def _batches(n: int, batch: int):
     data = pytest.importorskip("tintin.core.data")
-    split = data.load_digits_split()
+    split = digits.load_digits_split()
     x, e = data.quantize_inputs(split.x_train)
     for k in range(n):
         j = np.arange(k * batch, (k + 1) * batch) % len(x)
@@ -53,7 +53,7 @@ def _same(a: clib.CModel, b, where: str) -> None:
 @pytest.mark.parametrize("optim", [spec.Optim(), spec.Optim.compact(), spec.Optim.momentum()],
                          ids=["default", "compact", "momentum"])  # fmt: skip
 def test_restore_from_file_continues_bit_exact(tmp_path, optim):
-    sp = demo.digits_spec(optim, 8, 3)
+    sp = digits.digits_spec(optim, 8, 3)
     steps = list(_batches(40, 8))
     ref = RefModel(sp)
     first = clib.CModel(sp)
@@ -76,7 +76,7 @@ def test_restore_from_file_continues_bit_exact(tmp_path, optim):
 
 
 def test_bad_files_are_refused(tmp_path):
-    sp = demo.digits_spec(spec.Optim.momentum(), 8, 3)  # the larger state of the two models
+    sp = digits.digits_spec(spec.Optim.momentum(), 8, 3)  # the larger state of the two models
     m = clib.CModel(sp)
     size = -(-m.checkpoint_bytes() // 256) * 256
     path = tmp_path / "x.ckpt"
@@ -89,7 +89,7 @@ def test_bad_files_are_refused(tmp_path):
         assert e.value.errno == errno.ENOENT
         assert np.array_equal(m.layer_params(0)["w"], before)
     # Another model's checkpoint.
-    other = clib.CModel(demo.digits_spec(spec.Optim(), 8, 3))
+    other = clib.CModel(digits.digits_spec(spec.Optim(), 8, 3))
     other.save_checkpoint(path, size)
     with pytest.raises(clib.TintinError) as e:
         m.restore_checkpoint(path, size)

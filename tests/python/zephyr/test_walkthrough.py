@@ -34,7 +34,7 @@ import zephyr_tree
 
 from tintin.native import hostcc
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 DOC = REPO / "docs" / "tools.md"
 STEP = re.compile(r"<!-- walkthrough: (.+?) -->\n```[a-z]*\n(.*?)```\n", re.S)
 SHIM = {

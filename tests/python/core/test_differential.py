@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from test_model import assert_same_params
+from pairs import assert_same_params
 
 from tintin.core import spec
 from tintin.core.refmodel import RefModel

@@ -8,150 +8,24 @@ one line.
 """
 
 import json
-import os
 import re
 import shutil
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from sizeimage import ARM_CC, HEADER, TARGETS, build, run
 
-from tintin.target import footprint, size
+from tintin.target import attribute, size
 from tintin.target.elfmap import Region, Section, Symbol, archive_member, read_map
 
-ROOT = Path(__file__).resolve().parents[2]
-LIB = ROOT / "lib" / "tintin"
-HEADER = ROOT / "samples" / "digits" / "src" / "digits_model.h"
+ROOT = Path(__file__).resolve().parents[3]
 # The sample model's planned training arena, which the test image allocates.
 NEED = int(re.search(r"#define DIGITS_ARENA_TRAIN +(\d+)", HEADER.read_text()).group(1))
 SHORT = NEED // 2  # an arena budget too small for it
-ARM_CC = "arm-none-eabi-gcc"
-CFLAGS = ["-std=c11", "-Os", "-ffunction-sections", "-fdata-sections", f"-I{LIB / 'include'}"]
-TARGETS = {
-    "m0plus": ["-mcpu=cortex-m0plus", "-mthumb"],
-    "m4": ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=soft"],
-}
-# Members named as plain CMake (model.c.obj, Zephyr) and as make would (model.o).
-MEMBER_SUFFIX = {"m0plus": ".o", "m4": ".c.obj", "host": ".o"}
 FLASH_SECTIONS = {".isr_vector", ".text", ".rodata", ".ARM.exidx", ".data"}
 RAM_SECTIONS = {".data", ".bss"}
 NOT_ALLOC = re.compile(r"^(\.comment|\.ARM\.attributes|\.debug.*|\.stab.*)$")
-
-MAIN_C = r"""
-#include <stdint.h>
-#include "digits_model.h"
-
-static uint8_t arena[DIGITS_ARENA_TRAIN] __attribute__((aligned(8)));
-static struct tintin_model model;
-static int8_t input_x[8 * DIGITS_INPUT_SIZE] = {1, -2, 3, -4, 5, -6, 7, -8};
-static uint8_t labels[8] = {1, 2, 3, 4, 5, 6, 7, 8};
-volatile int result;
-
-int main(void)
-{
-	struct tintin_batch b = {.x = input_x, .labels = labels, .n = 8, .x_exp = -7};
-	int ret = tintin_model_init(&model, &digits_desc, TINTIN_MODE_TRAIN, arena, sizeof(arena));
-
-	if (ret == 0) {
-		ret = tintin_model_train_step(&model, &b);
-	}
-	result = ret;
-	return 0;
-}
-
-#ifdef __arm__
-extern uint32_t _sidata, _sdata, _edata, _sbss, _ebss, _estack;
-
-void Reset_Handler(void)
-{
-	uint32_t *src = &_sidata;
-	uint32_t *dst = &_sdata;
-
-	while (dst < &_edata) {
-		*dst++ = *src++;
-	}
-	for (dst = &_sbss; dst < &_ebss;) {
-		*dst++ = 0;
-	}
-	main();
-	for (;;) {
-	}
-}
-
-__attribute__((section(".isr_vector"), used)) void (*const vectors[])(void) = {
-	(void (*)(void))&_estack,
-	Reset_Handler,
-};
-#endif
-"""
-
-LINKER_SCRIPT = """
-ENTRY(Reset_Handler)
-MEMORY
-{
-	FLASH (rx) : ORIGIN = 0x00000000, LENGTH = 256K
-	RAM (rwx) : ORIGIN = 0x20000000, LENGTH = 32K
-}
-_estack = ORIGIN(RAM) + LENGTH(RAM);
-SECTIONS
-{
-	.isr_vector : { KEEP(*(.isr_vector)) } > FLASH
-	.text : { *(.text*) } > FLASH
-	.rodata : { *(.rodata*) . = ALIGN(4); } > FLASH
-	.ARM.exidx : { *(.ARM.exidx* .gnu.linkonce.armexidx.*) } > FLASH
-	.data : { _sdata = .; *(.data*) . = ALIGN(4); _edata = .; } > RAM AT> FLASH
-	_sidata = LOADADDR(.data);
-	.bss (NOLOAD) : { _sbss = .; *(.bss*) *(COMMON) . = ALIGN(4); _ebss = .; } > RAM
-}
-"""
-
-
-def run(cmd: list[str], **kw) -> str:
-    cp = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, **kw)
-    assert cp.returncode == 0, f"{' '.join(map(str, cmd))}\n{cp.stderr}"
-    return cp.stdout
-
-
-def build(out: Path, target: str) -> dict[str, Path]:
-    """libtintin.a, main.c and (for ARM) the linker script -> ELF (+ map)."""
-    out.mkdir(parents=True)
-    host = target == "host"
-    cc = "gcc" if host else ARM_CC
-    ar = "ar" if host else "arm-none-eabi-ar"
-    flags = CFLAGS + ([] if host else TARGETS[target])
-    objs = [out / f"{src.stem}{MEMBER_SUFFIX[target]}" for src in footprint.core_sources()]
-    jobs = [
-        [cc, *flags, f"-I{LIB / 'src'}", "-c", src, "-o", obj]
-        for src, obj in zip(footprint.core_sources(), objs, strict=True)
-    ]
-    (out / "main.c").write_text(MAIN_C)
-    jobs.append([cc, *flags, f"-I{HEADER.parent}", "-c", out / "main.c", "-o", out / "main.o"])
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 4) as pool:
-        list(pool.map(run, jobs))
-    run([ar, "rcs", out / "libtintin.a", *objs])
-    elf, map_file = out / "app.elf", out / "app.map"
-    if host:
-        run([cc, out / "main.o", out / "libtintin.a", "-Wl,--gc-sections", "-o", elf])
-        return {"elf": elf}
-    (out / "app.ld").write_text(LINKER_SCRIPT)
-    run(
-        [
-            cc,
-            *flags,
-            "-nostartfiles",
-            "--specs=nano.specs",
-            "--specs=nosys.specs",
-            f"-T{out / 'app.ld'}",
-            "-Wl,--gc-sections",
-            f"-Wl,-Map={map_file}",
-            out / "main.o",
-            out / "libtintin.a",
-            "-o",
-            elf,
-        ]
-    )
-    return {"elf": elf, "map": map_file}
 
 
 @pytest.fixture(scope="module")
@@ -237,8 +111,8 @@ def map_member_bytes(map_file: Path) -> dict[str, dict[str, int]]:
     return out
 
 
-def owned_sum(report: size.SizeReport) -> size.Usage:
-    total = size.Usage()
+def owned_sum(report: attribute.SizeReport) -> attribute.Usage:
+    total = attribute.Usage()
     for u in [
         report.tintin,
         report.arena_usage,
@@ -288,7 +162,7 @@ def test_arm_symbols_match_nm(arm):
     # Without a map the library is its tintin_* symbols, each counted once.
     tintin = nm_tintin(arm["elf"])
     assert report.tintin_source == "symbols"
-    assert report.tintin == size.Usage(sum(tintin.values()), 0)
+    assert report.tintin == attribute.Usage(sum(tintin.values()), 0)
 
 
 def test_arm_library_from_map(arm):
@@ -300,7 +174,7 @@ def test_arm_library_from_map(arm):
     }
     flash = sum(v.get(k, 0) for v in expected.values() for k in ("text", "rodata", "data"))
     ram = sum(v.get(k, 0) for v in expected.values() for k in ("data", "bss"))
-    assert report.tintin == size.Usage(flash, ram)
+    assert report.tintin == attribute.Usage(flash, ram)
     assert sum(u.flash for u in report.members.values()) == flash
     # The model layer's parts (src/model*.c) together hold more than a KB of code.
     assert sum(u.flash for m, u in report.members.items() if m.startswith("model")) > 1000
@@ -556,7 +430,7 @@ def sym(name: str, addr: int, nbytes: int, kind: str = "OBJECT") -> Symbol:
 
 def test_models_do_not_steal_library_symbols():
     rodata = Section(1, ".rodata", 0x1000, 0x1000, 0x1000, 0x2, nobits=False)
-    owners = size.Owners([size.place(rodata, [])])
+    owners = attribute.Owners([attribute.place(rodata, [])])
     symbols = [
         sym("tintin_lut_w0", 0x1000, 16),
         sym("tintin_lut_desc", 0x1010, 8),
@@ -567,16 +441,16 @@ def test_models_do_not_steal_library_symbols():
         sym("orphan_w0", 0x1200, 64),  # no table: not a model
         sym("tt_cnn_w0", 0x1100, 32),  # alias at the same address: counted once
     ]
-    lib = size.library_from_symbols(owners, symbols)
-    found = size.models(owners, symbols, skip_tintin=True)
-    assert lib == size.Usage(24, 0)
+    lib = attribute.library_from_symbols(owners, symbols)
+    found = attribute.models(owners, symbols, skip_tintin=True)
+    assert lib == attribute.Usage(24, 0)
     assert list(found) == ["tt_cnn"]
     assert found["tt_cnn"].layer_bytes() == {0: 40, 3: 4}
-    assert found["tt_cnn"].usage == size.Usage(68, 0)
+    assert found["tt_cnn"].usage == attribute.Usage(68, 0)
 
 
 def test_claims_are_disjoint():
-    c = size.Claims()
+    c = attribute.Claims()
     assert c.claim(10, 10) and c.claim(0, 10) and c.claim(20, 5)
     assert not c.claim(5, 10) and not c.claim(19, 1) and not c.claim(0, 100)
 
@@ -588,6 +462,9 @@ def test_placement_like_size_report():
     bss = Section(2, ".bss", 0x2010, 0x2010, 32, 0x3, nobits=True)
     text = Section(3, ".text", 0x0, 0x0, 64, 0x6, nobits=False)
     for regions in ([flash, ram], []):
-        assert (size.place(data, regions).flash, size.place(data, regions).ram) == (16, 16)
-        assert (size.place(bss, regions).flash, size.place(bss, regions).ram) == (0, 32)
-        assert (size.place(text, regions).flash, size.place(text, regions).ram) == (64, 0)
+        assert (attribute.place(data, regions).flash, attribute.place(data, regions).ram) == (
+            16,
+            16,
+        )
+        assert (attribute.place(bss, regions).flash, attribute.place(bss, regions).ram) == (0, 32)
+        assert (attribute.place(text, regions).flash, attribute.place(text, regions).ram) == (64, 0)

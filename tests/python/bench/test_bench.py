@@ -5,10 +5,10 @@ import shutil
 
 import pytest
 
-from tintin.apps import demo
 from tintin.bench import bench, energy
 from tintin.core import spec
 from tintin.native import clib
+from tintin.tasks import digits
 
 pytestmark = pytest.mark.skipif(
     shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None,
@@ -20,7 +20,7 @@ def test_digits_step_counts_reproduce_and_match_the_planner(tmp_path):
     first = bench.measure_one("digits", "int", 1, "cortex-m0plus", tmp_path / "a")
     again = bench.measure_one("digits", "int", 1, "cortex-m0plus", tmp_path / "b")
     assert first == again
-    assert first.arena == clib.plan(demo.digits_spec(spec.Optim(), 1, 1))
+    assert first.arena == clib.plan(digits.digits_spec(spec.Optim(), 1, 1))
     assert 0 < first.stack < 4096
     assert first.cycles >= first.instructions > first.infer_instructions > 0
 
