@@ -43,7 +43,7 @@ from tintin.core import spec
 from tintin.native import clib
 from tintin.native.tree import REPO
 from tintin.target import plan as plan_tool
-from tintin.target import size
+from tintin.target import size, sizeinputs
 
 RECORD = Path(__file__).with_name("zephyr_figures.json")
 GENERATED = ("docs/accuracy.md", "docs/benchmarks.md")  # written whole by their own tools
@@ -106,11 +106,11 @@ def digits_spec(optim: str = "default") -> spec.ModelSpec:
     return digits.digits_spec(optims[optim], 8, 1)
 
 
-def sample_plan(sample: str) -> size.ArenaPlan:
+def sample_plan(sample: str) -> sizeinputs.ArenaPlan:
     """The planned arenas a sample's generated header carries (python -m tintin.apps.vectors
     writes it from the C planner and the tests check it is current)."""
     header = REPO / "samples" / sample / "src" / SAMPLES[sample][1]
-    return size.read_plans([header])[0]
+    return sizeinputs.read_plans([header])[0]
 
 
 def sample_budget(sample: str) -> int:
