@@ -2,7 +2,7 @@
 """Figures in README.md, docs/ and the sample READMEs are what the tools give today.
 
 Host figures (planner, footprint.json, runs of the C runtime) are recomputed here. Zephyr
-figures come from scripts/tintin/zephyr_figures.json: the docs must match it, its consoles
+figures come from scripts/tintin/apps/zephyr_figures.json: the docs must match it, its consoles
 must match the C runtime on the host, and with ZEPHYR_BASE set it must match a fresh twister
 build of the samples on qemu_cortex_m3.
 """
