@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Model spec files shared by the tests of tintin gen and tintin train."""
+"""Model spec files shared by the tests of tintin gen, plan and train."""
 
 DIGITS_SPEC = """\
 name: digits

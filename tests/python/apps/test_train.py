@@ -107,7 +107,7 @@ def weights_of(out: Path) -> str:
 def scripted(monkeypatch: pytest.MonkeyPatch, accuracies: list[float]) -> None:
     """Held-out accuracy per epoch as given: a plateau or a peak exactly where a test wants."""
     it = iter(accuracies)
-    monkeypatch.setattr(train_tool, "held_out_int", lambda *a, **k: (next(it), 1.0))
+    monkeypatch.setattr(trainfit, "held_out_int", lambda *a, **k: (next(it), 1.0))
 
 
 @pytest.mark.clib

@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from specfiles import DIGITS_SPEC
 
 from tintin.io import modelfile
 from tintin.native import clib
@@ -14,16 +15,7 @@ from tintin.target import footprint
 from tintin.target import plan as plan_tool
 
 REPO = Path(__file__).resolve().parents[3]
-SPEC = """\
-name: digits
-input: [64]
-max_batch: 8
-seed: 1
-layers:
-  - {type: dense, units: 32}
-  - {type: relu}
-  - {type: dense, units: 10}
-"""
+SPEC = DIGITS_SPEC
 
 
 @pytest.fixture
