@@ -48,15 +48,20 @@ def test_a_core_module_importing_apps_breaks_the_contracts(tmp_path: Path) -> No
     assert "nothing imports tintin.cli KEPT" in out, out
 
 
-def test_no_import_cycle_between_modules() -> None:
-    """For every direct import a -> b between tintin modules, no chain leads from b back to a
-    (a package's __init__ counts as a module)."""
+def import_graph(external: bool = False) -> object:
+    """grimp's graph of the tintin package in scripts/ (external: with third-party packages)."""
     grimp = pytest.importorskip("grimp")
     sys.path.insert(0, str(ROOT / "scripts"))
     try:
-        graph = grimp.build_graph("tintin", cache_dir=None)
+        return grimp.build_graph("tintin", include_external_packages=external, cache_dir=None)
     finally:
         sys.path.remove(str(ROOT / "scripts"))
+
+
+def test_no_import_cycle_between_modules() -> None:
+    """For every direct import a -> b between tintin modules, no chain leads from b back to a
+    (a package's __init__ counts as a module)."""
+    graph = import_graph()
     assert any(m.startswith("tintin.core.") for m in graph.modules), "not the package"
     cycles = [
         (a, b, graph.find_shortest_chain(importer=b, imported=a))
@@ -65,3 +70,17 @@ def test_no_import_cycle_between_modules() -> None:
         if graph.chain_exists(importer=b, imported=a)
     ]
     assert not cycles, "\n".join(f"{a} -> {b}, back: {' -> '.join(c)}" for a, b, c in cycles)
+
+
+def test_core_imports_numpy_and_the_standard_library_only() -> None:
+    """What the core-numpy-only contract cannot list: no third-party package but NumPy."""
+    graph = import_graph(external=True)
+    allowed = {"numpy", "__future__", *sys.stdlib_module_names}
+    core = [m for m in graph.modules if m == "tintin.core" or m.startswith("tintin.core.")]
+    outside = {
+        (m, imp)
+        for m in core
+        for imp in graph.find_modules_directly_imported_by(m)
+        if not imp.startswith("tintin.") and imp.split(".")[0] not in allowed
+    }
+    assert not outside, sorted(outside)
