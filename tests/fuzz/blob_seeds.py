@@ -12,8 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from tintin import blob, spec
-from tintin.spec import Optim
+from tintin.core import spec
+from tintin.core.spec import Optim
+from tintin.io import blob
 
 MODELS: dict[str, tuple[tuple[int, int, int], list[dict[str, object]], Optim, int]] = {
     "mlp": (

@@ -12,6 +12,9 @@ try:
     import tintin  # noqa: F401
 except ImportError:
     sys.path.insert(0, str(ROOT / "scripts"))
+# The tests sit in one folder per subpackage (core/, io/, ...); the helpers they share
+# (pairs, sizeimage, specfiles, zephyr_tree) sit here, beside this file.
+sys.path.append(str(Path(__file__).resolve().parent))
 
 # Tests that run tools in a temporary directory must still find the library a relative
 # TINTIN_LIB names.

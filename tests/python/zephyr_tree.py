@@ -20,7 +20,7 @@ def twister(root: Path, out: Path, platform: str) -> subprocess.CompletedProcess
     env = dict(os.environ)
     env["ZEPHYR_MODULES"] = ";".join(filter(None, [env.get("ZEPHYR_MODULES"), str(REPO)]))
     env["PYTHONDONTWRITEBYTECODE"] = "1"
-    # As tests/python/test_zephyr_files.py: Zephyr's Python is python3 on PATH or
+    # As tests/python/zephyr/test_zephyr_files.py: Zephyr's Python is python3 on PATH or
     # TINTIN_ZEPHYR_PYTHON.
     python = os.environ.get("TINTIN_ZEPHYR_PYTHON") or shutil.which("python3") or sys.executable
     cmd = [python, str(Path(str(ZEPHYR_BASE)) / "scripts" / "twister"), "-p", platform,

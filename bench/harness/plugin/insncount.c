@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * insncount: a QEMU 7.2 TCG plugin (API v1) counting executed guest instructions,
- * written for the Tin-Tin benchmark harness (bench/harness, scripts/tintin/qemu.py).
+ * written for the Tin-Tin benchmark harness (bench/harness, scripts/tintin/bench/qemu.py).
  *
  * Build:  gcc -O2 -shared -fPIC -fvisibility=hidden -o insncount.so insncount.c
  * Use:    qemu-system-arm ... -plugin ./insncount.so,mark=0xADDR,out=report.txt[,pcs=pcs.txt]

@@ -24,7 +24,7 @@
 /** Readings per reported window, unless the hooks say otherwise. */
 #define ENV_WINDOW 500u
 
-/** One reading as a sensor driver gives it (scripts/tintin/envdata.py). */
+/** One reading as a sensor driver gives it (scripts/tintin/tasks/envdata.py). */
 struct env_reading {
 	int32_t t;    /**< temperature, hundredths of a degree Celsius */
 	int32_t h;    /**< relative humidity, hundredths of a percent */
