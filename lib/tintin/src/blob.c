@@ -8,7 +8,7 @@
  * with the bytes left before an offset moves, offsets never wrap (all sizes are checked
  * against the remaining length, not added first), reserved bytes must be zero, and the
  * parameter counts a blob claims must equal what the planner derives from its table.
- * scripts/tintin/blob.py writes the same layout.
+ * scripts/tintin/io/blob.py writes the same layout.
  */
 
 #include <errno.h>

@@ -9,7 +9,7 @@
  * parts: model_check.c validates the table, model_layout.c lays it out in the arena,
  * model_plan.c plans and inits, model_forward.c runs inference and model_train.c the
  * training step; internal.h is what they share. The arithmetic lives in fixedpoint.c, ops/,
- * loss.c and optim/; scripts/tintin/refmodel.py is the bit-exact executable specification of
+ * loss.c and optim/; scripts/tintin/core/refmodel.py is the bit-exact executable specification of
  * the whole layer.
  */
 

@@ -22,7 +22,7 @@
 /*
  * FNV-1a over the table as values, little-endian, never as struct memory (no padding, no
  * pointers): the description's fields, then per layer its fields, its int8 weights and its
- * int32 biases. scripts/tintin/cgen.py computes the same for generated headers.
+ * int32 biases. scripts/tintin/io/cgen.py computes the same for generated headers.
  */
 uint32_t tintin_desc_hash(const struct tintin_model_desc *d, const struct tintin_shape *sh)
 {
