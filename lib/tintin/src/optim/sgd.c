@@ -3,80 +3,16 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 
+/*
+ * The update rules: the aligned rule with round-to-nearest or stochastic rounding, momentum,
+ * int16 masters (plain or as two int8 planes), the fused error-times-input update of dense
+ * rows, and NITI's rule. The parameter grid's doubling and halving is in grid.c.
+ */
+
 #include <tintin/ops.h>
 #include <tintin/optim.h>
 
-static TINTIN_ALWAYS_INLINE int32_t tintin_param_load(const void *base, uint8_t dtype,
-						     uint32_t k)
-{
-	switch (dtype) {
-	case TINTIN_DTYPE_S8:
-		return ((const int8_t *)base)[k];
-	case TINTIN_DTYPE_S16:
-		return ((const int16_t *)base)[k];
-	default:
-		return ((const int32_t *)base)[k];
-	}
-}
-
-/* Store with saturation to the type's symmetric range, counting a clip in *clipped unless it
- * is NULL: counted in the rare branch, the common path adds nothing.
- */
-static TINTIN_ALWAYS_INLINE void tintin_param_store(void *base, uint8_t dtype, uint32_t k,
-						   int32_t v, uint32_t *clipped)
-{
-	int32_t lim = (dtype == TINTIN_DTYPE_S8)    ? 127
-		      : (dtype == TINTIN_DTYPE_S16) ? 32767
-						    : INT32_MAX;
-
-	/* One unsigned compare for both ends: v + lim is outside [0, 2 lim]. */
-	if (TINTIN_UNLIKELY((uint32_t)v + (uint32_t)lim > 2u * (uint32_t)lim)) {
-		v = (v > 0) ? lim : -lim;
-		if (clipped != NULL) {
-			(*clipped)++;
-		}
-	}
-	switch (dtype) {
-	case TINTIN_DTYPE_S8:
-		((int8_t *)base)[k] = (int8_t)v;
-		break;
-	case TINTIN_DTYPE_S16:
-		((int16_t *)base)[k] = (int16_t)v;
-		break;
-	default:
-		((int32_t *)base)[k] = v;
-		break;
-	}
-}
-
-/* TINTIN_DTYPE_S16P: value = 256 * high + low. */
-static TINTIN_ALWAYS_INLINE int32_t tintin_planes_load(const int8_t *high, const int8_t *low,
-						      uint32_t k)
-{
-	return (int32_t)high[k] * 256 + low[k];
-}
-
-/*
- * Store with saturation to +-TINTIN_S16P_MAX, counting a clip as tintin_param_store() does.
- * The high byte is floor((v + 128) / 256), v rounded to the int8 grid, computed on a
- * non-negative value (v + 128 + 32768 >= 257) so no signed shift is involved; the low byte is
- * what remains.
- */
-static TINTIN_ALWAYS_INLINE void tintin_planes_store(int8_t *high, int8_t *low, uint32_t k,
-						    int32_t v, uint32_t *clipped)
-{
-	int32_t h;
-
-	if (TINTIN_UNLIKELY((uint32_t)v + TINTIN_S16P_MAX > 2u * TINTIN_S16P_MAX)) {
-		v = (v > 0) ? TINTIN_S16P_MAX : -TINTIN_S16P_MAX;
-		if (clipped != NULL) {
-			(*clipped)++;
-		}
-	}
-	h = (int32_t)((uint32_t)(v + 128 + 32768) >> 8) - 128;
-	high[k] = (int8_t)h;
-	low[k] = (int8_t)(v - h * 256);
-}
+#include "param.h"
 
 /* Momentum (v = beta v + d, beta = 1 - 2^-m) then p -= v, both saturating. dtype is a
  * constant at every call site but the NITI row's, so each loop compiles for one type.
@@ -498,63 +434,6 @@ void tintin_sgd_aligned_row(const struct tintin_optim_cfg *cfg, const struct tin
 	tintin_sgd_row(&u, off, g, n, sat);
 }
 
-static int32_t tintin_dtype_limit(uint8_t dtype)
-{
-	switch (dtype) {
-	case TINTIN_DTYPE_S8:
-		return 127;
-	case TINTIN_DTYPE_S16:
-		return 32767;
-	case TINTIN_DTYPE_S16P:
-		return TINTIN_S16P_MAX;
-	default:
-		return INT32_MAX;
-	}
-}
-
-static int32_t tintin_param_value(const struct tintin_param *p, uint32_t k)
-{
-	return (p->dtype == TINTIN_DTYPE_S16P) ? tintin_planes_load(p->high, p->data, k)
-					       : tintin_param_load(p->data, p->dtype, k);
-}
-
-int tintin_param_fits_doubled(const struct tintin_param *p, uint32_t n)
-{
-	const uint8_t mdtype = (p->dtype == TINTIN_DTYPE_S16P) ? TINTIN_DTYPE_S16 : p->dtype;
-	const uint32_t half = (uint32_t)tintin_dtype_limit(p->dtype) / 2u;
-	const uint32_t mhalf = (uint32_t)tintin_dtype_limit(mdtype) / 2u;
-
-	for (uint32_t k = 0; k < n; k++) {
-		if (tintin_abs32(tintin_param_value(p, k)) > half) {
-			return 0;
-		}
-		if (p->mom != NULL && tintin_abs32(tintin_param_load(p->mom, mdtype, k)) > mhalf) {
-			return 0;
-		}
-	}
-	return 1;
-}
-
-void tintin_param_double(const struct tintin_param *p, uint32_t n)
-{
-	const uint8_t mdtype = (p->dtype == TINTIN_DTYPE_S16P) ? TINTIN_DTYPE_S16 : p->dtype;
-
-	for (uint32_t k = 0; k < n; k++) {
-		int32_t w = tintin_param_value(p, k);
-
-		if (p->dtype == TINTIN_DTYPE_S16P) {
-			tintin_planes_store(p->high, p->data, k, tintin_shl_sat32(w, 1), NULL);
-		} else {
-			tintin_param_store(p->data, p->dtype, k, tintin_shl_sat32(w, 1), NULL);
-		}
-		if (p->mom != NULL) {
-			int32_t v = tintin_param_load(p->mom, mdtype, k);
-
-			tintin_param_store(p->mom, mdtype, k, tintin_shl_sat32(v, 1), NULL);
-		}
-	}
-}
-
 int tintin_sgd_niti_shift(uint32_t maxabs, int mu)
 {
 	if (maxabs == 0u) {
@@ -584,26 +463,4 @@ void tintin_sgd_niti_row(const struct tintin_optim_cfg *cfg, const struct tintin
 		tintin_param_apply(&c, c.dtype, off + j, d, &clipped);
 	}
 	*sat += clipped;
-}
-
-void tintin_param_halve(const struct tintin_param *p, uint32_t n)
-{
-	const uint8_t mdtype = (p->dtype == TINTIN_DTYPE_S16P) ? TINTIN_DTYPE_S16 : p->dtype;
-
-	for (uint32_t k = 0; k < n; k++) {
-		if (p->dtype == TINTIN_DTYPE_S16P) {
-			int32_t w = tintin_planes_load(p->high, p->data, k);
-
-			tintin_planes_store(p->high, p->data, k, tintin_round_shift(w, 1), NULL);
-		} else {
-			int32_t w = tintin_param_load(p->data, p->dtype, k);
-
-			tintin_param_store(p->data, p->dtype, k, tintin_round_shift(w, 1), NULL);
-		}
-		if (p->mom != NULL) {
-			int32_t v = tintin_param_load(p->mom, mdtype, k);
-
-			tintin_param_store(p->mom, mdtype, k, tintin_round_shift(v, 1), NULL);
-		}
-	}
 }
