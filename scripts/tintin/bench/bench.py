@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from tintin.bench import benchcheck, benchgen, energy, qemu
+from tintin.bench import benchcheck, benchgen, energy, mdsection, qemu
 from tintin.io import cliutil
 from tintin.native import tree
 from tintin.native.tree import REPO
@@ -46,6 +46,7 @@ VARIANTS = ("int", "compact", "momentum", "niti", "float32", "float32-mom")
 # the default and compact, SGD with momentum for the momentum preset.
 BASELINE = {"int": "float32", "compact": "float32", "momentum": "float32-mom"}
 PROFILE_TOP = 6  # functions per training-step profile
+CODESIZE_SECTION = "tintin codesize"  # tintin.bench.codesize's part of the markdown file
 
 
 @dataclass
@@ -286,7 +287,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         cliutil.write_atomic(args.json, json.dumps(results, indent=1) + "\n")
     if args.markdown:
-        cliutil.write_atomic(args.markdown, markdown(results, args.batches))
+        # `tintin codesize` owns a section of the same file: carry it over.
+        old = args.markdown.read_text(errors="replace") if args.markdown.is_file() else None
+        text = mdsection.carry(old, markdown(results, args.batches), CODESIZE_SECTION)
+        cliutil.write_atomic(args.markdown, text)
     print(markdown(results, args.batches))
     if earlier is not None:
         n, diffs = benchcheck.compare(results, earlier)
