@@ -5,7 +5,8 @@ table for the terminal.
 Input (what tintin.bench.codesize.run_all returns):
 
     {"target": {"config", "core", "opt", "limit"}, "dense_only": [KCONFIG],
-     "configs": {KEY: {"label", "switch_text", ..., "cells": {"<core> <opt>": CELL}}}}
+     "families": {FAMILY: {"option", "macro"}},
+     "configs": {KEY: {"label", "switch_text", "switches", ..., "cells": {"<core> <opt>": CELL}}}}
 
 CELL: {"library", "members": {member: B}, "helpers", "image", "unused_bytes",
 "never_executed": [{"name", "member", "bytes", "family", "referenced_by"}],
@@ -69,9 +70,33 @@ def markdown(results: dict) -> str:
     line = target_line(results)
     if line:
         out += [line, ""]
+    out += _switch_savings(results)
     out += _per_build(results)
     out += _target_detail(results)
     return "\n".join(out) + "\n"
+
+
+# Builds that differ only by switches: (with, without, what turning them off removes).
+SWITCH_PAIRS = (
+    ("all-train", "dense-train", "the six dense-only options off, training build"),
+    ("all-infer", "dense-infer", "the six dense-only options off, inference build"),
+    ("log-train", "dense-train", "`CONFIG_TINTIN_LOG_LEVEL` 0 (error log off), training build"),
+)
+
+
+def _switch_savings(results: dict) -> list[str]:
+    """Bytes that turning switches off removes, per column, where both builds ran."""
+    configs, cols = results["configs"], _columns(results)
+    rows = [(what, [configs[on]["cells"][c]["library"] - configs[off]["cells"][c]["library"]
+                    for c in cols])
+            for on, off, what in SWITCH_PAIRS if on in configs and off in configs]  # fmt: skip
+    if not rows:
+        return []
+    out = ["Bytes that the existing switches remove:", "",
+           "| switches | " + " | ".join(_head(c) for c in cols) + " |",
+           "|---|" + "---:|" * len(cols)]  # fmt: skip
+    out += [f"| {what} | " + " | ".join(f"{n:,}" for n in saved) + " |" for what, saved in rows]
+    return [*out, ""]
 
 
 def _per_build(results: dict) -> list[str]:
@@ -106,10 +131,19 @@ def _target_detail(results: dict) -> list[str]:
     families: dict[str, list[dict]] = {}
     for f in cell["never_executed"]:
         families.setdefault(f["family"], []).append(f)
+    switches = results["configs"][t["config"]]["switches"]
+    named = results.get("families", {})
     out += ["", f"{where}: linked, never entered by the run, by what the function serves "
-            "(its name):", "", "| serves | functions | B |", "|---|---:|---:|"]  # fmt: skip
+            "(from its name) and the Kconfig option that names that family:", "",
+            "| serves | option | option in this build | functions | B |",
+            "|---|---|---|---:|---:|"]  # fmt: skip
     for name, fs in sorted(families.items(), key=lambda kv: -sum(f["bytes"] for f in kv[1])):
-        out.append(f"| {name} | {len(fs)} | {sum(f['bytes'] for f in fs):,} |")
+        fam = named.get(name)
+        # A macro the build does not set keeps config.h's default: on.
+        state = "-" if fam is None else ("off" if switches.get(fam["macro"]) == 0 else "on")
+        option = "-" if fam is None else f"`{fam['option']}`"
+        out.append(f"| {name} | {option} | {state} | {len(fs)} | "
+                   f"{sum(f['bytes'] for f in fs):,} |")  # fmt: skip
     out += ["", "| function | source | B | serves | referenced by |", "|---|---|---:|---|---|"]
     for f in cell["never_executed"]:
         refs = ", ".join(f"`{r}`" for r in f["referenced_by"]) or "-"

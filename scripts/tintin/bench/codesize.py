@@ -159,17 +159,17 @@ class Cell:
         return sum(f["not_executed"] for f in self.executed)
 
 
-# What a never-executed function serves, by its name: the families a switch names.
+# What a never-executed function serves, by its name, and the switch that names that family.
 FAMILIES = (
-    ("convolution", re.compile(r"^tintin_(conv_|span_at$)")),
-    ("pooling", re.compile(r"pool")),
-    ("NITI rule", re.compile(r"niti")),
-    ("MSE loss", re.compile(r"^tintin_mse_")),
+    ("convolution", re.compile(r"^tintin_(conv_|span_at$)"), "TINTIN_OP_CONV"),
+    ("pooling", re.compile(r"pool"), "TINTIN_OP_POOL"),
+    ("NITI rule", re.compile(r"niti"), "TINTIN_RULE_NITI_ENABLED"),
+    ("MSE loss", re.compile(r"^tintin_mse_"), "TINTIN_LOSS_MSE_ENABLED"),
 )
 
 
 def family(name: str) -> str:
-    return next((f for f, pat in FAMILIES if pat.search(name)), "other")
+    return next((f for f, pat, _ in FAMILIES if pat.search(name)), "other")
 
 
 def column(core: str, opt: str) -> str:
@@ -278,7 +278,10 @@ def run_all(
     builder = Builder(out)
     target = dict(zip(("config", "core", "opt"), TARGET, strict=True))
     results: dict = {"target": {**target, "limit": TARGET_BYTES},
-                     "dense_only": list(KCONFIG.values()), "configs": {}}  # fmt: skip
+                     "dense_only": list(KCONFIG.values()),
+                     "families": {f: {"option": KCONFIG[m], "macro": m}
+                                  for f, _, m in FAMILIES},
+                     "configs": {}}  # fmt: skip
     for key in configs:
         cfg = CONFIGS[key]
         cells = {}
