@@ -159,17 +159,18 @@ class Cell:
         return sum(f["not_executed"] for f in self.executed)
 
 
-# What a never-executed function serves, by its name, and the switch that names that family.
+# What a never-executed function serves, by its source file (the kernels of one layer family)
+# or its name, and the switch that names that family.
 FAMILIES = (
-    ("convolution", re.compile(r"^tintin_(conv_|span_at$)"), "TINTIN_OP_CONV"),
-    ("pooling", re.compile(r"pool"), "TINTIN_OP_POOL"),
-    ("NITI rule", re.compile(r"niti"), "TINTIN_RULE_NITI_ENABLED"),
-    ("MSE loss", re.compile(r"^tintin_mse_"), "TINTIN_LOSS_MSE_ENABLED"),
+    ("convolution", re.compile(r"^conv_s8/|/tintin_conv_"), "TINTIN_OP_CONV"),
+    ("pooling", re.compile(r"^pool_s8/|pool"), "TINTIN_OP_POOL"),
+    ("NITI rule", re.compile(r"/.*niti"), "TINTIN_RULE_NITI_ENABLED"),
+    ("MSE loss", re.compile(r"/tintin_mse_"), "TINTIN_LOSS_MSE_ENABLED"),
 )
 
 
-def family(name: str) -> str:
-    return next((f for f, pat, _ in FAMILIES if pat.search(name)), "other")
+def family(member: str, name: str) -> str:
+    return next((f for f, pat, _ in FAMILIES if pat.search(f"{member}/{name}")), "other")
 
 
 def column(core: str, opt: str) -> str:
@@ -254,8 +255,8 @@ def measure_cell(builder: Builder, cfg: Config, core: str, opt: str) -> Cell:
     ran = {pc: whole.sizes[pc] for pc, n in whole.counts.items() if n > 0}
     pieces = unused.library_pieces(read_map(map_file), ran, unused.data_spans(elf))
     refs = unused.references(elf)
-    never = [{"name": p.name, "member": p.member, "bytes": p.size, "family": family(p.name),
-              "referenced_by": unused.referenced_by(p, refs)}
+    never = [{"name": p.name, "member": p.member, "bytes": p.size,
+              "family": family(p.member, p.name), "referenced_by": unused.referenced_by(p, refs)}
              for p in unused.never_executed(pieces)]  # fmt: skip
     entered = sorted((p for p in pieces if p.executed), key=lambda p: (-(p.cold or 0), p.name))
     executed = [{"name": p.name, "member": p.member, "bytes": p.size, "not_executed": p.cold}

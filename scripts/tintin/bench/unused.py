@@ -32,7 +32,7 @@ OBJDUMP = "arm-none-eabi-objdump"
 LIBRARY = "libtintin.a"
 FUNC_HEAD = re.compile(r"^([0-9a-f]+) <([^>]+)>:$")
 # A branch or call to another symbol's first instruction: `bl 1234 <name>` (no +offset).
-BRANCH = re.compile(r"^\s*[0-9a-f]+:\s+b\S*\s+[0-9a-f]+ <([^>+]+)>")
+BRANCH = re.compile(r"^\s*[0-9a-f]+:\s+b\S*\s+([0-9a-f]+) <[^>+]+>")
 ALLOCATED = re.compile(r"^\.(text|rodata|data|bss)(\.|$)")
 WORD = re.compile(r"^\s*[0-9a-f]+:\s+\.word\s+0x([0-9a-f]+)")
 
@@ -107,33 +107,27 @@ def data_spans(elf: Path) -> list[tuple[int, int]]:
     return [(a, b) for (a, kind), (b, _) in itertools.pairwise(marks) if kind == "$d" and b > a]
 
 
-def references(elf: Path) -> dict[str, set[str]]:
-    """Callee -> the functions that branch to it or hold its address, from the disassembly."""
+def references(elf: Path) -> dict[int, set[str]]:
+    """Function address -> the functions that branch to it or hold its address, from the
+    disassembly (by address: two static functions of different sources may share a name)."""
     text = subprocess.run([OBJDUMP, "-d", "--no-show-raw-insn", str(elf)], capture_output=True,
                           text=True, check=True).stdout  # fmt: skip
     starts: dict[int, str] = {}
-    calls: list[tuple[str, str]] = []
-    words: list[tuple[str, int]] = []
-    current = ""
+    uses: list[tuple[str, int]] = []  # (the function holding the use, the address used)
+    current, here = "", -1
     for line in text.splitlines():
         m = FUNC_HEAD.match(line)
         if m:
-            current = m.group(2)
-            starts.setdefault(int(m.group(1), 16), current)
+            current, here = m.group(2), int(m.group(1), 16)
+            starts.setdefault(here, current)
             continue
-        m = BRANCH.match(line)
-        if m and m.group(1) != current:
-            calls.append((current, m.group(1)))
-            continue
-        m = WORD.match(line)
+        m = BRANCH.match(line) or WORD.match(line)
         if m:
-            words.append((current, int(m.group(1), 16) & ~1))
-    refs: dict[str, set[str]] = {}
-    for caller, callee in calls:
-        refs.setdefault(callee, set()).add(caller)
-    for holder, addr in words:
+            uses.append((current, int(m.group(1), 16) & ~1))
+    refs: dict[int, set[str]] = {}
+    for holder, addr in uses:
         if addr in starts and starts[addr] != holder:
-            refs.setdefault(starts[addr], set()).add(holder)
+            refs.setdefault(addr, set()).add(holder)
     return refs
 
 
@@ -142,5 +136,5 @@ def never_executed(pieces: Iterable[Piece]) -> list[Piece]:
     return sorted((p for p in pieces if p.code and not p.executed), key=lambda p: (-p.size, p.name))
 
 
-def referenced_by(piece: Piece, refs: Mapping[str, set[str]]) -> list[str]:
-    return sorted(refs.get(piece.name, set()))
+def referenced_by(piece: Piece, refs: Mapping[int, set[str]]) -> list[str]:
+    return sorted(refs.get(piece.addr, set()))
