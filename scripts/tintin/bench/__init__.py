@@ -6,7 +6,10 @@
   energy) and the acceptance checks (benchcheck);
 - accuracy: `tintin accuracy`, the presets against float32 on real tasks (accreport: the
   verdicts and docs/accuracy.md);
-- trainspeed: `tintin trainspeed`, samples/s of the C backend against float32 NumPy.
+- trainspeed: `tintin trainspeed`, samples/s of the C backend against float32 NumPy;
+- codesize: `tintin codesize`, libtintin's flash per build configuration on real links
+  (codereport: its tables; unused: linked code a run never executes; mdsection: the section of
+  docs/benchmarks.md it shares with bench).
 
 May import: tintin.tasks, tintin.target, tintin.io, tintin.native, tintin.core; not
 tintin.apps (a sibling) or tintin.cli.

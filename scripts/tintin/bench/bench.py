@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from tintin.bench import benchcheck, benchgen, energy, qemu
+from tintin.bench import benchcheck, benchgen, energy, mdsection, qemu
 from tintin.io import cliutil
 from tintin.native import tree
 from tintin.native.tree import REPO
@@ -46,6 +46,7 @@ VARIANTS = ("int", "compact", "momentum", "niti", "float32", "float32-mom")
 # the default and compact, SGD with momentum for the momentum preset.
 BASELINE = {"int": "float32", "compact": "float32", "momentum": "float32-mom"}
 PROFILE_TOP = 6  # functions per training-step profile
+CODESIZE_SECTION = "tintin codesize"  # tintin.bench.codesize's part of the markdown file
 
 
 @dataclass
@@ -60,10 +61,20 @@ class Measure:
     stack: int
     flash: int
     profile: dict[str, list[int]]  # training step: function -> [instructions, est. cycles]
+    params: int  # bytes of the trainable parameters themselves, inside the arena
 
     @property
     def ram(self) -> int:
         return self.arena + self.stack
+
+    @property
+    def ram_over_params(self) -> int:
+        """Training RAM beyond the trainable parameters: what training costs on top of them."""
+        return self.ram - self.params
+
+    def step_per_infer(self, batch: int) -> float:
+        """Training-step instructions per sample over one inference's (batch 1: step/inference)."""
+        return self.instructions / (batch * self.infer_instructions)
 
 
 def measure_one(workload: str, variant: str, batch: int, core: str, out: Path) -> Measure:
@@ -90,8 +101,9 @@ def measure_one(workload: str, variant: str, batch: int, core: str, out: Path) -
     flash = size.measure(elf, map_file=elf.with_suffix(".map")).totals.flash
     top = sorted(train.functions.values(), key=lambda f: -f.instructions)[:PROFILE_TOP]
     profile = {f.name: [f.instructions, f.cycles] for f in top}
+    params = benchgen.param_bytes(benchgen.WORKLOADS[workload], variant, batch)
     return Measure(res.regions[0], train.cycles - over, res.regions[1], infer_cy - over,
-                   int(m.group(1)), int(m.group(2)), flash, profile)  # fmt: skip
+                   int(m.group(1)), int(m.group(2)), flash, profile, params)  # fmt: skip
 
 
 DENSE = {"DENSE_B": 8, "DENSE_IN": 256, "DENSE_OUT": 64}
@@ -117,7 +129,8 @@ def run_all(workloads: list[str], cores: list[str], batches: list[int], out: Pat
                     mm = measure_one(w, v, batch, core, out)
                     results.setdefault(w, {}).setdefault(core, {}).setdefault(v, {})
                     results[w][core][v][f"batch{batch}"] = {
-                        **asdict(mm), "ram": mm.ram,
+                        **asdict(mm), "ram": mm.ram, "ram_over_params": mm.ram_over_params,
+                        "step_per_infer": round(mm.step_per_infer(batch), 4),
                         "energy_uj": round(energy.microjoules(core, mm.cycles), 3),
                         "infer_energy_uj": round(energy.microjoules(core, mm.infer_cycles), 3),
                     }  # fmt: skip
@@ -170,6 +183,7 @@ def markdown(results: dict, batches: list[int]) -> str:
                     cells.append(f"{r['ram'] / f['ram']:.3f}")
                 out.append(f"| {w} | {core} | {batch} | " + " | ".join(cells) + " |")
     out.append("")
+    out += benchcheck.step_markdown(results)
     out += benchcheck.acceptance_markdown(results, BASELINE)
     if "dense_kernel" in results:
         out += ["## Dense forward kernel", "",
@@ -184,8 +198,8 @@ def markdown(results: dict, batches: list[int]) -> str:
             out += [f"Training step, batch {batch}:", "",
                     "| core | variant | instructions | est. cycles | est. energy uJ "
                     "| inference instr. | inference uJ | RAM B | flash B | int/variant instr. "
-                    "| int/variant RAM |",
-                    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+                    "| int/variant RAM | step / inference | RAM beyond params B |",
+                    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
             for core, per_v in per_core.items():
                 base = per_v["int"][f"batch{batch}"]
                 for v, res in per_v.items():
@@ -195,7 +209,9 @@ def markdown(results: dict, batches: list[int]) -> str:
                         f"{r['energy_uj']:,.1f} | {r['infer_instructions']:,} | "
                         f"{r['infer_energy_uj']:,.2f} | {r['ram']:,} | {r['flash']:,} | "
                         f"{base['instructions'] / r['instructions']:.3f} | "
-                        f"{base['ram'] / r['ram']:.3f} |"
+                        f"{base['ram'] / r['ram']:.3f} | "
+                        f"{benchcheck.step_per_infer(r, f'batch{batch}'):.3f} | "
+                        f"{_opt(benchcheck.over_params(r))} |"
                     )
             out.append("")
         out += [f"Where the time goes (training step, batch {batches[0]}, counted instructions "
@@ -207,6 +223,10 @@ def markdown(results: dict, batches: list[int]) -> str:
                 out.append(f"- {core}, {v}: {cells}")
         out.append("")
     return "\n".join(out) + "\n"
+
+
+def _opt(n: int | None) -> str:
+    return "-" if n is None else f"{n:,}"
 
 
 def csv_of(allowed: tuple[str, ...] | list[str]) -> Callable[[str], list[str]]:
@@ -286,7 +306,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         cliutil.write_atomic(args.json, json.dumps(results, indent=1) + "\n")
     if args.markdown:
-        cliutil.write_atomic(args.markdown, markdown(results, args.batches))
+        # `tintin codesize` owns a section of the same file: carry it over.
+        old = args.markdown.read_text(errors="replace") if args.markdown.is_file() else None
+        text = mdsection.carry(old, markdown(results, args.batches), CODESIZE_SECTION)
+        cliutil.write_atomic(args.markdown, text)
     print(markdown(results, args.batches))
     if earlier is not None:
         n, diffs = benchcheck.compare(results, earlier)

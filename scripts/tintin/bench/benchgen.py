@@ -203,6 +203,16 @@ def data_body(x: np.ndarray, y: np.ndarray, batch: int) -> str:
     return head + "\n" + cgen.no_format(tables)
 
 
+def param_bytes(work: Workload, variant: str, batch: int) -> int:
+    """Bytes of the trainable parameters themselves in the image's training arena: int8
+    weights and int32 biases as the planner counts them (the header's ARENA_PARAMS), or the
+    float32 trainer's weights and biases, 4 bytes each."""
+    sp = work.make_spec(VARIANTS[variant], batch, 1)
+    if not variant.startswith("float32"):
+        return cgen.arena_breakdown(sp)[0]
+    return 4 * sum(w.size + b.size for w, b in FloatModel(sp).params.values())
+
+
 def write_headers(work: Workload, variant: str, batch: int, out: Path, cache: Path) -> None:
     """bench_data.h and bench_model.h (integer) or bench_fmodel.h (float32) into out."""
     out.mkdir(parents=True, exist_ok=True)

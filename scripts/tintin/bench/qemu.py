@@ -45,6 +45,7 @@ HARNESS_SOURCES = (HARNESS / "startup.c", HARNESS / "marker.c")
 DEFAULT_CACHE = ROOT / "build" / "qemu-plugin"
 
 CC = "arm-none-eabi-gcc"
+AR = "arm-none-eabi-ar"
 QEMU = "qemu-system-arm"
 HOST_CC = "gcc"
 MARKER_SYMBOL = "bench_mark"
@@ -241,6 +242,39 @@ def build(
     cmd += [*libs, "-o", str(elf)]  # libraries after the objects that need them
     _check(cmd, f"build of {name} for {core}")
     return elf
+
+
+def archive(
+    name: str,
+    sources: Sequence[Path],
+    core: str,
+    out_dir: Path,
+    include_dirs: Sequence[Path] = (),
+    defines: Mapping[str, str | int | None] | None = None,
+    opt: str = "-O2",
+) -> Path:
+    """Compile `sources` with the flags `build` uses into `out_dir/lib<name>.a`.
+
+    A library linked as an archive, as Zephyr and CMake link libtintin.a, so that the map
+    names each member's input sections (`tintin size` counts the library by them). Members
+    are `<stem>.o`; the stems must differ.
+    """
+    spec = _core(core)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cmd = [CC, *spec.flags, *COMMON_CFLAGS, opt, f"-I{HARNESS}"]
+    cmd += [f"-I{d}" for d in include_dirs]
+    for key, value in (defines or {}).items():
+        cmd.append(f"-D{key}" if value is None else f"-D{key}={value}")
+    objs = [out_dir / f"{Path(s).stem}.o" for s in sources]
+    if len(set(objs)) != len(objs):
+        raise QemuError(f"archive {name}: two sources share a file name")
+    for src, obj in zip(sources, objs, strict=True):
+        _check([*cmd, "-c", str(src), "-o", str(obj)], f"compile of {Path(src).name} for {core}")
+    lib = out_dir / f"lib{name}.a"
+    lib.unlink(missing_ok=True)  # ar adds to an existing archive
+    _check([AR, "rcs", str(lib), *map(str, objs)], f"archive {name}")
+    return lib
 
 
 def elf_symbols(elf: Path) -> dict[str, int]:

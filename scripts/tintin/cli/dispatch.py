@@ -29,6 +29,9 @@ COMMANDS = {
         "tintin.target.size", "flash and RAM of a built ELF per owner, against the budgets"
     ),
     "bench": Command("tintin.bench.bench", "count training cost on Cortex-M0+/M3/M4 under QEMU"),
+    "codesize": Command(
+        "tintin.bench.codesize", "libtintin flash per build configuration, from real links"
+    ),
     "accuracy": Command(
         "tintin.bench.accuracy", "held-out accuracy of the presets vs float32 on real tasks"
     ),

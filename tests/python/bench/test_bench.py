@@ -7,6 +7,7 @@ import pytest
 
 from tintin.bench import bench, energy
 from tintin.core import spec
+from tintin.io import cgen
 from tintin.native import clib
 from tintin.tasks import digits
 
@@ -20,7 +21,12 @@ def test_digits_step_counts_reproduce_and_match_the_planner(tmp_path):
     first = bench.measure_one("digits", "int", 1, "cortex-m0plus", tmp_path / "a")
     again = bench.measure_one("digits", "int", 1, "cortex-m0plus", tmp_path / "b")
     assert first == again
-    assert first.arena == clib.plan(digits.digits_spec(spec.Optim(), 1, 1))
+    sp = digits.digits_spec(spec.Optim(), 1, 1)
+    assert first.arena == clib.plan(sp)
+    # The trainable parameters are the header's ARENA_PARAMS and sit inside the arena.
+    assert first.params == cgen.arena_breakdown(sp)[0] == 64 * 32 + 32 * 10 + 4 * (32 + 10)
+    assert 0 < first.ram_over_params == first.ram - first.params
+    assert first.step_per_infer(1) == first.instructions / first.infer_instructions
     assert 0 < first.stack < 4096
     assert first.cycles >= first.instructions > first.infer_instructions > 0
 
@@ -31,6 +37,7 @@ def test_float_baseline_runs_on_the_same_workload(tmp_path):
     # Soft-float inference costs far more instructions than int8 (a sanity bound, not a target).
     assert f.infer_instructions > 5 * i.infer_instructions
     assert f.ram > i.ram
+    assert f.params == 4 * i.params - 3 * 4 * (32 + 10)  # float32 weights; biases 4 B in both
 
 
 def test_energy_is_cycles_times_charge_per_cycle_times_volts():

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The acceptance table and the two-run comparison of `tintin bench`, on made-up results."""
+"""The acceptance tables and the two-run comparison of `tintin bench`, on made-up results."""
 
 import copy
 
@@ -52,3 +52,38 @@ def test_compare_finds_any_changed_count():
         14,
         ["motion cortex-m3 lean batch8", "dense kernel cortex-m4"],
     )
+
+
+def test_compare_checks_params_only_when_both_runs_have_them():
+    old = results(1_000)  # a run from before issue 22: no "params"
+    new = copy.deepcopy(old)
+    new["digits"]["cortex-m3"]["lean"]["batch1"]["params"] = 120
+    assert benchcheck.compare(new, old) == (14, [])
+    other = copy.deepcopy(new)
+    other["digits"]["cortex-m3"]["lean"]["batch1"]["params"] = 124
+    assert benchcheck.compare(new, other) == (14, ["digits cortex-m3 lean batch1"])
+
+
+def step_cell(instructions: int, infer: int, ram: int, params: int | None) -> dict:
+    c = {"instructions": instructions, "infer_instructions": infer, "ram": ram}
+    return c if params is None else {**c, "params": params}
+
+
+def test_step_table_and_issue22_points():
+    def per_core(step_b1: int, ram: int) -> dict:
+        return {"int": {"batch1": step_cell(step_b1, 100, ram, 1_000),
+                        "batch8": step_cell(2_000, 100, ram + 500, 1_000)},
+                "float32": {"batch1": step_cell(310, 100, 9_000, None),
+                            "batch8": step_cell(2_480, 100, 9_000, None)}}  # fmt: skip
+
+    res = {"digits": {"cortex-m0plus": per_core(300, 3_000), "cortex-m3": per_core(301, 3_000)},
+           "lenet": {"cortex-m3": per_core(250, 1_000 + 16 * 1024)},
+           "dense_kernel": {}}  # fmt: skip
+    lines = benchcheck.step_markdown(res)
+    # Per sample: batch 8's step over eight inferences; float32 without params shows "-".
+    assert "| digits | cortex-m0plus | 1 | 3.000 | 3.100 | 1,000 | 2,000 | - | - |" in lines
+    assert "| digits | cortex-m0plus | 8 | 2.500 | 3.100 | 1,000 | 2,500 | - | - |" in lines
+    step = row(lines, "step / inference, batch 1, digits, lenet on cortex-m0plus and cortex-m3")
+    assert step.endswith("| 3.0 | 3.010 (digits cortex-m3) | **no** |")
+    over = row(lines, "lenet RAM beyond params, batch 1")
+    assert over.endswith("| 16,384 B | 16,384 B (cortex-m3) | yes |")

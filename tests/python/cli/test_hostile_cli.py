@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Hostile input to `tintin gen model|data`, `plan`, `size`, `train` and `bench`.
+"""Hostile input to `tintin gen model|data`, `plan`, `size`, `train`, `bench` and `codesize`.
 
 Every case is one bad input (a field of a model file, a weights or data file, a number or an
 output path on the command line) run through `tintin.cli.main`, in-process. Each must give
@@ -906,6 +906,32 @@ def test_bench_refuses_bad_arguments(work, capsys, case):
     (work / "l.json").write_text("[1, 2]\n")
     refused(["bench", *extra, "--out", str(work / "b")] if "--out" not in extra else
             ["bench", *extra], work, capsys, expect)  # fmt: skip
+
+
+# --- codesize: arguments are checked before any build --------------------------------------
+
+CODESIZE_ARGS: dict[str, tuple[list[str], str]] = {
+    "configs-unknown": (["--configs", "dense"], "--configs"),
+    "configs-empty": (["--configs", ""], "--configs"),
+    "configs-twice": (["--configs", "dense-train,dense-train"], "--configs"),
+    "cores-unknown": (["--cores", "cortex-m7"], "--cores"),
+    "opts-unknown": (["--opts=-O3"], "--opts"),
+    "opts-twice": (["--opts=-Os,-Os"], "--opts"),
+    "json-directory": (["--json", "."], "--json .: is a directory"),
+    "markdown-directory": (["--markdown", "."], "--markdown .: is a directory"),
+    "markdown-no-folder": (["--markdown", "no/b.md"], "--markdown no/b.md: folder no"),
+    "markdown-not-text": (["--markdown", "bin.md"], "--markdown bin.md: cannot read"),
+    "out-file": (["--out", "f.txt"], "--out f.txt: exists and is not a directory"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CODESIZE_ARGS))
+def test_codesize_refuses_bad_arguments(work, capsys, case):
+    extra, expect = CODESIZE_ARGS[case]
+    (work / "f.txt").write_text("x\n")
+    (work / "bin.md").write_bytes(b"\xff\xfe\x00")
+    refused(["codesize", *extra, "--out", str(work / "b")] if "--out" not in extra else
+            ["codesize", *extra], work, capsys, expect)  # fmt: skip
 
 
 def test_unknown_command_is_one_line(work, capsys):
