@@ -264,6 +264,10 @@ SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "tintin_psto_shift": (ct.c_int32, [ct.c_int32, ct.c_int]),
     "tintin_rescale_mult": (ct.c_int32, [ct.c_int32, ct.c_uint8]),
     "tintin_requantize_s8": (ct.c_int, [P32, ct.c_size_t, P8, PU32]),
+    "tintin_requantize_tiled_s8": (
+        ct.c_int,
+        [P32, ct.c_size_t, ct.c_uint16, ct.c_uint16, P8, PU8, PU8, PU32],
+    ),
     "tintin_fc_forward_s8": (
         None,
         [P8, P8, P32, ct.c_int, ct.c_uint16, ct.c_uint16, ct.c_uint16, P32, P32],
