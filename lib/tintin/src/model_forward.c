@@ -38,33 +38,10 @@ static int tintin_forward_layer(struct tintin_model *m, const struct tintin_laye
 				const struct tintin_layer_state *s, const int8_t *x, int e,
 				uint16_t n, int8_t *dst)
 {
-	size_t len = (size_t)n * s->out;
-	int base;
-
 	if (tintin_has_weights(l)) {
 		m->stats.act_sat += tintin_bias_sat(s, e);
 	}
-	switch (l->type) {
-	case TINTIN_LAYER_DENSE:
-		tintin_fc_forward_s8(x, s->w, s->bias, e + TINTIN_BIAS_EXTRA_BITS, n, s->in,
-				     s->rows, m->acc, m->fc_ws ? m->acc + len : NULL);
-		base = s->w_exp;
-		break;
-	case TINTIN_LAYER_CONV2D:
-	case TINTIN_LAYER_CONV1D:
-		tintin_conv_forward_s8(x, s->w, s->bias, e + TINTIN_BIAS_EXTRA_BITS, n, &s->geom,
-				       m->acc);
-		base = s->w_exp;
-		break;
-	case TINTIN_LAYER_MAXPOOL:
-		tintin_maxpool_forward_s8(x, n, &s->geom, dst, s->mask);
-		return 0;
-	default: /* average and global average pools */
-		tintin_avgpool_forward_s8(x, n, &s->geom, s->recip, m->acc);
-		base = -24;
-		break;
-	}
-	return base + tintin_requantize_s8(m->acc, len, dst, &m->stats.act_sat);
+	return tintin_tiles_forward(m, l, s, x, e, n, dst);
 }
 
 int tintin_model_forward(struct tintin_model *m, const int8_t *x, int8_t x_exp, uint16_t n,

@@ -195,12 +195,19 @@ class CkptInfo(ct.Structure):
     _fields_ = [("seq", ct.c_uint32), ("slot", ct.c_uint8), ("valid", ct.c_uint8)]
 
 
+# enum tintin_plan_part, in order: what tintin_model_plan_parts splits the arena into.
+PLAN_PARTS = ("params", "optim", "kept", "masks", "pair", "scratch", "rounding", "align")
+
 # restype, argtypes of each function the binding calls.
 SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "tintin_model_plan": (ct.c_int, [ct.POINTER(ModelDesc), ct.c_int, ct.POINTER(ct.c_size_t)]),
     "tintin_model_plan_dsp": (
         ct.c_int,
         [ct.POINTER(ModelDesc), ct.c_int, ct.POINTER(ct.c_size_t)],
+    ),
+    "tintin_model_plan_parts": (
+        ct.c_int,
+        [ct.POINTER(ModelDesc), ct.c_int, ct.c_int, ct.POINTER(ct.c_size_t)],
     ),
     "tintin_model_init": (
         ct.c_int,
