@@ -141,18 +141,16 @@ int tintin_layout(struct tintin_arena *a, struct tintin_model *m, const struct t
 void tintin_scratch_plan(const struct tintin_model_desc *d, const struct tintin_shape *sh,
 			 uint8_t first, int train, int ws, struct tintin_scratch *sc);
 
-/* model_tiles.c: forward of a layer that writes a new tensor into dst, tile by tile; returns
- * the exponent it adds.
+/* model_tiles.c: forward of layer i, which writes a new tensor into dst, tile by tile;
+ * returns the exponent it adds.
  */
-int tintin_tiles_forward(struct tintin_model *m, const struct tintin_layer_desc *l,
-			 const struct tintin_layer_state *s, const int8_t *x, int e, uint16_t n,
+int tintin_tiles_forward(struct tintin_model *m, uint8_t i, const int8_t *x, int e, uint16_t n,
 			 int8_t *dst);
 
-/* model_tiles.c: a layer's error for the layer below into err_in; returns its exponent
+/* model_tiles.c: layer i's error for the layer below into err_in; returns its exponent
  * relative to err's. gate: see tintin_maxpool_backward_direct_s8.
  */
-int tintin_tiles_backward(struct tintin_model *m, const struct tintin_layer_desc *l,
-			  const struct tintin_layer_state *s, const int8_t *err, int8_t *err_in,
+int tintin_tiles_backward(struct tintin_model *m, uint8_t i, const int8_t *err, int8_t *err_in,
 			  const int8_t *gate);
 
 /* model_tiles.c: MSE gradient of the last forward pass against targets t into err; returns

@@ -33,15 +33,14 @@ static uint32_t tintin_bias_sat(const struct tintin_layer_state *s, int e)
 	return k;
 }
 
-/* Forward of a layer that writes a new tensor into dst; returns the exponent it adds. */
-static int tintin_forward_layer(struct tintin_model *m, const struct tintin_layer_desc *l,
-				const struct tintin_layer_state *s, const int8_t *x, int e,
+/* Forward of layer i, which writes a new tensor into dst; returns the exponent it adds. */
+static int tintin_forward_layer(struct tintin_model *m, uint8_t i, const int8_t *x, int e,
 				uint16_t n, int8_t *dst)
 {
-	if (tintin_has_weights(l)) {
-		m->stats.act_sat += tintin_bias_sat(s, e);
+	if (tintin_has_weights(&m->desc->layers[i])) {
+		m->stats.act_sat += tintin_bias_sat(&m->layer[i], e);
 	}
-	return tintin_tiles_forward(m, l, s, x, e, n, dst);
+	return tintin_tiles_forward(m, i, x, e, n, dst);
 }
 
 int tintin_model_forward(struct tintin_model *m, const int8_t *x, int8_t x_exp, uint16_t n,
@@ -76,7 +75,7 @@ int tintin_model_forward(struct tintin_model *m, const int8_t *x, int8_t x_exp, 
 			int8_t *dst = (m->mode == TINTIN_MODE_TRAIN) ? s->act : m->ping[k];
 
 			k ^= 1;
-			e += tintin_forward_layer(m, l, s, cur, e, n, dst);
+			e += tintin_forward_layer(m, i, cur, e, n, dst);
 			ret = tintin_check_exp(e, "activation");
 			if (ret != 0) {
 				return ret;

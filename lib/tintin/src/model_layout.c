@@ -164,8 +164,23 @@ static void tintin_pair_sizes(const struct tintin_model_desc *d, const struct ti
 	}
 }
 
-/* Bit masks that backward reads instead of a kept input: ReLU signs over a transient output,
- * max-pool window indices. Only layers above the lowest trained one run backward.
+/*
+ * A ReLU right below a max-pool with disjoint windows and a kept output needs no mask: its
+ * error is nonzero only at window maxima, where its output is the pool's output, so the pool
+ * clears the error of each window whose kept maximum is not positive
+ * (tintin_maxpool_backward_direct_s8's gate), exactly where the mask would.
+ */
+static int tintin_relu_gated(const struct tintin_model_desc *d, const struct tintin_shape *sh,
+			     int i)
+{
+	return d->layers[i].type == TINTIN_LAYER_RELU && i + 1 < d->n_layers &&
+	       d->layers[i + 1].type == TINTIN_LAYER_MAXPOOL &&
+	       tintin_maxpool_disjoint(&sh[i + 1].g) && !tintin_transient(d, i + 1);
+}
+
+/* Bit masks that backward reads instead of a kept input: ReLU signs over a transient output
+ * (unless the pool above gates it), max-pool window indices. Only layers above the lowest
+ * trained one run backward.
  */
 static size_t tintin_mask_bytes(const struct tintin_model_desc *d,
 				const struct tintin_shape *sh, uint8_t first, int i,
@@ -178,7 +193,7 @@ static size_t tintin_mask_bytes(const struct tintin_model_desc *d,
 		return 0u;
 	}
 	if (l->type == TINTIN_LAYER_RELU && prev_transient) {
-		return (n + 7u) / 8u;
+		return tintin_relu_gated(d, sh, i) ? 0u : (n + 7u) / 8u;
 	}
 	if (l->type == TINTIN_LAYER_MAXPOOL) {
 		return tintin_maxpool_idx_bytes(&sh[i].g, n);
@@ -285,6 +300,7 @@ static int tintin_layout_train(struct tintin_lay *y, struct tintin_model *m,
 				return ret;
 			}
 		}
+		s->gated = (uint8_t)(i > first && prev_transient && tintin_relu_gated(d, sh, i));
 		if (mask != 0u) {
 			ret = tintin_alloc(y, TINTIN_PART_MASKS, mask, 1u, &p);
 			if (ret != 0) {

@@ -75,8 +75,14 @@ static size_t tintin_tile_count(const struct tintin_tiling *t, uint16_t nb)
 	return ((size_t)nb * t->row == t->tile) ? 0u : (size_t)nb * per_row;
 }
 
+/* Whether layer i's output feeds a ReLU, which needs no rounding bits (tintin_rq). */
+static int tintin_feeds_relu(const struct tintin_model_desc *d, int i)
+{
+	return i + 1 < d->n_layers && d->layers[i + 1].type == TINTIN_LAYER_RELU;
+}
+
 static void tintin_scratch_add(struct tintin_scratch *sc, const struct tintin_tiling *t,
-			       uint16_t nb)
+			       uint16_t nb, int relu)
 {
 	size_t tiles;
 
@@ -86,7 +92,9 @@ static void tintin_scratch_add(struct tintin_scratch *sc, const struct tintin_ti
 	tiles = tintin_tile_count(t, nb);
 	sc->words = tintin_zmax(sc->words, t->words);
 	sc->shifts = tintin_zmax(sc->shifts, tiles);
-	sc->bits = tintin_zmax(sc->bits, (tiles != 0u) ? ((size_t)nb * t->row + 7u) / 8u : 0u);
+	if (tiles != 0u && !relu) {
+		sc->bits = tintin_zmax(sc->bits, ((size_t)nb * t->row + 7u) / 8u);
+	}
 }
 
 void tintin_scratch_plan(const struct tintin_model_desc *d, const struct tintin_shape *sh,
@@ -130,11 +138,11 @@ void tintin_scratch_plan(const struct tintin_model_desc *d, const struct tintin_
 			continue;
 		}
 		tintin_tiling(l->type, sh[i].in, sh[i].out, &sh[i].g, 0, sc->chunk, blk4, &t);
-		tintin_scratch_add(sc, &t, nb);
+		tintin_scratch_add(sc, &t, nb, tintin_feeds_relu(d, i));
 		if (train && i > first) {
 			tintin_tiling(l->type, sh[i].in, sh[i].out, &sh[i].g, 1, sc->chunk, blk4,
 				      &t);
-			tintin_scratch_add(sc, &t, nb);
+			tintin_scratch_add(sc, &t, nb, 0);
 		}
 	}
 	if (train && d->loss == TINTIN_LOSS_MSE) {
@@ -143,7 +151,7 @@ void tintin_scratch_plan(const struct tintin_model_desc *d, const struct tintin_
 		t.row = c;
 		t.tile = c;
 		t.words = c;
-		tintin_scratch_add(sc, &t, nb);
+		tintin_scratch_add(sc, &t, nb, 0);
 	}
 }
 
@@ -181,22 +189,19 @@ static void tintin_dense_forward(struct tintin_model *m, const struct tintin_lay
 	}
 }
 
-int tintin_tiles_forward(struct tintin_model *m, const struct tintin_layer_desc *l,
-			 const struct tintin_layer_state *s, const int8_t *x, int e, uint16_t n,
-			 int8_t *dst)
+/* Forward of layer i through the tiles (tintin_tiles_forward's general case). */
+static TINTIN_NOINLINE int tintin_forward_rq(struct tintin_model *m, uint8_t i, const int8_t *x,
+					     int bias_shift, uint16_t n, int8_t *dst, int blk4)
 {
-	const int blk4 = m->fc_ws && tintin_blk4(1, m->desc->max_batch);
-	const int bias_shift = e + TINTIN_BIAS_EXTRA_BITS;
+	const struct tintin_layer_desc *l = &m->desc->layers[i];
+	const struct tintin_layer_state *s = &m->layer[i];
 	struct tintin_tiling t;
 	struct tintin_rq q;
 	int base = s->w_exp;
 
-	if (l->type == TINTIN_LAYER_MAXPOOL) {
-		tintin_maxpool_forward_s8(x, n, &s->geom, dst, s->mask);
-		return 0;
-	}
 	tintin_tiling(l->type, s->in, s->out, &s->geom, 0, m->chunk, blk4, &t);
 	tintin_rq_start(m, &q, dst, (size_t)n * s->out, &t, &m->stats.act_sat);
+	q.relu = (uint8_t)tintin_feeds_relu(m->desc, i);
 	if (l->type == TINTIN_LAYER_DENSE) {
 		tintin_dense_forward(m, s, x, bias_shift, n, blk4, &q, t.tile);
 		return base + tintin_rq_end(&q);
@@ -218,32 +223,48 @@ int tintin_tiles_forward(struct tintin_model *m, const struct tintin_layer_desc 
 	return base + tintin_rq_end(&q);
 }
 
-int tintin_tiles_backward(struct tintin_model *m, const struct tintin_layer_desc *l,
-			  const struct tintin_layer_state *s, const int8_t *err, int8_t *err_in,
-			  const int8_t *gate)
+int tintin_tiles_forward(struct tintin_model *m, uint8_t i, const int8_t *x, int e, uint16_t n,
+			 int8_t *dst)
 {
+	const struct tintin_layer_state *s = &m->layer[i];
+	const uint8_t type = m->desc->layers[i].type;
+	const int blk4 = m->fc_ws && tintin_blk4(1, m->desc->max_batch);
+	const int bias_shift = e + TINTIN_BIAS_EXTRA_BITS;
+
+	if (type == TINTIN_LAYER_MAXPOOL) {
+		tintin_maxpool_forward_s8(x, n, &s->geom, dst, s->mask);
+		return 0;
+	}
+	if (type == TINTIN_LAYER_DENSE && n == 1u && (blk4 || s->out <= m->chunk)) {
+		/* One sample's outputs in one tile: nothing to defer. */
+		tintin_fc_forward_s8(x, s->w, s->bias, bias_shift, 1u, s->in, s->out, m->acc, NULL);
+		return s->w_exp + tintin_requantize_s8(m->acc, s->out, dst, &m->stats.act_sat);
+	}
+	return tintin_forward_rq(m, i, x, bias_shift, n, dst, blk4);
+}
+
+/* Backward of layer i through the tiles (tintin_tiles_backward's general case). */
+static TINTIN_NOINLINE int tintin_backward_rq(struct tintin_model *m, uint8_t i,
+					      const int8_t *err, int8_t *err_in,
+					      const struct tintin_tiling *t)
+{
+	const struct tintin_layer_desc *l = &m->desc->layers[i];
+	const struct tintin_layer_state *s = &m->layer[i];
 	const uint16_t n = m->batch;
-	struct tintin_tiling t;
+	uint8_t dx;
+	const size_t idx_bits = (size_t)tintin_maxpool_idx_bits(&s->geom, &dx);
 	struct tintin_rq q;
 	int base = s->w_exp;
 
-	uint8_t dx;
-	const size_t idx_bits = (size_t)tintin_maxpool_idx_bits(&s->geom, &dx);
-
-	tintin_tiling(l->type, s->in, s->out, &s->geom, 1, m->chunk, 0, &t);
-	if (t.tile == 0u) {
-		tintin_maxpool_backward_direct_s8(s->mask, err, n, &s->geom, gate, err_in);
-		return 0;
-	}
-	tintin_rq_start(m, &q, err_in, (size_t)n * s->in, &t, &m->stats.err_sat);
+	tintin_rq_start(m, &q, err_in, (size_t)n * s->in, t, &m->stats.err_sat);
 	for (uint16_t b = 0; b < n; b++) {
 		const int8_t *eb = err + (size_t)b * s->out;
 
 		if (l->type == TINTIN_LAYER_DENSE) {
-			for (uint32_t i = 0; i < s->in; i += t.tile) {
-				uint16_t c = (uint16_t)((s->in - i < t.tile) ? s->in - i : t.tile);
+			for (uint32_t k = 0; k < s->in; k += t->tile) {
+				uint16_t c = (uint16_t)((s->in - k < t->tile) ? s->in - k : t->tile);
 
-				tintin_fc_backward_cols_s8(eb, s->w, s->in, s->out, (uint16_t)i, c,
+				tintin_fc_backward_cols_s8(eb, s->w, s->in, s->out, (uint16_t)k, c,
 							   m->acc);
 				tintin_rq_put(&q, m->acc, c);
 			}
@@ -265,10 +286,30 @@ int tintin_tiles_backward(struct tintin_model *m, const struct tintin_layer_desc
 				base = -24;
 				break;
 			}
-			tintin_rq_put(&q, m->acc, t.tile);
+			tintin_rq_put(&q, m->acc, t->tile);
 		}
 	}
 	return base + tintin_rq_end(&q);
+}
+
+int tintin_tiles_backward(struct tintin_model *m, uint8_t i, const int8_t *err, int8_t *err_in,
+			  const int8_t *gate)
+{
+	const struct tintin_layer_state *s = &m->layer[i];
+	const uint8_t type = m->desc->layers[i].type;
+	struct tintin_tiling t;
+
+	tintin_tiling(type, s->in, s->out, &s->geom, 1, m->chunk, 0, &t);
+	if (t.tile == 0u) {
+		tintin_maxpool_backward_direct_s8(s->mask, err, m->batch, &s->geom, gate, err_in);
+		return 0;
+	}
+	if (type == TINTIN_LAYER_DENSE && m->batch == 1u && t.tile == s->in) {
+		/* One sample's errors in one tile: nothing to defer. */
+		tintin_fc_backward_cols_s8(err, s->w, s->in, s->out, 0u, s->in, m->acc);
+		return s->w_exp + tintin_requantize_s8(m->acc, s->in, err_in, &m->stats.err_sat);
+	}
+	return tintin_backward_rq(m, i, err, err_in, &t);
 }
 
 int tintin_tiles_mse(struct tintin_model *m, const int8_t *t, int e_t, uint16_t n, int8_t *err)

@@ -316,7 +316,7 @@ int tintin_model_train_step(struct tintin_model *m, const struct tintin_batch *b
 			if (s->mask != NULL) {
 				tintin_relu_backward_mask_s8(s->mask, m->err[cur],
 							     (size_t)m->batch * s->out);
-			} else {
+			} else if (!s->gated) {
 				tintin_relu_backward_s8(s->act, m->err[cur],
 							(size_t)m->batch * s->out);
 			}
@@ -327,7 +327,11 @@ int tintin_model_train_step(struct tintin_model *m, const struct tintin_batch *b
 		}
 		/* Error for the layer below first, with the weights this forward pass used. */
 		if (below) {
-			shift = tintin_tiles_backward(m, l, s, m->err[cur], m->err[cur ^ 1], NULL);
+			/* A gated ReLU below (tintin_relu_gated) leaves its error to this pool. */
+			const int8_t *gate = m->layer[i - 1].gated ? s->act : NULL;
+
+			shift = tintin_tiles_backward(m, (uint8_t)i, m->err[cur], m->err[cur ^ 1],
+						      gate);
 		}
 		/* The updates see the error at e_err - lr_b - lr_off: the batch's rate
 		 * (tintin_lr_batch) and the layer's back-off (tintin_backoff).

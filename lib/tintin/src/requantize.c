@@ -13,6 +13,12 @@
  * rounding bit r = bit t - 1 of |v|. The tensor's shift s = range_shift(max |v|) is the largest
  * t, and floor division nests: (|v| + 2^(s-1)) >> s = (f + 2^(s-t-1)) >> (s-t) for s > t, and
  * f + r for s = t. So the final pass gives exactly round_shift(v, s), saturations included.
+ *
+ * A tensor that feeds a ReLU (q->relu) keeps no signs and no rounding bits: a negative value
+ * ends at 0 whatever its rounding, so each value is stored as u = |v| >> (t - 1) (0..255) or
+ * 0, and rounds to (u + 2^(s-t)) >> (s-t+1). Only its saturation count needs the negatives:
+ * one that would round to -128 does so only in a tile with t = s, so the count of such values
+ * is kept for the tiles at the largest shift so far.
  */
 
 #include <tintin/fixedpoint.h>
@@ -61,6 +67,40 @@ void tintin_rq_begin(struct tintin_rq *q, int8_t *out, size_t n, uint16_t row, u
 	q->tile = tile;
 	q->top = 0u;
 	q->whole = 0u;
+	q->relu = 0u;
+	q->neg_sat = 0u;
+}
+
+/* A tile of a tensor that feeds a ReLU, at shift t (see the top of this file). */
+static void tintin_rq_put_relu(struct tintin_rq *q, uint8_t *u, const int32_t *v, size_t n,
+			       int t)
+{
+	uint32_t neg_sat = 0u;
+
+	if (t == 0) {
+		for (size_t k = 0; k < n; k++) {
+			u[k] = (uint8_t)((v[k] > 0) ? (uint32_t)v[k] << 1 : 0u);
+		}
+	} else {
+		/* |v| < 2^(t+7): u <= 255, and 255 rounds to 128 when t is the tensor's shift. */
+		const uint32_t edge = 255u << (t - 1);
+
+		for (size_t k = 0; k < n; k++) {
+			int32_t x = v[k];
+
+			if (x > 0) {
+				u[k] = (uint8_t)((uint32_t)x >> (t - 1));
+			} else {
+				u[k] = 0u;
+				neg_sat += (tintin_abs32(x) >= edge) ? 1u : 0u;
+			}
+		}
+	}
+	if ((uint8_t)t > q->top || q->tiles == 1u) {
+		q->neg_sat = neg_sat;
+	} else if ((uint8_t)t == q->top) {
+		q->neg_sat += neg_sat;
+	}
 }
 
 void tintin_rq_put(struct tintin_rq *q, const int32_t *v, size_t n)
@@ -77,8 +117,9 @@ void tintin_rq_put(struct tintin_rq *q, const int32_t *v, size_t n)
 	}
 	t = tintin_range_shift(tintin_maxabs(v, n));
 	q->shifts[q->tiles++] = (uint8_t)t;
-	q->top = ((uint8_t)t > q->top) ? (uint8_t)t : q->top;
-	if (t == 0) {
+	if (q->relu) {
+		tintin_rq_put_relu(q, (uint8_t *)out, v, n, t);
+	} else if (t == 0) {
 		/* Exact already; the final pass reads no rounding bits for this tile. */
 		for (size_t k = 0; k < n; k++) {
 			out[k] = (int8_t)v[k];
@@ -105,7 +146,38 @@ void tintin_rq_put(struct tintin_rq *q, const int32_t *v, size_t n)
 			*bp = (uint8_t)acc;
 		}
 	}
+	q->top = ((uint8_t)t > q->top) ? (uint8_t)t : q->top;
 	q->pos += n;
+}
+
+/* Final values of one tile of a tensor that feeds a ReLU: (u + 2^k) >> (k + 1), k = top - t. */
+static void tintin_rq_tile_relu(const struct tintin_rq *q, int8_t *p, size_t n, int t)
+{
+	const int k = q->top - t;
+	uint8_t *u = (uint8_t *)p;
+
+	if (k == 0) {
+		for (size_t j = 0; j < n; j++) {
+			uint32_t m = (u[j] + 1u) >> 1;
+
+			if (m > 127u) {
+				(*q->sat)++;
+				m = 127u;
+			}
+			p[j] = (int8_t)m;
+		}
+	} else if (k < 8) {
+		/* u <= 255: at most 64, no saturation. */
+		const uint32_t half = 1u << k;
+
+		for (size_t j = 0; j < n; j++) {
+			p[j] = (int8_t)((u[j] + half) >> (k + 1));
+		}
+	} else {
+		for (size_t j = 0; j < n; j++) {
+			p[j] = 0;
+		}
+	}
 }
 
 /* Final values of one tile with shift t in a tensor with shift top. */
@@ -173,20 +245,26 @@ int tintin_rq_end(struct tintin_rq *q)
 
 			n = (n > q->tile) ? q->tile : n;
 			n = (n > q->pos - pos) ? q->pos - pos : n;
-			tintin_rq_tile(q, q->out + pos, pos, n, q->shifts[t++]);
+			if (q->relu) {
+				tintin_rq_tile_relu(q, q->out + pos, n, q->shifts[t++]);
+			} else {
+				tintin_rq_tile(q, q->out + pos, pos, n, q->shifts[t++]);
+			}
 			pos += n;
 		}
 	}
+	*q->sat += q->neg_sat;
 	return q->top;
 }
 
 int tintin_requantize_tiled_s8(const int32_t *acc, size_t n, uint16_t row, uint16_t tile,
-			       int8_t *out, uint8_t *bits, uint8_t *shifts, uint32_t *sat)
+			       int relu, int8_t *out, uint8_t *bits, uint8_t *shifts, uint32_t *sat)
 {
 	struct tintin_rq q;
 	size_t pos = 0u;
 
 	tintin_rq_begin(&q, out, n, row, tile, bits, shifts, sat);
+	q.relu = (uint8_t)(relu != 0);
 	while (pos < n) {
 		for (uint32_t c = 0u; c < row && pos < n; c += tile) {
 			size_t k = row - c;

@@ -19,9 +19,9 @@
  * parameter copies and optimizer state.
  */
 #define DIGITS_ARENA_TRAIN     3504
-#define DIGITS_ARENA_INFER     504
+#define DIGITS_ARENA_INFER     484
 #define DIGITS_ARENA_TRAIN_DSP 4272
-#define DIGITS_ARENA_INFER_DSP 1400
+#define DIGITS_ARENA_INFER_DSP 1380
 #define DIGITS_ARENA_PARAMS    2536
 #define DIGITS_ARENA_OPTIM     0
 #define DIGITS_INPUT_SIZE      64

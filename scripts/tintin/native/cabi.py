@@ -273,7 +273,7 @@ SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "tintin_requantize_s8": (ct.c_int, [P32, ct.c_size_t, P8, PU32]),
     "tintin_requantize_tiled_s8": (
         ct.c_int,
-        [P32, ct.c_size_t, ct.c_uint16, ct.c_uint16, P8, PU8, PU8, PU32],
+        [P32, ct.c_size_t, ct.c_uint16, ct.c_uint16, ct.c_int, P8, PU8, PU8, PU32],
     ),
     "tintin_fc_forward_s8": (
         None,

@@ -20,9 +20,9 @@
  * parameter copies and optimizer state.
  */
 #define TT_DIGITS_ARENA_TRAIN     3504
-#define TT_DIGITS_ARENA_INFER     504
+#define TT_DIGITS_ARENA_INFER     484
 #define TT_DIGITS_ARENA_TRAIN_DSP 4272
-#define TT_DIGITS_ARENA_INFER_DSP 1400
+#define TT_DIGITS_ARENA_INFER_DSP 1380
 #define TT_DIGITS_ARENA_PARAMS    2536
 #define TT_DIGITS_ARENA_OPTIM     0
 #define TT_DIGITS_INPUT_SIZE      64

@@ -93,15 +93,19 @@ EDGES = [v * sgn for k in range(1, 31) for v in (2**k - 1, 2**k, 2**k + 1, 3 << 
 EDGES += [255 << 10, -(255 << 10), -(2**31), 2**31 - 1]
 
 
-@given(st.integers(1, 300), st.integers(1, 70), st.integers(1, 70), SEED, st.booleans())
-def test_requantize_tiled(n, row, tile, seed, edges):
+@given(st.integers(1, 300), st.integers(1, 70), st.integers(1, 70), SEED, st.booleans(),
+       st.booleans(), st.booleans())  # fmt: skip
+def test_requantize_tiled(n, row, tile, seed, edges, near, relu):
     """Tile by tile with deferred rounding gives exactly the whole-tensor requantisation: the
-    same int8 values, shift and saturation count, for any tiling (rows of row values cut into
-    tiles of tile values, a partial last row), each value at its own magnitude so that the
-    tiles' shifts differ."""
+    same int8 values (after a ReLU, for a tensor that feeds one), shift and saturation count,
+    for any tiling (rows of row values cut into tiles of tile values, a partial last row), each
+    value at its own magnitude so that the tiles' shifts differ (near: within a few bits of
+    each other, where tiles share the tensor's shift)."""
     tile = min(tile, row)
     rng = np.random.default_rng(seed)
     mags = rng.integers(0, 32, n)
+    if near:
+        mags = np.clip(rng.integers(0, 30) + rng.integers(-2, 2, n), 0, 31)
     acc = np.minimum(rng.integers(0, 2**62, n) >> (62 - mags), 2**31 - 1)
     acc = np.where(rng.integers(0, 2, n) == 1, -acc, acc)
     if edges:
@@ -114,10 +118,11 @@ def test_requantize_tiled(n, row, tile, seed, edges):
     s_want, s_got = ct.c_uint32(0), ct.c_uint32(0)
     lib = clib.lib()
     shift = lib.tintin_requantize_s8(p(acc, P32), n, p(want, P8), ct.byref(s_want))
-    tiled = lib.tintin_requantize_tiled_s8(
-        p(acc, P32), n, row, tile, p(got, P8), p(bits, PU8), p(shifts, PU8), ct.byref(s_got)
-    )
+    bufs = (p(got, P8), p(bits, PU8), p(shifts, PU8), ct.byref(s_got))
+    tiled = lib.tintin_requantize_tiled_s8(p(acc, P32), n, row, tile, relu, *bufs)
     assert (tiled, s_got.value) == (shift, s_want.value)
+    if relu:
+        got, want = np.maximum(got, 0), np.maximum(want, 0)
     assert np.array_equal(got, want)
 
 

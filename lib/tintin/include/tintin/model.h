@@ -68,6 +68,9 @@ struct tintin_layer_state {
 	int8_t w_exp;          /**< exponent of w */
 	uint8_t lr_off;        /**< rate back-off: the layer's updates are 2^-lr_off smaller */
 	int8_t act_exp;        /**< exponent of act after the last forward */
+	uint8_t gated;         /**< training, a ReLU: the max-pool right above clears its error
+				*   (tintin_maxpool_backward_direct_s8's gate), so it keeps no mask
+				*/
 };
 
 /** Saturation counters (TINTIN_STATS): watch these on a long-running device. */

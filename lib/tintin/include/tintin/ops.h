@@ -261,7 +261,10 @@ int tintin_requantize_s8(const int32_t *acc, size_t n, int8_t *out, uint32_t *sa
  * shift with one rounding bit per value (bits) and its shift (shifts); tintin_rq_end rounds
  * every tile to the tensor's shift. Tiles cut rows of row values into tiles of tile values
  * (the last of a row shorter) and are put in order; the last row may be partial. A first tile
- * that holds the whole tensor is requantised directly (no bits, no shifts).
+ * that holds the whole tensor is requantised directly (no bits, no shifts). A tensor that
+ * feeds a ReLU (relu set after tintin_rq_begin) needs no rounding bits: its negative values
+ * may end at 0 instead of their rounded value, which the ReLU clears anyway (the saturation
+ * count still counts them).
  */
 struct tintin_rq {
 	int8_t *out;
@@ -275,11 +278,14 @@ struct tintin_rq {
 	uint16_t tile;
 	uint8_t top;     /**< largest tile shift so far */
 	uint8_t whole;   /**< the first tile was the whole tensor */
+	uint8_t relu;    /**< the tensor feeds a ReLU: no rounding bits */
+	uint32_t neg_sat; /**< relu: saturating negatives in the tiles at shift top */
 };
 
 /**
  * @brief Start a tensor of n values at out.
- * @param bits   (n + 7) / 8 bytes, or NULL when one tile holds the whole tensor
+ * @param bits   (n + 7) / 8 bytes, or NULL when one tile holds the whole tensor or it feeds
+ *               a ReLU
  * @param shifts one byte per tile, or NULL likewise
  */
 void tintin_rq_begin(struct tintin_rq *q, int8_t *out, size_t n, uint16_t row, uint16_t tile,
@@ -292,11 +298,12 @@ void tintin_rq_put(struct tintin_rq *q, const int32_t *v, size_t n);
 int tintin_rq_end(struct tintin_rq *q);
 
 /**
- * @brief tintin_requantize_s8 through the tiles: the same out, sat and shift, for tests of
- * tintin_rq_* on any tiling (bits and shifts sized as tintin_rq_begin says).
+ * @brief tintin_requantize_s8 through the tiles: the same out (with relu, the same after a
+ * ReLU), sat and shift, for tests of tintin_rq_* on any tiling (bits and shifts sized as
+ * tintin_rq_begin says).
  */
 int tintin_requantize_tiled_s8(const int32_t *acc, size_t n, uint16_t row, uint16_t tile,
-			       int8_t *out, uint8_t *bits, uint8_t *shifts, uint32_t *sat);
+			       int relu, int8_t *out, uint8_t *bits, uint8_t *shifts, uint32_t *sat);
 
 /** @} */
 
