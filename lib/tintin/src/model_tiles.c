@@ -81,16 +81,17 @@ static int tintin_feeds_relu(const struct tintin_model_desc *d, int i)
 	return i + 1 < d->n_layers && d->layers[i + 1].type == TINTIN_LAYER_RELU;
 }
 
+/* A tensor's needs: its words, and in the last pass (all) its rounding bits and shifts. */
 static void tintin_scratch_add(struct tintin_scratch *sc, const struct tintin_tiling *t,
-			       uint16_t nb, int relu)
+			       uint16_t nb, int all, int relu)
 {
 	size_t tiles;
 
-	if (t->tile == 0u) {
+	sc->words = tintin_zmax(sc->words, t->words);
+	if (t->tile == 0u || !all) {
 		return;
 	}
 	tiles = tintin_tile_count(t, nb);
-	sc->words = tintin_zmax(sc->words, t->words);
 	sc->shifts = tintin_zmax(sc->shifts, tiles);
 	if (tiles != 0u && !relu) {
 		sc->bits = tintin_zmax(sc->bits, ((size_t)nb * t->row + 7u) / 8u);
@@ -101,57 +102,47 @@ void tintin_scratch_plan(const struct tintin_model_desc *d, const struct tintin_
 			 uint8_t first, int train, int ws, struct tintin_scratch *sc)
 {
 	const uint16_t nb = d->max_batch;
-	const int blk4 = tintin_blk4(ws, nb);
+	const uint16_t c = sh[d->n_layers - 1u].out;
 	struct tintin_tiling t;
-	size_t words = 0u;
 
-	/* What does not depend on the dense chunk: gradient rows, bias gradients, map rows. */
-	for (uint8_t i = 0; i < d->n_layers; i++) {
-		const struct tintin_layer_desc *l = &d->layers[i];
-
-		if (train && tintin_has_weights(l)) {
-			words = tintin_zmax(words, tintin_needs_grad_row(d, l) ? sh[i].row : 0u);
-			words = tintin_zmax(words, tintin_trains_b(l) ? sh[i].rows : 0u);
-		}
-		if (l->type == TINTIN_LAYER_DENSE || !tintin_owns_output(l)) {
-			continue;
-		}
-		tintin_tiling(l->type, sh[i].in, sh[i].out, &sh[i].g, 0, 0u, 0, &t);
-		words = tintin_zmax(words, t.words);
-		if (train && i > first) {
-			tintin_tiling(l->type, sh[i].in, sh[i].out, &sh[i].g, 1, 0u, 0, &t);
-			words = tintin_zmax(words, t.words);
-		}
-	}
-	if (train && d->loss == TINTIN_LOSS_MSE) {
-		words = tintin_zmax(words, sh[d->n_layers - 1u].out);
-	}
-	/* Dense chunks use what the scratch has anyway, at least TINTIN_TILE_MIN values. */
-	sc->chunk = (uint16_t)tintin_zmax(words, TINTIN_TILE_MIN);
-	sc->words = words;
+	sc->words = 0u;
 	sc->bits = 0u;
 	sc->shifts = 0u;
-	for (uint8_t i = 0; i < d->n_layers; i++) {
-		const struct tintin_layer_desc *l = &d->layers[i];
+	sc->chunk = 0u;
+	/*
+	 * Pass 0: what does not depend on the dense chunk (gradient rows, bias gradients, map
+	 * rows); dense chunks then use what the scratch has anyway, at least TINTIN_TILE_MIN
+	 * values. Pass 1: every tiled tensor's words, rounding bits and tile shifts.
+	 */
+	for (int pass = 0; pass < 2; pass++) {
+		for (uint8_t i = 0; i < d->n_layers; i++) {
+			const struct tintin_layer_desc *l = &d->layers[i];
 
-		if (!tintin_owns_output(l)) {
-			continue;
+			if (pass == 0 && train && tintin_has_weights(l)) {
+				sc->words = tintin_zmax(sc->words,
+							tintin_needs_grad_row(d, l) ? sh[i].row : 0u);
+				sc->words = tintin_zmax(sc->words,
+							tintin_trains_b(l) ? sh[i].rows : 0u);
+			}
+			if (!tintin_owns_output(l) || (pass == 0 && l->type == TINTIN_LAYER_DENSE)) {
+				continue;
+			}
+			for (int dir = 0; dir <= (train && i > first); dir++) {
+				tintin_tiling(l->type, sh[i].in, sh[i].out, &sh[i].g, dir, sc->chunk,
+					      pass && tintin_blk4(ws, nb), &t);
+				tintin_scratch_add(sc, &t, nb, pass,
+						   dir == 0 && tintin_feeds_relu(d, i));
+			}
 		}
-		tintin_tiling(l->type, sh[i].in, sh[i].out, &sh[i].g, 0, sc->chunk, blk4, &t);
-		tintin_scratch_add(sc, &t, nb, tintin_feeds_relu(d, i));
-		if (train && i > first) {
-			tintin_tiling(l->type, sh[i].in, sh[i].out, &sh[i].g, 1, sc->chunk, blk4,
-				      &t);
-			tintin_scratch_add(sc, &t, nb, 0);
+		if (train && d->loss == TINTIN_LOSS_MSE) {
+			t.row = c;
+			t.tile = c;
+			t.words = c;
+			tintin_scratch_add(sc, &t, nb, pass, 0);
 		}
-	}
-	if (train && d->loss == TINTIN_LOSS_MSE) {
-		const uint16_t c = sh[d->n_layers - 1u].out;
-
-		t.row = c;
-		t.tile = c;
-		t.words = c;
-		tintin_scratch_add(sc, &t, nb, 0);
+		if (pass == 0) {
+			sc->chunk = (uint16_t)tintin_zmax(sc->words, TINTIN_TILE_MIN);
+		}
 	}
 }
 
@@ -168,7 +159,7 @@ static void tintin_dense_forward(struct tintin_model *m, const struct tintin_lay
 {
 	uint16_t b = 0;
 
-	if (blk4) {
+	if (TINTIN_FC_USES_WS && blk4) {
 		for (; b + 4u <= n; b += 4u) {
 			tintin_fc_forward_s8(x + (size_t)b * s->in, s->w, s->bias, bias_shift, 4u,
 					     s->in, s->out, m->acc, m->acc + 4u * s->out);
@@ -228,7 +219,8 @@ int tintin_tiles_forward(struct tintin_model *m, uint8_t i, const int8_t *x, int
 {
 	const struct tintin_layer_state *s = &m->layer[i];
 	const uint8_t type = m->desc->layers[i].type;
-	const int blk4 = m->fc_ws && tintin_blk4(1, m->desc->max_batch);
+	/* Only an Armv7E-M build ever has the workspace: elsewhere the block path folds away. */
+	const int blk4 = TINTIN_FC_USES_WS && m->fc_ws && tintin_blk4(1, m->desc->max_batch);
 	const int bias_shift = e + TINTIN_BIAS_EXTRA_BITS;
 
 	if (type == TINTIN_LAYER_MAXPOOL) {

@@ -8,17 +8,17 @@
  * (tintin_requantize_s8), or tile by tile with the rounding deferred until the tensor's shift
  * is known (tintin_rq_*), so that no layer needs its whole output in int32.
  *
- * A tile with shift t = range_shift(its max |v|) keeps f = |v| >> t (at most 127) as an int8
- * code, the sign as one's complement (~f for v < 0, so -0.5 and +0.5 stay apart), and the
- * rounding bit r = bit t - 1 of |v|. The tensor's shift s = range_shift(max |v|) is the largest
- * t, and floor division nests: (|v| + 2^(s-1)) >> s = (f + 2^(s-t-1)) >> (s-t) for s > t, and
- * f + r for s = t. So the final pass gives exactly round_shift(v, s), saturations included.
+ * A tile with shift t = range_shift(its max |v|) keeps u = |v| >> (t - 1) (|v| itself when
+ * t = 0): u >> 1 (at most 127) as an int8 code with the sign as one's complement (~(u >> 1)
+ * for v < 0, so that -0.5 and +0.5 stay apart), and u & 1 in a bit array. The tensor's shift
+ * s = range_shift(max |v|) is the largest t, and floor division nests ((|v| + 2^(s-1)) >> s =
+ * (u + 2^(s-t)) >> (s-t+1), as 2^(s-1) is a multiple of 2^(t-1)), so the final pass gives
+ * exactly round_shift(v, s); only a tile with t = s can round up to 128 and saturate.
  *
  * A tensor that feeds a ReLU (q->relu) keeps no signs and no rounding bits: a negative value
- * ends at 0 whatever its rounding, so each value is stored as u = |v| >> (t - 1) (0..255) or
- * 0, and rounds to (u + 2^(s-t)) >> (s-t+1). Only its saturation count needs the negatives:
- * one that would round to -128 does so only in a tile with t = s, so the count of such values
- * is kept for the tiles at the largest shift so far.
+ * ends at 0 whatever its rounding, so u itself (0..255) is stored, or 0. Only its saturation
+ * count needs the negatives: one that would round to -128 has u = 255 in a tile with t = s,
+ * so the count of such values is kept for the tiles at the largest shift so far.
  */
 
 #include <tintin/fixedpoint.h>
@@ -71,41 +71,56 @@ void tintin_rq_begin(struct tintin_rq *q, int8_t *out, size_t n, uint16_t row, u
 	q->neg_sat = 0u;
 }
 
-/* A tile of a tensor that feeds a ReLU, at shift t (see the top of this file). */
-static void tintin_rq_put_relu(struct tintin_rq *q, uint8_t *u, const int32_t *v, size_t n,
-			       int t)
+/* A tile of a tensor that feeds a ReLU: u for positive values, 0 for the others; returns
+ * how many negatives would round to -128 if t is the tensor's shift.
+ */
+static uint32_t tintin_rq_put_relu(uint8_t *out, const int32_t *v, size_t n, int rs)
 {
+	const int32_t *end = v + n;
 	uint32_t neg_sat = 0u;
 
-	if (t == 0) {
-		for (size_t k = 0; k < n; k++) {
-			u[k] = (uint8_t)((v[k] > 0) ? (uint32_t)v[k] << 1 : 0u);
-		}
-	} else {
-		/* |v| < 2^(t+7): u <= 255, and 255 rounds to 128 when t is the tensor's shift. */
-		const uint32_t edge = 255u << (t - 1);
+	for (; v != end; v++, out++) {
+		int32_t x = *v;
 
-		for (size_t k = 0; k < n; k++) {
-			int32_t x = v[k];
-
-			if (x > 0) {
-				u[k] = (uint8_t)((uint32_t)x >> (t - 1));
-			} else {
-				u[k] = 0u;
-				neg_sat += (tintin_abs32(x) >= edge) ? 1u : 0u;
-			}
+		if (x > 0) {
+			*out = (uint8_t)((uint32_t)x >> rs);
+		} else {
+			*out = 0u;
+			neg_sat += ((tintin_abs32(x) >> rs) == 255u) ? 1u : 0u;
 		}
 	}
-	if ((uint8_t)t > q->top || q->tiles == 1u) {
-		q->neg_sat = neg_sat;
-	} else if ((uint8_t)t == q->top) {
-		q->neg_sat += neg_sat;
+	return neg_sat;
+}
+
+/* A tile of any other tensor: f = u >> 1 with the sign as one's complement, r = u & 1. */
+static void tintin_rq_put_bits(struct tintin_rq *q, int8_t *out, const int32_t *v, size_t n,
+			       int rs)
+{
+	uint8_t *bp = q->bits + (q->pos >> 3);
+	unsigned int bit = q->pos & 7u;
+	/* Keep the earlier tile's bits in a shared first byte. */
+	unsigned int acc = (bit != 0u) ? (*bp & ((1u << bit) - 1u)) : 0u;
+
+	for (size_t k = 0; k < n; k++) {
+		uint32_t u = tintin_abs32(v[k]) >> rs;
+
+		out[k] = (int8_t)((v[k] < 0) ? ~(u >> 1) : (u >> 1));
+		acc |= (u & 1u) << bit;
+		if (++bit == 8u) {
+			*bp++ = (uint8_t)acc;
+			acc = 0u;
+			bit = 0u;
+		}
+	}
+	if (bit != 0u) {
+		*bp = (uint8_t)acc;
 	}
 }
 
 void tintin_rq_put(struct tintin_rq *q, const int32_t *v, size_t n)
 {
 	int8_t *out = q->out + q->pos;
+	uint32_t neg_sat = 0u;
 	int t;
 
 	if (q->pos == 0u && n == q->n) {
@@ -117,89 +132,57 @@ void tintin_rq_put(struct tintin_rq *q, const int32_t *v, size_t n)
 	}
 	t = tintin_range_shift(tintin_maxabs(v, n));
 	q->shifts[q->tiles++] = (uint8_t)t;
+	/* u = |v| >> (t - 1) <= 255 (|v| < 2^(t+7)); |v| itself when t = 0. */
 	if (q->relu) {
-		tintin_rq_put_relu(q, (uint8_t *)out, v, n, t);
-	} else if (t == 0) {
-		/* Exact already; the final pass reads no rounding bits for this tile. */
-		for (size_t k = 0; k < n; k++) {
-			out[k] = (int8_t)v[k];
-		}
+		neg_sat = tintin_rq_put_relu((uint8_t *)out, v, n, (t == 0) ? 0 : t - 1);
 	} else {
-		uint8_t *bp = q->bits + (q->pos >> 3);
-		unsigned int bit = q->pos & 7u;
-		/* Keep the earlier tile's bits of a shared first byte. */
-		unsigned int acc = (bit != 0u) ? (*bp & ((1u << bit) - 1u)) : 0u;
-
-		for (size_t k = 0; k < n; k++) {
-			uint32_t m = tintin_abs32(v[k]);
-			int32_t f = (int32_t)(m >> t);
-
-			out[k] = (int8_t)((v[k] < 0) ? ~f : f);
-			acc |= ((m >> (t - 1)) & 1u) << bit;
-			if (++bit == 8u) {
-				*bp++ = (uint8_t)acc;
-				acc = 0u;
-				bit = 0u;
-			}
-		}
-		if (bit != 0u) {
-			*bp = (uint8_t)acc;
-		}
+		tintin_rq_put_bits(q, out, v, n, (t == 0) ? 0 : t - 1);
 	}
-	q->top = ((uint8_t)t > q->top) ? (uint8_t)t : q->top;
+	/* Negatives can saturate only in the tiles at the tensor's shift. */
+	if ((uint8_t)t > q->top || q->tiles == 1u) {
+		q->neg_sat = neg_sat;
+		q->top = (uint8_t)t;
+	} else if ((uint8_t)t == q->top) {
+		q->neg_sat += neg_sat;
+	}
 	q->pos += n;
 }
 
-/* Final values of one tile of a tensor that feeds a ReLU: (u + 2^k) >> (k + 1), k = top - t. */
-static void tintin_rq_tile_relu(const struct tintin_rq *q, int8_t *p, size_t n, int t)
+/*
+ * Final values of one tile with shift t: (u + 2^(sh-1)) >> sh, sh = top - t + 1, signed back.
+ * A tile with t = 0 holds u = |v|: sh = top, and when top is 0 too, u is the value.
+ */
+static void tintin_rq_tile(struct tintin_rq *q, size_t at, size_t n, int t)
 {
-	const int k = q->top - t;
-	uint8_t *u = (uint8_t *)p;
+	int8_t *p = q->out + at;
+	const int sh = q->top - ((t == 0) ? 1 : t) + 1;
+	const uint32_t half = (sh > 0) ? 1u << (sh - 1) : 0u;
+	uint32_t sat = 0u;
 
-	if (k == 0) {
-		for (size_t j = 0; j < n; j++) {
-			uint32_t m = (u[j] + 1u) >> 1;
+	if (q->relu) {
+		for (uint8_t *u = (uint8_t *)p, *end = u + n; u != end; u++) {
+			uint32_t m = (*u + half) >> sh;
 
+			/* 255 at the tensor's shift: 127.5 rounds to 128. */
 			if (m > 127u) {
-				(*q->sat)++;
+				sat++;
 				m = 127u;
 			}
-			p[j] = (int8_t)m;
-		}
-	} else if (k < 8) {
-		/* u <= 255: at most 64, no saturation. */
-		const uint32_t half = 1u << k;
-
-		for (size_t j = 0; j < n; j++) {
-			p[j] = (int8_t)((u[j] + half) >> (k + 1));
+			*u = (uint8_t)m;
 		}
 	} else {
-		for (size_t j = 0; j < n; j++) {
-			p[j] = 0;
-		}
-	}
-}
-
-/* Final values of one tile with shift t in a tensor with shift top. */
-static void tintin_rq_tile(const struct tintin_rq *q, int8_t *p, size_t at, size_t n, int t)
-{
-	const int k = q->top - t;
-
-	if (k == 0) {
 		const uint8_t *bp = q->bits + (at >> 3);
 		unsigned int bit = at & 7u;
 
-		if (t == 0) {
-			return; /* stored exact */
-		}
 		for (size_t j = 0; j < n; j++) {
 			int32_t c = p[j];
-			int32_t neg = (c < 0) ? -1 : 0;
-			int32_t m = (c ^ neg) + (int32_t)((*bp >> bit) & 1u);
+			uint32_t neg = (c < 0) ? ~0u : 0u;
+			uint32_t u = (((uint32_t)c ^ neg) << 1) | ((*bp >> bit) & 1u);
+			uint32_t m = (u + half) >> sh;
 
-			if (m > 127) {
-				(*q->sat)++;
-				m = 127;
+			if (m > 127u) {
+				sat++;
+				m = 127u;
 			}
 			p[j] = (int8_t)((m ^ neg) - neg);
 			if (++bit == 8u) {
@@ -207,25 +190,8 @@ static void tintin_rq_tile(const struct tintin_rq *q, int8_t *p, size_t at, size
 				bit = 0u;
 			}
 		}
-	} else if (k < 8) {
-		/* No saturation: (127 + 2^(k-1)) >> k <= 64. */
-		const int32_t half = 1 << (k - 1);
-
-		for (size_t j = 0; j < n; j++) {
-			int32_t c = p[j];
-			int32_t neg = (c < 0) ? -1 : 0;
-			/* A tile stored exact (t = 0) holds v itself, the others the code. */
-			int32_t f = (t == 0) ? ((c ^ neg) - neg) : (c ^ neg);
-			int32_t m = (f + half) >> k;
-
-			p[j] = (int8_t)((m ^ neg) - neg);
-		}
-	} else {
-		/* f <= 127 < 2^(k-1): everything rounds to 0. */
-		for (size_t j = 0; j < n; j++) {
-			p[j] = 0;
-		}
 	}
+	*q->sat += sat;
 }
 
 int tintin_rq_end(struct tintin_rq *q)
@@ -245,11 +211,7 @@ int tintin_rq_end(struct tintin_rq *q)
 
 			n = (n > q->tile) ? q->tile : n;
 			n = (n > q->pos - pos) ? q->pos - pos : n;
-			if (q->relu) {
-				tintin_rq_tile_relu(q, q->out + pos, n, q->shifts[t++]);
-			} else {
-				tintin_rq_tile(q, q->out + pos, pos, n, q->shifts[t++]);
-			}
+			tintin_rq_tile(q, pos, n, q->shifts[t++]);
 			pos += n;
 		}
 	}
