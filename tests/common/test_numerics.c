@@ -68,6 +68,68 @@ TT_TEST(tintin_numerics, test_requantize)
 	TT_ASSERT_ARRAY_EQ(out, tt_req_out, TT_NUM_N, "requantize out");
 }
 
+/* Values of mixed magnitudes (a few bits up to 31), so that tiles get different shifts. */
+static void tt_mixed(int32_t *v, int n, uint32_t seed)
+{
+	uint32_t x = seed;
+
+	for (int k = 0; k < n; k++) {
+		uint32_t m;
+
+		x = x * 1664525u + 1013904223u;
+		m = (x >> 1) >> (x % 31u);
+		/* Every fifth value half-way at its bit position, where the rounding bit decides. */
+		m = (k % 5 == 0) ? ((m | 1u) << ((x >> 8) % 4u)) | (1u << ((x >> 12) % 8u)) : m;
+		m = (m > (uint32_t)INT32_MAX) ? (uint32_t)INT32_MAX : m;
+		v[k] = ((x >> 20) & 1u) ? -(int32_t)m : (int32_t)m;
+	}
+}
+
+/* Tile by tile, with and without a ReLU after, gives what one requantisation gives. */
+TT_TEST(tintin_numerics, test_requantize_tiled)
+{
+	static const uint16_t tilings[][2] = {{64, 64}, {8, 8}, {7, 3}, {13, 13}, {64, 5}, {1, 1}};
+	int32_t acc[TT_NUM_N];
+	int8_t want[TT_NUM_N];
+	int8_t got[TT_NUM_N];
+	uint8_t bits[(TT_NUM_N + 7) / 8];
+	uint8_t shifts[TT_NUM_N];
+
+	for (uint32_t seed = 0u; seed < 8u; seed++) {
+		uint32_t sat_want = 0u;
+		int shift;
+
+		if (seed == 0u) {
+			for (int k = 0; k < TT_NUM_N; k++) {
+				acc[k] = tt_req_acc[k];
+			}
+		} else {
+			tt_mixed(acc, TT_NUM_N, seed);
+		}
+		shift = tintin_requantize_s8(acc, TT_NUM_N, want, &sat_want);
+		for (size_t t = 0; t < sizeof(tilings) / sizeof(tilings[0]); t++) {
+			for (int relu = 0; relu < 2; relu++) {
+				uint32_t sat = 0u;
+				int s = tintin_requantize_tiled_s8(acc, TT_NUM_N, tilings[t][0],
+								   tilings[t][1], relu, got, bits,
+								   shifts, &sat);
+
+				TT_ASSERT_EQ(s, shift, "seed %u tiling %u: shift", (unsigned int)seed,
+					     (unsigned int)t);
+				TT_ASSERT_EQ(sat, sat_want, "seed %u tiling %u: saturations",
+					     (unsigned int)seed, (unsigned int)t);
+				for (int k = 0; k < TT_NUM_N; k++) {
+					int8_t w = (relu && want[k] < 0) ? 0 : want[k];
+					int8_t g = (relu && got[k] < 0) ? 0 : got[k];
+
+					TT_ASSERT_EQ(g, w, "seed %u tiling %u relu %d: value %d",
+						     (unsigned int)seed, (unsigned int)t, relu, k);
+				}
+			}
+		}
+	}
+}
+
 TT_TEST(tintin_numerics, test_xent_gradient)
 {
 	struct tintin_prng r;

@@ -5,7 +5,7 @@
 
 /*
  * The model layer's internal surface: what its parts (model.c, model_check.c,
- * model_layout.c, model_plan.c, model_forward.c, model_train.c) and checkpoint.c share
+ * model_layout.c, model_plan.c, model_forward.c, model_train.c, model_tiles.c) and checkpoint.c share
  * beyond the public API. The small predicates that run inside layer loops are static inline,
  * so that every part inlines them as the single file did; each function declared below
  * belongs to the part named in its comment.
@@ -96,16 +96,67 @@ static inline int tintin_w_exp_bound(const struct tintin_layer_desc *l, int dir)
 				      : ((e < -TINTIN_EXP_LIMIT) ? -TINTIN_EXP_LIMIT : e);
 }
 
+/*
+ * Whether the weight update needs a gradient row in the scratch. A dense layer trained one
+ * sample at a time updates from the error times the input (tintin_sgd_outer_rows), except
+ * under NITI, which first scans the whole layer's gradient.
+ */
+static inline int tintin_needs_grad_row(const struct tintin_model_desc *d,
+					const struct tintin_layer_desc *l)
+{
+	return tintin_trains_w(l) && (l->type != TINTIN_LAYER_DENSE || d->max_batch > 1u ||
+				      d->optim.rule == TINTIN_RULE_NITI);
+}
+
+/* A tensor computed tile by tile: rows of row values cut into tiles of tile values, and the
+ * int32 words one step of it needs.
+ */
+struct tintin_tiling {
+	uint16_t row;
+	uint16_t tile;
+	size_t words;
+};
+
+/* The scratch a layout needs for tiled requantisation (model_tiles.c). */
+struct tintin_scratch {
+	size_t words;   /* int32 scratch */
+	size_t bits;    /* rounding-bit bytes */
+	size_t shifts;  /* tile-shift bytes */
+	uint16_t chunk; /* values per tile of a dense output or error */
+};
+
 /* model_check.c: validates the table and fills the per-layer shapes; returns the first
  * trained layer index in *first (n_layers when nothing trains).
  */
 int tintin_check_desc(const struct tintin_model_desc *d, struct tintin_shape *sh, uint8_t *first);
 
 /* model_layout.c: lays the model out in arena a; m may be NULL when only counting bytes
- * (the planner).
+ * (the planner); parts, when not NULL, adds up the bytes per enum tintin_plan_part.
  */
 int tintin_layout(struct tintin_arena *a, struct tintin_model *m, const struct tintin_model_desc *d,
-		  enum tintin_mode mode, const struct tintin_shape *sh, uint8_t first, int ws);
+		  enum tintin_mode mode, const struct tintin_shape *sh, uint8_t first, int ws,
+		  size_t *parts);
+
+/* model_tiles.c: the scratch the layout needs, training (train != 0) or inference. */
+void tintin_scratch_plan(const struct tintin_model_desc *d, const struct tintin_shape *sh,
+			 uint8_t first, int train, int ws, struct tintin_scratch *sc);
+
+/* model_tiles.c: forward of layer i, which writes a new tensor into dst, tile by tile;
+ * returns the exponent it adds.
+ */
+int tintin_tiles_forward(struct tintin_model *m, uint8_t i, const int8_t *x, int e, uint16_t n,
+			 int8_t *dst);
+
+/* model_tiles.c: layer i's error for the layer below into err_in; returns its exponent
+ * relative to err's. gate: see tintin_maxpool_backward_direct_s8.
+ */
+int tintin_tiles_backward(struct tintin_model *m, uint8_t i, const int8_t *err, int8_t *err_in,
+			  const int8_t *gate);
+
+/* model_tiles.c: MSE gradient of the last forward pass against targets t into err; returns
+ * its exponent.
+ */
+int tintin_tiles_mse(struct tintin_model *m, const int8_t *t, int e_t, uint16_t n, int8_t *err);
 
 /* model_plan.c: FNV-1a of the table as values (what tintin_model_desc_hash returns). */
 uint32_t tintin_desc_hash(const struct tintin_model_desc *d, const struct tintin_shape *sh);

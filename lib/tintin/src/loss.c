@@ -91,14 +91,13 @@ int tintin_xent_grad_s8(const int8_t *z, int e, const uint8_t *labels, uint16_t 
 	return -7 - tintin_bits((uint32_t)batch - 1u);
 }
 
-int tintin_mse_grad_s8(const int8_t *y, int e_y, const int8_t *t, int e_t, uint32_t n,
-		       uint16_t batch, int32_t *acc, int8_t *err, uint32_t *sat)
+int tintin_mse_diff_s8(const int8_t *y, int e_y, const int8_t *t, int e_t, uint32_t n,
+		       int32_t *acc)
 {
 	int hi = (e_y > e_t) ? e_y : e_t;
 	int e = (e_y < e_t) ? e_y : e_t;
 	int sy;
 	int st;
-	int shift;
 
 	/* Both on the finer grid, but at most 23 bits below the coarser one (|y|, |t| <= 128
 	 * shifted by 23 stay within int32): past that, the finer operand is rounded onto the
@@ -113,6 +112,14 @@ int tintin_mse_grad_s8(const int8_t *y, int e_y, const int8_t *t, int e_t, uint3
 
 		acc[k] = ya - ta;
 	}
-	shift = tintin_requantize_s8(acc, n, err, sat);
+	return e;
+}
+
+int tintin_mse_grad_s8(const int8_t *y, int e_y, const int8_t *t, int e_t, uint32_t n,
+		       uint16_t batch, int32_t *acc, int8_t *err, uint32_t *sat)
+{
+	int e = tintin_mse_diff_s8(y, e_y, t, e_t, n, acc);
+	int shift = tintin_requantize_s8(acc, n, err, sat);
+
 	return e + shift - tintin_bits((uint32_t)batch - 1u);
 }

@@ -33,38 +33,14 @@ static uint32_t tintin_bias_sat(const struct tintin_layer_state *s, int e)
 	return k;
 }
 
-/* Forward of a layer that writes a new tensor into dst; returns the exponent it adds. */
-static int tintin_forward_layer(struct tintin_model *m, const struct tintin_layer_desc *l,
-				const struct tintin_layer_state *s, const int8_t *x, int e,
+/* Forward of layer i, which writes a new tensor into dst; returns the exponent it adds. */
+static int tintin_forward_layer(struct tintin_model *m, uint8_t i, const int8_t *x, int e,
 				uint16_t n, int8_t *dst)
 {
-	size_t len = (size_t)n * s->out;
-	int base;
-
-	if (tintin_has_weights(l)) {
-		m->stats.act_sat += tintin_bias_sat(s, e);
+	if (tintin_has_weights(&m->desc->layers[i])) {
+		m->stats.act_sat += tintin_bias_sat(&m->layer[i], e);
 	}
-	switch (l->type) {
-	case TINTIN_LAYER_DENSE:
-		tintin_fc_forward_s8(x, s->w, s->bias, e + TINTIN_BIAS_EXTRA_BITS, n, s->in,
-				     s->rows, m->acc, m->fc_ws ? m->acc + len : NULL);
-		base = s->w_exp;
-		break;
-	case TINTIN_LAYER_CONV2D:
-	case TINTIN_LAYER_CONV1D:
-		tintin_conv_forward_s8(x, s->w, s->bias, e + TINTIN_BIAS_EXTRA_BITS, n, &s->geom,
-				       m->acc);
-		base = s->w_exp;
-		break;
-	case TINTIN_LAYER_MAXPOOL:
-		tintin_maxpool_forward_s8(x, n, &s->geom, dst, s->mask);
-		return 0;
-	default: /* average and global average pools */
-		tintin_avgpool_forward_s8(x, n, &s->geom, s->recip, m->acc);
-		base = -24;
-		break;
-	}
-	return base + tintin_requantize_s8(m->acc, len, dst, &m->stats.act_sat);
+	return tintin_tiles_forward(m, i, x, e, n, dst);
 }
 
 int tintin_model_forward(struct tintin_model *m, const int8_t *x, int8_t x_exp, uint16_t n,
@@ -99,7 +75,7 @@ int tintin_model_forward(struct tintin_model *m, const int8_t *x, int8_t x_exp, 
 			int8_t *dst = (m->mode == TINTIN_MODE_TRAIN) ? s->act : m->ping[k];
 
 			k ^= 1;
-			e += tintin_forward_layer(m, l, s, cur, e, n, dst);
+			e += tintin_forward_layer(m, i, cur, e, n, dst);
 			ret = tintin_check_exp(e, "activation");
 			if (ret != 0) {
 				return ret;

@@ -5,10 +5,11 @@
 
 /*
  * Arena layout: where every buffer of a checked table goes, for training (an error/transient
- * pair, per layer its RAM parameters, optimizer state, bit masks and kept output, the int32
- * scratch last) or for inference (two activation buffers, the scratch). The planner runs it
- * on a counting arena and init on the real one, so planned bytes are exactly the bytes
- * taken. A training layout first refuses tables whose backward sums could overflow int32.
+ * pair, per layer its RAM parameters, optimizer state, bit masks and kept output, then the
+ * scratch: rounding bits and tile shifts, the int32 tile buffer last) or for inference (two
+ * activation buffers, the scratch). The planner runs it on a counting arena and init on the
+ * real one, so planned bytes are exactly the bytes taken. A training layout first refuses
+ * tables whose backward sums could overflow int32.
  */
 
 #include <string.h>
@@ -19,37 +20,36 @@
 #include "checked.h"
 #include "internal.h"
 
-/*
- * Whether the weight update needs a gradient row in the scratch. A dense layer trained one
- * sample at a time updates from the error times the input (tintin_sgd_outer_rows), except
- * under NITI, which first scans the whole layer's gradient.
- */
-static int tintin_needs_grad_row(const struct tintin_model_desc *d,
-				 const struct tintin_layer_desc *l)
-{
-	return tintin_trains_w(l) && (l->type != TINTIN_LAYER_DENSE || d->max_batch > 1u ||
-				      d->optim.rule == TINTIN_RULE_NITI);
-}
-
 static size_t tintin_max(size_t a, size_t b)
 {
 	return (a > b) ? a : b;
 }
 
-static int tintin_alloc(struct tintin_arena *a, size_t bytes, size_t align, void **out)
+/* An arena and, when the planner asks for the split, bytes per enum tintin_plan_part. */
+struct tintin_lay {
+	struct tintin_arena *a;
+	size_t *parts;
+};
+
+static int tintin_alloc(struct tintin_lay *y, int part, size_t bytes, size_t align, void **out)
 {
-	int ret = tintin_arena_alloc(a, bytes, align, out);
+	const size_t before = y->a->used;
+	int ret = tintin_arena_alloc(y->a, bytes, align, out);
 
 	if (ret == 0) {
+		if (y->parts != NULL) {
+			y->parts[part] += bytes;
+			y->parts[TINTIN_PART_ALIGN] += y->a->used - before - bytes;
+		}
 		return 0;
 	}
-	if (a->base == NULL) {
+	if (y->a->base == NULL) {
 		/* Only the planner counts with a NULL base: the model outgrows size_t itself. */
 		TINTIN_LOG_ERR("tintin: plan: the model needs more than %u bytes",
 			       (unsigned int)(SIZE_MAX > UINT32_MAX ? UINT32_MAX : SIZE_MAX));
 		return -E2BIG;
 	}
-	TINTIN_LOG_ERR("tintin: model: arena of %u bytes is too small", (unsigned int)a->size);
+	TINTIN_LOG_ERR("tintin: model: arena of %u bytes is too small", (unsigned int)y->a->size);
 	return ret;
 }
 
@@ -64,13 +64,13 @@ static void tintin_copy_shape(struct tintin_layer_state *s, const struct tintin_
 }
 
 /* Two int8 buffers that layers alternate between (errors, or activations that are not kept). */
-static int tintin_alloc_pair(struct tintin_arena *a, const size_t bytes[2], int8_t **pair)
+static int tintin_alloc_pair(struct tintin_lay *y, const size_t bytes[2], int8_t **pair)
 {
 	void *p;
 	int ret;
 
 	for (int k = 0; k < 2; k++) {
-		ret = tintin_alloc(a, bytes[k], 1u, &p);
+		ret = tintin_alloc(y, TINTIN_PART_PAIR, bytes[k], 1u, &p);
 		if (ret != 0) {
 			return ret;
 		}
@@ -81,14 +81,31 @@ static int tintin_alloc_pair(struct tintin_arena *a, const size_t bytes[2], int8
 	return 0;
 }
 
-/* The int32 scratch, allocated last so that its full use marks the arena's high-water. */
-static int tintin_alloc_acc(struct tintin_arena *a, struct tintin_model *m, size_t acc_n)
+/*
+ * The scratch: rounding bits and tile shifts, then the int32 tile buffer last, so that its
+ * full use marks the arena's high-water.
+ */
+static int tintin_alloc_scratch(struct tintin_lay *y, struct tintin_model *m,
+				const struct tintin_scratch *sc)
 {
-	void *p;
-	int ret = tintin_alloc(a, tintin_size_mul(acc_n, sizeof(int32_t)), sizeof(int32_t), &p);
+	void *bits;
+	void *shifts;
+	void *acc;
+	int ret = tintin_alloc(y, TINTIN_PART_ROUNDING, sc->bits, 1u, &bits);
 
-	if (m != NULL) {
-		m->acc = p;
+	if (ret == 0) {
+		ret = tintin_alloc(y, TINTIN_PART_ROUNDING, sc->shifts, 1u, &shifts);
+	}
+	if (ret == 0) {
+		ret = tintin_alloc(y, TINTIN_PART_SCRATCH,
+				   tintin_size_mul(sc->words, sizeof(int32_t)), sizeof(int32_t),
+				   &acc);
+	}
+	if (ret == 0 && m != NULL) {
+		m->rq_bits = bits;
+		m->rq_shifts = shifts;
+		m->acc = acc;
+		m->chunk = sc->chunk;
 	}
 	return ret;
 }
@@ -115,36 +132,55 @@ static int tintin_transient(const struct tintin_model_desc *d, int i)
 	return j < d->n_layers && !tintin_trains_w(&d->layers[j]);
 }
 
-/* Sizes of the error/transient pair. Errors only exist during backward and transient
- * outputs only during forward, so both share it.
+/*
+ * Sizes of the error/transient pair. Errors only exist during backward and transient
+ * outputs only during forward, so both share it. Each buffer is as large as the tensors that
+ * land in it: transient outputs alternate between the two in forward, and in backward the
+ * loss gradient goes to the first and each layer's error for the layer below to the other
+ * one than its own error, as tintin_model_train_step walks them.
  */
 static void tintin_pair_sizes(const struct tintin_model_desc *d, const struct tintin_shape *sh,
 			      uint8_t first, size_t bytes[2])
 {
-	size_t err_w = 0u;
 	int k = 0;
 
-	bytes[0] = 0u;
+	bytes[0] = sh[d->n_layers - 1u].out;
 	bytes[1] = 0u;
 	for (int i = 0; i < d->n_layers; i++) {
-		if (i >= first) {
-			err_w = tintin_max(err_w, sh[i].out);
-		}
-		if (i > first) {
-			err_w = tintin_max(err_w, sh[i].in);
-		}
 		if (tintin_owns_output(&d->layers[i]) && tintin_transient(d, i)) {
 			bytes[k] = tintin_max(bytes[k], sh[i].out);
 			k ^= 1;
 		}
 	}
+	k = 0;
+	for (int i = d->n_layers - 1; i > first; i--) {
+		if (tintin_owns_output(&d->layers[i])) {
+			k ^= 1;
+			bytes[k] = tintin_max(bytes[k], sh[i].in);
+		}
+	}
 	for (k = 0; k < 2; k++) {
-		bytes[k] = tintin_size_mul(d->max_batch, tintin_max(bytes[k], err_w));
+		bytes[k] = tintin_size_mul(d->max_batch, bytes[k]);
 	}
 }
 
-/* Bit masks that backward reads instead of a kept input: ReLU signs over a transient output,
- * max-pool window indices. Only layers above the lowest trained one run backward.
+/*
+ * A ReLU right below a max-pool with disjoint windows and a kept output needs no mask: its
+ * error is nonzero only at window maxima, where its output is the pool's output, so the pool
+ * clears the error of each window whose kept maximum is not positive
+ * (tintin_maxpool_backward_direct_s8's gate), exactly where the mask would.
+ */
+static int tintin_relu_gated(const struct tintin_model_desc *d, const struct tintin_shape *sh,
+			     int i)
+{
+	return d->layers[i].type == TINTIN_LAYER_RELU && i + 1 < d->n_layers &&
+	       d->layers[i + 1].type == TINTIN_LAYER_MAXPOOL &&
+	       tintin_maxpool_disjoint(&sh[i + 1].g) && !tintin_transient(d, i + 1);
+}
+
+/* Bit masks that backward reads instead of a kept input: ReLU signs over a transient output
+ * (unless the pool above gates it), max-pool window indices. Only layers above the lowest
+ * trained one run backward.
  */
 static size_t tintin_mask_bytes(const struct tintin_model_desc *d,
 				const struct tintin_shape *sh, uint8_t first, int i,
@@ -157,7 +193,7 @@ static size_t tintin_mask_bytes(const struct tintin_model_desc *d,
 		return 0u;
 	}
 	if (l->type == TINTIN_LAYER_RELU && prev_transient) {
-		return (n + 7u) / 8u;
+		return tintin_relu_gated(d, sh, i) ? 0u : (n + 7u) / 8u;
 	}
 	if (l->type == TINTIN_LAYER_MAXPOOL) {
 		return tintin_maxpool_idx_bytes(&sh[i].g, n);
@@ -166,32 +202,34 @@ static size_t tintin_mask_bytes(const struct tintin_model_desc *d,
 }
 
 /* RAM copies of a layer's trainable parameters and their optimizer state. */
-static int tintin_alloc_params(struct tintin_arena *a, struct tintin_layer_state *s,
+static int tintin_alloc_params(struct tintin_lay *y, struct tintin_layer_state *s,
 			       const struct tintin_layer_desc *l, const struct tintin_optim_cfg *o)
 {
 	const size_t n_w = tintin_size_mul(s->rows, s->row);
 	const uint8_t masters = tintin_master_bits(l, o);
 	const size_t w_el = (masters != 0u) ? sizeof(int16_t) : 1u;
+	const size_t b_sz = (size_t)s->rows * sizeof(int32_t);
 	void *p;
 	int ret;
 
 	if (tintin_trains_w(l)) {
 		/* Word-aligned rows let the Armv7E-M dense kernel load eight weights at once. */
-		ret = tintin_alloc(a, n_w, 4u, &p);
+		ret = tintin_alloc(y, TINTIN_PART_PARAMS, n_w, 4u, &p);
 		if (ret != 0) {
 			return ret;
 		}
 		s->w_ram = p;
 		s->w = p;
 		if (masters != 0u) {
-			ret = tintin_alloc(a, n_w, 1u, &p);
+			ret = tintin_alloc(y, TINTIN_PART_OPTIM, n_w, 1u, &p);
 			if (ret != 0) {
 				return ret;
 			}
 			s->w_lo = p;
 		}
 		if (o->momentum_shift != 0u) {
-			ret = tintin_alloc(a, tintin_size_mul(n_w, w_el), w_el, &p);
+			ret = tintin_alloc(y, TINTIN_PART_OPTIM, tintin_size_mul(n_w, w_el), w_el,
+					   &p);
 			if (ret != 0) {
 				return ret;
 			}
@@ -199,15 +237,14 @@ static int tintin_alloc_params(struct tintin_arena *a, struct tintin_layer_state
 		}
 	}
 	if (tintin_trains_b(l)) {
-		ret = tintin_alloc(a, (size_t)s->rows * sizeof(int32_t), sizeof(int32_t), &p);
+		ret = tintin_alloc(y, TINTIN_PART_PARAMS, b_sz, sizeof(int32_t), &p);
 		if (ret != 0) {
 			return ret;
 		}
 		s->bias_ram = p;
 		s->bias = p;
 		if (o->momentum_shift != 0u) {
-			ret = tintin_alloc(a, (size_t)s->rows * sizeof(int32_t), sizeof(int32_t),
-					   &p);
+			ret = tintin_alloc(y, TINTIN_PART_OPTIM, b_sz, sizeof(int32_t), &p);
 			if (ret != 0) {
 				return ret;
 			}
@@ -217,34 +254,16 @@ static int tintin_alloc_params(struct tintin_arena *a, struct tintin_layer_state
 	return 0;
 }
 
-/* Int32 scratch a layer's forward needs: its outputs, and behind them (ws) a dense layer's
- * workspace (tintin_fc_forward_s8).
- */
-static size_t tintin_forward_acc(const struct tintin_layer_desc *l, const struct tintin_shape *sh,
-				 uint16_t nb, int ws)
-{
-	size_t n = (size_t)nb * sh->out;
-
-	if (l->type == TINTIN_LAYER_MAXPOOL) {
-		return 0u; /* copies int8 values: no accumulator */
-	}
-	if (ws && l->type == TINTIN_LAYER_DENSE) {
-		n += TINTIN_FC_WS_WORDS(nb, sh->in);
-	}
-	return n;
-}
-
 /* Training layout: the error/transient pair, then per layer its trainable parameters,
- * optimizer state, bit masks and kept output, then the int32 scratch last. With a NULL-based
+ * optimizer state, bit masks and kept output, then the scratch last. With a NULL-based
  * counting arena this is the planner.
  */
-static int tintin_layout_train(struct tintin_arena *a, struct tintin_model *m,
+static int tintin_layout_train(struct tintin_lay *y, struct tintin_model *m,
 			       const struct tintin_model_desc *d, const struct tintin_shape *sh,
 			       uint8_t first, int ws)
 {
 	struct tintin_layer_state tmp;
-	const uint16_t nb = d->max_batch;
-	size_t acc_n = 0u;
+	struct tintin_scratch sc;
 	int8_t *prev_act = NULL;
 	int prev_transient = 0;
 	int8_t *pair[2];
@@ -254,7 +273,7 @@ static int tintin_layout_train(struct tintin_arena *a, struct tintin_model *m,
 	int ret;
 
 	tintin_pair_sizes(d, sh, first, pair_bytes);
-	ret = tintin_alloc_pair(a, pair_bytes, pair);
+	ret = tintin_alloc_pair(y, pair_bytes, pair);
 	if (ret != 0) {
 		return ret;
 	}
@@ -276,15 +295,14 @@ static int tintin_layout_train(struct tintin_arena *a, struct tintin_model *m,
 			s->w_exp = l->w_exp;
 			s->w = l->weights;
 			s->bias = l->bias;
-			acc_n = tintin_max(acc_n, tintin_needs_grad_row(d, l) ? sh[i].row : 0u);
-			acc_n = tintin_max(acc_n, tintin_trains_b(l) ? sh[i].rows : 0u);
-			ret = tintin_alloc_params(a, s, l, &d->optim);
+			ret = tintin_alloc_params(y, s, l, &d->optim);
 			if (ret != 0) {
 				return ret;
 			}
 		}
+		s->gated = (uint8_t)(i > first && prev_transient && tintin_relu_gated(d, sh, i));
 		if (mask != 0u) {
-			ret = tintin_alloc(a, mask, 1u, &p);
+			ret = tintin_alloc(y, TINTIN_PART_MASKS, mask, 1u, &p);
 			if (ret != 0) {
 				return ret;
 			}
@@ -294,16 +312,13 @@ static int tintin_layout_train(struct tintin_arena *a, struct tintin_model *m,
 			s->act = prev_act;
 			continue;
 		}
-		acc_n = tintin_max(acc_n, tintin_forward_acc(l, &sh[i], nb, ws));
-		if (i > first) {
-			acc_n = tintin_max(acc_n, (size_t)nb * sh[i].in);
-		}
 		prev_transient = tintin_transient(d, i);
 		if (prev_transient) {
 			s->act = pair[k];
 			k ^= 1;
 		} else {
-			ret = tintin_alloc(a, (size_t)nb * sh[i].out, 1u, &p);
+			ret = tintin_alloc(y, TINTIN_PART_KEPT, (size_t)d->max_batch * sh[i].out, 1u,
+					   &p);
 			if (ret != 0) {
 				return ret;
 			}
@@ -311,20 +326,20 @@ static int tintin_layout_train(struct tintin_arena *a, struct tintin_model *m,
 		}
 		prev_act = s->act;
 	}
-	if (d->loss == TINTIN_LOSS_MSE) {
-		acc_n = tintin_max(acc_n, (size_t)nb * sh[d->n_layers - 1u].out);
-	}
-	return tintin_alloc_acc(a, m, acc_n);
+	tintin_scratch_plan(d, sh, first, 1, ws, &sc);
+	return tintin_alloc_scratch(y, m, &sc);
 }
 
-/* Inference layout: two activation buffers that layers alternate between, then the scratch. */
-static int tintin_layout_infer(struct tintin_arena *a, struct tintin_model *m,
+/* Inference layout: two activation buffers that layers alternate between, each as large as
+ * the outputs that land in it, then the scratch.
+ */
+static int tintin_layout_infer(struct tintin_lay *y, struct tintin_model *m,
 			       const struct tintin_model_desc *d, const struct tintin_shape *sh, int ws)
 {
 	struct tintin_layer_state tmp;
-	const uint16_t nb = d->max_batch;
-	size_t act_w = 0u;
-	size_t acc_n = 0u;
+	struct tintin_scratch sc;
+	size_t act_w[2] = {0u, 0u};
+	int k = 0;
 
 	for (uint8_t i = 0; i < d->n_layers; i++) {
 		const struct tintin_layer_desc *l = &d->layers[i];
@@ -337,14 +352,19 @@ static int tintin_layout_infer(struct tintin_arena *a, struct tintin_model *m,
 			s->w_exp = l->w_exp;
 		}
 		if (tintin_owns_output(l)) {
-			act_w = tintin_max(act_w, sh[i].out);
-			acc_n = tintin_max(acc_n, tintin_forward_acc(l, &sh[i], nb, ws));
+			act_w[k] = tintin_max(act_w[k], sh[i].out);
+			k ^= 1;
 		}
 	}
-	const size_t bytes[2] = {(size_t)nb * act_w, (size_t)nb * act_w};
-	int ret = tintin_alloc_pair(a, bytes, (m != NULL) ? m->ping : NULL);
+	const size_t bytes[2] = {tintin_size_mul(d->max_batch, act_w[0]),
+				 tintin_size_mul(d->max_batch, act_w[1])};
+	int ret = tintin_alloc_pair(y, bytes, (m != NULL) ? m->ping : NULL);
 
-	return (ret != 0) ? ret : tintin_alloc_acc(a, m, acc_n);
+	if (ret != 0) {
+		return ret;
+	}
+	tintin_scratch_plan(d, sh, 0u, 0, ws, &sc);
+	return tintin_alloc_scratch(y, m, &sc);
 }
 
 /*
@@ -393,8 +413,11 @@ static int tintin_check_sums(const struct tintin_model_desc *d, const struct tin
 
 /* Lays the model out in arena a; m may be NULL when only counting bytes (the planner). */
 int tintin_layout(struct tintin_arena *a, struct tintin_model *m, const struct tintin_model_desc *d,
-		  enum tintin_mode mode, const struct tintin_shape *sh, uint8_t first, int ws)
+		  enum tintin_mode mode, const struct tintin_shape *sh, uint8_t first, int ws,
+		  size_t *parts)
 {
+	struct tintin_lay y = {.a = a, .parts = parts};
+
 	if (mode == TINTIN_MODE_TRAIN) {
 		int ret;
 
@@ -407,10 +430,10 @@ int tintin_layout(struct tintin_arena *a, struct tintin_model *m, const struct t
 		if (ret != 0) {
 			return ret;
 		}
-		return tintin_layout_train(a, m, d, sh, first, ws);
+		return tintin_layout_train(&y, m, d, sh, first, ws);
 	}
 	if (mode == TINTIN_MODE_INFER) {
-		return tintin_layout_infer(a, m, d, sh, ws);
+		return tintin_layout_infer(&y, m, d, sh, ws);
 	}
 	TINTIN_LOG_ERR("tintin: model: unknown mode %d", (int)mode);
 	return -EINVAL;

@@ -87,7 +87,7 @@ static int tintin_check_ident(const struct tintin_model_desc *d, const struct ti
 }
 
 static int tintin_plan(const struct tintin_model_desc *desc, enum tintin_mode mode, int ws,
-		       size_t *bytes)
+		       size_t *bytes, size_t *parts)
 {
 	struct tintin_arena count;
 	struct tintin_shape sh[TINTIN_MAX_LAYERS];
@@ -106,7 +106,7 @@ static int tintin_plan(const struct tintin_model_desc *desc, enum tintin_mode mo
 		return ret;
 	}
 	tintin_arena_init_plan(&count);
-	ret = tintin_layout(&count, NULL, desc, mode, sh, first, ws);
+	ret = tintin_layout(&count, NULL, desc, mode, sh, first, ws, parts);
 	if (ret != 0) {
 		return ret;
 	}
@@ -116,13 +116,28 @@ static int tintin_plan(const struct tintin_model_desc *desc, enum tintin_mode mo
 
 int tintin_model_plan(const struct tintin_model_desc *desc, enum tintin_mode mode, size_t *bytes)
 {
-	return tintin_plan(desc, mode, 0, bytes);
+	return tintin_plan(desc, mode, 0, bytes, NULL);
 }
 
 int tintin_model_plan_dsp(const struct tintin_model_desc *desc, enum tintin_mode mode,
 			  size_t *bytes)
 {
-	return tintin_plan(desc, mode, 1, bytes);
+	return tintin_plan(desc, mode, 1, bytes, NULL);
+}
+
+int tintin_model_plan_parts(const struct tintin_model_desc *desc, enum tintin_mode mode, int dsp,
+			    size_t parts[TINTIN_PART_COUNT])
+{
+	size_t bytes;
+
+	if (parts == NULL) {
+		TINTIN_LOG_ERR("tintin: plan: NULL parts");
+		return -EINVAL;
+	}
+	for (int k = 0; k < TINTIN_PART_COUNT; k++) {
+		parts[k] = 0u;
+	}
+	return tintin_plan(desc, mode, dsp != 0, &bytes, parts);
 }
 
 /* Copies the table's initial parameters into the trainable RAM copies. */
@@ -182,14 +197,14 @@ int tintin_model_init(struct tintin_model *m, const struct tintin_model_desc *de
 		return ret;
 	}
 	/* With room for it, dense layers get the Armv7E-M kernel's workspace. */
-	if (TINTIN_FC_USES_WS && tintin_plan(desc, mode, 1, &need) == 0 && size >= need) {
+	if (TINTIN_FC_USES_WS && tintin_plan(desc, mode, 1, &need, NULL) == 0 && size >= need) {
 		m->fc_ws = 1u;
 	}
 	(void)tintin_check_desc(desc, sh, &first);
 	m->desc = desc;
 	m->mode = (uint8_t)mode;
 	m->first_trained = first;
-	ret = tintin_layout(&m->arena, m, desc, mode, sh, first, m->fc_ws);
+	ret = tintin_layout(&m->arena, m, desc, mode, sh, first, m->fc_ws, NULL);
 	if (ret != 0) {
 		memset(m, 0, sizeof(*m));
 		return ret;

@@ -260,47 +260,13 @@ static int tintin_lr_batch(uint16_t n)
 	return (n >= 8u) ? 0 : 3 - tintin_bits((uint32_t)n - 1u);
 }
 
-/* Error for the layer below (err_in, int8) from this layer's error; returns its exponent
- * relative to err's.
- */
-static int tintin_backward_layer(struct tintin_model *m, const struct tintin_layer_desc *l,
-				 const struct tintin_layer_state *s, const int8_t *err,
-				 int8_t *err_in)
-{
-	int base;
-
-	switch (l->type) {
-	case TINTIN_LAYER_DENSE:
-		tintin_fc_backward_s8(err, s->w, m->batch, s->in, s->rows, m->acc);
-		base = s->w_exp;
-		break;
-	case TINTIN_LAYER_CONV2D:
-	case TINTIN_LAYER_CONV1D:
-		tintin_conv_backward_s8(err, s->w, m->batch, &s->geom, m->acc);
-		base = s->w_exp;
-		break;
-	case TINTIN_LAYER_MAXPOOL:
-		tintin_maxpool_backward_s8(s->mask, err, m->batch, &s->geom, m->acc);
-		base = 0;
-		break;
-	default: /* average and global average pools */
-		tintin_avgpool_backward_s8(err, m->batch, &s->geom, s->recip, m->acc);
-		base = -24;
-		break;
-	}
-	return base + tintin_requantize_s8(m->acc, (size_t)m->batch * s->in, err_in,
-					   &m->stats.err_sat);
-}
-
 /* Loss gradient of the last forward pass into err[0]; returns its exponent via *e_err. */
 static int tintin_loss_grad(struct tintin_model *m, const struct tintin_batch *bt, int *e_err)
 {
 	uint16_t c = m->layer[m->desc->n_layers - 1u].out;
 
 	if (m->desc->loss == TINTIN_LOSS_MSE) {
-		*e_err = tintin_mse_grad_s8(m->out, m->out_exp, bt->targets, bt->t_exp,
-					    (uint32_t)bt->n * c, bt->n, m->acc, m->err[0],
-					    &m->stats.err_sat);
+		*e_err = tintin_tiles_mse(m, bt->targets, bt->t_exp, bt->n, m->err[0]);
 	} else {
 		*e_err = tintin_xent_grad_s8(m->out, m->out_exp, bt->labels, bt->n, c, &m->prng,
 					     m->err[0]);
@@ -350,7 +316,7 @@ int tintin_model_train_step(struct tintin_model *m, const struct tintin_batch *b
 			if (s->mask != NULL) {
 				tintin_relu_backward_mask_s8(s->mask, m->err[cur],
 							     (size_t)m->batch * s->out);
-			} else {
+			} else if (!s->gated) {
 				tintin_relu_backward_s8(s->act, m->err[cur],
 							(size_t)m->batch * s->out);
 			}
@@ -361,7 +327,11 @@ int tintin_model_train_step(struct tintin_model *m, const struct tintin_batch *b
 		}
 		/* Error for the layer below first, with the weights this forward pass used. */
 		if (below) {
-			shift = tintin_backward_layer(m, l, s, m->err[cur], m->err[cur ^ 1]);
+			/* A gated ReLU below (tintin_relu_gated) leaves its error to this pool. */
+			const int8_t *gate = m->layer[i - 1].gated ? s->act : NULL;
+
+			shift = tintin_tiles_backward(m, (uint8_t)i, m->err[cur], m->err[cur ^ 1],
+						      gate);
 		}
 		/* The updates see the error at e_err - lr_b - lr_off: the batch's rate
 		 * (tintin_lr_batch) and the layer's back-off (tintin_backoff).

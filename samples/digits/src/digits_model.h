@@ -18,17 +18,17 @@
  * tintin_model_plan_dsp), and the part of the training arena that holds trainable
  * parameter copies and optimizer state.
  */
-#define DIGITS_ARENA_TRAIN     4408
-#define DIGITS_ARENA_INFER     1536
-#define DIGITS_ARENA_TRAIN_DSP 4920
-#define DIGITS_ARENA_INFER_DSP 2048
+#define DIGITS_ARENA_TRAIN     3504
+#define DIGITS_ARENA_INFER     484
+#define DIGITS_ARENA_TRAIN_DSP 4272
+#define DIGITS_ARENA_INFER_DSP 1380
 #define DIGITS_ARENA_PARAMS    2536
 #define DIGITS_ARENA_OPTIM     0
 #define DIGITS_INPUT_SIZE      64
 #define DIGITS_OUTPUTS         10
 
 #ifdef CONFIG_TINTIN_ARENA_SIZE
-TINTIN_ARENA_CHECK(digits, 4408, CONFIG_TINTIN_ARENA_SIZE);
+TINTIN_ARENA_CHECK(digits, 3504, CONFIG_TINTIN_ARENA_SIZE);
 #endif
 
 /* clang-format off */

@@ -20,17 +20,17 @@
  * tintin_model_plan_dsp), and the part of the training arena that holds trainable
  * parameter copies and optimizer state.
  */
-#define ENV_ARENA_TRAIN     380
-#define ENV_ARENA_INFER     96
-#define ENV_ARENA_TRAIN_DSP 380
-#define ENV_ARENA_INFER_DSP 96
+#define ENV_ARENA_TRAIN     368
+#define ENV_ARENA_INFER     84
+#define ENV_ARENA_TRAIN_DSP 368
+#define ENV_ARENA_INFER_DSP 84
 #define ENV_ARENA_PARAMS    168
 #define ENV_ARENA_OPTIM     96
 #define ENV_INPUT_SIZE      4
 #define ENV_OUTPUTS         2
 
 #ifdef CONFIG_TINTIN_ARENA_SIZE
-TINTIN_ARENA_CHECK(env, 380, CONFIG_TINTIN_ARENA_SIZE);
+TINTIN_ARENA_CHECK(env, 368, CONFIG_TINTIN_ARENA_SIZE);
 #endif
 
 /* clang-format off */

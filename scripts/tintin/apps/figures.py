@@ -266,6 +266,21 @@ def _lenet_arena_table() -> str:
     return "\n".join(rows)
 
 
+@figure("lenet-arena-parts")
+def _lenet_arena_parts() -> str:
+    """LeNet-5's training arena at batch 1, default optimizer, as tintin plan splits it."""
+    from tintin.tasks import digits
+
+    sp = digits.lenet_spec(spec.Optim(), 1, 1)
+    parts = clib.plan_parts(sp)
+    total = clib.plan(sp)
+    rows = ["| part | bytes |", "|---|---|"]
+    rows += [f"| {label} | {_n(parts[key])} |" for key, label in plan_tool.ARENA_PARTS]
+    rows.append(f"| total | {_n(total)} |")
+    rows.append(f"| beyond the trainable parameters | {_n(total - parts['params'])} |")
+    return "\n".join(rows)
+
+
 @figure("digits-momentum")
 def _digits_momentum() -> str:
     """The digits sample's run with the momentum preset, counted on the host."""

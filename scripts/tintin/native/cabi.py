@@ -195,12 +195,19 @@ class CkptInfo(ct.Structure):
     _fields_ = [("seq", ct.c_uint32), ("slot", ct.c_uint8), ("valid", ct.c_uint8)]
 
 
+# enum tintin_plan_part, in order: what tintin_model_plan_parts splits the arena into.
+PLAN_PARTS = ("params", "optim", "kept", "masks", "pair", "scratch", "rounding", "align")
+
 # restype, argtypes of each function the binding calls.
 SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "tintin_model_plan": (ct.c_int, [ct.POINTER(ModelDesc), ct.c_int, ct.POINTER(ct.c_size_t)]),
     "tintin_model_plan_dsp": (
         ct.c_int,
         [ct.POINTER(ModelDesc), ct.c_int, ct.POINTER(ct.c_size_t)],
+    ),
+    "tintin_model_plan_parts": (
+        ct.c_int,
+        [ct.POINTER(ModelDesc), ct.c_int, ct.c_int, ct.POINTER(ct.c_size_t)],
     ),
     "tintin_model_init": (
         ct.c_int,
@@ -264,6 +271,10 @@ SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "tintin_psto_shift": (ct.c_int32, [ct.c_int32, ct.c_int]),
     "tintin_rescale_mult": (ct.c_int32, [ct.c_int32, ct.c_uint8]),
     "tintin_requantize_s8": (ct.c_int, [P32, ct.c_size_t, P8, PU32]),
+    "tintin_requantize_tiled_s8": (
+        ct.c_int,
+        [P32, ct.c_size_t, ct.c_uint16, ct.c_uint16, ct.c_int, P8, PU8, PU8, PU32],
+    ),
     "tintin_fc_forward_s8": (
         None,
         [P8, P8, P32, ct.c_int, ct.c_uint16, ct.c_uint16, ct.c_uint16, P32, P32],

@@ -31,6 +31,7 @@ from tintin.native.cabi import (
     P8,
     P16,
     P32,
+    PLAN_PARTS,
     PU8,
     PU32,
     SIGNATURES,
@@ -197,6 +198,16 @@ def plan_desc(cd: CDesc | CBlob, mode: int = MODE_TRAIN, dsp: bool = False) -> i
     out = ct.c_size_t()
     check(name, getattr(lib(), name)(ct.byref(cd.desc), mode, ct.byref(out)))
     return out.value
+
+
+def plan_parts(spec: ModelSpec, mode: int = MODE_TRAIN, dsp: bool = False) -> dict[str, int]:
+    """The C planner's arena split by what it holds (PLAN_PARTS: bytes each, alignment
+    padding apart), summing to plan(spec, mode, dsp)."""
+    out = (ct.c_size_t * len(PLAN_PARTS))()
+    cd = CDesc(spec)
+    check("tintin_model_plan_parts",
+          lib().tintin_model_plan_parts(ct.byref(cd.desc), mode, int(dsp), out))  # fmt: skip
+    return dict(zip(PLAN_PARTS, (int(v) for v in out), strict=True))
 
 
 def plan(spec: ModelSpec, mode: int = MODE_TRAIN, dsp: bool = False) -> int:

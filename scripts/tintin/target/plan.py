@@ -5,9 +5,12 @@
                 [--ram 32K] [--flash 256K] [--max-layers 16] [--stack 2048] [--infer]
                 [--checkpoint] [--json [F]]
 
-RAM: the training (or inference) arena as the C planner lays it out, split into trainable
-parameter copies, optimizer state and the rest (activations, masks, errors, int32 scratch),
-plus struct tintin_model and the stack budget of the thread that trains. On Cortex-M4 it also
+RAM: the training (or inference) arena as the C planner lays it out, split as the planner
+reports it (tintin_model_plan_parts): trainable parameter copies, optimizer state, the
+activations kept for weight gradients, the ReLU and max-pool masks, the error pair (errors and
+the activations only forward reads), the int32 scratch (one tile of a layer's output, a
+gradient row), the rounding bits and tile shifts of tiled requantisation, and alignment; plus
+struct tintin_model and the stack budget of the thread that trains. On Cortex-M4 it also
 shows, outside the total, what the optional dense-kernel workspace adds (tintin_model_plan_dsp,
 the generated headers' _ARENA_TRAIN_DSP / _ARENA_INFER_DSP). Flash: the runtime's
 code (footprint.json: every core source at -Os for that core, checkpoints only with
@@ -34,7 +37,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from tintin.core import spec
-from tintin.io import cgen, cliutil, modelfile
+from tintin.io import cliutil, modelfile
 from tintin.native import clib
 from tintin.target import footprint
 
@@ -80,6 +83,18 @@ def model_constants(sp: spec.ModelSpec) -> dict[str, int]:
     return out
 
 
+# The training arena's lines: clib.plan_parts keys, in the planner's order.
+ARENA_PARTS = (
+    ("params", "parameters"),
+    ("optim", "optimizer state"),
+    ("kept", "activations kept"),
+    ("masks", "masks (ReLU, max-pool)"),
+    ("pair", "errors, transient activations"),
+    ("scratch", "int32 scratch"),
+    ("rounding", "rounding bits, tile shifts"),
+    ("align", "alignment"),
+)
+
 # Cores whose dense kernel can use the workspace of tintin_model_plan_dsp (Armv7E-M).
 DSP_CORES = ("cortex-m4",)
 
@@ -101,10 +116,8 @@ def make_plan(
     if infer:
         p.ram["arena"] = arena
     else:
-        params, optim = cgen.arena_breakdown(sp)
-        p.ram["arena: parameters"] = params
-        p.ram["arena: optimizer state"] = optim
-        p.ram["arena: activations, errors, scratch"] = arena - params - optim
+        parts = clib.plan_parts(sp, mode)
+        p.ram.update({f"arena: {label}": parts[key] for key, label in ARENA_PARTS})
     p.ram["struct tintin_model"] = cal["model_struct_base"] + max_layers * cal["layer_state"]
     p.ram["stack budget"] = stack
     p.layers = model_constants(sp)

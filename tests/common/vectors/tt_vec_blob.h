@@ -15,7 +15,7 @@
 
 /* clang-format off */
 #define TT_BLOB_LEN         216
-#define TT_BLOB_ARENA_TRAIN 548
+#define TT_BLOB_ARENA_TRAIN 412
 #define TT_BLOB_OUT0_EXP    (-6)
 #define TT_BLOB_OUT1_EXP    (-6)
 static const _Alignas(4) uint8_t tt_blob[216] = {

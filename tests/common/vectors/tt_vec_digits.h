@@ -19,17 +19,17 @@
  * tintin_model_plan_dsp), and the part of the training arena that holds trainable
  * parameter copies and optimizer state.
  */
-#define TT_DIGITS_ARENA_TRAIN     4408
-#define TT_DIGITS_ARENA_INFER     1536
-#define TT_DIGITS_ARENA_TRAIN_DSP 4920
-#define TT_DIGITS_ARENA_INFER_DSP 2048
+#define TT_DIGITS_ARENA_TRAIN     3504
+#define TT_DIGITS_ARENA_INFER     484
+#define TT_DIGITS_ARENA_TRAIN_DSP 4272
+#define TT_DIGITS_ARENA_INFER_DSP 1380
 #define TT_DIGITS_ARENA_PARAMS    2536
 #define TT_DIGITS_ARENA_OPTIM     0
 #define TT_DIGITS_INPUT_SIZE      64
 #define TT_DIGITS_OUTPUTS         10
 
 #ifdef CONFIG_TINTIN_ARENA_SIZE
-TINTIN_ARENA_CHECK(tt_digits, 4408, CONFIG_TINTIN_ARENA_SIZE);
+TINTIN_ARENA_CHECK(tt_digits, 3504, CONFIG_TINTIN_ARENA_SIZE);
 #endif
 
 static const int8_t tt_digits_w0[2048] = {

@@ -230,6 +230,20 @@ def test_maxpool_first_planned_exactly(mode):
     assert high == c.planned
 
 
+@pytest.mark.parametrize("batch", [1, 3])
+@pytest.mark.parametrize("loss", [spec.LOSS_XENT, spec.LOSS_MSE])
+def test_dense_chunks(batch, loss):
+    """Dense outputs and errors wider than the scratch go through it in chunks (300 outputs of
+    the frozen layer in forward, its 300 inputs' errors of the last one in backward, against a
+    64-value chunk at batch 1), each requantised tile by tile: the integers of the whole
+    tensor."""
+    rows = [{"type": "dense", "units": 40}, {"type": "relu"},
+            {"type": "dense", "units": 300, "train": "frozen"}, {"type": "relu"},
+            {"type": "dense", "units": 6}]  # fmt: skip
+    sp = spec.build((1, 1, 20), rows, 3, max_batch=batch, loss=loss)
+    run_differential(sp, 30, batch, check_every=5)
+
+
 def differential_run(models_n: int, steps: int, seed: int) -> None:
     only = os.environ.get("TINTIN_DIFF_MODELS")  # "17" or "17,40": rerun those models
     rng = np.random.default_rng(seed)

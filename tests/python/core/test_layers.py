@@ -86,6 +86,46 @@ def test_requantize(n, mag, seed):
     assert np.array_equal(out, q)
 
 
+# Magnitudes where the rounding bit decides: x.5 steps below and above 2^k, 127.5 * 2^s
+# (rounds to 128 and saturates), -0.5 * 2^s (needs the sign with f = 0), the int32 ends.
+EDGES = [v * sgn for k in range(1, 31) for v in (2**k - 1, 2**k, 2**k + 1, 3 << (k - 1))
+         for sgn in (1, -1) if v < 2**31]  # fmt: skip
+EDGES += [255 << 10, -(255 << 10), -(2**31), 2**31 - 1]
+
+
+@given(st.integers(1, 300), st.integers(1, 70), st.integers(1, 70), SEED, st.booleans(),
+       st.booleans(), st.booleans())  # fmt: skip
+def test_requantize_tiled(n, row, tile, seed, edges, near, relu):
+    """Tile by tile with deferred rounding gives exactly the whole-tensor requantisation: the
+    same int8 values (after a ReLU, for a tensor that feeds one), shift and saturation count,
+    for any tiling (rows of row values cut into tiles of tile values, a partial last row), each
+    value at its own magnitude so that the tiles' shifts differ (near: within a few bits of
+    each other, where tiles share the tensor's shift)."""
+    tile = min(tile, row)
+    rng = np.random.default_rng(seed)
+    mags = rng.integers(0, 32, n)
+    if near:
+        mags = np.clip(rng.integers(0, 30) + rng.integers(-2, 2, n), 0, 31)
+    acc = np.minimum(rng.integers(0, 2**62, n) >> (62 - mags), 2**31 - 1)
+    acc = np.where(rng.integers(0, 2, n) == 1, -acc, acc)
+    if edges:
+        k = rng.integers(0, n + 1)
+        acc[rng.choice(n, k)] = rng.choice(EDGES, k)
+    acc = acc.astype(np.int32)
+    want, got = np.zeros(n, np.int8), np.zeros(n, np.int8)
+    bits = np.zeros((n + 7) // 8, np.uint8)
+    shifts = np.zeros(-(-n // row) * -(-row // tile), np.uint8)
+    s_want, s_got = ct.c_uint32(0), ct.c_uint32(0)
+    lib = clib.lib()
+    shift = lib.tintin_requantize_s8(p(acc, P32), n, p(want, P8), ct.byref(s_want))
+    bufs = (p(got, P8), p(bits, PU8), p(shifts, PU8), ct.byref(s_got))
+    tiled = lib.tintin_requantize_tiled_s8(p(acc, P32), n, row, tile, relu, *bufs)
+    assert (tiled, s_got.value) == (shift, s_want.value)
+    if relu:
+        got, want = np.maximum(got, 0), np.maximum(want, 0)
+    assert np.array_equal(got, want)
+
+
 @given(
     st.integers(1, 16), st.integers(2, 40), st.integers(-40, 30), SEED, st.integers(0, 2**32 - 1)
 )

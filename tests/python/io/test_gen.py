@@ -327,8 +327,8 @@ def test_train_exports_a_header_metrics_and_curve(tmp_path, capsys):
     assert (out / "learning_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "progress" not in capsys.readouterr().out  # the bar goes to stderr
     header = (out / "digits_model.h").read_text()
-    assert re.search(r"#define DIGITS_ARENA_TRAIN +4408\n", header)
-    assert re.search(r"#define DIGITS_ARENA_TRAIN_DSP +4920\n", header)
+    assert re.search(r"#define DIGITS_ARENA_TRAIN +3504\n", header)
+    assert re.search(r"#define DIGITS_ARENA_TRAIN_DSP +4272\n", header)
     # The reference backend trains to the same weights.
     code = train_tool.main([str(tmp_path / "digits.yaml"), str(tmp_path / "digits.npz"),
                             "--epochs", "3", "--backend", "ref", "--out",

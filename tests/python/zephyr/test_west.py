@@ -91,7 +91,7 @@ def test_west_tintin_size_in_a_workspace(tmp_path):
     assert ok.returncode == 0, ok.stderr
     assert "tintin library code" in ok.stdout and "model constants digits" in ok.stdout
     config = tmp_path / ".config"
-    config.write_text("CONFIG_TINTIN=y\nCONFIG_TINTIN_ARENA_SIZE=4096\n")
+    config.write_text("CONFIG_TINTIN=y\nCONFIG_TINTIN_ARENA_SIZE=3072\n")
     over = subprocess.run([*cmd, "--config", str(config)], cwd=top, capture_output=True,
                           text=True, check=False)  # fmt: skip
     assert over.returncode == 1

@@ -133,6 +133,13 @@ static inline void tintin_log_discard(const char *fmt, ...)
 #define TINTIN_ALWAYS_INLINE inline
 #endif
 
+/* A function kept out of line, so that its stack frame stays off the callers' common path. */
+#if defined(__GNUC__) || defined(__clang__)
+#define TINTIN_NOINLINE __attribute__((noinline))
+#else
+#define TINTIN_NOINLINE
+#endif
+
 /* A branch that is almost never taken (saturation in the update loops): laid out off the
  * hot path instead of computed branch-free on every element.
  */

@@ -57,6 +57,14 @@ int tintin_xent_grad_s8(const int8_t *z, int e, const uint8_t *labels, uint16_t 
 int tintin_mse_grad_s8(const int8_t *y, int e_y, const int8_t *t, int e_t, uint32_t n,
 		       uint16_t batch, int32_t *acc, int8_t *err, uint32_t *sat);
 
+/**
+ * @brief The int32 differences y - t of tintin_mse_grad_s8 before requantisation, for n
+ * elements (one sample at a time when the difference is requantised tile by tile).
+ * @return their exponent, before the requantisation shift and the batch mean.
+ */
+int tintin_mse_diff_s8(const int8_t *y, int e_y, const int8_t *t, int e_t, uint32_t n,
+		       int32_t *acc);
+
 #ifdef __cplusplus
 }
 #endif

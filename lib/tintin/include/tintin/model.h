@@ -68,6 +68,9 @@ struct tintin_layer_state {
 	int8_t w_exp;          /**< exponent of w */
 	uint8_t lr_off;        /**< rate back-off: the layer's updates are 2^-lr_off smaller */
 	int8_t act_exp;        /**< exponent of act after the last forward */
+	uint8_t gated;         /**< training, a ReLU: the max-pool right above clears its error
+				*   (tintin_maxpool_backward_direct_s8's gate), so it keeps no mask
+				*/
 };
 
 /** Saturation counters (TINTIN_STATS): watch these on a long-running device. */
@@ -89,12 +92,15 @@ struct tintin_model {
 	struct tintin_layer_state layer[TINTIN_MAX_LAYERS];
 	int8_t *err[2];          /**< ping-pong error buffers (training) */
 	int8_t *ping[2];         /**< ping-pong activation buffers (inference-only) */
-	int32_t *acc;            /**< int32 scratch */
+	int32_t *acc;            /**< int32 scratch: one tile of a tensor, a gradient row */
+	uint8_t *rq_bits;        /**< rounding bits of a tensor requantised tile by tile */
+	uint8_t *rq_shifts;      /**< its tiles' shifts */
 	struct tintin_prng prng; /**< stochastic rounding stream, owned by the model */
 	uint8_t mode;            /**< enum tintin_mode */
 	uint8_t first_trained;   /**< lowest layer index whose parameters train */
 	uint8_t fc_ws;           /**< dense layers get their kernel workspace (see plan_dsp) */
 	uint16_t batch;          /**< batch of the last forward pass */
+	uint16_t chunk;          /**< values per tile of a dense layer's output or error */
 	const int8_t *out;       /**< output of the last forward pass [batch][outputs] */
 	int8_t out_exp;
 	struct tintin_stats stats;
@@ -136,9 +142,34 @@ struct tintin_layer_info {
  */
 int tintin_model_plan(const struct tintin_model_desc *desc, enum tintin_mode mode, size_t *bytes);
 
+/** What each planned arena byte holds (tintin_model_plan_parts). */
+enum tintin_plan_part {
+	TINTIN_PART_PARAMS,   /**< RAM copies of trained weights and biases */
+	TINTIN_PART_OPTIM,    /**< optimizer state: the masters' low bytes, momentum */
+	TINTIN_PART_KEPT,     /**< outputs kept for the weight gradients of the layer above */
+	TINTIN_PART_MASKS,    /**< ReLU sign bits and max-pool window indices */
+	TINTIN_PART_PAIR,     /**< the two buffers that errors and transient outputs share
+			       *   (inference: the two activation buffers)
+			       */
+	TINTIN_PART_SCRATCH,  /**< int32 scratch: one tile, a gradient row, dense workspace */
+	TINTIN_PART_ROUNDING, /**< rounding bits and tile shifts of tiled requantisation */
+	TINTIN_PART_ALIGN,    /**< alignment padding */
+	TINTIN_PART_COUNT
+};
+
 /**
- * @brief Arena bytes with room for the Armv7E-M dense kernel's workspace (TINTIN_FC_WS_WORDS
- * behind each dense layer's outputs in the int32 scratch), the same on every core.
+ * @brief The planned arena split by what it holds: parts[k] bytes for each enum
+ * tintin_plan_part, summing to tintin_model_plan's bytes (dsp = 0) or
+ * tintin_model_plan_dsp's (dsp = 1).
+ * @retval as tintin_model_plan.
+ */
+int tintin_model_plan_parts(const struct tintin_model_desc *desc, enum tintin_mode mode, int dsp,
+			    size_t parts[TINTIN_PART_COUNT]);
+
+/**
+ * @brief Arena bytes with room for the Armv7E-M dense kernel's workspace (four samples' outputs
+ * of a dense layer and TINTIN_FC_WS_WORDS behind them in the int32 scratch), the same on every
+ * core.
  *
  * On a core with the DSP extension, init given at least this many bytes lets dense layers
  * run batches of four or more at about 1 instruction per MAC instead of 1.7; with fewer

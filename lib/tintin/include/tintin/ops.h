@@ -57,9 +57,25 @@ void tintin_conv_forward_s8(const int8_t *x, const int8_t *w, const int32_t *bia
 			    int bias_shift, uint16_t batch, const struct tintin_geom *g,
 			    int32_t *acc);
 
+/**
+ * @brief Output row oy of one sample's conv forward: acc int32 [out_w][out_c], the values
+ * tintin_conv_forward_s8 writes there.
+ * @param[in] x one sample, int8 [in_h][in_w][in_c]
+ */
+void tintin_conv_forward_row_s8(const int8_t *x, const int8_t *w, const int32_t *bias,
+				int bias_shift, const struct tintin_geom *g, uint16_t oy, int32_t *acc);
+
 /** @brief Conv error for the layer below: acc int32 [batch][in_h][in_w][in_c]. */
 void tintin_conv_backward_s8(const int8_t *err, const int8_t *w, uint16_t batch,
 			     const struct tintin_geom *g, int32_t *acc);
+
+/**
+ * @brief Input row iy of one sample's conv error for the layer below: acc int32 [in_w][in_c],
+ * gathered from the output rows whose windows cover it (the same sums).
+ * @param[in] err one sample, int8 [out_h][out_w][out_c]
+ */
+void tintin_conv_backward_row_s8(const int8_t *err, const int8_t *w, const struct tintin_geom *g,
+				 uint16_t iy, int32_t *acc);
 
 /** @brief Weight gradient of output channel oc: g int32 [k_h][k_w][in_c]. */
 void tintin_conv_grad_row_s8(const int8_t *err, const int8_t *x, uint16_t batch,
@@ -96,15 +112,45 @@ void tintin_maxpool_backward_s8(const uint8_t *idx, const int8_t *err, uint16_t 
 				const struct tintin_geom *g, int32_t *acc);
 
 /**
+ * @brief Input row iy of one sample's max-pool backward: acc int32 [in_w][in_c].
+ * @param bit0 bit position of the sample's first window index in idx
+ */
+void tintin_maxpool_backward_row_s8(const uint8_t *idx, size_t bit0, const int8_t *err,
+				    const struct tintin_geom *g, uint16_t iy, int32_t *acc);
+
+/** @brief 1 when no input lies in two windows (stride >= kernel): see the direct backward. */
+int tintin_maxpool_disjoint(const struct tintin_geom *g);
+
+/**
+ * @brief Max-pool backward over disjoint windows straight into int8: each input gets its
+ * window's error or 0, which is what requantising tintin_maxpool_backward_s8's sums gives
+ * (|err| <= 127, so the shift is 0).
+ * @param gate NULL, or the pool's output [batch][out]: a window whose maximum is not positive
+ *             passes no error (the ReLU below it, when the pool reads a ReLU's output)
+ * @param[out] out int8 [batch][in_h][in_w][in_c]
+ */
+void tintin_maxpool_backward_direct_s8(const uint8_t *idx, const int8_t *err, uint16_t batch,
+				       const struct tintin_geom *g, const int8_t *gate,
+				       int8_t *out);
+
+/**
  * @brief Average-pool forward: acc = window sum * recip, recip = round(2^24 / window size),
  * so acc sits at the input exponent - 24 (a multiply, no divide).
  */
 void tintin_avgpool_forward_s8(const int8_t *x, uint16_t batch, const struct tintin_geom *g,
 			       int32_t recip, int32_t *acc);
 
+/** @brief Output row oy of one sample's average pool: acc int32 [out_w][out_c]. */
+void tintin_avgpool_forward_row_s8(const int8_t *x, const struct tintin_geom *g, int32_t recip,
+				   uint16_t oy, int32_t *acc);
+
 /** @brief Average-pool backward: every input of a window gets err * recip (exponent - 24). */
 void tintin_avgpool_backward_s8(const int8_t *err, uint16_t batch, const struct tintin_geom *g,
 				int32_t recip, int32_t *acc);
+
+/** @brief Input row iy of one sample's average-pool backward: acc int32 [in_w][in_c]. */
+void tintin_avgpool_backward_row_s8(const int8_t *err, const struct tintin_geom *g,
+				    int32_t recip, uint16_t iy, int32_t *acc);
 
 /** @brief round(2^24 / n), computed once per layer at init (the one divide). */
 int32_t tintin_pool_recip(uint32_t n);
@@ -169,6 +215,13 @@ void tintin_fc_backward_s8(const int8_t *err, const int8_t *w, uint16_t batch, u
 			   uint16_t out, int32_t *acc);
 
 /**
+ * @brief Inputs i0 .. i0 + n - 1 of one sample's dense backward error:
+ * acc[i] = sum_o err[o] * w[o][i0 + i].
+ */
+void tintin_fc_backward_cols_s8(const int8_t *err, const int8_t *w, uint16_t in, uint16_t out,
+				uint16_t i0, uint16_t n, int32_t *acc);
+
+/**
  * @brief Dense weight gradient of one output row: g[i] = sum_b err[b][o] * x[b][i].
  *
  * The sum has at most TINTIN_MAX_BATCH terms of magnitude <= 127 * 128, so it cannot
@@ -201,6 +254,56 @@ void tintin_relu_backward_mask_s8(const uint8_t *mask, int8_t *err, size_t n);
  * @return the shift applied (0..25).
  */
 int tintin_requantize_s8(const int32_t *acc, size_t n, int8_t *out, uint32_t *sat);
+
+/**
+ * Requantisation of one tensor computed a tile at a time, exactly as tintin_requantize_s8
+ * would requantise the whole of it: each tile is stored at once in the int8 output at its own
+ * shift with one rounding bit per value (bits) and its shift (shifts); tintin_rq_end rounds
+ * every tile to the tensor's shift. Tiles cut rows of row values into tiles of tile values
+ * (the last of a row shorter) and are put in order; the last row may be partial. A first tile
+ * that holds the whole tensor is requantised directly (no bits, no shifts). A tensor that
+ * feeds a ReLU (relu set after tintin_rq_begin) needs no rounding bits: its negative values
+ * may end at 0 instead of their rounded value, which the ReLU clears anyway (the saturation
+ * count still counts them).
+ */
+struct tintin_rq {
+	int8_t *out;
+	uint8_t *bits;   /**< rounding bits, one per value, LSB first */
+	uint8_t *shifts; /**< one per tile */
+	uint32_t *sat;   /**< saturations, counted as tintin_requantize_s8 counts them */
+	size_t n;        /**< values in the tensor */
+	size_t pos;      /**< values put */
+	size_t tiles;    /**< tiles put */
+	uint16_t row;
+	uint16_t tile;
+	uint8_t top;     /**< largest tile shift so far */
+	uint8_t whole;   /**< the first tile was the whole tensor */
+	uint8_t relu;    /**< the tensor feeds a ReLU: no rounding bits */
+	uint32_t neg_sat; /**< relu: saturating negatives in the tiles at shift top */
+};
+
+/**
+ * @brief Start a tensor of n values at out.
+ * @param bits   (n + 7) / 8 bytes, or NULL when one tile holds the whole tensor or it feeds
+ *               a ReLU
+ * @param shifts one byte per tile, or NULL likewise
+ */
+void tintin_rq_begin(struct tintin_rq *q, int8_t *out, size_t n, uint16_t row, uint16_t tile,
+		     uint8_t *bits, uint8_t *shifts, uint32_t *sat);
+
+/** @brief Store the next tile (n values of int32) at its own shift. */
+void tintin_rq_put(struct tintin_rq *q, const int32_t *v, size_t n);
+
+/** @brief Round every stored tile to the tensor's shift; returns that shift (0..25). */
+int tintin_rq_end(struct tintin_rq *q);
+
+/**
+ * @brief tintin_requantize_s8 through the tiles: the same out (with relu, the same after a
+ * ReLU), sat and shift, for tests of tintin_rq_* on any tiling (bits and shifts sized as
+ * tintin_rq_begin says).
+ */
+int tintin_requantize_tiled_s8(const int32_t *acc, size_t n, uint16_t row, uint16_t tile,
+			       int relu, int8_t *out, uint8_t *bits, uint8_t *shifts, uint32_t *sat);
 
 /** @} */
 

@@ -41,60 +41,97 @@ static struct tintin_span tintin_span_at(const struct tintin_geom *g, int oy, in
 	return sp;
 }
 
+void tintin_conv_forward_row_s8(const int8_t *x, const int8_t *w, const int32_t *bias,
+				int bias_shift, const struct tintin_geom *g, uint16_t oy, int32_t *acc)
+{
+	const size_t row = (size_t)g->k_h * g->k_w * g->in_c;
+	const size_t wstep = (size_t)g->k_w * g->in_c;
+	const size_t xstep = (size_t)g->in_w * g->in_c;
+
+	for (int ox = 0; ox < g->out_w; ox++) {
+		struct tintin_span sp = tintin_span_at(g, oy, ox);
+		const int8_t *x0 = x + ((size_t)sp.y0 * g->in_w + sp.x0) * g->in_c;
+		uint16_t oc = 0;
+
+		/* Four output channels share each window row of input. */
+		for (; oc + 4u <= g->out_c; oc += 4u) {
+			const int8_t *wp = w + oc * row + sp.wofs;
+			const int8_t *xp = x0;
+			int32_t s[4] = {0, 0, 0, 0};
+
+			for (int iy = sp.y0; iy < sp.y1; iy++) {
+				int32_t t[4];
+
+				tintin_dot4_s8(xp, wp, (uint32_t)row, sp.len, t);
+				for (int r = 0; r < 4; r++) {
+					s[r] += t[r];
+				}
+				xp += xstep;
+				wp += wstep;
+			}
+			for (uint16_t r = 0; r < 4u; r++) {
+				int32_t b0 = tintin_bias_at(bias, bias_shift, oc + r);
+
+				*acc++ = tintin_add_sat32(s[r], b0);
+			}
+		}
+		for (; oc < g->out_c; oc++) {
+			const int8_t *wp = w + oc * row + sp.wofs;
+			const int8_t *xp = x0;
+			int32_t s = 0;
+
+			for (int iy = sp.y0; iy < sp.y1; iy++) {
+				s += tintin_dot_s8(xp, wp, sp.len);
+				xp += xstep;
+				wp += wstep;
+			}
+			*acc++ = tintin_add_sat32(s, tintin_bias_at(bias, bias_shift, oc));
+		}
+	}
+}
+
 void tintin_conv_forward_s8(const int8_t *x, const int8_t *w, const int32_t *bias,
 			    int bias_shift, uint16_t batch, const struct tintin_geom *g,
 			    int32_t *acc)
 {
 	const size_t in_sz = (size_t)g->in_h * g->in_w * g->in_c;
-	const size_t row = (size_t)g->k_h * g->k_w * g->in_c;
-	const size_t wstep = (size_t)g->k_w * g->in_c;
-	const size_t xstep = (size_t)g->in_w * g->in_c;
+	const size_t out_row = (size_t)g->out_w * g->out_c;
 
 	for (uint16_t b = 0; b < batch; b++) {
-		const int8_t *xb = x + b * in_sz;
+		for (uint16_t oy = 0; oy < g->out_h; oy++) {
+			tintin_conv_forward_row_s8(x + b * in_sz, w, bias, bias_shift, g, oy, acc);
+			acc += out_row;
+		}
+	}
+}
 
-		for (int oy = 0; oy < g->out_h; oy++) {
-			for (int ox = 0; ox < g->out_w; ox++) {
-				struct tintin_span sp = tintin_span_at(g, oy, ox);
-				const int8_t *x0 = xb + ((size_t)sp.y0 * g->in_w + sp.x0) * g->in_c;
+void tintin_conv_backward_row_s8(const int8_t *err, const int8_t *w, const struct tintin_geom *g,
+				 uint16_t iy, int32_t *acc)
+{
+	const size_t row = (size_t)g->k_h * g->k_w * g->in_c;
+	const size_t wstep = (size_t)g->k_w * g->in_c;
 
-				uint16_t oc = 0;
+	for (size_t k = 0; k < (size_t)g->in_w * g->in_c; k++) {
+		acc[k] = 0;
+	}
+	/* Output rows in order, as the whole-tensor scatter adds them: the same sums. */
+	for (uint16_t oy = 0; oy < g->out_h; oy++) {
+		int y0;
+		int y1;
 
-				/* Four output channels share each window row of input. */
-				for (; oc + 4u <= g->out_c; oc += 4u) {
-					const int8_t *wp = w + oc * row + sp.wofs;
-					const int8_t *xp = x0;
-					int32_t s[4] = {0, 0, 0, 0};
+		tintin_window(oy, g->k_h, g->pad_t, g->in_h, g->stride, &y0, &y1);
+		if ((int)iy < y0 || (int)iy >= y1) {
+			continue;
+		}
+		for (int ox = 0; ox < g->out_w; ox++) {
+			const int8_t *e = err + ((size_t)oy * g->out_w + ox) * g->out_c;
+			struct tintin_span sp = tintin_span_at(g, oy, ox);
+			const int8_t *wp = w + sp.wofs + (size_t)(iy - sp.y0) * wstep;
+			int32_t *ap = acc + (size_t)sp.x0 * g->in_c;
 
-					for (int iy = sp.y0; iy < sp.y1; iy++) {
-						int32_t t[4];
-
-						tintin_dot4_s8(xp, wp, (uint32_t)row, sp.len, t);
-						for (int r = 0; r < 4; r++) {
-							s[r] += t[r];
-						}
-						xp += xstep;
-						wp += wstep;
-					}
-					for (uint16_t r = 0; r < 4u; r++) {
-						int32_t b0 =
-							tintin_bias_at(bias, bias_shift, oc + r);
-
-						*acc++ = tintin_add_sat32(s[r], b0);
-					}
-				}
-				for (; oc < g->out_c; oc++) {
-					const int8_t *wp = w + oc * row + sp.wofs;
-					const int8_t *xp = x0;
-					int32_t s = 0;
-
-					for (int iy = sp.y0; iy < sp.y1; iy++) {
-						s += tintin_dot_s8(xp, wp, sp.len);
-						xp += xstep;
-						wp += wstep;
-					}
-					*acc++ = tintin_add_sat32(
-						s, tintin_bias_at(bias, bias_shift, oc));
+			for (uint16_t oc = 0; oc < g->out_c; oc++) {
+				if (e[oc] != 0) {
+					tintin_axpy_s8(e[oc], wp + oc * row, ap, sp.len);
 				}
 			}
 		}
@@ -104,37 +141,13 @@ void tintin_conv_forward_s8(const int8_t *x, const int8_t *w, const int32_t *bia
 void tintin_conv_backward_s8(const int8_t *err, const int8_t *w, uint16_t batch,
 			     const struct tintin_geom *g, int32_t *acc)
 {
-	const size_t in_sz = (size_t)g->in_h * g->in_w * g->in_c;
-	const size_t row = (size_t)g->k_h * g->k_w * g->in_c;
-	const size_t wstep = (size_t)g->k_w * g->in_c;
-	const size_t xstep = (size_t)g->in_w * g->in_c;
+	const size_t out_sz = (size_t)g->out_h * g->out_w * g->out_c;
+	const size_t in_row = (size_t)g->in_w * g->in_c;
 
-	for (size_t k = 0; k < (size_t)batch * in_sz; k++) {
-		acc[k] = 0;
-	}
 	for (uint16_t b = 0; b < batch; b++) {
-		int32_t *ab = acc + b * in_sz;
-
-		for (int oy = 0; oy < g->out_h; oy++) {
-			for (int ox = 0; ox < g->out_w; ox++) {
-				struct tintin_span sp = tintin_span_at(g, oy, ox);
-				int32_t *a0 = ab + ((size_t)sp.y0 * g->in_w + sp.x0) * g->in_c;
-
-				for (uint16_t oc = 0; oc < g->out_c; oc++) {
-					int32_t e = *err++;
-					const int8_t *wp = w + oc * row + sp.wofs;
-					int32_t *ap = a0;
-
-					if (e == 0) {
-						continue;
-					}
-					for (int iy = sp.y0; iy < sp.y1; iy++) {
-						tintin_axpy_s8(e, wp, ap, sp.len);
-						ap += xstep;
-						wp += wstep;
-					}
-				}
-			}
+		for (uint16_t iy = 0; iy < g->in_h; iy++) {
+			tintin_conv_backward_row_s8(err + b * out_sz, w, g, iy, acc);
+			acc += in_row;
 		}
 	}
 }

@@ -252,30 +252,36 @@ void tintin_fc_forward_s8(const int8_t *x, const int8_t *w, const int32_t *bias,
 	}
 }
 
+void tintin_fc_backward_cols_s8(const int8_t *err, const int8_t *w, uint16_t in, uint16_t out,
+				uint16_t i0, uint16_t n, int32_t *acc)
+{
+	uint16_t o = 0;
+
+	w += i0;
+	for (uint16_t i = 0; i < n; i++) {
+		acc[i] = 0;
+	}
+	/* Four weight rows per pass over the accumulator row; all-zero errors skip. */
+	for (; o + 4u <= out; o += 4u) {
+		int32_t e[4] = {err[o], err[o + 1u], err[o + 2u], err[o + 3u]};
+
+		if ((e[0] | e[1] | e[2] | e[3]) != 0) {
+			tintin_axpy4_s8(e, w + (size_t)o * in, in, acc, n);
+		}
+	}
+	for (; o < out; o++) {
+		if (err[o] != 0) {
+			tintin_axpy_s8(err[o], w + (size_t)o * in, acc, n);
+		}
+	}
+}
+
 void tintin_fc_backward_s8(const int8_t *err, const int8_t *w, uint16_t batch, uint16_t in,
 			   uint16_t out, int32_t *acc)
 {
 	for (uint16_t b = 0; b < batch; b++) {
-		const int8_t *er = err + (size_t)b * out;
-		int32_t *ar = acc + (size_t)b * in;
-		uint16_t o = 0;
-
-		for (uint16_t i = 0; i < in; i++) {
-			ar[i] = 0;
-		}
-		/* Four weight rows per pass over the accumulator row; all-zero errors skip. */
-		for (; o + 4u <= out; o += 4u) {
-			int32_t e[4] = {er[o], er[o + 1u], er[o + 2u], er[o + 3u]};
-
-			if ((e[0] | e[1] | e[2] | e[3]) != 0) {
-				tintin_axpy4_s8(e, w + (size_t)o * in, in, ar, in);
-			}
-		}
-		for (; o < out; o++) {
-			if (er[o] != 0) {
-				tintin_axpy_s8(er[o], w + (size_t)o * in, ar, in);
-			}
-		}
+		tintin_fc_backward_cols_s8(err + (size_t)b * out, w, in, out, 0u, in,
+					   acc + (size_t)b * in);
 	}
 }
 

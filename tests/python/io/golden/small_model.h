@@ -18,17 +18,17 @@
  * tintin_model_plan_dsp), and the part of the training arena that holds trainable
  * parameter copies and optimizer state.
  */
-#define SMALL_ARENA_TRAIN     1100
-#define SMALL_ARENA_INFER     864
-#define SMALL_ARENA_TRAIN_DSP 1100
-#define SMALL_ARENA_INFER_DSP 864
+#define SMALL_ARENA_TRAIN     596
+#define SMALL_ARENA_INFER     368
+#define SMALL_ARENA_TRAIN_DSP 660
+#define SMALL_ARENA_INFER_DSP 432
 #define SMALL_ARENA_PARAMS    118
 #define SMALL_ARENA_OPTIM     0
 #define SMALL_INPUT_SIZE      24
 #define SMALL_OUTPUTS         4
 
 #ifdef CONFIG_TINTIN_ARENA_SIZE
-TINTIN_ARENA_CHECK(small, 1100, CONFIG_TINTIN_ARENA_SIZE);
+TINTIN_ARENA_CHECK(small, 596, CONFIG_TINTIN_ARENA_SIZE);
 #endif
 
 /* clang-format off */
