@@ -21,7 +21,7 @@ from tintin.core import data, spec
 from tintin.core.floatref import FloatModel, float_lr
 from tintin.io import cgen
 from tintin.native.tree import REPO
-from tintin.tasks import digits, envcl, envdata, motion
+from tintin.tasks import digits, envcl, motion
 
 FTRAIN = REPO / "bench" / "float" / "ftrain.c"
 FT_TYPES = {spec.LAYER_DENSE: "FT_DENSE", spec.LAYER_RELU: "FT_RELU",
@@ -53,7 +53,7 @@ def _motion() -> tuple[np.ndarray, np.ndarray]:
 
 
 def _env() -> tuple[np.ndarray, np.ndarray]:
-    x, y = envcl.indoor(envdata.scaling())
+    x, y, _ = envcl.indoor()
     return envcl.as_float(x[:8]), y[:8]
 
 

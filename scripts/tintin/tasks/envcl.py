@@ -39,10 +39,12 @@ class Scenario:
     scaling: inputs.Scaling  # the input quantiser, fitted indoors (env_quantize())
 
 
-def indoor(sc: inputs.Scaling) -> tuple[np.ndarray, np.ndarray]:
+def indoor() -> tuple[np.ndarray, np.ndarray, inputs.Scaling]:
+    """The indoor motes' inputs and labels, and the quantiser fitted on them."""
     parts = [envdata.load(m) for m in envdata.INDOOR]
+    sc = envdata.scaling(parts)
     x = np.concatenate([envdata.features(r, sc) for r in parts])
-    return x, np.concatenate([r.label for r in parts])
+    return x, np.concatenate([r.label for r in parts]), sc
 
 
 def as_float(x: np.ndarray) -> np.ndarray:
@@ -62,8 +64,7 @@ def build(seed: int = SEED, epochs: int = PRETRAIN_EPOCHS) -> Scenario:
         (1, 1, envdata.FEATURES), ROWS, seed, optim=Optim.momentum(), max_batch=PRETRAIN_BATCH
     )
     ref, flt = RefModel(sp), FloatModel(sp)
-    scaling = envdata.scaling()
-    x, y = indoor(scaling)
+    x, y, scaling = indoor()
     xf = as_float(x)
     for epoch in range(epochs):
         for idx in data.batches(len(x), PRETRAIN_BATCH, epoch, seed):

@@ -138,9 +138,10 @@ def raw_features(r: Readings) -> np.ndarray:
     return np.stack([t, h, np.diff(t, prepend=t[:1]), np.diff(h, prepend=h[:1])], 1)
 
 
-def scaling() -> inputs.Scaling:
-    """The quantiser fitted on the indoor motes, as `tintin gen data --stream` fits it."""
-    raw = np.concatenate([raw_features(load(m)) for m in INDOOR])
+def scaling(indoor: list[Readings]) -> inputs.Scaling:
+    """The quantiser fitted on the indoor motes' readings (load(m) for m in INDOOR), as
+    `tintin gen data --stream` fits it."""
+    raw = np.concatenate([raw_features(r) for r in indoor])
     fs = inputquant.fit(raw / 10**DECIMALS, np.arange(len(raw)))
     if not np.array_equal(fs.decimals, np.full(FEATURES, DECIMALS)):
         raise EnvDataError(f"readings are not in hundredths: decimals {fs.decimals.tolist()}")
