@@ -20,6 +20,9 @@ extern inline int32_t tintin_decay_shift(int32_t x, int s);
 extern inline int32_t tintin_round_shift(int32_t x, int s);
 extern inline int32_t tintin_sto_shift_in(int32_t x, int s, uint32_t r);
 extern inline int32_t tintin_sto_shift(int32_t x, int s, uint32_t r);
+extern inline int32_t tintin_floor_shift(int32_t x, int s);
+extern inline int32_t tintin_sto_floor_in(int32_t x, int s, uint32_t r);
+extern inline int32_t tintin_sto_floor(int32_t x, int s, uint32_t r);
 
 void tintin_prng_seed(struct tintin_prng *r, uint32_t seed)
 {

@@ -130,7 +130,7 @@ static void tintin_update_weights(struct tintin_model *m, struct tintin_layer_st
 		shift = tintin_sgd_niti_shift(maxabs, cfg->mu + ((s->w_lo != NULL) ? cfg->upscale_bits
 										    : 0u));
 	} else {
-		tintin_sgd_rows_init(&u, cfg, &p, e_err + e_x, &m->prng);
+		tintin_sgd_rows_init(&u, cfg, &p, e_err + e_x, &m->prng, s->row);
 		u.clips = &m->stats.update_clips;
 		/* At batch 1 a dense unit's gradient row is its error times the input, formed
 		 * inside the update: no gradient row is written.
@@ -156,7 +156,7 @@ static void tintin_update_weights(struct tintin_model *m, struct tintin_layer_st
 			tintin_sgd_niti_row(cfg, &p, off, m->acc, s->row, shift,
 					    &m->stats.param_sat);
 		} else {
-			tintin_sgd_row(&u, off, m->acc, s->row, &m->stats.param_sat);
+			tintin_sgd_row(&u, o, 0u, m->acc, s->row, &m->stats.param_sat);
 		}
 	}
 	tintin_prng_advance(&m->prng, (uint32_t)s->rows * s->row);

@@ -46,6 +46,20 @@ def prng_at(key: int, counter: int, k: Array | int) -> Array:
     return x.astype(np.int64)
 
 
+# Row draws are those of the same stream 2^31 further on: key + 2^31 is the Weyl step times
+# 2^31 (mod 2^32), as far from every column draw's index as a 32-bit counter allows.
+ROW_DRAWS = 1 << 31
+
+
+def grid_draws(key: int, counter: int, rows: int, row: int) -> Array:
+    """Draws of a [rows, row] parameter's update (tintin_sgd_rows): element (o, c) draws
+    row draw o xor column draw c, so a row's elements share per-column numbers that a
+    kernel computes once per step instead of once per weight."""
+    col = prng_at(key, counter, np.arange(row))
+    rowd = prng_at(key, (counter + ROW_DRAWS) & M32, np.arange(rows))
+    return rowd[:, None] ^ col[None, :]
+
+
 # --- integer helpers ------------------------------------------------------------------------
 
 
@@ -135,6 +149,24 @@ def sto_shift(x: Array | int, s: Array | int, r: Array | int) -> Array:
     sign, t, p = _split(x, ss)
     out = sign * (t + (p > (r >> (32 - ss))))
     return np.where(s <= 0, x, np.where(s >= 32, 0, out))
+
+
+def floor_shift(x: Array, s: int) -> Array:
+    """floor(x / 2^s) for 0 < s < 64, on magnitudes (tintin_floor_shift)."""
+    x = i64(x)
+    return np.where(x >= 0, x >> s, -((-x + ((1 << s) - 1)) >> s))
+
+
+def sto_floor(x: Array | int, s: int, r: Array | int) -> Array:
+    """floor((x + U) / 2^s) with U the top s bits of the draw r: x / 2^s rounded down or up
+    with probabilities that make it exact in expectation (tintin_sto_floor). s <= 0 is x;
+    s >= 32 gives 0, as tintin_sto_shift."""
+    x = i64(x)
+    if s <= 0:
+        return x
+    if s >= 32:
+        return x * 0
+    return floor_shift(x + (i64(r) >> (32 - s)), s)
 
 
 def psto_shift(x: Array | int, s: Array | int) -> Array:
@@ -283,7 +315,7 @@ def aligned_delta(
     if s <= 0:
         d = shl_sat32(d, -s)
     elif stochastic:
-        d = sto_shift(d, s, r)
+        d = sto_floor(d, s, r)
     else:
         d = psto_shift(d, s)
     return clamp(d, -dmax, dmax), int(np.count_nonzero(np.abs(d) > dmax))

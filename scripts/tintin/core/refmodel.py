@@ -177,9 +177,6 @@ class RefModel:
 
     # --- training -----------------------------------------------------------------------
 
-    def _draws(self, n: int) -> np.ndarray:
-        return nx.prng_at(self.key, self.counter, np.arange(n))
-
     def _loss_grad(
         self,
         y: np.ndarray,
@@ -229,7 +226,7 @@ class RefModel:
                 s,
                 o.lr_mult,
                 o.rounding == ROUND_STOCHASTIC,
-                self._draws(g.size).reshape(g.shape),
+                nx.grid_draws(self.key, self.counter, *g.shape),
                 UPDATE_LIMIT << up,
             )
             self.stats.update_clips += clips
@@ -292,7 +289,7 @@ class RefModel:
                 s,
                 o.lr_mult,
                 o.rounding == ROUND_STOCHASTIC,
-                self._draws(g.size),
+                nx.grid_draws(self.key, self.counter, 1, g.size)[0],
                 UPDATE_LIMIT << BIAS_EXTRA_BITS,
             )
         st.bias, st.b_mom = self._apply(st.bias, st.b_mom, d, nx.I32_MAX)

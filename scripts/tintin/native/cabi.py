@@ -162,6 +162,7 @@ class SgdRows(ct.Structure):
         ("mshift", ct.c_uint8),
         ("stochastic", ct.c_uint8),
         ("preset", ct.c_uint8),
+        ("row", ct.c_uint16),
     ]
 
 
@@ -268,6 +269,7 @@ SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "tintin_storage_file_close": (ct.c_int, [ct.POINTER(StorageFile)]),
     "tintin_decay_shift": (ct.c_int32, [ct.c_int32, ct.c_int]),
     "tintin_sto_shift": (ct.c_int32, [ct.c_int32, ct.c_int, ct.c_uint32]),
+    "tintin_sto_floor": (ct.c_int32, [ct.c_int32, ct.c_int, ct.c_uint32]),
     "tintin_psto_shift": (ct.c_int32, [ct.c_int32, ct.c_int]),
     "tintin_rescale_mult": (ct.c_int32, [ct.c_int32, ct.c_uint8]),
     "tintin_requantize_s8": (ct.c_int, [P32, ct.c_size_t, P8, PU32]),
@@ -315,11 +317,16 @@ SIGNATURES: dict[str, tuple[object, list[object]]] = {
     ),
     "tintin_sgd_rows_init": (
         None,
-        [ct.POINTER(SgdRows), ct.POINTER(OptimCfg), ct.POINTER(Param), ct.c_int, ct.POINTER(Prng)],
+        [ct.POINTER(SgdRows), ct.POINTER(OptimCfg), ct.POINTER(Param), ct.c_int, ct.POINTER(Prng),
+         ct.c_uint16],
     ),
     "tintin_sgd_outer_row": (
         None,
-        [ct.POINTER(SgdRows), ct.c_uint32, ct.c_int32, P8, ct.c_uint16, PU32],
+        [ct.POINTER(SgdRows), ct.c_uint16, ct.c_int32, P8, ct.c_uint16, PU32],
+    ),
+    "tintin_sgd_outer_rows": (
+        None,
+        [ct.POINTER(SgdRows), P8, P8, ct.c_uint16, ct.c_uint16, PU32],
     ),
     "tintin_sgd_niti_row": (
         None,

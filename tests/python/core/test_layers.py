@@ -226,11 +226,15 @@ def test_sgd_aligned_row(dtype, n, off, e_g, lr_shift, lr_mult, mom_shift, round
             ct.byref(cfg), ct.byref(par), off, p(g, P32), n, e_g, ct.byref(r), ct.byref(sat)
         )
 
-    _check_aligned(rng, update, g, dtype, off, e_g, lr_shift, lr_mult, mom_shift, rounding, seed)
+    # Columns off + j of row 0.
+    _check_aligned(rng, update, g, dtype, off, e_g, lr_shift, lr_mult, mom_shift, rounding, seed,
+                   lambda key: nx.grid_draws(key, 0, 1, off + n)[0, off:])  # fmt: skip
 
 
-def _check_aligned(rng, update, g, dtype, off, e_g, lr_shift, lr_mult, mom_shift, rounding, seed):
-    """Run update(cfg, par, prng, sat) on a fresh parameter; compare with the reference for g."""
+def _check_aligned(rng, update, g, dtype, off, e_g, lr_shift, lr_mult, mom_shift, rounding, seed,
+                   draws_of):  # fmt: skip
+    """Run update(cfg, par, prng, sat) on a fresh parameter; compare with the reference for g,
+    with the draws draws_of(key) gives."""
     n = len(g)
     values, mom, par, lim, mom_lim, _keep = _param(rng, dtype, n, mom_shift != 0, off)
     d0 = values()[off:]
@@ -240,8 +244,7 @@ def _check_aligned(rng, update, g, dtype, off, e_g, lr_shift, lr_mult, mom_shift
     clib.lib().tintin_prng_seed(ct.byref(r), seed)
     sat = ct.c_uint32(0)
     update(cfg, par, r, sat)
-    # Element off + j draws number off + j of the stream.
-    draws = nx.prng_at(r.key, 0, off + np.arange(n))
+    draws = draws_of(r.key)
     # The update limit is 8 int8 LSBs, 8 << 8 on the finer grid of masters and biases.
     dmax = UPDATE_LIMIT if dtype == 0 else UPDATE_LIMIT << BIAS_EXTRA_BITS
     d, _ = nx.aligned_delta(g, -7 + lr_shift - e_g, lr_mult, rounding == 0, draws, dmax)
@@ -294,15 +297,18 @@ def _check_outer(dtype, n, off, e, s, lr_shift, lr_mult, mom_shift, rounding, se
     x[rng.random(n) < 0.2] = 0  # zero inputs, as after a ReLU
     g = (np.int32(e) * x.astype(np.int32)).astype(np.int32)
     preset = []
+    # Row o of rows off elements long starts at element off (row 0 when off is 0).
+    o = 1 if off else 0
 
     def update(cfg, par, r, sat):
         u = cabi.SgdRows()
         clib.lib().tintin_sgd_rows_init(ct.byref(u), ct.byref(cfg), ct.byref(par), e_g,
-                                        ct.byref(r))  # fmt: skip
+                                        ct.byref(r), off)  # fmt: skip
         preset.append(u.preset)
-        clib.lib().tintin_sgd_outer_row(ct.byref(u), off, e, p(x, P8), n, ct.byref(sat))
+        clib.lib().tintin_sgd_outer_row(ct.byref(u), o, e, p(x, P8), n, ct.byref(sat))
 
-    _check_aligned(rng, update, g, dtype, off, e_g, lr_shift, lr_mult, mom_shift, rounding, seed)
+    _check_aligned(rng, update, g, dtype, off, e_g, lr_shift, lr_mult, mom_shift, rounding, seed,
+                   lambda key: nx.grid_draws(key, 0, o + 1, n)[o])  # fmt: skip
     sto = lr_mult == 1 and 0 < s < 32 and rounding == 0
     want = 0  # the general loop
     if dtype == S16P and not mom_shift and (sto or (lr_mult == 1 and s == 0)):
@@ -312,6 +318,57 @@ def _check_outer(dtype, n, off, e, s, lr_shift, lr_mult, mom_shift, rounding, se
     elif sto and dtype == 0 and not mom_shift:
         want = 3
     assert preset == [want]
+
+
+# A dense layer's whole update at batch 1, as tintin_update_weights() calls it: the default
+# optimizer's column passes (s <= 30, over more than one 32-column pass), errors large enough
+# to clamp, weights at the int8 limits, and the other presets' unit-by-unit loops.
+@given(
+    st.sampled_from([(0, 0), (S16P, 0), (S16P, 3)]),
+    st.integers(1, 12),
+    st.integers(1, 80),
+    st.integers(1, 31),
+    st.floats(0.0, 1.0),
+    st.floats(0.0, 1.0),
+    SEED,
+)
+def test_sgd_outer_rows(kind, rows, inputs, s, zero_err, zero_x, seed):
+    dtype, mom_shift = kind
+    rng = np.random.default_rng(seed)
+    err = rng.integers(-128, 128, rows).astype(np.int8)
+    err[rng.random(rows) < zero_err] = 0
+    x = rng.integers(-128, 128, inputs).astype(np.int8)
+    x[rng.random(inputs) < zero_x] = 0
+    g = err.astype(np.int64)[:, None] * x.astype(np.int64)[None, :]
+    values, mom, par, lim, mom_lim, _keep = _param(rng, dtype, rows * inputs, mom_shift != 0, 0)
+    if dtype == 0:
+        flat = _keep  # int8 weights: some at the limits, -128 included (a table may hold it)
+        flat[rng.random(flat.size) < 0.1] = 127
+        flat[rng.random(flat.size) < 0.1] = -127
+        flat[rng.random(flat.size) < 0.02] = -128
+    w0 = values().reshape(rows, inputs)
+    m0 = None if mom is None else nx.i64(mom).reshape(rows, inputs)
+    e_g = -7 - s  # lr_shift 0: s = -7 - e_g
+    cfg = clib.OptimCfg(0, 0, 1, 0, mom_shift, 0, 0)
+    r = cabi.Prng()
+    clib.lib().tintin_prng_seed(ct.byref(r), seed)
+    r.counter = int(rng.integers(0, 2**32))
+    u = cabi.SgdRows()
+    clib.lib().tintin_sgd_rows_init(ct.byref(u), ct.byref(cfg), ct.byref(par), e_g, ct.byref(r),
+                                    inputs)  # fmt: skip
+    clips = ct.c_uint32(0)
+    u.clips = ct.cast(ct.pointer(clips), ct.c_void_p)
+    sat = ct.c_uint32(0)
+    clib.lib().tintin_sgd_outer_rows(ct.byref(u), p(err, P8), p(x, P8), rows, inputs,
+                                     ct.byref(sat))  # fmt: skip
+    dmax = UPDATE_LIMIT if dtype == 0 else UPDATE_LIMIT << BIAS_EXTRA_BITS
+    d, nclip = nx.aligned_delta(g, s, 1, True, nx.grid_draws(r.key, r.counter, rows, inputs),
+                                dmax)  # fmt: skip
+    w, m, nsat = nx.apply_update(w0, m0, d, lim, mom_shift, mom_lim)
+    assert np.array_equal(values().reshape(rows, inputs), w)
+    if m is not None:
+        assert np.array_equal(nx.i64(mom).reshape(rows, inputs), m)
+    assert (sat.value, clips.value) == (nsat, nclip)
 
 
 @given(st.sampled_from([0, 1, 2, S16P]), st.integers(1, 50), st.integers(0, 7),

@@ -77,6 +77,15 @@ def test_sto_shift(x, s, r):
         assert abs(got) in (abs(x) >> s, (abs(x) >> s) + 1)
 
 
+@given(VALUES, SHIFTS, U32)
+def test_sto_floor(x, s, r):
+    got = clib.lib().tintin_sto_floor(x, s, r)
+    assert got == one(nx.sto_floor(x, s, r))
+    if 0 < s < 32:
+        # floor((x + U) / 2^s) from exact rational arithmetic, U the draw's top s bits.
+        assert got == (x + (r >> (32 - s))) // 2**s
+
+
 @given(VALUES, SHIFTS)
 def test_psto_shift(x, s):
     got = clib.lib().tintin_psto_shift(x, s)

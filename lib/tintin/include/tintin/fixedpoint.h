@@ -71,6 +71,12 @@ inline uint32_t tintin_prng_at(const struct tintin_prng *r, uint32_t k)
 	return tintin_prng_draw(r->key, r->counter + k);
 }
 
+/**
+ * Offset of the row draws of a parameter update (tintin_sgd_rows): draw o of a row is draw
+ * counter + 2^31 + o of the stream, as far from every column draw as a 32-bit counter allows.
+ */
+#define TINTIN_PRNG_ROWS 0x80000000u
+
 /** Advance the stream by n draws. */
 static inline void tintin_prng_advance(struct tintin_prng *r, uint32_t n)
 {
@@ -190,6 +196,42 @@ inline int32_t tintin_sto_shift(int32_t x, int s, uint32_t r)
 	return tintin_sto_shift_in(x, s, r);
 }
 
+/**
+ * floor(x / 2^s) for 1 <= s <= 31 without a signed shift: for x < 0, ~x = -x - 1 >= 0 and
+ * floor(x / 2^s) = ~(~x >> s).
+ */
+inline int32_t tintin_floor_shift(int32_t x, int s)
+{
+	const uint32_t m = (x < 0) ? 0xffffffffu : 0u;
+
+	return (int32_t)((((uint32_t)x ^ m) >> s) ^ m);
+}
+
+/**
+ * x / 2^s with stochastic rounding as floor((x + U) / 2^s), U the top s bits of the random
+ * word r: rounds up with probability (x mod 2^s) / 2^s, for either sign. The parameter updates
+ * round so (docs/numerics.md): a weight's rounding is then an add and a shift, with no
+ * magnitude or sign to restore.
+ */
+inline int32_t tintin_sto_floor_in(int32_t x, int s, uint32_t r)
+{
+	/* For 1 <= s <= 31. x = q 2^s + f with 0 <= f < 2^s, and f + U < 2^32 cannot wrap. */
+	const uint32_t f = (uint32_t)x & ((1u << s) - 1u);
+
+	return tintin_floor_shift(x, s) + (int32_t)((f + (r >> (32 - s))) >> s);
+}
+
+/** tintin_sto_floor_in() for any s: s <= 0 gives x, s >= 32 gives 0 (as tintin_sto_shift). */
+inline int32_t tintin_sto_floor(int32_t x, int s, uint32_t r)
+{
+	if (s <= 0) {
+		return x;
+	}
+	if (s >= 32) {
+		return 0;
+	}
+	return tintin_sto_floor_in(x, s, r);
+}
 
 /**
  * NITI pseudo-stochastic rounding: the discarded bits themselves act as the random

@@ -45,9 +45,10 @@ struct tintin_param {
  *
  * The gradient g (exponent e_g) is multiplied by the learning rate 2^-lr_shift * lr_mult and
  * shifted onto the parameter's grid: s = exp + lr_shift - e_g. For s > 0 the shift rounds
- * stochastically (draw off + j of r) or pseudo-stochastically, so sub-LSB updates survive
- * in expectation; for s <= 0 it is a saturating left shift. Then optional momentum, then
- * a saturating subtract.
+ * stochastically or pseudo-stochastically, so sub-LSB updates survive in expectation; for
+ * s <= 0 it is a saturating left shift. Then optional momentum, then a saturating subtract.
+ * The elements are columns off to off + n - 1 of row 0 (struct tintin_sgd_rows: element j
+ * draws row draw 0 xor column draw off + j of r).
  *
  * @param[in] g  int32 gradient [n]
  * @param[in,out] sat  incremented per saturated element
@@ -70,6 +71,10 @@ enum tintin_sgd_preset {
  * so a row costs only its loop. Copied out of the config and the parameter because the
  * stores go through int8 pointers, which may alias anything: the compiler would otherwise
  * reload every field for every element.
+ *
+ * The parameter is [rows, row] (a bias is one row). Stochastic rounding of element (o, c)
+ * uses draw counter + TINTIN_PRNG_ROWS + o xor draw counter + c: a dense layer at batch 1
+ * computes each column's number once for all its units instead of one per weight.
  */
 struct tintin_sgd_rows {
 	void *data;
@@ -85,6 +90,7 @@ struct tintin_sgd_rows {
 	uint8_t mshift;
 	uint8_t stochastic;
 	uint8_t preset; /**< enum tintin_sgd_preset */
+	uint16_t row;   /**< elements per row */
 };
 
 /**
@@ -92,26 +98,35 @@ struct tintin_sgd_rows {
  * draws are numbered from r's counter as it is now: apply the rows before advancing r.
  */
 void tintin_sgd_rows_init(struct tintin_sgd_rows *u, const struct tintin_optim_cfg *cfg,
-			  const struct tintin_param *p, int e_g, const struct tintin_prng *r);
+			  const struct tintin_param *p, int e_g, const struct tintin_prng *r,
+			  uint16_t row);
 
-/** @brief tintin_sgd_aligned_row() with a prepared update. */
-void tintin_sgd_row(const struct tintin_sgd_rows *u, uint32_t off, const int32_t *g,
+/**
+ * @brief tintin_sgd_aligned_row() with a prepared update, of columns c0 to c0 + n - 1 of
+ * row o (elements o * row + c0 onwards).
+ */
+void tintin_sgd_row(const struct tintin_sgd_rows *u, uint16_t o, uint16_t c0, const int32_t *g,
 		    uint16_t n, uint32_t *sat);
 
 /**
- * @brief tintin_sgd_row() for the gradient row g[j] = e * x[j]: one sample's error times its
- * inputs, a dense unit's whole gradient when only that sample has an error for it.
+ * @brief tintin_sgd_row() of row o, columns 0 to n - 1, for the gradient g[j] = e * x[j]: one
+ * sample's error times its inputs, a dense unit's whole gradient when only that sample has an
+ * error for it.
  *
  * The row is never written out: the preset loops form the products as they go, and other
  * settings pass them to tintin_sgd_row() 16 at a time in a 64-byte stack buffer. So a dense
  * layer trained at batch 1 needs no gradient row in the arena.
  */
-void tintin_sgd_outer_row(const struct tintin_sgd_rows *u, uint32_t off, int32_t e,
+void tintin_sgd_outer_row(const struct tintin_sgd_rows *u, uint16_t o, int32_t e,
 			  const int8_t *x, uint16_t n, uint32_t *sat);
 
 /**
  * @brief A dense layer's weight update at batch 1: unit o's row (elements o * in to
  * o * in + in - 1) is tintin_sgd_outer_row() of err[o] and the layer's input x.
+ *
+ * With the default optimizer's settings the layer goes 32 columns at a time: the nonzero
+ * inputs and their column draws are gathered once (200 bytes of stack) and every unit with
+ * an error walks only those, so a weight costs a multiply, an add and a shift.
  */
 void tintin_sgd_outer_rows(const struct tintin_sgd_rows *u, const int8_t *err, const int8_t *x,
 			   uint16_t rows, uint16_t in, uint32_t *sat);

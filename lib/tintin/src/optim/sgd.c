@@ -69,11 +69,12 @@ static TINTIN_ALWAYS_INLINE void tintin_param_apply(const struct tintin_sgd_rows
 }
 
 static TINTIN_ALWAYS_INLINE void tintin_aligned_loop(const struct tintin_sgd_rows *cp,
-						     uint8_t dtype, uint32_t off,
-						     const int32_t *g, uint16_t n, uint32_t *sat)
+						     uint8_t dtype, uint32_t off, uint32_t c0,
+						     uint32_t rowr, const int32_t *g, uint16_t n,
+						     uint32_t *sat)
 {
 	const struct tintin_sgd_rows c = *cp; /* a local copy stays in registers */
-	const uint32_t base = c.counter + off;
+	const uint32_t base = c.counter + c0;
 	uint32_t clipped = 0u;
 	uint32_t dclip = 0u;
 
@@ -88,7 +89,8 @@ static TINTIN_ALWAYS_INLINE void tintin_aligned_loop(const struct tintin_sgd_row
 				d = tintin_shl_sat32(d, -c.s);
 			} else if (c.stochastic) {
 				/* Counter-based draws: skipping zero gradients keeps the stream. */
-				d = tintin_sto_shift(d, c.s, tintin_prng_draw(c.key, base + j));
+				d = tintin_sto_floor(d, c.s,
+						     rowr ^ tintin_prng_draw(c.key, base + j));
 			} else {
 				d = tintin_psto_shift(d, c.s);
 			}
@@ -115,8 +117,9 @@ static TINTIN_ALWAYS_INLINE void tintin_aligned_loop(const struct tintin_sgd_row
  */
 static TINTIN_ALWAYS_INLINE void tintin_sto_loop(const struct tintin_sgd_rows *cp, uint8_t dtype,
 						 int has_mom, int outer, int shifted,
-						 uint32_t off, const int32_t *g, const int8_t *x,
-						 int32_t e, uint16_t n, uint32_t *sat)
+						 uint32_t off, uint32_t c0, uint32_t rowr,
+						 const int32_t *g, const int8_t *x, int32_t e,
+						 uint16_t n, uint32_t *sat)
 {
 	const int s = cp->s;
 	/* Arrays based at element off: one index register addresses them all. data is the
@@ -129,8 +132,8 @@ static TINTIN_ALWAYS_INLINE void tintin_sto_loop(const struct tintin_sgd_rows *c
 	const int32_t dmax = cp->dmax;
 	uint32_t clipped = 0u;
 	uint32_t dclip = 0u;
-	/* Draw counter + off + j's Weyl state, stepped per element rather than recomputed. */
-	uint32_t weyl = (cp->counter + off) * TINTIN_PRNG_STEP + cp->key;
+	/* Column draw counter + c0 + j's Weyl state, stepped per element rather than recomputed. */
+	uint32_t weyl = (cp->counter + c0) * TINTIN_PRNG_STEP + cp->key;
 	uint32_t step = TINTIN_PRNG_STEP;
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -149,7 +152,7 @@ static TINTIN_ALWAYS_INLINE void tintin_sto_loop(const struct tintin_sgd_rows *c
 		 */
 		if (d != 0) {
 			if (shifted) {
-				d = tintin_sto_shift_in(d, s, tintin_prng_mix(weyl));
+				d = tintin_sto_floor_in(d, s, rowr ^ tintin_prng_mix(weyl));
 			}
 			if (TINTIN_UNLIKELY(d > dmax || d < -dmax)) {
 				d = (d > 0) ? dmax : -dmax;
@@ -193,12 +196,12 @@ static TINTIN_ALWAYS_INLINE void tintin_sto_loop(const struct tintin_sgd_rows *c
  */
 static TINTIN_ALWAYS_INLINE void tintin_sto_loop_vec(const struct tintin_sgd_rows *cp,
 						     uint8_t dtype, int has_mom, int outer,
-						     int shifted, uint32_t off, const int32_t *g,
+						     int shifted, uint32_t off, uint32_t c0,
+						     uint32_t rowr, const int32_t *g,
 						     const int8_t *x, int32_t e, uint16_t n,
 						     uint32_t *sat)
 {
 	const int s = cp->s;
-	const int ls = 32 - s;
 	int8_t *const data = (int8_t *)cp->data + off;
 	int8_t *const high = (dtype == TINTIN_DTYPE_S16P) ? cp->high + off : NULL;
 	int16_t *const mom = has_mom ? (int16_t *)cp->mom + off : NULL;
@@ -206,7 +209,7 @@ static TINTIN_ALWAYS_INLINE void tintin_sto_loop_vec(const struct tintin_sgd_row
 	const uint32_t mround = (1u << mshift) - 1u;
 	const int32_t dmax = cp->dmax;
 	const int32_t lim = (dtype == TINTIN_DTYPE_S16P) ? TINTIN_S16P_MAX : 127;
-	const uint32_t weyl0 = (cp->counter + off) * TINTIN_PRNG_STEP + cp->key;
+	const uint32_t weyl0 = (cp->counter + c0) * TINTIN_PRNG_STEP + cp->key;
 	uint32_t clipped = 0u;
 	uint32_t dclip = 0u;
 
@@ -216,11 +219,8 @@ static TINTIN_ALWAYS_INLINE void tintin_sto_loop_vec(const struct tintin_sgd_row
 		int32_t nw;
 
 		if (shifted) {
-			const uint32_t r = tintin_prng_mix(weyl0 + j * TINTIN_PRNG_STEP);
-			const uint32_t m = tintin_abs32(d);
-			const uint32_t t = (m >> s) + (((m << ls) > r) ? 1u : 0u);
-
-			d = (d < 0) ? -(int32_t)t : (int32_t)t;
+			d = tintin_sto_floor_in(d, s,
+						rowr ^ tintin_prng_mix(weyl0 + j * TINTIN_PRNG_STEP));
 		}
 		dclip += (uint32_t)(d > dmax) + (uint32_t)(d < -dmax);
 		d = (d > dmax) ? dmax : ((d < -dmax) ? -dmax : d);
@@ -263,7 +263,8 @@ static TINTIN_ALWAYS_INLINE void tintin_sto_loop_vec(const struct tintin_sgd_row
 #endif
 
 void tintin_sgd_rows_init(struct tintin_sgd_rows *u, const struct tintin_optim_cfg *cfg,
-			  const struct tintin_param *p, int e_g, const struct tintin_prng *r)
+			  const struct tintin_param *p, int e_g, const struct tintin_prng *r,
+			  uint16_t row)
 {
 	const int s = p->exp + cfg->lr_shift - e_g;
 
@@ -286,6 +287,7 @@ void tintin_sgd_rows_init(struct tintin_sgd_rows *u, const struct tintin_optim_c
 		.mshift = cfg->momentum_shift,
 		.stochastic = (cfg->rounding == TINTIN_ROUND_STOCHASTIC) ? 1u : 0u,
 		.preset = TINTIN_SGD_GENERAL,
+		.row = row,
 	};
 	/* The preset optimizers' settings get loops with every per-row decision taken: lr_mult 1
 	 * and stochastic rounding, or no shift at all (int16 masters without momentum only).
@@ -304,22 +306,28 @@ void tintin_sgd_rows_init(struct tintin_sgd_rows *u, const struct tintin_optim_c
 	}
 }
 
+/* Row o's draw: every element of the row xors it into its column's draw. */
+static inline uint32_t tintin_row_draw(const struct tintin_sgd_rows *u, uint16_t o)
+{
+	return tintin_prng_draw(u->key, u->counter + TINTIN_PRNG_ROWS + o);
+}
+
 /* The preset optimizers' loop for u over the gradient row g, or 0 when u needs another. */
-static int tintin_sto_row(const struct tintin_sgd_rows *u, uint32_t off, const int32_t *g,
-			  uint16_t n, uint32_t *sat)
+static int tintin_sto_row(const struct tintin_sgd_rows *u, uint32_t off, uint32_t c0,
+			  uint32_t rowr, const int32_t *g, uint16_t n, uint32_t *sat)
 {
 	if (u->s == 0) {
 		return 0;
 	}
 	switch (u->preset) {
 	case TINTIN_SGD_S16P_MOM:
-		TINTIN_STO_LOOP(u, TINTIN_DTYPE_S16P, 1, 0, 1, off, g, NULL, 0, n, sat);
+		TINTIN_STO_LOOP(u, TINTIN_DTYPE_S16P, 1, 0, 1, off, c0, rowr, g, NULL, 0, n, sat);
 		return 1;
 	case TINTIN_SGD_S16P:
-		TINTIN_STO_LOOP(u, TINTIN_DTYPE_S16P, 0, 0, 1, off, g, NULL, 0, n, sat);
+		TINTIN_STO_LOOP(u, TINTIN_DTYPE_S16P, 0, 0, 1, off, c0, rowr, g, NULL, 0, n, sat);
 		return 1;
 	case TINTIN_SGD_S8:
-		TINTIN_STO_LOOP(u, TINTIN_DTYPE_S8, 0, 0, 1, off, g, NULL, 0, n, sat);
+		TINTIN_STO_LOOP(u, TINTIN_DTYPE_S8, 0, 0, 1, off, c0, rowr, g, NULL, 0, n, sat);
 		return 1;
 	default:
 		return 0;
@@ -331,22 +339,24 @@ static int tintin_sto_row(const struct tintin_sgd_rows *u, uint32_t off, const i
  * settings that train one sample at a time (README), also get a loop for unshifted rows, where
  * a layer with s = 0 spends most of its step; momentum rows with s = 0 take the general path.
  */
-static int tintin_sto_outer_row(const struct tintin_sgd_rows *u, uint32_t off, int32_t e,
-				const int8_t *x, uint16_t n, uint32_t *sat)
+static int tintin_sto_outer_row(const struct tintin_sgd_rows *u, uint32_t off, uint32_t rowr,
+				int32_t e, const int8_t *x, uint16_t n, uint32_t *sat)
 {
 	switch (u->preset) {
 	case TINTIN_SGD_S16P_MOM:
-		TINTIN_STO_LOOP(u, TINTIN_DTYPE_S16P, 1, 1, 1, off, NULL, x, e, n, sat);
+		TINTIN_STO_LOOP(u, TINTIN_DTYPE_S16P, 1, 1, 1, off, 0, rowr, NULL, x, e, n, sat);
 		return 1;
 	case TINTIN_SGD_S16P:
 		if (u->s > 0) {
-			TINTIN_STO_LOOP(u, TINTIN_DTYPE_S16P, 0, 1, 1, off, NULL, x, e, n, sat);
+			TINTIN_STO_LOOP(u, TINTIN_DTYPE_S16P, 0, 1, 1, off, 0, rowr, NULL, x, e, n,
+					sat);
 		} else {
-			TINTIN_STO_LOOP(u, TINTIN_DTYPE_S16P, 0, 1, 0, off, NULL, x, e, n, sat);
+			TINTIN_STO_LOOP(u, TINTIN_DTYPE_S16P, 0, 1, 0, off, 0, rowr, NULL, x, e, n,
+					sat);
 		}
 		return 1;
 	case TINTIN_SGD_S8:
-		TINTIN_STO_LOOP(u, TINTIN_DTYPE_S8, 0, 1, 1, off, NULL, x, e, n, sat);
+		TINTIN_STO_LOOP(u, TINTIN_DTYPE_S8, 0, 1, 1, off, 0, rowr, NULL, x, e, n, sat);
 		return 1;
 	default:
 		return 0;
@@ -356,70 +366,185 @@ static int tintin_sto_outer_row(const struct tintin_sgd_rows *u, uint32_t off, i
 /* Gradient elements per pass of tintin_sgd_outer_row()'s general path: 64 bytes of stack. */
 #define TINTIN_SGD_OUTER_CHUNK 16u
 
-static void tintin_general_row(const struct tintin_sgd_rows *u, uint32_t off, const int32_t *g,
-			       uint16_t n, uint32_t *sat)
+static void tintin_general_row(const struct tintin_sgd_rows *u, uint32_t off, uint32_t c0,
+			       uint32_t rowr, const int32_t *g, uint16_t n, uint32_t *sat)
 {
 	switch (u->dtype) {
 	case TINTIN_DTYPE_S8:
-		tintin_aligned_loop(u, TINTIN_DTYPE_S8, off, g, n, sat);
+		tintin_aligned_loop(u, TINTIN_DTYPE_S8, off, c0, rowr, g, n, sat);
 		break;
 	case TINTIN_DTYPE_S16:
-		tintin_aligned_loop(u, TINTIN_DTYPE_S16, off, g, n, sat);
+		tintin_aligned_loop(u, TINTIN_DTYPE_S16, off, c0, rowr, g, n, sat);
 		break;
 	case TINTIN_DTYPE_S16P:
-		tintin_aligned_loop(u, TINTIN_DTYPE_S16P, off, g, n, sat);
+		tintin_aligned_loop(u, TINTIN_DTYPE_S16P, off, c0, rowr, g, n, sat);
 		break;
 	default:
-		tintin_aligned_loop(u, TINTIN_DTYPE_S32, off, g, n, sat);
+		tintin_aligned_loop(u, TINTIN_DTYPE_S32, off, c0, rowr, g, n, sat);
 		break;
 	}
 }
 
-void tintin_sgd_row(const struct tintin_sgd_rows *u, uint32_t off, const int32_t *g,
+/* Elements off onwards, which are columns c0 onwards of the row whose draw is rowr. */
+static void tintin_row_at(const struct tintin_sgd_rows *u, uint32_t off, uint32_t c0,
+			  uint32_t rowr, const int32_t *g, uint16_t n, uint32_t *sat)
+{
+	if (!tintin_sto_row(u, off, c0, rowr, g, n, sat)) {
+		tintin_general_row(u, off, c0, rowr, g, n, sat);
+	}
+}
+
+void tintin_sgd_row(const struct tintin_sgd_rows *u, uint16_t o, uint16_t c0, const int32_t *g,
 		    uint16_t n, uint32_t *sat)
 {
-	if (!tintin_sto_row(u, off, g, n, sat)) {
-		tintin_general_row(u, off, g, n, sat);
-	}
+	tintin_row_at(u, (uint32_t)o * u->row + c0, c0, tintin_row_draw(u, o), g, n, sat);
 }
 
 /* tintin_sgd_outer_row(), inlined into the layer loop where it is called per unit. */
-static TINTIN_ALWAYS_INLINE void tintin_outer_row(const struct tintin_sgd_rows *u, uint32_t off,
+static TINTIN_ALWAYS_INLINE void tintin_outer_row(const struct tintin_sgd_rows *u, uint16_t o,
 						  int32_t e, const int8_t *x, uint16_t n,
 						  uint32_t *sat)
 {
+	const uint32_t off = (uint32_t)o * u->row;
+	const uint32_t rowr = tintin_row_draw(u, o);
 	int32_t g[TINTIN_SGD_OUTER_CHUNK];
 	uint16_t c;
 
-	if (tintin_sto_outer_row(u, off, e, x, n, sat)) {
+	if (tintin_sto_outer_row(u, off, rowr, e, x, n, sat)) {
 		return;
 	}
-	/* Other settings take the row through tintin_sgd_row() a few elements at a time, so that
-	 * no arena scratch is needed; element off + j draws number off + j whatever the chunk.
+	/* Other settings take the row through the general loops a few elements at a time, so
+	 * that no arena scratch is needed; column j draws its number whatever the chunk.
 	 */
 	for (uint16_t j = 0; j < n; j = (uint16_t)(j + c)) {
 		c = (uint16_t)(n - j);
 		c = (c > TINTIN_SGD_OUTER_CHUNK) ? TINTIN_SGD_OUTER_CHUNK : c;
 		tintin_scale_s8(e, x + j, g, c);
-		tintin_sgd_row(u, off + j, g, c, sat);
+		tintin_row_at(u, off + j, j, rowr, g, c, sat);
 	}
 }
 
-void tintin_sgd_outer_row(const struct tintin_sgd_rows *u, uint32_t off, int32_t e,
+void tintin_sgd_outer_row(const struct tintin_sgd_rows *u, uint16_t o, int32_t e,
 			  const int8_t *x, uint16_t n, uint32_t *sat)
 {
-	tintin_outer_row(u, off, e, x, n, sat);
+	tintin_outer_row(u, o, e, x, n, sat);
+}
+
+/* Columns per pass of tintin_s8_outer_rows(): 32 x (4 + 2) bytes of stack. */
+#define TINTIN_SGD_OUTER_COLS 32u
+
+/* A column of the pass with a nonzero input: its index in the pass, the input, its draw. */
+struct tintin_outer_col {
+	uint32_t u; /**< top s bits of the column draw */
+	int8_t x;
+	uint8_t j;
+};
+
+/*
+ * One unit's weights over a pass's nonzero columns. With the bias 2^30 carried in ru (bit 30
+ * of U < 2^s <= 2^30 is clear, so xor adds it), e x + U + 2^30 is positive and below 2^32:
+ * floor((e x + U) / 2^s) is an unsigned shift minus kq = 2^(30 - s). can_clip (a constant at
+ * each call) adds the clamp to dmax that rows with a large error need.
+ */
+static TINTIN_ALWAYS_INLINE void tintin_s8_outer_cols(int8_t *w, const struct tintin_outer_col *col,
+						      uint16_t k, int32_t e, uint32_t ru, int s,
+						      int32_t dmax, int can_clip, uint32_t *sat,
+						      uint32_t *dclip)
+{
+	const uint32_t kq = (1u << 30) >> s;
+	uint32_t clipped = 0u;
+
+	for (const struct tintin_outer_col *c = col; c < col + k; c++) {
+		const uint32_t t = ((uint32_t)(e * c->x) + (ru ^ c->u)) >> s;
+		int32_t d;
+		int32_t nw;
+
+		if (t == kq) {
+			continue; /* the common case: the update rounds to 0 */
+		}
+		d = (int32_t)(t - kq);
+		if (can_clip && TINTIN_UNLIKELY(d > dmax || d < -dmax)) {
+			d = (d > 0) ? dmax : -dmax;
+			(*dclip)++;
+		}
+		nw = w[c->j] - d;
+		if (TINTIN_UNLIKELY((uint32_t)nw + 127u > 254u)) {
+			nw = (nw > 0) ? 127 : -127;
+			clipped++;
+		}
+		w[c->j] = (int8_t)nw;
+	}
+	*sat += clipped;
+}
+
+/*
+ * The default optimizer's dense update at batch 1 (int8 weights, stochastic, 1 <= s <= 30):
+ * the same integers as unit after unit through tintin_sto_loop, by columns. A pass gathers
+ * its nonzero inputs with their column draws once; each unit with an error then costs a row
+ * draw and, per nonzero input, a multiply, an add and a shift. Zero inputs and units without
+ * error move nothing, and the draws are counter-based, so skipping them keeps the stream.
+ */
+static void tintin_s8_outer_rows(const struct tintin_sgd_rows *u, const int8_t *err,
+				 const int8_t *x, uint16_t rows, uint16_t in, uint32_t *sat)
+{
+	struct tintin_outer_col col[TINTIN_SGD_OUTER_COLS];
+	const int s = u->s;
+	const int32_t dmax = u->dmax;
+	uint32_t dclip = 0u;
+
+	for (uint16_t c0 = 0; c0 < in; c0 = (uint16_t)(c0 + TINTIN_SGD_OUTER_COLS)) {
+		const uint32_t left = (uint32_t)in - c0;
+		const uint16_t n = (uint16_t)((left > TINTIN_SGD_OUTER_COLS) ? TINTIN_SGD_OUTER_COLS
+									    : left);
+		uint32_t weyl = (u->counter + c0) * TINTIN_PRNG_STEP + u->key;
+		uint16_t k = 0;
+
+		for (uint16_t j = 0; j < n; j++, weyl += TINTIN_PRNG_STEP) {
+			if (x[c0 + j] != 0) {
+				col[k].u = tintin_prng_mix(weyl) >> (32 - s);
+				col[k].x = x[c0 + j];
+				col[k].j = (uint8_t)j;
+				k++;
+			}
+		}
+		if (k == 0u) {
+			continue;
+		}
+		for (uint16_t o = 0; o < rows; o++) {
+			const int32_t e = err[o];
+			int8_t *const w = (int8_t *)u->data + (uint32_t)o * in + c0;
+			uint32_t ru;
+
+			if (e == 0) {
+				continue;
+			}
+			ru = (tintin_row_draw(u, o) >> (32 - s)) ^ (1u << 30);
+			/* |d| <= ceil(|e| 128 / 2^s): only a row that can exceed dmax checks it. */
+			if (((tintin_abs32(e) * 128u + (1u << s) - 1u) >> s) > (uint32_t)dmax) {
+				tintin_s8_outer_cols(w, col, k, e, ru, s, dmax, 1, sat, &dclip);
+			} else {
+				tintin_s8_outer_cols(w, col, k, e, ru, s, dmax, 0, sat, &dclip);
+			}
+		}
+	}
+	if (dclip != 0u && u->clips != NULL) {
+		*u->clips += dclip;
+	}
 }
 
 void tintin_sgd_outer_rows(const struct tintin_sgd_rows *u, const int8_t *err, const int8_t *x,
 			   uint16_t rows, uint16_t in, uint32_t *sat)
 {
+	if (u->preset == TINTIN_SGD_S8 && u->s <= 30 && u->row == in) {
+		tintin_s8_outer_rows(u, err, x, rows, in, sat);
+		return;
+	}
 	for (uint16_t o = 0; o < rows; o++) {
 		/* Without momentum a unit without error moves nothing (the draws are
 		 * counter-based, so skipping keeps the stream).
 		 */
 		if (err[o] != 0 || u->mom != NULL) {
-			tintin_outer_row(u, (uint32_t)o * in, err[o], x, in, sat);
+			tintin_outer_row(u, o, err[o], x, in, sat);
 		}
 	}
 }
@@ -430,8 +555,8 @@ void tintin_sgd_aligned_row(const struct tintin_optim_cfg *cfg, const struct tin
 {
 	struct tintin_sgd_rows u;
 
-	tintin_sgd_rows_init(&u, cfg, p, e_g, r);
-	tintin_sgd_row(&u, off, g, n, sat);
+	tintin_sgd_rows_init(&u, cfg, p, e_g, r, n);
+	tintin_row_at(&u, off, off, tintin_row_draw(&u, 0), g, n, sat);
 }
 
 int tintin_sgd_niti_shift(uint32_t maxabs, int mu)
@@ -450,7 +575,7 @@ void tintin_sgd_niti_row(const struct tintin_optim_cfg *cfg, const struct tintin
 	uint32_t clipped = 0u;
 
 	/* Only the storage and momentum fields matter here. */
-	tintin_sgd_rows_init(&u, cfg, p, 0, &unused);
+	tintin_sgd_rows_init(&u, cfg, p, 0, &unused, n);
 
 	/* A copy whose address never leaves this function stays in registers; u's fields would
 	 * be reloaded after every store through an int8 pointer.
