@@ -49,21 +49,43 @@ void tintin_prng_seed(struct tintin_prng *r, uint32_t seed);
 /** Draw number i of the stream with this key (i = counter + k). */
 #define TINTIN_PRNG_STEP 0x9e3779b9u
 
+/*
+ * On Armv6-M the multipliers go through an empty asm as opaque register values: GCC's
+ * Thumb-1 cost model builds a multiply by a constant from some twenty shifts and adds, where
+ * the single-cycle MULS needs only the constant loaded.
+ */
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__thumb__) && !defined(__thumb2__)
+#define TINTIN_MUL_IN_REG 1
+#else
+#define TINTIN_MUL_IN_REG 0
+#endif
+
 /** murmur3's fmix32 of a Weyl state x = i * TINTIN_PRNG_STEP + key (draw i of the stream). */
 inline uint32_t tintin_prng_mix(uint32_t x)
 {
+	uint32_t c1 = 0x85ebca6bu;
+	uint32_t c2 = 0xc2b2ae35u;
+
+#if TINTIN_MUL_IN_REG
+	__asm__("" : "+l"(c1), "+l"(c2));
+#endif
 	x ^= x >> 16;
-	x *= 0x85ebca6bu;
+	x *= c1;
 	x ^= x >> 13;
-	x *= 0xc2b2ae35u;
+	x *= c2;
 	x ^= x >> 16;
 	return x;
 }
 
 inline uint32_t tintin_prng_draw(uint32_t key, uint32_t i)
 {
+	uint32_t step = TINTIN_PRNG_STEP;
+
+#if TINTIN_MUL_IN_REG
+	__asm__("" : "+l"(step));
+#endif
 	/* murmur3 fmix32 of a Weyl sequence: full avalanche, two 32-bit multiplies. */
-	return tintin_prng_mix(i * TINTIN_PRNG_STEP + key);
+	return tintin_prng_mix(i * step + key);
 }
 
 inline uint32_t tintin_prng_at(const struct tintin_prng *r, uint32_t k)

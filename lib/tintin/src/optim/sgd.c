@@ -441,38 +441,51 @@ struct tintin_outer_col {
 };
 
 /*
- * One unit's weights over a pass's nonzero columns. With the bias 2^30 carried in ru (bit 30
- * of U < 2^s <= 2^30 is clear, so xor adds it), e x + U + 2^30 is positive and below 2^32:
- * floor((e x + U) / 2^s) is an unsigned shift minus kq = 2^(30 - s). can_clip (a constant at
- * each call) adds the clamp to dmax that rows with a large error need.
+ * One weight of a pass. With the bias 2^30 carried in ru (bit 30 of U < 2^s <= 2^30 is clear,
+ * so xor adds it), e x + U + 2^30 is positive and below 2^32: floor((e x + U) / 2^s) is an
+ * unsigned shift minus kq = 2^(30 - s). can_clip (a constant at each call) adds the clamp to
+ * dmax that units with a large error need.
  */
+static TINTIN_ALWAYS_INLINE void tintin_s8_outer_one(int8_t *w, const struct tintin_outer_col *c,
+						     int32_t e, uint32_t ru, int s, uint32_t kq,
+						     int32_t dmax, int can_clip, uint32_t *clipped,
+						     uint32_t *dclip)
+{
+	int32_t d = (int32_t)((((uint32_t)(e * c->x) + (ru ^ c->u)) >> s) - kq);
+	int32_t nw;
+
+	if (d == 0) {
+		return; /* the common case: the update rounds to 0 */
+	}
+	if (can_clip && TINTIN_UNLIKELY(d > dmax || d < -dmax)) {
+		d = (d > 0) ? dmax : -dmax;
+		(*dclip)++;
+	}
+	nw = w[c->j] - d;
+	if (TINTIN_UNLIKELY((uint32_t)nw + 127u > 254u)) {
+		nw = (nw > 0) ? 127 : -127;
+		(*clipped)++;
+	}
+	w[c->j] = (int8_t)nw;
+}
+
+/* One unit's weights over a pass's k nonzero columns, two at a time. */
 static TINTIN_ALWAYS_INLINE void tintin_s8_outer_cols(int8_t *w, const struct tintin_outer_col *col,
 						      uint16_t k, int32_t e, uint32_t ru, int s,
 						      int32_t dmax, int can_clip, uint32_t *sat,
 						      uint32_t *dclip)
 {
 	const uint32_t kq = (1u << 30) >> s;
+	const struct tintin_outer_col *c = col;
+	const struct tintin_outer_col *const last = col + k - 1;
 	uint32_t clipped = 0u;
 
-	for (const struct tintin_outer_col *c = col; c < col + k; c++) {
-		const uint32_t t = ((uint32_t)(e * c->x) + (ru ^ c->u)) >> s;
-		int32_t d;
-		int32_t nw;
-
-		if (t == kq) {
-			continue; /* the common case: the update rounds to 0 */
-		}
-		d = (int32_t)(t - kq);
-		if (can_clip && TINTIN_UNLIKELY(d > dmax || d < -dmax)) {
-			d = (d > 0) ? dmax : -dmax;
-			(*dclip)++;
-		}
-		nw = w[c->j] - d;
-		if (TINTIN_UNLIKELY((uint32_t)nw + 127u > 254u)) {
-			nw = (nw > 0) ? 127 : -127;
-			clipped++;
-		}
-		w[c->j] = (int8_t)nw;
+	for (; c < last; c += 2) {
+		tintin_s8_outer_one(w, c, e, ru, s, kq, dmax, can_clip, &clipped, dclip);
+		tintin_s8_outer_one(w, c + 1, e, ru, s, kq, dmax, can_clip, &clipped, dclip);
+	}
+	if (c == last) {
+		tintin_s8_outer_one(w, c, e, ru, s, kq, dmax, can_clip, &clipped, dclip);
 	}
 	*sat += clipped;
 }
