@@ -430,14 +430,24 @@ void tintin_sgd_outer_row(const struct tintin_sgd_rows *u, uint16_t o, int32_t e
 	tintin_outer_row(u, o, e, x, n, sat);
 }
 
-/* Columns per pass of tintin_s8_outer_rows(): 32 x (4 + 2) bytes of stack. */
+/* Columns per pass of tintin_s8_outer_rows(). */
 #define TINTIN_SGD_OUTER_COLS 32u
+/* A pass sorts its columns by the sign of x and the top 3 bits of their draw: 16 buckets. */
+#define TINTIN_SGD_OUTER_BITS 3
+#define TINTIN_SGD_OUTER_BUCKETS (2u << TINTIN_SGD_OUTER_BITS)
 
 /* A column of the pass with a nonzero input: its index in the pass, the input, its draw. */
 struct tintin_outer_col {
 	uint32_t u; /**< top s bits of the column draw */
 	int8_t x;
 	uint8_t j;
+};
+
+/* A pass: its nonzero columns sorted into buckets, bucket b ending at col[end[b] - 1]. */
+struct tintin_outer_pass {
+	struct tintin_outer_col col[TINTIN_SGD_OUTER_COLS];
+	uint8_t end[TINTIN_SGD_OUTER_BUCKETS];
+	uint32_t xmax; /**< largest |x| of the pass */
 };
 
 /*
@@ -477,30 +487,106 @@ static TINTIN_ALWAYS_INLINE void tintin_s8_outer_cols(int8_t *w, const struct ti
 {
 	const uint32_t kq = (1u << 30) >> s;
 	const struct tintin_outer_col *c = col;
-	const struct tintin_outer_col *const last = col + k - 1;
+	const struct tintin_outer_col *const end = col + k;
 	uint32_t clipped = 0u;
 
-	for (; c < last; c += 2) {
+	for (uint16_t pairs = (uint16_t)(k >> 1); pairs != 0u; pairs--, c += 2) {
 		tintin_s8_outer_one(w, c, e, ru, s, kq, dmax, can_clip, &clipped, dclip);
 		tintin_s8_outer_one(w, c + 1, e, ru, s, kq, dmax, can_clip, &clipped, dclip);
 	}
-	if (c == last) {
+	if (c != end) {
 		tintin_s8_outer_one(w, c, e, ru, s, kq, dmax, can_clip, &clipped, dclip);
 	}
 	*sat += clipped;
 }
 
+/* The bucket of a column: the sign of x, then the top bits of its draw r. */
+static inline uint32_t tintin_outer_bucket(int8_t x, uint32_t r)
+{
+	return ((x < 0) ? (1u << TINTIN_SGD_OUTER_BITS) : 0u) | (r >> (32 - TINTIN_SGD_OUTER_BITS));
+}
+
+/*
+ * Gather columns c0 to c0 + n - 1 into pass p, sorted by bucket (a counting sort); the number
+ * of nonzero columns.
+ */
+static uint16_t tintin_outer_gather(const struct tintin_sgd_rows *u, const int8_t *x, uint16_t c0,
+				    uint16_t n, struct tintin_outer_pass *p)
+{
+	uint32_t r[TINTIN_SGD_OUTER_COLS];
+	uint8_t jj[TINTIN_SGD_OUTER_COLS];
+	uint8_t next[TINTIN_SGD_OUTER_BUCKETS];
+	uint32_t weyl = (u->counter + c0) * TINTIN_PRNG_STEP + u->key;
+	uint32_t step = TINTIN_PRNG_STEP;
+	uint32_t xmax = 0u;
+	uint16_t k = 0;
+	uint8_t at = 0;
+
+#if defined(__GNUC__) || defined(__clang__)
+	__asm__("" : "+r"(step)); /* as in tintin_sto_loop */
+#endif
+	for (uint32_t b = 0; b < TINTIN_SGD_OUTER_BUCKETS; b++) {
+		p->end[b] = 0;
+	}
+	for (uint16_t j = 0; j < n; j++, weyl += step) {
+		const int8_t xv = x[c0 + j];
+
+		if (xv != 0) {
+			const uint32_t a = tintin_abs32(xv);
+
+			r[k] = tintin_prng_mix(weyl);
+			jj[k] = (uint8_t)j;
+			p->end[tintin_outer_bucket(xv, r[k])]++;
+			xmax = (a > xmax) ? a : xmax;
+			k++;
+		}
+	}
+	for (uint32_t b = 0; b < TINTIN_SGD_OUTER_BUCKETS; b++) {
+		next[b] = at;
+		at = (uint8_t)(at + p->end[b]);
+		p->end[b] = at;
+	}
+	for (uint16_t m = 0; m < k; m++) {
+		const int8_t xv = x[c0 + jj[m]];
+		struct tintin_outer_col *c = &p->col[next[tintin_outer_bucket(xv, r[m])]++];
+
+		c->u = r[m] >> (32 - u->s);
+		c->x = xv;
+		c->j = jj[m];
+	}
+	p->xmax = xmax;
+	return k;
+}
+
+/* The columns of buckets lo to hi - 1 of pass p: their first index and their count. */
+static inline const struct tintin_outer_col *tintin_outer_range(const struct tintin_outer_pass *p,
+								 uint32_t lo, uint32_t hi,
+								 uint16_t *k)
+{
+	const uint8_t first = (lo == 0u) ? 0u : p->end[lo - 1u];
+
+	*k = (uint16_t)(p->end[hi - 1u] - first);
+	return &p->col[first];
+}
+
 /*
  * The default optimizer's dense update at batch 1 (int8 weights, stochastic, 1 <= s <= 30):
  * the same integers as unit after unit through tintin_sto_loop, by columns. A pass gathers
- * its nonzero inputs with their column draws once; each unit with an error then costs a row
- * draw and, per nonzero input, a multiply, an add and a shift. Zero inputs and units without
- * error move nothing, and the draws are counter-based, so skipping them keeps the stream.
+ * its nonzero inputs with their column draws once, sorted by the sign of the input and the top
+ * bits of the draw; a unit with an error then visits only the columns whose weight can move,
+ * at a multiply, an add and a shift each. Zero inputs and units without error move nothing,
+ * and the draws are counter-based, so skipping them keeps the stream.
+ *
+ * Which columns can move: with |e x| < 2^(s - b) for the whole pass, a positive e x rounds up
+ * only when U >= 2^s - 2^(s - b), the top b bits of U all ones, and a negative one rounds down
+ * only when U < 2^(s - b), those bits all zeros. U's top bits are the row draw's xor the
+ * column draw's, so for each sign of x one contiguous run of buckets holds every column that
+ * can move: 2^-b of the pass (docs/numerics.md).
  */
 static void tintin_s8_outer_rows(const struct tintin_sgd_rows *u, const int8_t *err,
 				 const int8_t *x, uint16_t rows, uint16_t in, uint32_t *sat)
 {
-	struct tintin_outer_col col[TINTIN_SGD_OUTER_COLS];
+	struct tintin_outer_pass pass;
 	const int s = u->s;
 	const int32_t dmax = u->dmax;
 	uint32_t dclip = 0u;
@@ -509,34 +595,56 @@ static void tintin_s8_outer_rows(const struct tintin_sgd_rows *u, const int8_t *
 		const uint32_t left = (uint32_t)in - c0;
 		const uint16_t n = (uint16_t)((left > TINTIN_SGD_OUTER_COLS) ? TINTIN_SGD_OUTER_COLS
 									    : left);
-		uint32_t weyl = (u->counter + c0) * TINTIN_PRNG_STEP + u->key;
-		uint16_t k = 0;
+		const uint16_t k = tintin_outer_gather(u, x, c0, n, &pass);
 
-		for (uint16_t j = 0; j < n; j++, weyl += TINTIN_PRNG_STEP) {
-			if (x[c0 + j] != 0) {
-				col[k].u = tintin_prng_mix(weyl) >> (32 - s);
-				col[k].x = x[c0 + j];
-				col[k].j = (uint8_t)j;
-				k++;
-			}
-		}
 		if (k == 0u) {
 			continue;
 		}
 		for (uint16_t o = 0; o < rows; o++) {
 			const int32_t e = err[o];
 			int8_t *const w = (int8_t *)u->data + (uint32_t)o * in + c0;
+			uint32_t rr;
 			uint32_t ru;
+			uint32_t maxv;
+			int b;
 
 			if (e == 0) {
 				continue;
 			}
-			ru = (tintin_row_draw(u, o) >> (32 - s)) ^ (1u << 30);
-			/* |d| <= ceil(|e| 128 / 2^s): only a row that can exceed dmax checks it. */
-			if (((tintin_abs32(e) * 128u + (1u << s) - 1u) >> s) > (uint32_t)dmax) {
-				tintin_s8_outer_cols(w, col, k, e, ru, s, dmax, 1, sat, &dclip);
-			} else {
-				tintin_s8_outer_cols(w, col, k, e, ru, s, dmax, 0, sat, &dclip);
+			rr = tintin_row_draw(u, o);
+			ru = (rr >> (32 - s)) ^ (1u << 30);
+			maxv = tintin_abs32(e) * pass.xmax;
+			b = s - tintin_bits(maxv);
+			if (b <= 0) {
+				/* |d| <= ceil(|e x| / 2^s): only a unit that can exceed dmax checks. */
+				if (((maxv + (1u << s) - 1u) >> s) > (uint32_t)dmax) {
+					tintin_s8_outer_cols(w, pass.col, k, e, ru, s, dmax, 1, sat,
+							     &dclip);
+				} else {
+					tintin_s8_outer_cols(w, pass.col, k, e, ru, s, dmax, 0, sat,
+							     &dclip);
+				}
+				continue;
+			}
+			b = (b > TINTIN_SGD_OUTER_BITS) ? TINTIN_SGD_OUTER_BITS : b;
+			{
+				/* Buckets [g 2^B + pat 2^(B - b), + 2^(B - b)): sign group g, the top
+				 * b draw bits pat.
+				 */
+				const uint32_t width = 1u << (TINTIN_SGD_OUTER_BITS - b);
+				const uint32_t pat = rr >> (32 - b);
+				const uint32_t up = (e > 0) ? 0u : (1u << TINTIN_SGD_OUTER_BITS);
+				const uint32_t down = (1u << TINTIN_SGD_OUTER_BITS) - up;
+				/* e x > 0 needs the column's top bits ~pat, e x < 0 needs pat. */
+				const uint32_t lo_up = up + ((~pat & ((1u << b) - 1u)) * width);
+				const uint32_t lo_down = down + pat * width;
+				const struct tintin_outer_col *c;
+				uint16_t kc;
+
+				c = tintin_outer_range(&pass, lo_up, lo_up + width, &kc);
+				tintin_s8_outer_cols(w, c, kc, e, ru, s, dmax, 0, sat, &dclip);
+				c = tintin_outer_range(&pass, lo_down, lo_down + width, &kc);
+				tintin_s8_outer_cols(w, c, kc, e, ru, s, dmax, 0, sat, &dclip);
 			}
 		}
 	}
