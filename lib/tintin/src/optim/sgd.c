@@ -450,54 +450,50 @@ struct tintin_outer_pass {
 	uint32_t xmax; /**< largest |x| of the pass */
 };
 
+/* One unit's update over a pass: what the scan over its columns needs, and its counts. */
+struct tintin_outer_unit {
+	int8_t *w;       /**< the unit's weight of the pass's column 0 */
+	int32_t e;       /**< the unit's error */
+	uint32_t ru;     /**< the row draw's top s bits, plus 2^30 */
+	int32_t s;
+	int32_t dmax;
+	uint32_t sat;    /**< weights saturated at +-127 */
+	uint32_t dclip;  /**< updates clamped to dmax */
+};
+
 /*
- * One weight of a pass. With the bias 2^30 carried in ru (bit 30 of U < 2^s <= 2^30 is clear,
- * so xor adds it), e x + U + 2^30 is positive and below 2^32: floor((e x + U) / 2^s) is an
- * unsigned shift minus kq = 2^(30 - s). can_clip (a constant at each call) adds the clamp to
- * dmax that units with a large error need.
+ * The unit's weights of the k columns from c. With the bias 2^30 carried in ru (bit 30 of
+ * U < 2^s <= 2^30 is clear, so xor adds it), e x + U + 2^30 is positive and below 2^32:
+ * floor((e x + U) / 2^s) is an unsigned shift minus kq = 2^(30 - s). Not inlined: one loop
+ * with its values in registers, whatever the caller keeps live.
  */
-static TINTIN_ALWAYS_INLINE void tintin_s8_outer_one(int8_t *w, const struct tintin_outer_col *c,
-						     int32_t e, uint32_t ru, int s, uint32_t kq,
-						     int32_t dmax, int can_clip, uint32_t *clipped,
-						     uint32_t *dclip)
+static TINTIN_NOINLINE void tintin_outer_scan(struct tintin_outer_unit *t,
+					      const struct tintin_outer_col *c, uint32_t k)
 {
-	int32_t d = (int32_t)((((uint32_t)(e * c->x) + (ru ^ c->u)) >> s) - kq);
-	int32_t nw;
-
-	if (d == 0) {
-		return; /* the common case: the update rounds to 0 */
-	}
-	if (can_clip && TINTIN_UNLIKELY(d > dmax || d < -dmax)) {
-		d = (d > 0) ? dmax : -dmax;
-		(*dclip)++;
-	}
-	nw = w[c->j] - d;
-	if (TINTIN_UNLIKELY((uint32_t)nw + 127u > 254u)) {
-		nw = (nw > 0) ? 127 : -127;
-		(*clipped)++;
-	}
-	w[c->j] = (int8_t)nw;
-}
-
-/* One unit's weights over a pass's k nonzero columns, two at a time. */
-static TINTIN_ALWAYS_INLINE void tintin_s8_outer_cols(int8_t *w, const struct tintin_outer_col *col,
-						      uint16_t k, int32_t e, uint32_t ru, int s,
-						      int32_t dmax, int can_clip, uint32_t *sat,
-						      uint32_t *dclip)
-{
+	int8_t *const w = t->w;
+	const int32_t e = t->e;
+	const uint32_t ru = t->ru;
+	const int s = t->s;
 	const uint32_t kq = (1u << 30) >> s;
-	const struct tintin_outer_col *c = col;
-	const struct tintin_outer_col *const end = col + k;
-	uint32_t clipped = 0u;
 
-	for (uint16_t pairs = (uint16_t)(k >> 1); pairs != 0u; pairs--, c += 2) {
-		tintin_s8_outer_one(w, c, e, ru, s, kq, dmax, can_clip, &clipped, dclip);
-		tintin_s8_outer_one(w, c + 1, e, ru, s, kq, dmax, can_clip, &clipped, dclip);
+	for (const struct tintin_outer_col *const end = c + k; c != end; c++) {
+		int32_t d = (int32_t)((((uint32_t)(e * c->x) + (ru ^ c->u)) >> s) - kq);
+		int32_t nw;
+
+		if (d == 0) {
+			continue; /* the common case: the update rounds to 0 */
+		}
+		if (TINTIN_UNLIKELY(d > t->dmax || d < -t->dmax)) {
+			d = (d > 0) ? t->dmax : -t->dmax;
+			t->dclip++;
+		}
+		nw = w[c->j] - d;
+		if (TINTIN_UNLIKELY((uint32_t)nw + 127u > 254u)) {
+			nw = (nw > 0) ? 127 : -127;
+			t->sat++;
+		}
+		w[c->j] = (int8_t)nw;
 	}
-	if (c != end) {
-		tintin_s8_outer_one(w, c, e, ru, s, kq, dmax, can_clip, &clipped, dclip);
-	}
-	*sat += clipped;
 }
 
 /* The bucket of a column: the sign of x, then the top bits of its draw r. */
@@ -588,8 +584,7 @@ static void tintin_s8_outer_rows(const struct tintin_sgd_rows *u, const int8_t *
 {
 	struct tintin_outer_pass pass;
 	const int s = u->s;
-	const int32_t dmax = u->dmax;
-	uint32_t dclip = 0u;
+	struct tintin_outer_unit t = {.s = s, .dmax = u->dmax};
 
 	for (uint16_t c0 = 0; c0 < in; c0 = (uint16_t)(c0 + TINTIN_SGD_OUTER_COLS)) {
 		const uint32_t left = (uint32_t)in - c0;
@@ -602,54 +597,52 @@ static void tintin_s8_outer_rows(const struct tintin_sgd_rows *u, const int8_t *
 		}
 		for (uint16_t o = 0; o < rows; o++) {
 			const int32_t e = err[o];
-			int8_t *const w = (int8_t *)u->data + (uint32_t)o * in + c0;
 			uint32_t rr;
-			uint32_t ru;
 			uint32_t maxv;
-			int b;
+			int b = 0;
 
 			if (e == 0) {
 				continue;
 			}
 			rr = tintin_row_draw(u, o);
-			ru = (rr >> (32 - s)) ^ (1u << 30);
+			t.w = (int8_t *)u->data + (uint32_t)o * in + c0;
+			t.e = e;
+			t.ru = (rr >> (32 - s)) ^ (1u << 30);
+			/* The largest b <= 3 with |e x| < 2^(s - b) over the pass (maxv >= 1, so the
+			 * shift reaches 0 only to stop).
+			 */
 			maxv = tintin_abs32(e) * pass.xmax;
-			b = s - tintin_bits(maxv);
-			if (b <= 0) {
-				/* |d| <= ceil(|e x| / 2^s): only a unit that can exceed dmax checks. */
-				if (((maxv + (1u << s) - 1u) >> s) > (uint32_t)dmax) {
-					tintin_s8_outer_cols(w, pass.col, k, e, ru, s, dmax, 1, sat,
-							     &dclip);
-				} else {
-					tintin_s8_outer_cols(w, pass.col, k, e, ru, s, dmax, 0, sat,
-							     &dclip);
-				}
+			while (b < TINTIN_SGD_OUTER_BITS && (maxv >> (s - 1 - b)) == 0u) {
+				b++;
+			}
+			if (b == 0) {
+				tintin_outer_scan(&t, pass.col, k);
 				continue;
 			}
-			b = (b > TINTIN_SGD_OUTER_BITS) ? TINTIN_SGD_OUTER_BITS : b;
 			{
 				/* Buckets [g 2^B + pat 2^(B - b), + 2^(B - b)): sign group g, the top
-				 * b draw bits pat.
+				 * b draw bits pat. e x > 0 needs the column's top bits ~pat, e x < 0
+				 * needs pat.
 				 */
 				const uint32_t width = 1u << (TINTIN_SGD_OUTER_BITS - b);
 				const uint32_t pat = rr >> (32 - b);
 				const uint32_t up = (e > 0) ? 0u : (1u << TINTIN_SGD_OUTER_BITS);
 				const uint32_t down = (1u << TINTIN_SGD_OUTER_BITS) - up;
-				/* e x > 0 needs the column's top bits ~pat, e x < 0 needs pat. */
 				const uint32_t lo_up = up + ((~pat & ((1u << b) - 1u)) * width);
 				const uint32_t lo_down = down + pat * width;
-				const struct tintin_outer_col *c;
 				uint16_t kc;
+				const struct tintin_outer_col *c;
 
 				c = tintin_outer_range(&pass, lo_up, lo_up + width, &kc);
-				tintin_s8_outer_cols(w, c, kc, e, ru, s, dmax, 0, sat, &dclip);
+				tintin_outer_scan(&t, c, kc);
 				c = tintin_outer_range(&pass, lo_down, lo_down + width, &kc);
-				tintin_s8_outer_cols(w, c, kc, e, ru, s, dmax, 0, sat, &dclip);
+				tintin_outer_scan(&t, c, kc);
 			}
 		}
 	}
-	if (dclip != 0u && u->clips != NULL) {
-		*u->clips += dclip;
+	*sat += t.sat;
+	if (t.dclip != 0u && u->clips != NULL) {
+		*u->clips += t.dclip;
 	}
 }
 
