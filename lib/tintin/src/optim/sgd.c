@@ -432,9 +432,9 @@ void tintin_sgd_outer_row(const struct tintin_sgd_rows *u, uint16_t o, int32_t e
 
 /* Columns per pass of tintin_s8_outer_rows(). */
 #define TINTIN_SGD_OUTER_COLS 32u
-/* A pass sorts its columns by the sign of x and the top 3 bits of their draw: 16 buckets. */
-#define TINTIN_SGD_OUTER_BITS 3
-#define TINTIN_SGD_OUTER_BUCKETS (2u << TINTIN_SGD_OUTER_BITS)
+/* A pass sorts its columns by the top 4 bits of their draw, inverted for x < 0: 16 buckets. */
+#define TINTIN_SGD_OUTER_BITS 4
+#define TINTIN_SGD_OUTER_BUCKETS (1u << TINTIN_SGD_OUTER_BITS)
 
 /* A column of the pass with a nonzero input: its index in the pass, the input, its draw. */
 struct tintin_outer_col {
@@ -496,10 +496,13 @@ static TINTIN_NOINLINE void tintin_outer_scan(struct tintin_outer_unit *t,
 	}
 }
 
-/* The bucket of a column: the sign of x, then the top bits of its draw r. */
+/*
+ * The bucket of a column: the top bits of its draw r, inverted for x < 0. Then the columns
+ * whose weight can move in a unit are one run of buckets, for either sign of x.
+ */
 static inline uint32_t tintin_outer_bucket(int8_t x, uint32_t r)
 {
-	return ((x < 0) ? (1u << TINTIN_SGD_OUTER_BITS) : 0u) | (r >> (32 - TINTIN_SGD_OUTER_BITS));
+	return ((x < 0) ? ~r : r) >> (32 - TINTIN_SGD_OUTER_BITS);
 }
 
 /*
@@ -620,22 +623,17 @@ static void tintin_s8_outer_rows(const struct tintin_sgd_rows *u, const int8_t *
 				continue;
 			}
 			{
-				/* Buckets [g 2^B + pat 2^(B - b), + 2^(B - b)): sign group g, the top
-				 * b draw bits pat. e x > 0 needs the column's top bits ~pat, e x < 0
-				 * needs pat.
+				/* e x > 0 needs U's top b bits all ones, so a column's top bits ~pat
+				 * (x > 0) or pat (x < 0); e x < 0 needs them all zeros: pat (x > 0) or
+				 * ~pat (x < 0). With x < 0's bits inverted in the bucket, that is the
+				 * run of buckets whose top b bits are q.
 				 */
+				const uint32_t q = ((e > 0) ? ~rr : rr) >> (32 - b);
 				const uint32_t width = 1u << (TINTIN_SGD_OUTER_BITS - b);
-				const uint32_t pat = rr >> (32 - b);
-				const uint32_t up = (e > 0) ? 0u : (1u << TINTIN_SGD_OUTER_BITS);
-				const uint32_t down = (1u << TINTIN_SGD_OUTER_BITS) - up;
-				const uint32_t lo_up = up + ((~pat & ((1u << b) - 1u)) * width);
-				const uint32_t lo_down = down + pat * width;
 				uint16_t kc;
-				const struct tintin_outer_col *c;
+				const struct tintin_outer_col *c =
+					tintin_outer_range(&pass, q * width, (q + 1u) * width, &kc);
 
-				c = tintin_outer_range(&pass, lo_up, lo_up + width, &kc);
-				tintin_outer_scan(&t, c, kc);
-				c = tintin_outer_range(&pass, lo_down, lo_down + width, &kc);
 				tintin_outer_scan(&t, c, kc);
 			}
 		}
