@@ -38,14 +38,28 @@ static TINTIN_NOINLINE int32_t tintin_grid_load(const void *base, const int8_t *
 					    : tintin_param_load(base, dtype, k);
 }
 
-/* Store v saturated to the type's range, counting nothing. */
+/* Store v saturated to the type's range, counting nothing (as tintin_param_store and
+ * tintin_planes_store do, with one clamp for every type).
+ */
 static TINTIN_NOINLINE void tintin_grid_store(void *base, int8_t *high, uint8_t dtype,
 					      uint32_t k, int32_t v)
 {
-	if (dtype == TINTIN_DTYPE_S16P) {
+	const int32_t lim = tintin_dtype_limit(dtype);
+
+	v = (v > lim) ? lim : ((v < -lim) ? -lim : v);
+	switch (dtype) {
+	case TINTIN_DTYPE_S8:
+		((int8_t *)base)[k] = (int8_t)v;
+		break;
+	case TINTIN_DTYPE_S16:
+		((int16_t *)base)[k] = (int16_t)v;
+		break;
+	case TINTIN_DTYPE_S16P:
 		tintin_planes_store(high, base, k, v, NULL);
-	} else {
-		tintin_param_store(base, dtype, k, v, NULL);
+		break;
+	default:
+		((int32_t *)base)[k] = v;
+		break;
 	}
 }
 
