@@ -35,8 +35,7 @@ struct tintin_shape {
  */
 static inline int tintin_is_conv(const struct tintin_layer_desc *l)
 {
-	return TINTIN_OP_CONV &&
-	       (l->type == TINTIN_LAYER_CONV2D || l->type == TINTIN_LAYER_CONV1D);
+	return TINTIN_OP_CONV && (l->type == TINTIN_LAYER_CONV2D || l->type == TINTIN_LAYER_CONV1D);
 }
 
 static inline int tintin_is_maxpool(const struct tintin_layer_desc *l)
@@ -133,8 +132,8 @@ static inline int tintin_w_exp_bound(const struct tintin_layer_desc *l, int dir)
 static inline int tintin_needs_grad_row(const struct tintin_model_desc *d,
 					const struct tintin_layer_desc *l)
 {
-	return tintin_trains_w(l) && (l->type != TINTIN_LAYER_DENSE || d->max_batch > 1u ||
-				      tintin_rule_niti(&d->optim));
+	return tintin_trains_w(l) &&
+	       (l->type != TINTIN_LAYER_DENSE || d->max_batch > 1u || tintin_rule_niti(&d->optim));
 }
 
 /* A tensor computed tile by tile: rows of row values cut into tiles of tile values, and the

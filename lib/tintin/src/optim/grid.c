@@ -31,8 +31,8 @@ static int32_t tintin_dtype_limit(uint8_t dtype)
 /* Element k of an array of type dtype (high: the high-byte plane of TINTIN_DTYPE_S16P). Out of
  * line: the grid moves rarely, and one copy of each type switch keeps it small.
  */
-static TINTIN_NOINLINE int32_t tintin_grid_load(const void *base, const int8_t *high,
-						uint8_t dtype, uint32_t k)
+static TINTIN_NOINLINE int32_t tintin_grid_load(const void *base, const int8_t *high, uint8_t dtype,
+						uint32_t k)
 {
 	return (dtype == TINTIN_DTYPE_S16P) ? tintin_planes_load(high, base, k)
 					    : tintin_param_load(base, dtype, k);
@@ -41,8 +41,8 @@ static TINTIN_NOINLINE int32_t tintin_grid_load(const void *base, const int8_t *
 /* Store v saturated to the type's range, counting nothing (as tintin_param_store and
  * tintin_planes_store do, with one clamp for every type).
  */
-static TINTIN_NOINLINE void tintin_grid_store(void *base, int8_t *high, uint8_t dtype,
-					      uint32_t k, int32_t v)
+static TINTIN_NOINLINE void tintin_grid_store(void *base, int8_t *high, uint8_t dtype, uint32_t k,
+					      int32_t v)
 {
 	const int32_t lim = tintin_dtype_limit(dtype);
 
@@ -73,7 +73,8 @@ int tintin_param_fits_doubled(const struct tintin_param *p, uint32_t n)
 		if (tintin_abs32(tintin_grid_load(p->data, p->high, p->dtype, k)) > half) {
 			return 0;
 		}
-		if (p->mom != NULL && tintin_abs32(tintin_grid_load(p->mom, NULL, mdtype, k)) > mhalf) {
+		if (p->mom != NULL &&
+		    tintin_abs32(tintin_grid_load(p->mom, NULL, mdtype, k)) > mhalf) {
 			return 0;
 		}
 	}
