@@ -26,17 +26,45 @@ struct tintin_shape {
 	struct tintin_geom g;
 };
 
+/*
+ * The layer families, losses and rules a build compiles in (config.h's TINTIN_OP_*,
+ * TINTIN_LOSS_*_ENABLED, TINTIN_RULE_NITI_ENABLED): tintin_check_desc refuses a table that
+ * uses a disabled one with -ENOTSUP, so past it every predicate below may answer "no" for
+ * them at compile time. Each dispatch site tests through these, and the disabled kernels are
+ * then referenced nowhere and left out of the link.
+ */
+static inline int tintin_is_conv(const struct tintin_layer_desc *l)
+{
+	return TINTIN_OP_CONV && (l->type == TINTIN_LAYER_CONV2D || l->type == TINTIN_LAYER_CONV1D);
+}
+
+static inline int tintin_is_maxpool(const struct tintin_layer_desc *l)
+{
+	return TINTIN_OP_POOL && l->type == TINTIN_LAYER_MAXPOOL;
+}
+
 /* Layers with weights and a bias: dense and convolutions. */
 static inline int tintin_has_weights(const struct tintin_layer_desc *l)
 {
-	return l->type == TINTIN_LAYER_DENSE || l->type == TINTIN_LAYER_CONV2D ||
-	       l->type == TINTIN_LAYER_CONV1D;
+	return (TINTIN_OP_DENSE && l->type == TINTIN_LAYER_DENSE) || tintin_is_conv(l);
 }
 
 static inline int tintin_is_pool(const struct tintin_layer_desc *l)
 {
-	return l->type == TINTIN_LAYER_MAXPOOL || l->type == TINTIN_LAYER_AVGPOOL ||
-	       l->type == TINTIN_LAYER_GAP;
+	return TINTIN_OP_POOL && (l->type == TINTIN_LAYER_MAXPOOL ||
+				  l->type == TINTIN_LAYER_AVGPOOL || l->type == TINTIN_LAYER_GAP);
+}
+
+/* Whether the table trains against MSE (else cross-entropy). */
+static inline int tintin_loss_mse(const struct tintin_model_desc *d)
+{
+	return TINTIN_LOSS_MSE_ENABLED && d->loss == TINTIN_LOSS_MSE;
+}
+
+/* Whether the table updates with NITI's rule (else the aligned rule). */
+static inline int tintin_rule_niti(const struct tintin_optim_cfg *o)
+{
+	return TINTIN_RULE_NITI_ENABLED && o->rule == TINTIN_RULE_NITI;
 }
 
 /* Layers that write a new tensor (ReLU and flatten work in place). */
@@ -104,8 +132,8 @@ static inline int tintin_w_exp_bound(const struct tintin_layer_desc *l, int dir)
 static inline int tintin_needs_grad_row(const struct tintin_model_desc *d,
 					const struct tintin_layer_desc *l)
 {
-	return tintin_trains_w(l) && (l->type != TINTIN_LAYER_DENSE || d->max_batch > 1u ||
-				      d->optim.rule == TINTIN_RULE_NITI);
+	return tintin_trains_w(l) &&
+	       (l->type != TINTIN_LAYER_DENSE || d->max_batch > 1u || tintin_rule_niti(&d->optim));
 }
 
 /* A tensor computed tile by tile: rows of row values cut into tiles of tile values, and the

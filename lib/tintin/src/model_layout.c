@@ -174,7 +174,7 @@ static int tintin_relu_gated(const struct tintin_model_desc *d, const struct tin
 			     int i)
 {
 	return d->layers[i].type == TINTIN_LAYER_RELU && i + 1 < d->n_layers &&
-	       d->layers[i + 1].type == TINTIN_LAYER_MAXPOOL &&
+	       tintin_is_maxpool(&d->layers[i + 1]) &&
 	       tintin_maxpool_disjoint(&sh[i + 1].g) && !tintin_transient(d, i + 1);
 }
 
@@ -195,7 +195,7 @@ static size_t tintin_mask_bytes(const struct tintin_model_desc *d,
 	if (l->type == TINTIN_LAYER_RELU && prev_transient) {
 		return tintin_relu_gated(d, sh, i) ? 0u : (n + 7u) / 8u;
 	}
-	if (l->type == TINTIN_LAYER_MAXPOOL) {
+	if (tintin_is_maxpool(l)) {
 		return tintin_maxpool_idx_bytes(&sh[i].g, n);
 	}
 	return 0u;
@@ -206,7 +206,8 @@ static int tintin_alloc_params(struct tintin_lay *y, struct tintin_layer_state *
 			       const struct tintin_layer_desc *l, const struct tintin_optim_cfg *o)
 {
 	const size_t n_w = tintin_size_mul(s->rows, s->row);
-	const uint8_t masters = tintin_master_bits(l, o);
+	/* Without TINTIN_UPSCALE_ENABLED the table check refused any layer with masters. */
+	const uint8_t masters = TINTIN_UPSCALE_ENABLED ? tintin_master_bits(l, o) : 0u;
 	const size_t w_el = (masters != 0u) ? sizeof(int16_t) : 1u;
 	const size_t b_sz = (size_t)s->rows * sizeof(int32_t);
 	void *p;
@@ -227,7 +228,7 @@ static int tintin_alloc_params(struct tintin_lay *y, struct tintin_layer_state *
 			}
 			s->w_lo = p;
 		}
-		if (o->momentum_shift != 0u) {
+		if (TINTIN_MOMENTUM_ENABLED && o->momentum_shift != 0u) {
 			ret = tintin_alloc(y, TINTIN_PART_OPTIM, tintin_size_mul(n_w, w_el), w_el,
 					   &p);
 			if (ret != 0) {
@@ -243,7 +244,7 @@ static int tintin_alloc_params(struct tintin_lay *y, struct tintin_layer_state *
 		}
 		s->bias_ram = p;
 		s->bias = p;
-		if (o->momentum_shift != 0u) {
+		if (TINTIN_MOMENTUM_ENABLED && o->momentum_shift != 0u) {
 			ret = tintin_alloc(y, TINTIN_PART_OPTIM, b_sz, sizeof(int32_t), &p);
 			if (ret != 0) {
 				return ret;
@@ -385,7 +386,7 @@ static int tintin_check_sums(const struct tintin_model_desc *d, const struct tin
 		uint32_t grad_terms;
 		uint32_t err_terms;
 
-		if (l->type != TINTIN_LAYER_CONV2D && l->type != TINTIN_LAYER_CONV1D) {
+		if (!tintin_is_conv(l)) {
 			continue;
 		}
 		/* Each factor is at most 65535 or 256: the products are checked, not wrapped. */

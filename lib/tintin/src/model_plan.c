@@ -151,10 +151,11 @@ static void tintin_load_params(struct tintin_model *m, const struct tintin_model
 		if (s->w_ram != NULL) {
 			memcpy(s->w_ram, l->weights, n_w);
 		}
-		if (s->w_lo != NULL) {
+		/* Masters and momentum exist only where the build has them (model_layout.c). */
+		if (TINTIN_UPSCALE_ENABLED && s->w_lo != NULL) {
 			memset(s->w_lo, 0, n_w); /* master = 256 * w */
 		}
-		if (s->w_mom != NULL) {
+		if (TINTIN_MOMENTUM_ENABLED && s->w_mom != NULL) {
 			memset(s->w_mom, 0, n_w * ((s->w_lo != NULL) ? sizeof(int16_t) : 1u));
 		}
 		if (s->bias_ram != NULL) {
@@ -164,7 +165,7 @@ static void tintin_load_params(struct tintin_model *m, const struct tintin_model
 				memset(s->bias_ram, 0, (size_t)s->rows * sizeof(int32_t));
 			}
 		}
-		if (s->b_mom != NULL) {
+		if (TINTIN_MOMENTUM_ENABLED && s->b_mom != NULL) {
 			memset(s->b_mom, 0, (size_t)s->rows * sizeof(int32_t));
 		}
 	}

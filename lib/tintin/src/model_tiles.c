@@ -38,32 +38,36 @@ static int tintin_blk4(int ws, uint16_t nb)
  * it needs (a block of four dense samples and the kernel's workspace included). t->tile == 0:
  * written straight into int8, no scratch.
  */
-static void tintin_tiling(uint8_t type, uint16_t in, uint16_t out, const struct tintin_geom *g,
-			  int dir, uint16_t chunk, int blk4, struct tintin_tiling *t)
+static void tintin_tiling(const struct tintin_layer_desc *l, uint16_t in, uint16_t out,
+			  const struct tintin_geom *g, int dir, uint16_t chunk, int blk4,
+			  struct tintin_tiling *t)
 {
 	t->row = dir ? in : out;
 	t->tile = 0u;
 	t->words = 0u;
-	switch (type) {
-	case TINTIN_LAYER_DENSE:
-		if (!dir && blk4) {
-			/* Per-sample tiles, computed four at a time with the workspace behind. */
-			t->tile = out;
-			t->words = 4u * (size_t)out + TINTIN_FC_WS_WORDS(4u, in);
-			return;
-		}
-		t->tile = (t->row < chunk) ? t->row : chunk;
-		break;
-	case TINTIN_LAYER_MAXPOOL:
+	if (!TINTIN_OP_CONV && !TINTIN_OP_POOL) {
+		(void)l; /* dense only: the table check let no other layer with a tensor through */
+		(void)g;
+	} else if (tintin_is_maxpool(l)) {
 		if (!dir || tintin_maxpool_disjoint(g)) {
 			return; /* forward copies int8; disjoint windows pass errors as they are */
 		}
 		t->tile = (uint16_t)(g->in_w * g->in_c);
-		break;
-	default: /* convolutions and average pools: a row of the map */
+		t->words = t->tile;
+		return;
+	} else if (l->type != TINTIN_LAYER_DENSE) {
+		/* convolutions and average pools: a row of the map */
 		t->tile = dir ? (uint16_t)(g->in_w * g->in_c) : (uint16_t)(g->out_w * g->out_c);
-		break;
+		t->words = t->tile;
+		return;
 	}
+	if (!dir && blk4) {
+		/* Per-sample tiles, computed four at a time with the workspace behind. */
+		t->tile = out;
+		t->words = 4u * (size_t)out + TINTIN_FC_WS_WORDS(4u, in);
+		return;
+	}
+	t->tile = (t->row < chunk) ? t->row : chunk;
 	t->words = t->tile;
 }
 
@@ -128,13 +132,13 @@ void tintin_scratch_plan(const struct tintin_model_desc *d, const struct tintin_
 				continue;
 			}
 			for (int dir = 0; dir <= (train && i > first); dir++) {
-				tintin_tiling(l->type, sh[i].in, sh[i].out, &sh[i].g, dir, sc->chunk,
+				tintin_tiling(l, sh[i].in, sh[i].out, &sh[i].g, dir, sc->chunk,
 					      pass && tintin_blk4(ws, nb), &t);
 				tintin_scratch_add(sc, &t, nb, pass,
 						   dir == 0 && tintin_feeds_relu(d, i));
 			}
 		}
-		if (train && d->loss == TINTIN_LOSS_MSE) {
+		if (train && tintin_loss_mse(d)) {
 			t.row = c;
 			t.tile = c;
 			t.words = c;
@@ -190,10 +194,10 @@ static TINTIN_NOINLINE int tintin_forward_rq(struct tintin_model *m, uint8_t i, 
 	struct tintin_rq q;
 	int base = s->w_exp;
 
-	tintin_tiling(l->type, s->in, s->out, &s->geom, 0, m->chunk, blk4, &t);
+	tintin_tiling(l, s->in, s->out, &s->geom, 0, m->chunk, blk4, &t);
 	tintin_rq_start(m, &q, dst, (size_t)n * s->out, &t, &m->stats.act_sat);
 	q.relu = (uint8_t)tintin_feeds_relu(m->desc, i);
-	if (l->type == TINTIN_LAYER_DENSE) {
+	if ((!TINTIN_OP_CONV && !TINTIN_OP_POOL) || l->type == TINTIN_LAYER_DENSE) {
 		tintin_dense_forward(m, s, x, bias_shift, n, blk4, &q, t.tile);
 		return base + tintin_rq_end(&q);
 	}
@@ -201,7 +205,7 @@ static TINTIN_NOINLINE int tintin_forward_rq(struct tintin_model *m, uint8_t i, 
 		const int8_t *xb = x + (size_t)b * s->in;
 
 		for (uint16_t oy = 0; oy < s->geom.out_h; oy++) {
-			if (l->type == TINTIN_LAYER_CONV2D || l->type == TINTIN_LAYER_CONV1D) {
+			if (!TINTIN_OP_POOL || tintin_is_conv(l)) {
 				tintin_conv_forward_row_s8(xb, s->w, s->bias, bias_shift, &s->geom,
 							   oy, m->acc);
 			} else {
@@ -218,16 +222,16 @@ int tintin_tiles_forward(struct tintin_model *m, uint8_t i, const int8_t *x, int
 			 int8_t *dst)
 {
 	const struct tintin_layer_state *s = &m->layer[i];
-	const uint8_t type = m->desc->layers[i].type;
+	const struct tintin_layer_desc *l = &m->desc->layers[i];
 	/* Only an Armv7E-M build ever has the workspace: elsewhere the block path folds away. */
 	const int blk4 = TINTIN_FC_USES_WS && m->fc_ws && tintin_blk4(1, m->desc->max_batch);
 	const int bias_shift = e + TINTIN_BIAS_EXTRA_BITS;
 
-	if (type == TINTIN_LAYER_MAXPOOL) {
+	if (tintin_is_maxpool(l)) {
 		tintin_maxpool_forward_s8(x, n, &s->geom, dst, s->mask);
 		return 0;
 	}
-	if (type == TINTIN_LAYER_DENSE && n == 1u && (blk4 || s->out <= m->chunk)) {
+	if (l->type == TINTIN_LAYER_DENSE && n == 1u && (blk4 || s->out <= m->chunk)) {
 		/* One sample's outputs in one tile: nothing to defer. */
 		tintin_fc_forward_s8(x, s->w, s->bias, bias_shift, 1u, s->in, s->out, m->acc, NULL);
 		return s->w_exp + tintin_requantize_s8(m->acc, s->out, dst, &m->stats.act_sat);
@@ -243,8 +247,6 @@ static TINTIN_NOINLINE int tintin_backward_rq(struct tintin_model *m, uint8_t i,
 	const struct tintin_layer_desc *l = &m->desc->layers[i];
 	const struct tintin_layer_state *s = &m->layer[i];
 	const uint16_t n = m->batch;
-	uint8_t dx;
-	const size_t idx_bits = (size_t)tintin_maxpool_idx_bits(&s->geom, &dx);
 	struct tintin_rq q;
 	int base = s->w_exp;
 
@@ -252,7 +254,7 @@ static TINTIN_NOINLINE int tintin_backward_rq(struct tintin_model *m, uint8_t i,
 	for (uint16_t b = 0; b < n; b++) {
 		const int8_t *eb = err + (size_t)b * s->out;
 
-		if (l->type == TINTIN_LAYER_DENSE) {
+		if ((!TINTIN_OP_CONV && !TINTIN_OP_POOL) || l->type == TINTIN_LAYER_DENSE) {
 			for (uint32_t k = 0; k < s->in; k += t->tile) {
 				uint16_t c = (uint16_t)((s->in - k < t->tile) ? s->in - k : t->tile);
 
@@ -263,20 +265,19 @@ static TINTIN_NOINLINE int tintin_backward_rq(struct tintin_model *m, uint8_t i,
 			continue;
 		}
 		for (uint16_t iy = 0; iy < s->geom.in_h; iy++) {
-			switch (l->type) {
-			case TINTIN_LAYER_CONV2D:
-			case TINTIN_LAYER_CONV1D:
+			if (!TINTIN_OP_POOL || tintin_is_conv(l)) {
 				tintin_conv_backward_row_s8(eb, s->w, &s->geom, iy, m->acc);
-				break;
-			case TINTIN_LAYER_MAXPOOL:
+			} else if (l->type == TINTIN_LAYER_MAXPOOL) {
+				uint8_t dx;
+				const size_t idx_bits =
+					(size_t)tintin_maxpool_idx_bits(&s->geom, &dx);
+
 				tintin_maxpool_backward_row_s8(s->mask, (size_t)b * s->out * idx_bits,
 							       eb, &s->geom, iy, m->acc);
 				base = 0;
-				break;
-			default: /* average and global average pools */
+			} else { /* average and global average pools */
 				tintin_avgpool_backward_row_s8(eb, &s->geom, s->recip, iy, m->acc);
 				base = -24;
-				break;
 			}
 			tintin_rq_put(&q, m->acc, t->tile);
 		}
@@ -288,15 +289,16 @@ int tintin_tiles_backward(struct tintin_model *m, uint8_t i, const int8_t *err, 
 			  const int8_t *gate)
 {
 	const struct tintin_layer_state *s = &m->layer[i];
-	const uint8_t type = m->desc->layers[i].type;
+	const struct tintin_layer_desc *l = &m->desc->layers[i];
 	struct tintin_tiling t;
 
-	tintin_tiling(type, s->in, s->out, &s->geom, 1, m->chunk, 0, &t);
-	if (t.tile == 0u) {
+	tintin_tiling(l, s->in, s->out, &s->geom, 1, m->chunk, 0, &t);
+	if (TINTIN_OP_POOL && t.tile == 0u) {
 		tintin_maxpool_backward_direct_s8(s->mask, err, m->batch, &s->geom, gate, err_in);
 		return 0;
 	}
-	if (type == TINTIN_LAYER_DENSE && m->batch == 1u && t.tile == s->in) {
+	(void)gate;
+	if (l->type == TINTIN_LAYER_DENSE && m->batch == 1u && t.tile == s->in) {
 		/* One sample's errors in one tile: nothing to defer. */
 		tintin_fc_backward_cols_s8(err, s->w, s->in, s->out, 0u, s->in, m->acc);
 		return s->w_exp + tintin_requantize_s8(m->acc, s->in, err_in, &m->stats.err_sat);
@@ -304,6 +306,7 @@ int tintin_tiles_backward(struct tintin_model *m, uint8_t i, const int8_t *err, 
 	return tintin_backward_rq(m, i, err, err_in, &t);
 }
 
+#if TINTIN_LOSS_MSE_ENABLED
 int tintin_tiles_mse(struct tintin_model *m, const int8_t *t, int e_t, uint16_t n, int8_t *err)
 {
 	const uint16_t c = m->layer[m->desc->n_layers - 1u].out;
@@ -319,3 +322,4 @@ int tintin_tiles_mse(struct tintin_model *m, const int8_t *t, int e_t, uint16_t 
 	}
 	return e + tintin_rq_end(&q) - tintin_bits((uint32_t)n - 1u);
 }
+#endif

@@ -34,6 +34,7 @@ static int tintin_check_batch(const struct tintin_model *m, const struct tintin_
 			       m->desc->max_batch);
 		return -EINVAL;
 	}
+#if TINTIN_LOSS_MSE_ENABLED
 	if (m->desc->loss == TINTIN_LOSS_MSE) {
 		if (bt->targets == NULL) {
 			TINTIN_LOG_ERR("tintin: train_step: MSE needs targets");
@@ -41,6 +42,7 @@ static int tintin_check_batch(const struct tintin_model *m, const struct tintin_
 		}
 		return tintin_check_exp(bt->t_exp, "target");
 	}
+#endif
 	if (bt->labels == NULL) {
 		TINTIN_LOG_ERR("tintin: train_step: cross-entropy needs labels");
 		return -EINVAL;
@@ -81,20 +83,24 @@ static struct tintin_param tintin_weight_param(const struct tintin_model *m,
 static void tintin_grad_row(struct tintin_model *m, const struct tintin_layer_state *s,
 			    const int8_t *err, const int8_t *x, uint16_t o)
 {
-	if (s->geom.k_w == 0u) {
-		tintin_fc_grad_row_s8(err, x, m->batch, s->in, s->rows, o, m->acc);
-	} else {
+#if TINTIN_OP_CONV
+	if (s->geom.k_w != 0u) {
 		tintin_conv_grad_row_s8(err, x, m->batch, &s->geom, o, m->acc);
+		return;
 	}
+#endif
+	tintin_fc_grad_row_s8(err, x, m->batch, s->in, s->rows, o, m->acc);
 }
 
 static int32_t tintin_grad_bias(const struct tintin_model *m, const struct tintin_layer_state *s,
 				const int8_t *err, uint16_t o)
 {
-	if (s->geom.k_w == 0u) {
-		return tintin_fc_grad_bias_s8(err, m->batch, s->rows, o);
+#if TINTIN_OP_CONV
+	if (s->geom.k_w != 0u) {
+		return tintin_conv_grad_bias_s8(err, m->batch, &s->geom, o);
 	}
-	return tintin_conv_grad_bias_s8(err, m->batch, &s->geom, o);
+#endif
+	return tintin_fc_grad_bias_s8(err, m->batch, s->rows, o);
 }
 
 static int tintin_unit_has_err(const int8_t *err, uint16_t batch, uint16_t rows, uint16_t o)
@@ -113,6 +119,7 @@ static void tintin_update_weights(struct tintin_model *m, struct tintin_layer_st
 	const struct tintin_optim_cfg *cfg = &m->desc->optim;
 	struct tintin_param p = tintin_weight_param(m, s);
 	struct tintin_sgd_rows u;
+#if TINTIN_RULE_NITI_ENABLED
 	int shift = 0;
 
 	if (cfg->rule == TINTIN_RULE_NITI) {
@@ -129,7 +136,9 @@ static void tintin_update_weights(struct tintin_model *m, struct tintin_layer_st
 		}
 		shift = tintin_sgd_niti_shift(maxabs, cfg->mu + ((s->w_lo != NULL) ? cfg->upscale_bits
 										    : 0u));
-	} else {
+	} else
+#endif
+	{
 		tintin_sgd_rows_init(&u, cfg, &p, e_err + e_x, &m->prng, s->row);
 		u.clips = &m->stats.update_clips;
 		/* At batch 1 a dense unit's gradient row is its error times the input, formed
@@ -142,8 +151,6 @@ static void tintin_update_weights(struct tintin_model *m, struct tintin_layer_st
 		}
 	}
 	for (uint16_t o = 0; o < s->rows; o++) {
-		uint32_t off = (uint32_t)o * s->row;
-
 		/* A dense unit with no error in the batch has a zero gradient row; without momentum
 		 * nothing of it moves (the draws are counter-based, so skipping keeps the stream).
 		 */
@@ -152,10 +159,13 @@ static void tintin_update_weights(struct tintin_model *m, struct tintin_layer_st
 			continue;
 		}
 		tintin_grad_row(m, s, err, x, o);
+#if TINTIN_RULE_NITI_ENABLED
 		if (cfg->rule == TINTIN_RULE_NITI) {
-			tintin_sgd_niti_row(cfg, &p, off, m->acc, s->row, shift,
+			tintin_sgd_niti_row(cfg, &p, (uint32_t)o * s->row, m->acc, s->row, shift,
 					    &m->stats.param_sat);
-		} else {
+		} else
+#endif
+		{
 			tintin_sgd_row(&u, o, 0u, m->acc, s->row, &m->stats.param_sat);
 		}
 	}
@@ -185,11 +195,14 @@ static void tintin_update_bias(struct tintin_model *m, struct tintin_layer_state
 		m->acc[o] = tintin_grad_bias(m, s, err, o);
 		maxabs = (tintin_abs32(m->acc[o]) > maxabs) ? tintin_abs32(m->acc[o]) : maxabs;
 	}
+#if TINTIN_RULE_NITI_ENABLED
 	if (cfg->rule == TINTIN_RULE_NITI) {
 		tintin_sgd_niti_row(cfg, &p, 0u, m->acc, s->rows,
 				    tintin_sgd_niti_shift(maxabs, cfg->mu + TINTIN_BIAS_EXTRA_BITS),
 				    &m->stats.param_sat);
-	} else {
+	} else
+#endif
+	{
 		tintin_sgd_aligned_row(cfg, &p, 0u, m->acc, s->rows, e_err, &m->prng,
 				       &m->stats.param_sat);
 	}
@@ -265,9 +278,12 @@ static int tintin_loss_grad(struct tintin_model *m, const struct tintin_batch *b
 {
 	uint16_t c = m->layer[m->desc->n_layers - 1u].out;
 
+#if TINTIN_LOSS_MSE_ENABLED
 	if (m->desc->loss == TINTIN_LOSS_MSE) {
 		*e_err = tintin_tiles_mse(m, bt->targets, bt->t_exp, bt->n, m->err[0]);
-	} else {
+	} else
+#endif
+	{
 		*e_err = tintin_xent_grad_s8(m->out, m->out_exp, bt->labels, bt->n, c, &m->prng,
 					     m->err[0]);
 		tintin_prng_advance(&m->prng, (uint32_t)bt->n * c);

@@ -42,7 +42,12 @@
 #define TINTIN_STRICT_OVERFLOW 0
 #endif
 
-/** Layer families compiled into src/model*.c; a disabled family makes init return -ENOTSUP. */
+/**
+ * Layer families compiled in. A disabled family's code is referenced nowhere (src/internal.h's
+ * predicates answer no for it at compile time), so a --gc-sections link leaves it out, and a
+ * table that uses it is refused by the planner, init and the blob parser with -ENOTSUP and a
+ * log line. The same holds for the losses, rules and optimizer state below.
+ */
 #ifndef TINTIN_OP_DENSE
 #define TINTIN_OP_DENSE 1
 #endif

@@ -28,10 +28,39 @@ static int32_t tintin_dtype_limit(uint8_t dtype)
 	}
 }
 
-static int32_t tintin_param_value(const struct tintin_param *p, uint32_t k)
+/* Element k of an array of type dtype (high: the high-byte plane of TINTIN_DTYPE_S16P). Out of
+ * line: the grid moves rarely, and one copy of each type switch keeps it small.
+ */
+static TINTIN_NOINLINE int32_t tintin_grid_load(const void *base, const int8_t *high, uint8_t dtype,
+						uint32_t k)
 {
-	return (p->dtype == TINTIN_DTYPE_S16P) ? tintin_planes_load(p->high, p->data, k)
-					       : tintin_param_load(p->data, p->dtype, k);
+	return (dtype == TINTIN_DTYPE_S16P) ? tintin_planes_load(high, base, k)
+					    : tintin_param_load(base, dtype, k);
+}
+
+/* Store v saturated to the type's range, counting nothing (as tintin_param_store and
+ * tintin_planes_store do, with one clamp for every type).
+ */
+static TINTIN_NOINLINE void tintin_grid_store(void *base, int8_t *high, uint8_t dtype, uint32_t k,
+					      int32_t v)
+{
+	const int32_t lim = tintin_dtype_limit(dtype);
+
+	v = (v > lim) ? lim : ((v < -lim) ? -lim : v);
+	switch (dtype) {
+	case TINTIN_DTYPE_S8:
+		((int8_t *)base)[k] = (int8_t)v;
+		break;
+	case TINTIN_DTYPE_S16:
+		((int16_t *)base)[k] = (int16_t)v;
+		break;
+	case TINTIN_DTYPE_S16P:
+		tintin_planes_store(high, base, k, v, NULL);
+		break;
+	default:
+		((int32_t *)base)[k] = v;
+		break;
+	}
 }
 
 int tintin_param_fits_doubled(const struct tintin_param *p, uint32_t n)
@@ -41,54 +70,45 @@ int tintin_param_fits_doubled(const struct tintin_param *p, uint32_t n)
 	const uint32_t mhalf = (uint32_t)tintin_dtype_limit(mdtype) / 2u;
 
 	for (uint32_t k = 0; k < n; k++) {
-		if (tintin_abs32(tintin_param_value(p, k)) > half) {
+		if (tintin_abs32(tintin_grid_load(p->data, p->high, p->dtype, k)) > half) {
 			return 0;
 		}
-		if (p->mom != NULL && tintin_abs32(tintin_param_load(p->mom, mdtype, k)) > mhalf) {
+		if (p->mom != NULL &&
+		    tintin_abs32(tintin_grid_load(p->mom, NULL, mdtype, k)) > mhalf) {
 			return 0;
 		}
 	}
 	return 1;
 }
 
-void tintin_param_double(const struct tintin_param *p, uint32_t n)
+/* Doubles (up) or halves, rounding half away from zero, n parameters and their momentum. */
+static void tintin_param_rescale(const struct tintin_param *p, uint32_t n, int up)
 {
 	const uint8_t mdtype = (p->dtype == TINTIN_DTYPE_S16P) ? TINTIN_DTYPE_S16 : p->dtype;
 
 	for (uint32_t k = 0; k < n; k++) {
-		int32_t w = tintin_param_value(p, k);
+		for (int mom = 0; mom < 2; mom++) {
+			void *base = mom ? p->mom : p->data;
+			int8_t *high = mom ? NULL : p->high;
+			uint8_t dtype = mom ? mdtype : p->dtype;
+			int32_t v;
 
-		if (p->dtype == TINTIN_DTYPE_S16P) {
-			tintin_planes_store(p->high, p->data, k, tintin_shl_sat32(w, 1), NULL);
-		} else {
-			tintin_param_store(p->data, p->dtype, k, tintin_shl_sat32(w, 1), NULL);
-		}
-		if (p->mom != NULL) {
-			int32_t v = tintin_param_load(p->mom, mdtype, k);
-
-			tintin_param_store(p->mom, mdtype, k, tintin_shl_sat32(v, 1), NULL);
+			if (base == NULL) {
+				break;
+			}
+			v = tintin_grid_load(base, high, dtype, k);
+			v = up ? tintin_shl_sat32(v, 1) : tintin_round_shift(v, 1);
+			tintin_grid_store(base, high, dtype, k, v);
 		}
 	}
 }
 
+void tintin_param_double(const struct tintin_param *p, uint32_t n)
+{
+	tintin_param_rescale(p, n, 1);
+}
+
 void tintin_param_halve(const struct tintin_param *p, uint32_t n)
 {
-	const uint8_t mdtype = (p->dtype == TINTIN_DTYPE_S16P) ? TINTIN_DTYPE_S16 : p->dtype;
-
-	for (uint32_t k = 0; k < n; k++) {
-		if (p->dtype == TINTIN_DTYPE_S16P) {
-			int32_t w = tintin_planes_load(p->high, p->data, k);
-
-			tintin_planes_store(p->high, p->data, k, tintin_round_shift(w, 1), NULL);
-		} else {
-			int32_t w = tintin_param_load(p->data, p->dtype, k);
-
-			tintin_param_store(p->data, p->dtype, k, tintin_round_shift(w, 1), NULL);
-		}
-		if (p->mom != NULL) {
-			int32_t v = tintin_param_load(p->mom, mdtype, k);
-
-			tintin_param_store(p->mom, mdtype, k, tintin_round_shift(v, 1), NULL);
-		}
-	}
+	tintin_param_rescale(p, n, 0);
 }
