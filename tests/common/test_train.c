@@ -197,6 +197,30 @@ TT_TEST(tintin_train, test_digits_converge)
 	digits_run(TT_DIGITS_ARENA_TRAIN_DSP);
 }
 
+/* One sample at a time: the default optimizer's batch-1 dense update, bit-exact. */
+TT_TEST(tintin_train, test_digits_batch1_is_bit_exact)
+{
+	struct tintin_tensor out;
+	uint32_t after = 0u;
+
+	TT_ASSERT_EQ(tt_init(&tt_digits_desc, TT_DIGITS_ARENA_TRAIN, TT_DIGITS_ARENA_TRAIN_DSP), 0,
+		     "init");
+	for (uint32_t k = 0; k < TT_DIGITS_TRAIN_N; k++) {
+		struct tintin_batch b = {.x = tt_digits_train_x + k * TT_DIGITS_TRAIN_SIZE,
+					 .labels = tt_digits_train_y + k,
+					 .n = 1u,
+					 .x_exp = TT_DIGITS_TRAIN_EXP};
+
+		TT_ASSERT_EQ(tintin_model_train_step(&model, &b), 0, "step %u", (unsigned int)k);
+	}
+	TT_ASSERT_EQ(digits_correct(&after), 0, "evaluate");
+	TT_ASSERT_EQ(after, (uint32_t)TT_DIGITS_B1_CORRECT_AFTER, "differs from the reference");
+	TT_ASSERT_EQ(tintin_model_forward(&model, tt_digits_test_x, TT_DIGITS_TEST_EXP, 8u, &out),
+		     0, "forward");
+	TT_ASSERT_EQ(out.exp, TT_DIGITS_B1_OUT_EXP, "output exponent");
+	TT_ASSERT_ARRAY_EQ(out.data, tt_digits_b1_out, 8u * 10u, "outputs after training");
+}
+
 #if defined(__ZEPHYR__) && !defined(CONFIG_ARCH_POSIX)
 /* On a real stack (not native_sim's host threads): one training step on a thread whose stack
  * is exactly the Kconfig budget, measured by the kernel's stack painting.

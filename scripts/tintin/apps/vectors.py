@@ -293,6 +293,15 @@ def digits() -> str:
     )
     out.append(cgen.data_body("tt_digits_train", xs, e, ys))
     out.append(cgen.data_body("tt_digits_test", xt, e, yt))
+    # The same MLP one sample at a time for an epoch: the default optimizer's batch-1 dense
+    # update (optim/sgd.c's column passes, by hand on Armv6-M), then 8 held-out outputs.
+    ref1 = RefModel(sp)
+    for k in range(n_tr):
+        ref1.train_step(xs[k : k + 1], e, labels=ys[k : k + 1])
+    z, ze = ref1.forward(xt[:8], e)
+    out.append(f"\n#define TT_DIGITS_B1_CORRECT_AFTER {ref1.evaluate(xt, e, yt)}\n")
+    out.append(f"#define TT_DIGITS_B1_OUT_EXP ({ze})\n")
+    out.append(cgen.c_array("tt_digits_b1_out", "int8_t", np.asarray(z).ravel()))
     return "".join(out)
 
 

@@ -49,13 +49,16 @@ def prng_at(key: int, counter: int, k: Array | int) -> Array:
 # Row draws are those of the same stream 2^31 further on: key + 2^31 is the Weyl step times
 # 2^31 (mod 2^32), as far from every column draw's index as a 32-bit counter allows.
 ROW_DRAWS = 1 << 31
+# A column draw keeps its top 16 bits (TINTIN_PRNG_COL_MASK): a batch-1 pass packs it with the
+# input and the column index into one 32-bit word.
+COL_MASK = 0xFFFF0000
 
 
 def grid_draws(key: int, counter: int, rows: int, row: int) -> Array:
     """Draws of a [rows, row] parameter's update (tintin_sgd_rows): element (o, c) draws
-    row draw o xor column draw c, so a row's elements share per-column numbers that a
+    row draw o xor the top 16 bits of column draw c, so a row's elements share per-column numbers that a
     kernel computes once per step instead of once per weight."""
-    col = prng_at(key, counter, np.arange(row))
+    col = prng_at(key, counter, np.arange(row)) & COL_MASK
     rowd = prng_at(key, (counter + ROW_DRAWS) & M32, np.arange(rows))
     return rowd[:, None] ^ col[None, :]
 

@@ -99,6 +99,13 @@ inline uint32_t tintin_prng_at(const struct tintin_prng *r, uint32_t k)
  */
 #define TINTIN_PRNG_ROWS 0x80000000u
 
+/**
+ * A column draw keeps its top 16 bits: element (o, c) of a parameter update rounds with
+ * row draw o xor (column draw c & TINTIN_PRNG_COL_MASK), so a batch-1 pass stores a column's
+ * number, its input and its index in one 32-bit word.
+ */
+#define TINTIN_PRNG_COL_MASK 0xffff0000u
+
 /** Advance the stream by n draws. */
 static inline void tintin_prng_advance(struct tintin_prng *r, uint32_t n)
 {

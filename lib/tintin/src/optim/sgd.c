@@ -90,7 +90,8 @@ static TINTIN_ALWAYS_INLINE void tintin_aligned_loop(const struct tintin_sgd_row
 			} else if (c.stochastic) {
 				/* Counter-based draws: skipping zero gradients keeps the stream. */
 				d = tintin_sto_floor(d, c.s,
-						     rowr ^ tintin_prng_draw(c.key, base + j));
+						     rowr ^ (tintin_prng_draw(c.key, base + j) &
+							     TINTIN_PRNG_COL_MASK));
 			} else {
 				d = tintin_psto_shift(d, c.s);
 			}
@@ -152,7 +153,8 @@ static TINTIN_ALWAYS_INLINE void tintin_sto_loop(const struct tintin_sgd_rows *c
 		 */
 		if (d != 0) {
 			if (shifted) {
-				d = tintin_sto_floor_in(d, s, rowr ^ tintin_prng_mix(weyl));
+				d = tintin_sto_floor_in(
+					d, s, rowr ^ (tintin_prng_mix(weyl) & TINTIN_PRNG_COL_MASK));
 			}
 			if (TINTIN_UNLIKELY(d > dmax || d < -dmax)) {
 				d = (d > 0) ? dmax : -dmax;
@@ -220,7 +222,8 @@ static TINTIN_ALWAYS_INLINE void tintin_sto_loop_vec(const struct tintin_sgd_row
 
 		if (shifted) {
 			d = tintin_sto_floor_in(d, s,
-						rowr ^ tintin_prng_mix(weyl0 + j * TINTIN_PRNG_STEP));
+						rowr ^ (tintin_prng_mix(weyl0 + j * TINTIN_PRNG_STEP) &
+							TINTIN_PRNG_COL_MASK));
 		}
 		dclip += (uint32_t)(d > dmax) + (uint32_t)(d < -dmax);
 		d = (d > dmax) ? dmax : ((d < -dmax) ? -dmax : d);
@@ -430,70 +433,120 @@ void tintin_sgd_outer_row(const struct tintin_sgd_rows *u, uint16_t o, int32_t e
 	tintin_outer_row(u, o, e, x, n, sat);
 }
 
-/* Columns per pass of tintin_s8_outer_rows(). */
-#define TINTIN_SGD_OUTER_COLS 32u
+/* Columns per pass of tintin_s8_outer_rows(): 64 words of stack. */
+#define TINTIN_SGD_OUTER_COLS 64u
 /* A pass sorts its columns by the top 4 bits of their draw, inverted for x < 0: 16 buckets. */
 #define TINTIN_SGD_OUTER_BITS 4
 #define TINTIN_SGD_OUTER_BUCKETS (1u << TINTIN_SGD_OUTER_BITS)
 
-/* A column of the pass with a nonzero input: its index in the pass, the input, its draw. */
-struct tintin_outer_col {
-	uint32_t u; /**< top s bits of the column draw */
-	int8_t x;
-	uint8_t j;
-};
-
-/* A pass: its nonzero columns sorted into buckets, bucket b ending at col[end[b] - 1]. */
+/*
+ * A pass: its nonzero columns sorted into buckets, bucket b ending at col[end[b] - 1]. A
+ * column is one word: its draw's top 16 bits (TINTIN_PRNG_COL_MASK), its index in the pass
+ * (bits 8 to 15) and its input (bits 0 to 7).
+ */
 struct tintin_outer_pass {
-	struct tintin_outer_col col[TINTIN_SGD_OUTER_COLS];
+	uint32_t col[TINTIN_SGD_OUTER_COLS];
 	uint8_t end[TINTIN_SGD_OUTER_BUCKETS];
 	uint32_t xmax; /**< largest |x| of the pass */
 };
 
 /* One unit's update over a pass: what the scan over its columns needs, and its counts. */
 struct tintin_outer_unit {
-	int8_t *w;       /**< the unit's weight of the pass's column 0 */
-	int32_t e;       /**< the unit's error */
-	uint32_t ru;     /**< the row draw's top s bits, plus 2^30 */
+	int8_t *w;      /**< the unit's weight of the pass's column 0 */
+	int32_t e;      /**< the unit's error */
+	uint32_t rr;    /**< the unit's row draw */
 	int32_t s;
 	int32_t dmax;
-	uint32_t sat;    /**< weights saturated at +-127 */
-	uint32_t dclip;  /**< updates clamped to dmax */
+	uint32_t sat;   /**< weights saturated at +-127 */
+	uint32_t dclip; /**< updates clamped to dmax */
 };
 
-/*
- * The unit's weights of the k columns from c. With the bias 2^30 carried in ru (bit 30 of
- * U < 2^s <= 2^30 is clear, so xor adds it), e x + U + 2^30 is positive and below 2^32:
- * floor((e x + U) / 2^s) is an unsigned shift minus kq = 2^(30 - s). Not inlined: one loop
- * with its values in registers, whatever the caller keeps live.
- */
-static TINTIN_NOINLINE void tintin_outer_scan(struct tintin_outer_unit *t,
-					      const struct tintin_outer_col *c, uint32_t k)
+/* The weight of column word c of unit t moves by d (nonzero): clamp, saturate, count. */
+static inline void tintin_outer_move(struct tintin_outer_unit *t, uint32_t word, int32_t d)
 {
-	int8_t *const w = t->w;
+	const uint32_t j = (word >> 8) & 0xffu;
+	int32_t nw;
+
+	if (TINTIN_UNLIKELY(d > t->dmax || d < -t->dmax)) {
+		d = (d > 0) ? t->dmax : -t->dmax;
+		t->dclip++;
+	}
+	nw = t->w[j] - d;
+	if (TINTIN_UNLIKELY((uint32_t)nw + 127u > 254u)) {
+		nw = (nw > 0) ? 127 : -127;
+		t->sat++;
+	}
+	t->w[j] = (int8_t)nw;
+}
+
+/*
+ * The unit's weights of the k columns from c: d = floor((e x + U) / 2^s) with U = (rr ^
+ * column draw) >> (32 - s) < 2^s <= 2^30, and most d are 0. Not inlined: one loop with its
+ * values in registers, whatever the caller keeps live.
+ */
+static TINTIN_NOINLINE void tintin_outer_scan(struct tintin_outer_unit *t, const uint32_t *c,
+					      uint32_t k)
+{
+	const uint32_t *const end = c + k;
 	const int32_t e = t->e;
-	const uint32_t ru = t->ru;
+	const uint32_t rr = t->rr;
 	const int s = t->s;
+	const int ls = 32 - s;
+
+#if TINTIN_MUL_IN_REG
+	/*
+	 * Armv6-M: GCC spills this loop out of the eight low registers. By hand it is 13
+	 * instructions a column: the floor is an arithmetic shift whose flags say d = 0
+	 * (|e x| <= 2^14, so e x + U cannot wrap). It stops at a column that moves.
+	 */
+	while (c != end) {
+		uint32_t word;
+		int32_t d;
+
+		/* GCC passes Thumb-1 inline assembly in divided syntax, and restores its own. */
+		__asm__ volatile(".syntax unified\n\t"
+				 "1:\n\t"
+				 "ldr %[w], [%[c]]\n\t"
+				 "sxtb %[d], %[w]\n\t"
+				 "muls %[d], %[e], %[d]\n\t"
+				 "lsrs %[w], %[w], #16\n\t"
+				 "lsls %[w], %[w], #16\n\t"
+				 "eors %[w], %[w], %[rr]\n\t"
+				 "lsrs %[w], %[w], %[ls]\n\t"
+				 "adds %[d], %[d], %[w]\n\t"
+				 "asrs %[d], %[d], %[s]\n\t"
+				 "bne 2f\n\t"
+				 "adds %[c], %[c], #4\n\t"
+				 "cmp %[c], %[end]\n\t"
+				 "bne 1b\n\t"
+				 "2:\n\t"
+				 : [c] "+l"(c), [w] "=&l"(word), [d] "=&l"(d)
+				 : [e] "l"(e), [rr] "l"(rr), [ls] "l"(ls), [s] "l"(s), [end] "h"(end)
+				 : "cc", "memory");
+		if (c == end) {
+			break;
+		}
+		tintin_outer_move(t, *c, d);
+		c++;
+	}
+#else
+	/* e x + U + 2^30 is positive and below 2^32: the floor is an unsigned shift minus
+	 * kq = 2^(30 - s).
+	 */
 	const uint32_t kq = (1u << 30) >> s;
 
-	for (const struct tintin_outer_col *const end = c + k; c != end; c++) {
-		int32_t d = (int32_t)((((uint32_t)(e * c->x) + (ru ^ c->u)) >> s) - kq);
-		int32_t nw;
+	for (; c != end; c++) {
+		const uint32_t word = *c;
+		const uint32_t u = (rr ^ (word & TINTIN_PRNG_COL_MASK)) >> ls;
+		/* The low byte as int8, without an implementation-defined conversion. */
+		const int32_t x = (int32_t)((word & 0xffu) ^ 0x80u) - 128;
+		const int32_t d = (int32_t)(((uint32_t)(e * x) + u + (1u << 30)) >> s) - (int32_t)kq;
 
-		if (d == 0) {
-			continue; /* the common case: the update rounds to 0 */
+		if (d != 0) {
+			tintin_outer_move(t, word, d);
 		}
-		if (TINTIN_UNLIKELY(d > t->dmax || d < -t->dmax)) {
-			d = (d > 0) ? t->dmax : -t->dmax;
-			t->dclip++;
-		}
-		nw = w[c->j] - d;
-		if (TINTIN_UNLIKELY((uint32_t)nw + 127u > 254u)) {
-			nw = (nw > 0) ? 127 : -127;
-			t->sat++;
-		}
-		w[c->j] = (int8_t)nw;
 	}
+#endif
 }
 
 /*
@@ -506,19 +559,18 @@ static inline uint32_t tintin_outer_bucket(int8_t x, uint32_t r)
 }
 
 /*
- * Gather columns c0 to c0 + n - 1 into pass p, sorted by bucket (a counting sort); the number
- * of nonzero columns.
+ * Gather columns c0 to c0 + n - 1 into pass p, sorted by bucket: a counting sort that draws
+ * each number twice (to count, then to place) rather than keep them; the number of nonzero
+ * columns.
  */
 static uint16_t tintin_outer_gather(const struct tintin_sgd_rows *u, const int8_t *x, uint16_t c0,
 				    uint16_t n, struct tintin_outer_pass *p)
 {
-	uint32_t r[TINTIN_SGD_OUTER_COLS];
-	uint8_t jj[TINTIN_SGD_OUTER_COLS];
+	const uint32_t weyl0 = (u->counter + c0) * TINTIN_PRNG_STEP + u->key;
 	uint8_t next[TINTIN_SGD_OUTER_BUCKETS];
-	uint32_t weyl = (u->counter + c0) * TINTIN_PRNG_STEP + u->key;
 	uint32_t step = TINTIN_PRNG_STEP;
+	uint32_t weyl = weyl0;
 	uint32_t xmax = 0u;
-	uint16_t k = 0;
 	uint8_t at = 0;
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -533,11 +585,8 @@ static uint16_t tintin_outer_gather(const struct tintin_sgd_rows *u, const int8_
 		if (xv != 0) {
 			const uint32_t a = tintin_abs32(xv);
 
-			r[k] = tintin_prng_mix(weyl);
-			jj[k] = (uint8_t)j;
-			p->end[tintin_outer_bucket(xv, r[k])]++;
+			p->end[tintin_outer_bucket(xv, tintin_prng_mix(weyl))]++;
 			xmax = (a > xmax) ? a : xmax;
-			k++;
 		}
 	}
 	for (uint32_t b = 0; b < TINTIN_SGD_OUTER_BUCKETS; b++) {
@@ -545,42 +594,34 @@ static uint16_t tintin_outer_gather(const struct tintin_sgd_rows *u, const int8_
 		at = (uint8_t)(at + p->end[b]);
 		p->end[b] = at;
 	}
-	for (uint16_t m = 0; m < k; m++) {
-		const int8_t xv = x[c0 + jj[m]];
-		struct tintin_outer_col *c = &p->col[next[tintin_outer_bucket(xv, r[m])]++];
+	weyl = weyl0;
+	for (uint16_t j = 0; j < n; j++, weyl += step) {
+		const int8_t xv = x[c0 + j];
 
-		c->u = r[m] >> (32 - u->s);
-		c->x = xv;
-		c->j = jj[m];
+		if (xv != 0) {
+			const uint32_t r = tintin_prng_mix(weyl);
+
+			p->col[next[tintin_outer_bucket(xv, r)]++] =
+				(r & TINTIN_PRNG_COL_MASK) | ((uint32_t)j << 8) | (uint8_t)xv;
+		}
 	}
 	p->xmax = xmax;
-	return k;
-}
-
-/* The columns of buckets lo to hi - 1 of pass p: their first index and their count. */
-static inline const struct tintin_outer_col *tintin_outer_range(const struct tintin_outer_pass *p,
-								 uint32_t lo, uint32_t hi,
-								 uint16_t *k)
-{
-	const uint8_t first = (lo == 0u) ? 0u : p->end[lo - 1u];
-
-	*k = (uint16_t)(p->end[hi - 1u] - first);
-	return &p->col[first];
+	return at;
 }
 
 /*
  * The default optimizer's dense update at batch 1 (int8 weights, stochastic, 1 <= s <= 30):
  * the same integers as unit after unit through tintin_sto_loop, by columns. A pass gathers
- * its nonzero inputs with their column draws once, sorted by the sign of the input and the top
- * bits of the draw; a unit with an error then visits only the columns whose weight can move,
- * at a multiply, an add and a shift each. Zero inputs and units without error move nothing,
- * and the draws are counter-based, so skipping them keeps the stream.
+ * its nonzero inputs with their column draws once, sorted by the top bits of the draw; a unit
+ * with an error then visits only the columns whose weight can move, at a multiply, an add and
+ * a shift each. Zero inputs and units without error move nothing, and the draws are
+ * counter-based, so skipping them keeps the stream.
  *
- * Which columns can move: with |e x| < 2^(s - b) for the whole pass, a positive e x rounds up
- * only when U >= 2^s - 2^(s - b), the top b bits of U all ones, and a negative one rounds down
- * only when U < 2^(s - b), those bits all zeros. U's top bits are the row draw's xor the
- * column draw's, so for each sign of x one contiguous run of buckets holds every column that
- * can move: 2^-b of the pass (docs/numerics.md).
+ * Which columns can move: with |e x| < 2^(s - b) over the pass, a positive e x rounds up only
+ * when U >= 2^s - 2^(s - b), the top b bits of U all ones, and a negative one rounds down only
+ * when U < 2^(s - b), those bits all zeros. U's top bits are the row draw's xor the column
+ * draw's, so with x < 0's bits inverted in the bucket one run of buckets holds every column
+ * that can move: 2^-b of the pass (docs/numerics.md).
  */
 static void tintin_s8_outer_rows(const struct tintin_sgd_rows *u, const int8_t *err,
 				 const int8_t *x, uint16_t rows, uint16_t in, uint32_t *sat)
@@ -600,18 +641,16 @@ static void tintin_s8_outer_rows(const struct tintin_sgd_rows *u, const int8_t *
 		}
 		for (uint16_t o = 0; o < rows; o++) {
 			const int32_t e = err[o];
-			uint32_t rr;
 			uint32_t maxv;
 			int b = 0;
 
 			if (e == 0) {
 				continue;
 			}
-			rr = tintin_row_draw(u, o);
+			t.rr = tintin_row_draw(u, o);
 			t.w = (int8_t *)u->data + (uint32_t)o * in + c0;
 			t.e = e;
-			t.ru = (rr >> (32 - s)) ^ (1u << 30);
-			/* The largest b <= 3 with |e x| < 2^(s - b) over the pass (maxv >= 1, so the
+			/* The largest b <= 4 with |e x| < 2^(s - b) over the pass (maxv >= 1, so the
 			 * shift reaches 0 only to stop).
 			 */
 			maxv = tintin_abs32(e) * pass.xmax;
@@ -620,21 +659,19 @@ static void tintin_s8_outer_rows(const struct tintin_sgd_rows *u, const int8_t *
 			}
 			if (b == 0) {
 				tintin_outer_scan(&t, pass.col, k);
-				continue;
-			}
-			{
+			} else {
 				/* e x > 0 needs U's top b bits all ones, so a column's top bits ~pat
 				 * (x > 0) or pat (x < 0); e x < 0 needs them all zeros: pat (x > 0) or
 				 * ~pat (x < 0). With x < 0's bits inverted in the bucket, that is the
 				 * run of buckets whose top b bits are q.
 				 */
-				const uint32_t q = ((e > 0) ? ~rr : rr) >> (32 - b);
+				const uint32_t q = ((e > 0) ? ~t.rr : t.rr) >> (32 - b);
 				const uint32_t width = 1u << (TINTIN_SGD_OUTER_BITS - b);
-				uint16_t kc;
-				const struct tintin_outer_col *c =
-					tintin_outer_range(&pass, q * width, (q + 1u) * width, &kc);
+				const uint32_t lo = q * width;
+				const uint8_t first = (lo == 0u) ? 0u : pass.end[lo - 1u];
 
-				tintin_outer_scan(&t, c, kc);
+				tintin_outer_scan(&t, &pass.col[first],
+						  (uint32_t)pass.end[lo + width - 1u] - first);
 			}
 		}
 	}
