@@ -29,7 +29,7 @@ static TINTIN_ALWAYS_INLINE void tintin_param_apply(const struct tintin_sgd_rows
 		 * and saturates to the same stored values as 32-bit saturating adds would.
 		 */
 		d = (d > 65535) ? 65535 : ((d < -65535) ? -65535 : d);
-		if (c->mom != NULL) {
+		if (TINTIN_MOMENTUM_ENABLED && c->mom != NULL) {
 			int32_t v = tintin_param_load(c->mom, mdtype, k);
 
 			if ((v | d) == 0) {
@@ -54,7 +54,7 @@ static TINTIN_ALWAYS_INLINE void tintin_param_apply(const struct tintin_sgd_rows
 		}
 		return;
 	}
-	if (c->mom != NULL) {
+	if (TINTIN_MOMENTUM_ENABLED && c->mom != NULL) {
 		int32_t v = tintin_param_load(c->mom, dtype, k);
 
 		v = tintin_add_sat32(v - tintin_decay_shift(v, c->mshift), d);
@@ -323,12 +323,16 @@ static int tintin_sto_row(const struct tintin_sgd_rows *u, uint32_t off, uint32_
 		return 0;
 	}
 	switch (u->preset) {
+#if TINTIN_UPSCALE_ENABLED
+#if TINTIN_MOMENTUM_ENABLED
 	case TINTIN_SGD_S16P_MOM:
 		TINTIN_STO_LOOP(u, TINTIN_DTYPE_S16P, 1, 0, 1, off, c0, rowr, g, NULL, 0, n, sat);
 		return 1;
+#endif
 	case TINTIN_SGD_S16P:
 		TINTIN_STO_LOOP(u, TINTIN_DTYPE_S16P, 0, 0, 1, off, c0, rowr, g, NULL, 0, n, sat);
 		return 1;
+#endif
 	case TINTIN_SGD_S8:
 		TINTIN_STO_LOOP(u, TINTIN_DTYPE_S8, 0, 0, 1, off, c0, rowr, g, NULL, 0, n, sat);
 		return 1;
@@ -338,17 +342,22 @@ static int tintin_sto_row(const struct tintin_sgd_rows *u, uint32_t off, uint32_
 }
 
 /*
- * The same for the row e * x, formed as it goes (batch 1). The default and compact, the
- * settings that train one sample at a time (README), also get a loop for unshifted rows, where
- * a layer with s = 0 spends most of its step; momentum rows with s = 0 take the general path.
+ * The same for the row e * x, formed as it goes (batch 1), for int16 masters. The compact
+ * preset, which trains one sample at a time (README), also gets a loop for unshifted rows,
+ * where a layer with s = 0 spends most of its step; momentum rows with s = 0 take the general
+ * path. The default optimizer's int8 rows go by column passes (tintin_s8_outer_rows), or for
+ * s = 31 through the general path: no loop of their own here.
  */
 static int tintin_sto_outer_row(const struct tintin_sgd_rows *u, uint32_t off, uint32_t rowr,
 				int32_t e, const int8_t *x, uint16_t n, uint32_t *sat)
 {
 	switch (u->preset) {
+#if TINTIN_UPSCALE_ENABLED
+#if TINTIN_MOMENTUM_ENABLED
 	case TINTIN_SGD_S16P_MOM:
 		TINTIN_STO_LOOP(u, TINTIN_DTYPE_S16P, 1, 1, 1, off, 0, rowr, NULL, x, e, n, sat);
 		return 1;
+#endif
 	case TINTIN_SGD_S16P:
 		if (u->s > 0) {
 			TINTIN_STO_LOOP(u, TINTIN_DTYPE_S16P, 0, 1, 1, off, 0, rowr, NULL, x, e, n,
@@ -358,10 +367,15 @@ static int tintin_sto_outer_row(const struct tintin_sgd_rows *u, uint32_t off, u
 					sat);
 		}
 		return 1;
-	case TINTIN_SGD_S8:
-		TINTIN_STO_LOOP(u, TINTIN_DTYPE_S8, 0, 1, 1, off, 0, rowr, NULL, x, e, n, sat);
-		return 1;
+#endif
 	default:
+		(void)u;
+		(void)off;
+		(void)rowr;
+		(void)e;
+		(void)x;
+		(void)n;
+		(void)sat;
 		return 0;
 	}
 }
@@ -372,16 +386,21 @@ static int tintin_sto_outer_row(const struct tintin_sgd_rows *u, uint32_t off, u
 static void tintin_general_row(const struct tintin_sgd_rows *u, uint32_t off, uint32_t c0,
 			       uint32_t rowr, const int32_t *g, uint16_t n, uint32_t *sat)
 {
+	/* Without CONFIG_TINTIN_OPTIM_UPSCALE no model has int16 parameters (tintin_model_init
+	 * refuses them): only int8 weights and int32 biases have a loop.
+	 */
 	switch (u->dtype) {
 	case TINTIN_DTYPE_S8:
 		tintin_aligned_loop(u, TINTIN_DTYPE_S8, off, c0, rowr, g, n, sat);
 		break;
+#if TINTIN_UPSCALE_ENABLED
 	case TINTIN_DTYPE_S16:
 		tintin_aligned_loop(u, TINTIN_DTYPE_S16, off, c0, rowr, g, n, sat);
 		break;
 	case TINTIN_DTYPE_S16P:
 		tintin_aligned_loop(u, TINTIN_DTYPE_S16P, off, c0, rowr, g, n, sat);
 		break;
+#endif
 	default:
 		tintin_aligned_loop(u, TINTIN_DTYPE_S32, off, c0, rowr, g, n, sat);
 		break;
