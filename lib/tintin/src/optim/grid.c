@@ -69,6 +69,19 @@ int tintin_param_fits_doubled(const struct tintin_param *p, uint32_t n)
 	const uint32_t half = (uint32_t)tintin_dtype_limit(p->dtype) / 2u;
 	const uint32_t mhalf = (uint32_t)tintin_dtype_limit(mdtype) / 2u;
 
+	if (p->dtype == TINTIN_DTYPE_S8 && p->mom == NULL) {
+		/* int8 weights without momentum, the default's dense layers: a loop of their own,
+		 * as a LeNet-5 layer is 48,000 of them.
+		 */
+		const int8_t *w = p->data;
+
+		for (uint32_t k = 0; k < n; k++) {
+			if ((uint32_t)(w[k] + 63) > 126u) {
+				return 0;
+			}
+		}
+		return 1;
+	}
 	for (uint32_t k = 0; k < n; k++) {
 		if (tintin_abs32(tintin_grid_load(p->data, p->high, p->dtype, k)) > half) {
 			return 0;
@@ -86,6 +99,19 @@ static void tintin_param_rescale(const struct tintin_param *p, uint32_t n, int u
 {
 	const uint8_t mdtype = (p->dtype == TINTIN_DTYPE_S16P) ? TINTIN_DTYPE_S16 : p->dtype;
 
+	if (p->dtype == TINTIN_DTYPE_S8 && p->mom == NULL) {
+		/* As in tintin_param_fits_doubled(); |v| <= 128, so neither way leaves int32 and
+		 * the stored value clamps to +-127 as tintin_grid_store() would.
+		 */
+		int8_t *w = p->data;
+
+		for (uint32_t k = 0; k < n; k++) {
+			int32_t v = up ? 2 * w[k] : tintin_round_shift_in(w[k], 1);
+
+			w[k] = (int8_t)((v > 127) ? 127 : ((v < -127) ? -127 : v));
+		}
+		return;
+	}
 	for (uint32_t k = 0; k < n; k++) {
 		for (int mom = 0; mom < 2; mom++) {
 			void *base = mom ? p->mom : p->data;
