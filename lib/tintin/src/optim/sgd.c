@@ -480,22 +480,23 @@ struct tintin_outer_unit {
 	uint32_t dclip; /**< updates clamped to dmax */
 };
 
-/* The weight of column word c of unit t moves by d (nonzero): clamp, saturate, count. */
-static inline void tintin_outer_move(struct tintin_outer_unit *t, uint32_t word, int32_t d)
+/* The weight of column word of row w moves by d (nonzero): clamp, saturate, count. */
+static inline void tintin_outer_move(int8_t *w, uint32_t word, int32_t d, int32_t dmax,
+				     uint32_t *sat, uint32_t *dclip)
 {
 	const uint32_t j = (word >> 8) & 0xffu;
 	int32_t nw;
 
-	if (TINTIN_UNLIKELY(d > t->dmax || d < -t->dmax)) {
-		d = (d > 0) ? t->dmax : -t->dmax;
-		t->dclip++;
+	if (TINTIN_UNLIKELY(d > dmax || d < -dmax)) {
+		d = (d > 0) ? dmax : -dmax;
+		(*dclip)++;
 	}
-	nw = t->w[j] - d;
+	nw = w[j] - d;
 	if (TINTIN_UNLIKELY((uint32_t)nw + 127u > 254u)) {
 		nw = (nw > 0) ? 127 : -127;
-		t->sat++;
+		(*sat)++;
 	}
-	t->w[j] = (int8_t)nw;
+	w[j] = (int8_t)nw;
 }
 
 /*
@@ -507,10 +508,14 @@ static TINTIN_NOINLINE void tintin_outer_scan(struct tintin_outer_unit *t, const
 					      uint32_t k)
 {
 	const uint32_t *const end = c + k;
+	int8_t *const w = t->w;
 	const int32_t e = t->e;
 	const uint32_t rr = t->rr;
 	const int s = t->s;
 	const int ls = 32 - s;
+	const int32_t dmax = t->dmax;
+	uint32_t sat = 0u;
+	uint32_t dclip = 0u;
 
 #if TINTIN_MUL_IN_REG
 	/*
@@ -545,7 +550,7 @@ static TINTIN_NOINLINE void tintin_outer_scan(struct tintin_outer_unit *t, const
 		if (c == end) {
 			break;
 		}
-		tintin_outer_move(t, *c, d);
+		tintin_outer_move(w, *c, d, dmax, &sat, &dclip);
 		c++;
 	}
 #else
@@ -562,10 +567,12 @@ static TINTIN_NOINLINE void tintin_outer_scan(struct tintin_outer_unit *t, const
 		const int32_t d = (int32_t)(((uint32_t)(e * x) + u + (1u << 30)) >> s) - (int32_t)kq;
 
 		if (d != 0) {
-			tintin_outer_move(t, word, d);
+			tintin_outer_move(w, word, d, dmax, &sat, &dclip);
 		}
 	}
 #endif
+	t->sat += sat;
+	t->dclip += dclip;
 }
 
 /*
