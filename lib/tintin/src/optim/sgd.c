@@ -585,18 +585,19 @@ static inline uint32_t tintin_outer_bucket(int8_t x, uint32_t r)
 }
 
 /*
- * Gather columns c0 to c0 + n - 1 into pass p, sorted by bucket: a counting sort that draws
- * each number twice (to count, then to place) rather than keep them; the number of nonzero
- * columns.
+ * Gather columns c0 to c0 + n - 1 into pass p, sorted by bucket: each nonzero column's word
+ * is made once, then a counting sort permutes the words in place (each swap puts one word
+ * where it belongs); the number of nonzero columns.
  */
 static uint16_t tintin_outer_gather(const struct tintin_sgd_rows *u, const int8_t *x, uint16_t c0,
 				    uint16_t n, struct tintin_outer_pass *p)
 {
-	const uint32_t weyl0 = (u->counter + c0) * TINTIN_PRNG_STEP + u->key;
+	uint8_t bk[TINTIN_SGD_OUTER_COLS];
 	uint8_t next[TINTIN_SGD_OUTER_BUCKETS];
+	uint32_t weyl = (u->counter + c0) * TINTIN_PRNG_STEP + u->key;
 	uint32_t step = TINTIN_PRNG_STEP;
-	uint32_t weyl = weyl0;
 	uint32_t xmax = 0u;
+	uint32_t k = 0u;
 	uint8_t at = 0;
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -605,13 +606,17 @@ static uint16_t tintin_outer_gather(const struct tintin_sgd_rows *u, const int8_
 	for (uint32_t b = 0; b < TINTIN_SGD_OUTER_BUCKETS; b++) {
 		p->end[b] = 0;
 	}
-	for (uint16_t j = 0; j < n; j++, weyl += step) {
+	for (uint32_t j = 0; j < n; j++, weyl += step) {
 		const int8_t xv = x[c0 + j];
 
 		if (xv != 0) {
+			const uint32_t r = tintin_prng_mix(weyl);
 			const uint32_t a = tintin_abs32(xv);
+			const uint32_t b = tintin_outer_bucket(xv, r);
 
-			p->end[tintin_outer_bucket(xv, tintin_prng_mix(weyl))]++;
+			p->col[k] = (r & TINTIN_PRNG_COL_MASK) | (j << 8) | (uint8_t)xv;
+			bk[k++] = (uint8_t)b;
+			p->end[b]++;
 			xmax = (a > xmax) ? a : xmax;
 		}
 	}
@@ -620,19 +625,27 @@ static uint16_t tintin_outer_gather(const struct tintin_sgd_rows *u, const int8_
 		at = (uint8_t)(at + p->end[b]);
 		p->end[b] = at;
 	}
-	weyl = weyl0;
-	for (uint16_t j = 0; j < n; j++, weyl += step) {
-		const int8_t xv = x[c0 + j];
+	for (uint32_t b = 0; b < TINTIN_SGD_OUTER_BUCKETS; b++) {
+		while (next[b] < p->end[b]) {
+			const uint32_t i = next[b];
+			const uint32_t bi = bk[i];
 
-		if (xv != 0) {
-			const uint32_t r = tintin_prng_mix(weyl);
+			if (bi == b) {
+				next[b]++;
+			} else {
+				/* The word at i belongs to bucket bi: swap it into bi's next slot. */
+				const uint32_t to = next[bi]++;
+				const uint32_t word = p->col[to];
 
-			p->col[next[tintin_outer_bucket(xv, r)]++] =
-				(r & TINTIN_PRNG_COL_MASK) | ((uint32_t)j << 8) | (uint8_t)xv;
+				p->col[to] = p->col[i];
+				p->col[i] = word;
+				bk[i] = bk[to];
+				bk[to] = (uint8_t)bi;
+			}
 		}
 	}
 	p->xmax = xmax;
-	return at;
+	return (uint16_t)k;
 }
 
 /*
