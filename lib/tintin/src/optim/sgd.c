@@ -576,23 +576,22 @@ static TINTIN_NOINLINE void tintin_outer_scan(struct tintin_outer_unit *t, const
 }
 
 /*
- * The bucket of a column: the top bits of its draw r, inverted for x < 0. Then the columns
- * whose weight can move in a unit are one run of buckets, for either sign of x.
+ * The bucket of a column's word: its draw's top bits, inverted for x < 0 (bit 7). Then the
+ * columns whose weight can move in a unit are one run of buckets, for either sign of x.
  */
-static inline uint32_t tintin_outer_bucket(int8_t x, uint32_t r)
+static inline uint32_t tintin_outer_word_bucket(uint32_t word)
 {
-	return ((x < 0) ? ~r : r) >> (32 - TINTIN_SGD_OUTER_BITS);
+	return (((word & 0x80u) != 0u) ? ~word : word) >> (32 - TINTIN_SGD_OUTER_BITS);
 }
 
 /*
  * Gather columns c0 to c0 + n - 1 into pass p, sorted by bucket: each nonzero column's word
- * is made once, then a counting sort permutes the words in place (each swap puts one word
- * where it belongs); the number of nonzero columns.
+ * is made once, then placed by a counting sort; the number of nonzero columns.
  */
 static uint16_t tintin_outer_gather(const struct tintin_sgd_rows *u, const int8_t *x, uint16_t c0,
 				    uint16_t n, struct tintin_outer_pass *p)
 {
-	uint8_t bk[TINTIN_SGD_OUTER_COLS];
+	uint32_t words[TINTIN_SGD_OUTER_COLS];
 	uint8_t next[TINTIN_SGD_OUTER_BUCKETS];
 	uint32_t weyl = (u->counter + c0) * TINTIN_PRNG_STEP + u->key;
 	uint32_t step = TINTIN_PRNG_STEP;
@@ -610,13 +609,12 @@ static uint16_t tintin_outer_gather(const struct tintin_sgd_rows *u, const int8_
 		const int8_t xv = x[c0 + j];
 
 		if (xv != 0) {
-			const uint32_t r = tintin_prng_mix(weyl);
 			const uint32_t a = tintin_abs32(xv);
-			const uint32_t b = tintin_outer_bucket(xv, r);
+			const uint32_t word = (tintin_prng_mix(weyl) & TINTIN_PRNG_COL_MASK) |
+					      (j << 8) | (uint8_t)xv;
 
-			p->col[k] = (r & TINTIN_PRNG_COL_MASK) | (j << 8) | (uint8_t)xv;
-			bk[k++] = (uint8_t)b;
-			p->end[b]++;
+			words[k++] = word;
+			p->end[tintin_outer_word_bucket(word)]++;
 			xmax = (a > xmax) ? a : xmax;
 		}
 	}
@@ -625,24 +623,8 @@ static uint16_t tintin_outer_gather(const struct tintin_sgd_rows *u, const int8_
 		at = (uint8_t)(at + p->end[b]);
 		p->end[b] = at;
 	}
-	for (uint32_t b = 0; b < TINTIN_SGD_OUTER_BUCKETS; b++) {
-		while (next[b] < p->end[b]) {
-			const uint32_t i = next[b];
-			const uint32_t bi = bk[i];
-
-			if (bi == b) {
-				next[b]++;
-			} else {
-				/* The word at i belongs to bucket bi: swap it into bi's next slot. */
-				const uint32_t to = next[bi]++;
-				const uint32_t word = p->col[to];
-
-				p->col[to] = p->col[i];
-				p->col[i] = word;
-				bk[i] = bk[to];
-				bk[to] = (uint8_t)bi;
-			}
-		}
+	for (uint32_t m = 0; m < k; m++) {
+		p->col[next[tintin_outer_word_bucket(words[m])]++] = words[m];
 	}
 	p->xmax = xmax;
 	return (uint16_t)k;
