@@ -20,9 +20,10 @@
 
 TT_SUITE(tintin_train);
 
+#define TT_MAX(a, b) (((a) > (b)) ? (a) : (b))
 #define TT_ARENA_MAX                                                                               \
-	((TT_DIGITS_ARENA_TRAIN_DSP > TT_CNN_ARENA_TRAIN_DSP) ? TT_DIGITS_ARENA_TRAIN_DSP          \
-							      : TT_CNN_ARENA_TRAIN_DSP)
+	TT_MAX(TT_MAX(TT_DIGITS_ARENA_TRAIN_DSP, TT_DIGITS_C_ARENA_TRAIN_DSP),                     \
+	       TT_CNN_ARENA_TRAIN_DSP)
 
 /* uint32_t storage keeps the arena word-aligned on every target. */
 static uint32_t arena[(TT_ARENA_MAX + 3) / 4 + 1];
@@ -76,16 +77,16 @@ TT_TEST(tintin_train, test_bad_input_is_refused)
 	bad.max_batch = 0u;
 	TT_ASSERT_EQ(tintin_model_plan(&bad, TINTIN_MODE_TRAIN, &need), -EINVAL, "batch 0");
 	TT_ASSERT_EQ(tintin_model_train_step(NULL, &b), -EINVAL, "NULL model");
-	TT_ASSERT_EQ(tintin_model_init(&model, &tt_cnn_desc, TINTIN_MODE_TRAIN, arena,
-				       sizeof(arena)),
-		     0, "init");
+	TT_ASSERT_EQ(
+		tintin_model_init(&model, &tt_cnn_desc, TINTIN_MODE_TRAIN, arena, sizeof(arena)), 0,
+		"init");
 	TT_ASSERT_EQ(tintin_model_train_step(&model, &b), -EINVAL, "label beyond the classes");
 	b.n = 5u;
 	label = 0u;
 	TT_ASSERT_EQ(tintin_model_train_step(&model, &b), -EINVAL, "batch above max_batch");
-	TT_ASSERT_EQ(tintin_model_init(&model, &tt_cnn_desc, TINTIN_MODE_INFER, arena,
-				       sizeof(arena)),
-		     0, "init for inference");
+	TT_ASSERT_EQ(
+		tintin_model_init(&model, &tt_cnn_desc, TINTIN_MODE_INFER, arena, sizeof(arena)), 0,
+		"init for inference");
 	b.n = 1u;
 	TT_ASSERT_EQ(tintin_model_train_step(&model, &b), -EINVAL, "training an inference model");
 	bad = tt_cnn_desc;
@@ -197,14 +198,14 @@ TT_TEST(tintin_train, test_digits_converge)
 	digits_run(TT_DIGITS_ARENA_TRAIN_DSP);
 }
 
-/* One sample at a time: the default optimizer's batch-1 dense update, bit-exact. */
-TT_TEST(tintin_train, test_digits_batch1_is_bit_exact)
+/* One sample at a time: the batch-1 dense update (column passes), bit-exact. */
+static void digits_batch1_run(const struct tintin_model_desc *d, size_t size, size_t dsp_size,
+			      uint32_t want, int out_exp, const int8_t *want_out)
 {
 	struct tintin_tensor out;
 	uint32_t after = 0u;
 
-	TT_ASSERT_EQ(tt_init(&tt_digits_desc, TT_DIGITS_ARENA_TRAIN, TT_DIGITS_ARENA_TRAIN_DSP), 0,
-		     "init");
+	TT_ASSERT_EQ(tt_init(d, size, dsp_size), 0, "init");
 	for (uint32_t k = 0; k < TT_DIGITS_TRAIN_N; k++) {
 		struct tintin_batch b = {.x = tt_digits_train_x + k * TT_DIGITS_TRAIN_SIZE,
 					 .labels = tt_digits_train_y + k,
@@ -214,11 +215,20 @@ TT_TEST(tintin_train, test_digits_batch1_is_bit_exact)
 		TT_ASSERT_EQ(tintin_model_train_step(&model, &b), 0, "step %u", (unsigned int)k);
 	}
 	TT_ASSERT_EQ(digits_correct(&after), 0, "evaluate");
-	TT_ASSERT_EQ(after, (uint32_t)TT_DIGITS_B1_CORRECT_AFTER, "differs from the reference");
+	TT_ASSERT_EQ(after, want, "differs from the reference");
 	TT_ASSERT_EQ(tintin_model_forward(&model, tt_digits_test_x, TT_DIGITS_TEST_EXP, 8u, &out),
 		     0, "forward");
-	TT_ASSERT_EQ(out.exp, TT_DIGITS_B1_OUT_EXP, "output exponent");
-	TT_ASSERT_ARRAY_EQ(out.data, tt_digits_b1_out, 8u * 10u, "outputs after training");
+	TT_ASSERT_EQ(out.exp, out_exp, "output exponent");
+	TT_ASSERT_ARRAY_EQ(out.data, want_out, 8u * 10u, "outputs after training");
+}
+
+TT_TEST(tintin_train, test_digits_batch1_is_bit_exact)
+{
+	/* The default optimizer (int8 weights), then the compact one (int16 masters). */
+	digits_batch1_run(&tt_digits_desc, TT_DIGITS_ARENA_TRAIN, TT_DIGITS_ARENA_TRAIN_DSP,
+			  TT_DIGITS_B1_CORRECT_AFTER, TT_DIGITS_B1_OUT_EXP, tt_digits_b1_out);
+	digits_batch1_run(&tt_digits_c_desc, TT_DIGITS_C_ARENA_TRAIN, TT_DIGITS_C_ARENA_TRAIN_DSP,
+			  TT_DIGITS_C1_CORRECT_AFTER, TT_DIGITS_C1_OUT_EXP, tt_digits_c1_out);
 }
 
 #if defined(__ZEPHYR__) && !defined(CONFIG_ARCH_POSIX)
@@ -239,8 +249,8 @@ static void tt_step_entry(void *p1, void *p2, void *p3)
 	ARG_UNUSED(p1);
 	ARG_UNUSED(p2);
 	ARG_UNUSED(p3);
-	tt_step_ret = tintin_model_init(&model, &tt_digits_desc, TINTIN_MODE_TRAIN, arena,
-					sizeof(arena));
+	tt_step_ret =
+		tintin_model_init(&model, &tt_digits_desc, TINTIN_MODE_TRAIN, arena, sizeof(arena));
 	if (tt_step_ret == 0) {
 		tt_step_ret = tintin_model_train_step(&model, &b);
 	}

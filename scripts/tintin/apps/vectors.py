@@ -293,15 +293,19 @@ def digits() -> str:
     )
     out.append(cgen.data_body("tt_digits_train", xs, e, ys))
     out.append(cgen.data_body("tt_digits_test", xt, e, yt))
-    # The same MLP one sample at a time for an epoch: the default optimizer's batch-1 dense
-    # update (optim/sgd.c's column passes, by hand on Armv6-M), then 8 held-out outputs.
-    ref1 = RefModel(sp)
-    for k in range(n_tr):
-        ref1.train_step(xs[k : k + 1], e, labels=ys[k : k + 1])
-    z, ze = ref1.forward(xt[:8], e)
-    out.append(f"\n#define TT_DIGITS_B1_CORRECT_AFTER {ref1.evaluate(xt, e, yt)}\n")
-    out.append(f"#define TT_DIGITS_B1_OUT_EXP ({ze})\n")
-    out.append(cgen.c_array("tt_digits_b1_out", "int8_t", np.asarray(z).ravel()))
+    # The same MLP one sample at a time for an epoch, with the default optimizer and with
+    # the compact one: the batch-1 dense update (optim/sgd.c's column passes, by hand on
+    # Armv6-M), then 8 held-out outputs.
+    sp_c = digits_task.digits_spec(spec.Optim.compact(), 8, 1)
+    out.append(cgen.model_body(sp_c, "tt_digits_c"))
+    for tag, model_spec in (("B1", sp), ("C1", sp_c)):
+        ref1 = RefModel(model_spec)
+        for k in range(n_tr):
+            ref1.train_step(xs[k : k + 1], e, labels=ys[k : k + 1])
+        z, ze = ref1.forward(xt[:8], e)
+        out.append(f"\n#define TT_DIGITS_{tag}_CORRECT_AFTER {ref1.evaluate(xt, e, yt)}\n")
+        out.append(f"#define TT_DIGITS_{tag}_OUT_EXP ({ze})\n")
+        out.append(cgen.c_array(f"tt_digits_{tag.lower()}_out", "int8_t", np.asarray(z).ravel()))
     return "".join(out)
 
 

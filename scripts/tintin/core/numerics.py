@@ -56,8 +56,8 @@ COL_MASK = 0xFFFF0000
 
 def grid_draws(key: int, counter: int, rows: int, row: int) -> Array:
     """Draws of a [rows, row] parameter's update (tintin_sgd_rows): element (o, c) draws
-    row draw o xor the top 16 bits of column draw c, so a row's elements share per-column numbers that a
-    kernel computes once per step instead of once per weight."""
+    row draw o xor the top 16 bits of column draw c, so the units of a layer share per-column
+    numbers that a kernel computes once per step instead of once per weight."""
     col = prng_at(key, counter, np.arange(row)) & COL_MASK
     rowd = prng_at(key, (counter + ROW_DRAWS) & M32, np.arange(rows))
     return rowd[:, None] ^ col[None, :]

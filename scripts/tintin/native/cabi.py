@@ -317,8 +317,14 @@ SIGNATURES: dict[str, tuple[object, list[object]]] = {
     ),
     "tintin_sgd_rows_init": (
         None,
-        [ct.POINTER(SgdRows), ct.POINTER(OptimCfg), ct.POINTER(Param), ct.c_int, ct.POINTER(Prng),
-         ct.c_uint16],
+        [
+            ct.POINTER(SgdRows),
+            ct.POINTER(OptimCfg),
+            ct.POINTER(Param),
+            ct.c_int,
+            ct.POINTER(Prng),
+            ct.c_uint16,
+        ],
     ),
     "tintin_sgd_outer_row": (
         None,

@@ -124,9 +124,10 @@ void tintin_sgd_outer_row(const struct tintin_sgd_rows *u, uint16_t o, int32_t e
  * @brief A dense layer's weight update at batch 1: unit o's row (elements o * in to
  * o * in + in - 1) is tintin_sgd_outer_row() of err[o] and the layer's input x.
  *
- * With the default optimizer's settings the layer goes 32 columns at a time: the nonzero
- * inputs and their column draws are gathered once (200 bytes of stack) and every unit with
- * an error walks only those, so a weight costs a multiply, an add and a shift.
+ * With the default optimizer's settings the layer goes 64 columns at a time: the nonzero
+ * inputs and their column draws are gathered once, sorted by the draws' top bits (about 550
+ * bytes of stack), and every unit with an error visits only the columns whose weight can move,
+ * at a multiply, an add and a shift each (docs/numerics.md).
  */
 void tintin_sgd_outer_rows(const struct tintin_sgd_rows *u, const int8_t *err, const int8_t *x,
 			   uint16_t rows, uint16_t in, uint32_t *sat);

@@ -17,9 +17,8 @@
 /* Momentum (v = beta v + d, beta = 1 - 2^-m) then p -= v, both saturating. dtype is a
  * constant at every call site but the NITI row's, so each loop compiles for one type.
  */
-static TINTIN_ALWAYS_INLINE void tintin_param_apply(const struct tintin_sgd_rows *c,
-						    uint8_t dtype, uint32_t k, int32_t d,
-						    uint32_t *sat)
+static TINTIN_ALWAYS_INLINE void tintin_param_apply(const struct tintin_sgd_rows *c, uint8_t dtype,
+						    uint32_t k, int32_t d, uint32_t *sat)
 {
 	const uint8_t mdtype = (dtype == TINTIN_DTYPE_S16P) ? TINTIN_DTYPE_S16 : dtype;
 	int32_t w;
@@ -117,10 +116,10 @@ static TINTIN_ALWAYS_INLINE void tintin_aligned_loop(const struct tintin_sgd_row
  * (TINTIN_OPTIM_DEFAULT). The same integers as tintin_aligned_loop.
  */
 static TINTIN_ALWAYS_INLINE void tintin_sto_loop(const struct tintin_sgd_rows *cp, uint8_t dtype,
-						 int has_mom, int outer, int shifted,
-						 uint32_t off, uint32_t c0, uint32_t rowr,
-						 const int32_t *g, const int8_t *x, int32_t e,
-						 uint16_t n, uint32_t *sat)
+						 int has_mom, int outer, int shifted, uint32_t off,
+						 uint32_t c0, uint32_t rowr, const int32_t *g,
+						 const int8_t *x, int32_t e, uint16_t n,
+						 uint32_t *sat)
 {
 	const int s = cp->s;
 	/* Arrays based at element off: one index register addresses them all. data is the
@@ -154,7 +153,8 @@ static TINTIN_ALWAYS_INLINE void tintin_sto_loop(const struct tintin_sgd_rows *c
 		if (d != 0) {
 			if (shifted) {
 				d = tintin_sto_floor_in(
-					d, s, rowr ^ (tintin_prng_mix(weyl) & TINTIN_PRNG_COL_MASK));
+					d, s,
+					rowr ^ (tintin_prng_mix(weyl) & TINTIN_PRNG_COL_MASK));
 			}
 			if (TINTIN_UNLIKELY(d > dmax || d < -dmax)) {
 				d = (d > 0) ? dmax : -dmax;
@@ -196,12 +196,10 @@ static TINTIN_ALWAYS_INLINE void tintin_sto_loop(const struct tintin_sgd_rows *c
  * and a step d = 0 leaves the parameter as it was (the store and its clip count are masked by
  * d != 0, so a table weight of -128 stays -128 as there).
  */
-static TINTIN_ALWAYS_INLINE void tintin_sto_loop_vec(const struct tintin_sgd_rows *cp,
-						     uint8_t dtype, int has_mom, int outer,
-						     int shifted, uint32_t off, uint32_t c0,
-						     uint32_t rowr, const int32_t *g,
-						     const int8_t *x, int32_t e, uint16_t n,
-						     uint32_t *sat)
+static TINTIN_ALWAYS_INLINE void
+tintin_sto_loop_vec(const struct tintin_sgd_rows *cp, uint8_t dtype, int has_mom, int outer,
+		    int shifted, uint32_t off, uint32_t c0, uint32_t rowr, const int32_t *g,
+		    const int8_t *x, int32_t e, uint16_t n, uint32_t *sat)
 {
 	const int s = cp->s;
 	int8_t *const data = (int8_t *)cp->data + off;
@@ -221,9 +219,10 @@ static TINTIN_ALWAYS_INLINE void tintin_sto_loop_vec(const struct tintin_sgd_row
 		int32_t nw;
 
 		if (shifted) {
-			d = tintin_sto_floor_in(d, s,
-						rowr ^ (tintin_prng_mix(weyl0 + j * TINTIN_PRNG_STEP) &
-							TINTIN_PRNG_COL_MASK));
+			d = tintin_sto_floor_in(
+				d, s,
+				rowr ^ (tintin_prng_mix(weyl0 + j * TINTIN_PRNG_STEP) &
+					TINTIN_PRNG_COL_MASK));
 		}
 		dclip += (uint32_t)(d > dmax) + (uint32_t)(d < -dmax);
 		d = (d > dmax) ? dmax : ((d < -dmax) ? -dmax : d);
@@ -316,8 +315,8 @@ static inline uint32_t tintin_row_draw(const struct tintin_sgd_rows *u, uint16_t
 }
 
 /* The preset optimizers' loop for u over the gradient row g, or 0 when u needs another. */
-static int tintin_sto_row(const struct tintin_sgd_rows *u, uint32_t off, uint32_t c0,
-			  uint32_t rowr, const int32_t *g, uint16_t n, uint32_t *sat)
+static int tintin_sto_row(const struct tintin_sgd_rows *u, uint32_t off, uint32_t c0, uint32_t rowr,
+			  const int32_t *g, uint16_t n, uint32_t *sat)
 {
 	if (u->s == 0) {
 		return 0;
@@ -345,7 +344,7 @@ static int tintin_sto_row(const struct tintin_sgd_rows *u, uint32_t off, uint32_
  * The same for the row e * x, formed as it goes (batch 1), for int16 masters. The compact
  * preset, which trains one sample at a time (README), also gets a loop for unshifted rows,
  * where a layer with s = 0 spends most of its step; momentum rows with s = 0 take the general
- * path. The default optimizer's int8 rows go by column passes (tintin_s8_outer_rows), or for
+ * path. The default optimizer's int8 rows go by column passes (tintin_outer_passes), or for
  * s = 31 through the general path: no loop of their own here.
  */
 static int tintin_sto_outer_row(const struct tintin_sgd_rows *u, uint32_t off, uint32_t rowr,
@@ -408,8 +407,8 @@ static void tintin_general_row(const struct tintin_sgd_rows *u, uint32_t off, ui
 }
 
 /* Elements off onwards, which are columns c0 onwards of the row whose draw is rowr. */
-static void tintin_row_at(const struct tintin_sgd_rows *u, uint32_t off, uint32_t c0,
-			  uint32_t rowr, const int32_t *g, uint16_t n, uint32_t *sat)
+static void tintin_row_at(const struct tintin_sgd_rows *u, uint32_t off, uint32_t c0, uint32_t rowr,
+			  const int32_t *g, uint16_t n, uint32_t *sat)
 {
 	if (!tintin_sto_row(u, off, c0, rowr, g, n, sat)) {
 		tintin_general_row(u, off, c0, rowr, g, n, sat);
@@ -446,16 +445,16 @@ static TINTIN_ALWAYS_INLINE void tintin_outer_row(const struct tintin_sgd_rows *
 	}
 }
 
-void tintin_sgd_outer_row(const struct tintin_sgd_rows *u, uint16_t o, int32_t e,
-			  const int8_t *x, uint16_t n, uint32_t *sat)
+void tintin_sgd_outer_row(const struct tintin_sgd_rows *u, uint16_t o, int32_t e, const int8_t *x,
+			  uint16_t n, uint32_t *sat)
 {
 	tintin_outer_row(u, o, e, x, n, sat);
 }
 
-/* Columns per pass of tintin_s8_outer_rows(): 64 words of stack. */
-#define TINTIN_SGD_OUTER_COLS 64u
+/* Columns per pass of tintin_outer_passes(): 64 words of stack. */
+#define TINTIN_SGD_OUTER_COLS    64u
 /* A pass sorts its columns by the top 4 bits of their draw, inverted for x < 0: 16 buckets. */
-#define TINTIN_SGD_OUTER_BITS 4
+#define TINTIN_SGD_OUTER_BITS    4
 #define TINTIN_SGD_OUTER_BUCKETS (1u << TINTIN_SGD_OUTER_BITS)
 
 /*
@@ -471,18 +470,22 @@ struct tintin_outer_pass {
 
 /* One unit's update over a pass: what the scan over its columns needs, and its counts. */
 struct tintin_outer_unit {
-	int8_t *w;      /**< the unit's weight of the pass's column 0 */
-	int32_t e;      /**< the unit's error */
-	uint32_t rr;    /**< the unit's row draw */
+	int8_t *w;    /**< the unit's weight (int16 masters: low byte) of the pass's column 0 */
+	int8_t *high; /**< int16 masters: the high byte of the same, else NULL */
+	int32_t e;    /**< the unit's error */
+	uint32_t rr;  /**< the unit's row draw */
 	int32_t s;
 	int32_t dmax;
-	uint32_t sat;   /**< weights saturated at +-127 */
+	uint32_t sat;   /**< weights saturated at +-127 (masters: +-TINTIN_S16P_MAX) */
 	uint32_t dclip; /**< updates clamped to dmax */
 };
 
-/* The weight of column word of row w moves by d (nonzero): clamp, saturate, count. */
-static inline void tintin_outer_move(int8_t *w, uint32_t word, int32_t d, int32_t dmax,
-				     uint32_t *sat, uint32_t *dclip)
+/*
+ * The weight of column word of row w (and high, for int16 masters) moves by d (nonzero):
+ * clamp, saturate, count.
+ */
+static inline void tintin_outer_move(int8_t *w, int8_t *high, uint32_t word, int32_t d,
+				     int32_t dmax, uint32_t *sat, uint32_t *dclip)
 {
 	const uint32_t j = (word >> 8) & 0xffu;
 	int32_t nw;
@@ -491,6 +494,14 @@ static inline void tintin_outer_move(int8_t *w, uint32_t word, int32_t d, int32_
 		d = (d > 0) ? dmax : -dmax;
 		(*dclip)++;
 	}
+#if TINTIN_UPSCALE_ENABLED
+	if (high != NULL) {
+		tintin_planes_store(high, w, j, tintin_planes_load(high, w, j) - d, sat);
+		return;
+	}
+#else
+	(void)high;
+#endif
 	nw = w[j] - d;
 	if (TINTIN_UNLIKELY((uint32_t)nw + 127u > 254u)) {
 		nw = (nw > 0) ? 127 : -127;
@@ -509,6 +520,7 @@ static TINTIN_NOINLINE void tintin_outer_scan(struct tintin_outer_unit *t, const
 {
 	const uint32_t *const end = c + k;
 	int8_t *const w = t->w;
+	int8_t *const high = t->high;
 	const int32_t e = t->e;
 	const uint32_t rr = t->rr;
 	const int s = t->s;
@@ -528,29 +540,30 @@ static TINTIN_NOINLINE void tintin_outer_scan(struct tintin_outer_unit *t, const
 		int32_t d;
 
 		/* GCC passes Thumb-1 inline assembly in divided syntax, and restores its own. */
-		__asm__ volatile(".syntax unified\n\t"
-				 "1:\n\t"
-				 "ldr %[w], [%[c]]\n\t"
-				 "sxtb %[d], %[w]\n\t"
-				 "muls %[d], %[e], %[d]\n\t"
-				 "lsrs %[w], %[w], #16\n\t"
-				 "lsls %[w], %[w], #16\n\t"
-				 "eors %[w], %[w], %[rr]\n\t"
-				 "lsrs %[w], %[w], %[ls]\n\t"
-				 "adds %[d], %[d], %[w]\n\t"
-				 "asrs %[d], %[d], %[s]\n\t"
-				 "bne 2f\n\t"
-				 "adds %[c], %[c], #4\n\t"
-				 "cmp %[c], %[end]\n\t"
-				 "bne 1b\n\t"
-				 "2:\n\t"
-				 : [c] "+l"(c), [w] "=&l"(word), [d] "=&l"(d)
-				 : [e] "l"(e), [rr] "l"(rr), [ls] "l"(ls), [s] "l"(s), [end] "h"(end)
-				 : "cc", "memory");
+		__asm__ volatile(
+			".syntax unified\n\t"
+			"1:\n\t"
+			"ldr %[w], [%[c]]\n\t"
+			"sxtb %[d], %[w]\n\t"
+			"muls %[d], %[e], %[d]\n\t"
+			"lsrs %[w], %[w], #16\n\t"
+			"lsls %[w], %[w], #16\n\t"
+			"eors %[w], %[w], %[rr]\n\t"
+			"lsrs %[w], %[w], %[ls]\n\t"
+			"adds %[d], %[d], %[w]\n\t"
+			"asrs %[d], %[d], %[s]\n\t"
+			"bne 2f\n\t"
+			"adds %[c], %[c], #4\n\t"
+			"cmp %[c], %[end]\n\t"
+			"bne 1b\n\t"
+			"2:\n\t"
+			: [c] "+l"(c), [w] "=&l"(word), [d] "=&l"(d)
+			: [e] "l"(e), [rr] "l"(rr), [ls] "l"(ls), [s] "l"(s), [end] "h"(end)
+			: "cc", "memory");
 		if (c == end) {
 			break;
 		}
-		tintin_outer_move(w, *c, d, dmax, &sat, &dclip);
+		tintin_outer_move(w, high, *c, d, dmax, &sat, &dclip);
 		c++;
 	}
 #else
@@ -564,10 +577,11 @@ static TINTIN_NOINLINE void tintin_outer_scan(struct tintin_outer_unit *t, const
 		const uint32_t u = (rr ^ (word & TINTIN_PRNG_COL_MASK)) >> ls;
 		/* The low byte as int8, without an implementation-defined conversion. */
 		const int32_t x = (int32_t)((word & 0xffu) ^ 0x80u) - 128;
-		const int32_t d = (int32_t)(((uint32_t)(e * x) + u + (1u << 30)) >> s) - (int32_t)kq;
+		const int32_t d =
+			(int32_t)(((uint32_t)(e * x) + u + (1u << 30)) >> s) - (int32_t)kq;
 
 		if (d != 0) {
-			tintin_outer_move(w, word, d, dmax, &sat, &dclip);
+			tintin_outer_move(w, high, word, d, dmax, &sat, &dclip);
 		}
 	}
 #endif
@@ -644,8 +658,9 @@ static uint16_t tintin_outer_gather(const struct tintin_sgd_rows *u, const int8_
  * draw's, so with x < 0's bits inverted in the bucket one run of buckets holds every column
  * that can move: 2^-b of the pass (docs/numerics.md).
  */
-static void tintin_s8_outer_rows(const struct tintin_sgd_rows *u, const int8_t *err,
-				 const int8_t *x, uint16_t rows, uint16_t in, uint32_t *sat)
+static TINTIN_NOINLINE void tintin_outer_passes(const struct tintin_sgd_rows *u, const int8_t *err,
+						const int8_t *x, uint16_t rows, uint16_t in,
+						uint32_t *sat)
 {
 	struct tintin_outer_pass pass;
 	const int s = u->s;
@@ -653,8 +668,8 @@ static void tintin_s8_outer_rows(const struct tintin_sgd_rows *u, const int8_t *
 
 	for (uint16_t c0 = 0; c0 < in; c0 = (uint16_t)(c0 + TINTIN_SGD_OUTER_COLS)) {
 		const uint32_t left = (uint32_t)in - c0;
-		const uint16_t n = (uint16_t)((left > TINTIN_SGD_OUTER_COLS) ? TINTIN_SGD_OUTER_COLS
-									    : left);
+		const uint16_t n =
+			(uint16_t)((left > TINTIN_SGD_OUTER_COLS) ? TINTIN_SGD_OUTER_COLS : left);
 		const uint16_t k = tintin_outer_gather(u, x, c0, n, &pass);
 
 		if (k == 0u) {
@@ -670,9 +685,10 @@ static void tintin_s8_outer_rows(const struct tintin_sgd_rows *u, const int8_t *
 			}
 			t.rr = tintin_row_draw(u, o);
 			t.w = (int8_t *)u->data + (uint32_t)o * in + c0;
+			t.high = (u->high != NULL) ? u->high + (uint32_t)o * in + c0 : NULL;
 			t.e = e;
-			/* The largest b <= 4 with |e x| < 2^(s - b) over the pass (maxv >= 1, so the
-			 * shift reaches 0 only to stop).
+			/* The largest b <= 4 with |e x| < 2^(s - b) over the pass (maxv >= 1, so
+			 * the shift reaches 0 only to stop).
 			 */
 			maxv = tintin_abs32(e) * pass.xmax;
 			while (b < TINTIN_SGD_OUTER_BITS && (maxv >> (s - 1 - b)) == 0u) {
@@ -681,10 +697,10 @@ static void tintin_s8_outer_rows(const struct tintin_sgd_rows *u, const int8_t *
 			if (b == 0) {
 				tintin_outer_scan(&t, pass.col, k);
 			} else {
-				/* e x > 0 needs U's top b bits all ones, so a column's top bits ~pat
-				 * (x > 0) or pat (x < 0); e x < 0 needs them all zeros: pat (x > 0) or
-				 * ~pat (x < 0). With x < 0's bits inverted in the bucket, that is the
-				 * run of buckets whose top b bits are q.
+				/* e x > 0 needs U's top b bits all ones, so a column's top bits
+				 * ~pat (x > 0) or pat (x < 0); e x < 0 needs them all zeros: pat (x
+				 * > 0) or ~pat (x < 0). With x < 0's bits inverted in the bucket,
+				 * that is the run of buckets whose top b bits are q.
 				 */
 				const uint32_t q = ((e > 0) ? ~t.rr : t.rr) >> (32 - b);
 				const uint32_t width = 1u << (TINTIN_SGD_OUTER_BITS - b);
@@ -705,8 +721,13 @@ static void tintin_s8_outer_rows(const struct tintin_sgd_rows *u, const int8_t *
 void tintin_sgd_outer_rows(const struct tintin_sgd_rows *u, const int8_t *err, const int8_t *x,
 			   uint16_t rows, uint16_t in, uint32_t *sat)
 {
-	if (u->preset == TINTIN_SGD_S8 && u->s <= 30 && u->row == in) {
-		tintin_s8_outer_rows(u, err, x, rows, in, sat);
+	/* The default's int8 weights and the compact preset's int16 masters (not momentum,
+	 * whose every unit moves); s >= 1 is the preset's, s <= 30 keeps e x + U in range.
+	 */
+	if ((u->preset == TINTIN_SGD_S8 ||
+	     (TINTIN_UPSCALE_ENABLED && u->preset == TINTIN_SGD_S16P)) &&
+	    u->s >= 1 && u->s <= 30 && u->row == in) {
+		tintin_outer_passes(u, err, x, rows, in, sat);
 		return;
 	}
 	for (uint16_t o = 0; o < rows; o++) {
