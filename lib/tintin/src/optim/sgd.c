@@ -515,12 +515,12 @@ static inline void tintin_outer_move(int8_t *w, int8_t *high, uint32_t word, int
  * column draw) >> (32 - s) < 2^s <= 2^30, and most d are 0. Not inlined: one loop with its
  * values in registers, whatever the caller keeps live.
  */
-static TINTIN_NOINLINE void tintin_outer_scan(struct tintin_outer_unit *t, const uint32_t *c,
-					      uint32_t k)
+static TINTIN_ALWAYS_INLINE void tintin_outer_scan_as(struct tintin_outer_unit *t,
+						      const uint32_t *c, uint32_t k, int planes)
 {
 	const uint32_t *const end = c + k;
 	int8_t *const w = t->w;
-	int8_t *const high = t->high;
+	int8_t *const high = planes ? t->high : NULL; /* a constant NULL for int8 weights */
 	const int32_t e = t->e;
 	const uint32_t rr = t->rr;
 	const int s = t->s;
@@ -588,6 +588,21 @@ static TINTIN_NOINLINE void tintin_outer_scan(struct tintin_outer_unit *t, const
 	t->sat += sat;
 	t->dclip += dclip;
 }
+
+/* The scan for int8 weights and, apart, for int16 masters: each loop compiles for one. */
+static TINTIN_NOINLINE void tintin_outer_scan_s8(struct tintin_outer_unit *t, const uint32_t *c,
+						 uint32_t k)
+{
+	tintin_outer_scan_as(t, c, k, 0);
+}
+
+#if TINTIN_UPSCALE_ENABLED
+static TINTIN_NOINLINE void tintin_outer_scan_s16p(struct tintin_outer_unit *t, const uint32_t *c,
+						   uint32_t k)
+{
+	tintin_outer_scan_as(t, c, k, 1);
+}
+#endif
 
 /*
  * The bucket of a column's word: its draw's top bits, inverted for x < 0 (bit 7). Then the
@@ -665,6 +680,13 @@ static TINTIN_NOINLINE void tintin_outer_passes(const struct tintin_sgd_rows *u,
 	struct tintin_outer_pass pass;
 	const int s = u->s;
 	struct tintin_outer_unit t = {.s = s, .dmax = u->dmax};
+#if TINTIN_UPSCALE_ENABLED
+	void (*const scan)(struct tintin_outer_unit *, const uint32_t *, uint32_t) =
+		(u->high != NULL) ? tintin_outer_scan_s16p : tintin_outer_scan_s8;
+#else
+	void (*const scan)(struct tintin_outer_unit *, const uint32_t *, uint32_t) =
+		tintin_outer_scan_s8;
+#endif
 
 	for (uint16_t c0 = 0; c0 < in; c0 = (uint16_t)(c0 + TINTIN_SGD_OUTER_COLS)) {
 		const uint32_t left = (uint32_t)in - c0;
@@ -695,7 +717,7 @@ static TINTIN_NOINLINE void tintin_outer_passes(const struct tintin_sgd_rows *u,
 				b++;
 			}
 			if (b == 0) {
-				tintin_outer_scan(&t, pass.col, k);
+				scan(&t, pass.col, k);
 			} else {
 				/* e x > 0 needs U's top b bits all ones, so a column's top bits
 				 * ~pat (x > 0) or pat (x < 0); e x < 0 needs them all zeros: pat (x
@@ -707,14 +729,29 @@ static TINTIN_NOINLINE void tintin_outer_passes(const struct tintin_sgd_rows *u,
 				const uint32_t lo = q * width;
 				const uint8_t first = (lo == 0u) ? 0u : pass.end[lo - 1u];
 
-				tintin_outer_scan(&t, &pass.col[first],
-						  (uint32_t)pass.end[lo + width - 1u] - first);
+				scan(&t, &pass.col[first],
+				     (uint32_t)pass.end[lo + width - 1u] - first);
 			}
 		}
 	}
 	*sat += t.sat;
 	if (t.dclip != 0u && u->clips != NULL) {
 		*u->clips += t.dclip;
+	}
+}
+
+/* Unit after unit (the other settings), apart so its row buffer is no frame of the passes. */
+static TINTIN_NOINLINE void tintin_outer_units(const struct tintin_sgd_rows *u, const int8_t *err,
+					       const int8_t *x, uint16_t rows, uint16_t in,
+					       uint32_t *sat)
+{
+	for (uint16_t o = 0; o < rows; o++) {
+		/* Without momentum a unit without error moves nothing (the draws are
+		 * counter-based, so skipping keeps the stream).
+		 */
+		if (err[o] != 0 || u->mom != NULL) {
+			tintin_outer_row(u, o, err[o], x, in, sat);
+		}
 	}
 }
 
@@ -728,15 +765,8 @@ void tintin_sgd_outer_rows(const struct tintin_sgd_rows *u, const int8_t *err, c
 	     (TINTIN_UPSCALE_ENABLED && u->preset == TINTIN_SGD_S16P)) &&
 	    u->s >= 1 && u->s <= 30 && u->row == in) {
 		tintin_outer_passes(u, err, x, rows, in, sat);
-		return;
-	}
-	for (uint16_t o = 0; o < rows; o++) {
-		/* Without momentum a unit without error moves nothing (the draws are
-		 * counter-based, so skipping keeps the stream).
-		 */
-		if (err[o] != 0 || u->mom != NULL) {
-			tintin_outer_row(u, o, err[o], x, in, sat);
-		}
+	} else {
+		tintin_outer_units(u, err, x, rows, in, sat);
 	}
 }
 
