@@ -20,7 +20,7 @@
 #include <tintin/tintin.h>
 
 #include "tt_test.h"
-#include "vectors/tt_vec_digits.h"
+#include "tt_digits.h"
 
 TT_SUITE(tintin_switches);
 
@@ -222,16 +222,7 @@ TT_TEST(tintin_switches, test_dense_digits_train_as_the_reference)
 	TT_ASSERT_EQ(tintin_model_evaluate(&model, tt_digits_test_x, TT_DIGITS_TEST_EXP,
 					   tt_digits_test_y, TT_DIGITS_TEST_N, &before),
 		     0, "evaluate");
-	for (int epoch = 0; epoch < TT_DIGITS_EPOCHS; epoch++) {
-		for (uint32_t k = 0; k < TT_DIGITS_TRAIN_N; k += 8u) {
-			struct tintin_batch b = {.x = tt_digits_train_x + k * TT_DIGITS_TRAIN_SIZE,
-						 .labels = tt_digits_train_y + k,
-						 .n = 8u,
-						 .x_exp = TT_DIGITS_TRAIN_EXP};
-
-			TT_ASSERT_EQ(tintin_model_train_step(&model, &b), 0, "step");
-		}
-	}
+	TT_ASSERT_EQ(tt_digits_train(&model), 0, "training");
 	TT_ASSERT_EQ(tintin_model_evaluate(&model, tt_digits_test_x, TT_DIGITS_TEST_EXP,
 					   tt_digits_test_y, TT_DIGITS_TEST_N, &after),
 		     0, "evaluate");

@@ -15,7 +15,7 @@
 #include <tintin/tintin.h>
 
 #include "tt_test.h"
-#include "vectors/tt_vec_digits.h"
+#include "tt_digits.h"
 #include "vectors/tt_vec_train.h"
 
 TT_SUITE(tintin_train);
@@ -173,16 +173,7 @@ static void digits_run(size_t size)
 	TT_ASSERT_EQ(tt_init(&tt_digits_desc, size, TT_DIGITS_ARENA_TRAIN_DSP), 0, "init %u",
 		     (unsigned int)size);
 	TT_ASSERT_EQ(digits_correct(&before), 0, "evaluate");
-	for (int epoch = 0; epoch < TT_DIGITS_EPOCHS; epoch++) {
-		for (uint32_t k = 0; k < TT_DIGITS_TRAIN_N; k += 8u) {
-			struct tintin_batch b = {.x = tt_digits_train_x + k * TT_DIGITS_TRAIN_SIZE,
-						 .labels = tt_digits_train_y + k,
-						 .n = 8u,
-						 .x_exp = TT_DIGITS_TRAIN_EXP};
-
-			TT_ASSERT_EQ(tintin_model_train_step(&model, &b), 0, "step");
-		}
-	}
+	TT_ASSERT_EQ(tt_digits_train(&model), 0, "training");
 	TT_ASSERT_EQ(digits_correct(&after), 0, "evaluate");
 	TT_PRINT("tintin: digits held-out %u/%u correct before, %u/%u after %d epochs\n",
 		 (unsigned int)before, TT_DIGITS_TEST_N, (unsigned int)after, TT_DIGITS_TEST_N,
