@@ -371,6 +371,12 @@ def test_sgd_outer_rows(kind, rows, inputs, s, zero_err, zero_x, seed):
     assert (sat.value, clips.value) == (nsat, nclip)
 
 
+def test_sgd_outer_rows_of_65535_inputs_end():
+    """The batch-1 passes over the widest layer a table can hold (their column index once
+    wrapped at 65,535 and looped for ever; the table fuzzer found it)."""
+    test_sgd_outer_rows.hypothesis.inner_test((0, 0), 1, 65535, 12, 0.0, 0.5, 7)
+
+
 @given(st.sampled_from([0, 1, 2, S16P]), st.integers(1, 50), st.integers(0, 7),
        st.sampled_from([0, 3]), SEED)  # fmt: skip
 def test_sgd_niti_row(dtype, n, mu, mom_shift, seed):

@@ -688,11 +688,14 @@ static TINTIN_NOINLINE void tintin_outer_passes(const struct tintin_sgd_rows *u,
 		tintin_outer_scan_s8;
 #endif
 
-	for (uint16_t c0 = 0; c0 < in; c0 = (uint16_t)(c0 + TINTIN_SGD_OUTER_COLS)) {
+	/* A 32-bit column index: a uint16_t one wraps past 65,535 and never ends (the table
+	 * fuzzer found it with a layer of 65,535 inputs).
+	 */
+	for (uint32_t c0 = 0; c0 < in; c0 += TINTIN_SGD_OUTER_COLS) {
 		const uint32_t left = (uint32_t)in - c0;
 		const uint16_t n =
 			(uint16_t)((left > TINTIN_SGD_OUTER_COLS) ? TINTIN_SGD_OUTER_COLS : left);
-		const uint16_t k = tintin_outer_gather(u, x, c0, n, &pass);
+		const uint16_t k = tintin_outer_gather(u, x, (uint16_t)c0, n, &pass);
 
 		if (k == 0u) {
 			continue;
