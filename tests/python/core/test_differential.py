@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from pairs import assert_same_params
 
 from tintin.core import spec
-from tintin.core.refmodel import RefModel
+from tintin.core.refmodel import DenseState, RefModel
 from tintin.core.spec import Optim
 from tintin.native import clib
 
@@ -170,6 +170,20 @@ def full_range(rng: np.random.Generator, n: int, size: int) -> np.ndarray:
 def run_differential(sp: spec.ModelSpec, steps: int, seed: int, check_every: int = 25) -> None:
     """steps training steps of the C model and the reference on the same random batches."""
     c, r = clib.CModel(sp, paint=0xA5), RefModel(sp)
+    # A trained dense layer forms its gradient row in the scratch only at batch > 1 and when
+    # one of its units has an error (the C runtime skips units without one, unless momentum or
+    # NITI visits them all): the planner's worst case is reached only where every such layer
+    # did so once. A dead ReLU can keep a layer from it for a whole run.
+    every_row = sp.optim.momentum_shift != 0 or sp.optim.rule == spec.RULE_NITI
+    formed: set[int] = set()
+    grads = r._grads
+
+    def spy(st: DenseState, err: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if st.shape.geom is None and len(err) > 1 and (every_row or np.any(err != 0)):
+            formed.add(id(st))
+        return grads(st, err, x)
+
+    r._grads = spy  # type: ignore[method-assign]
     rng = np.random.default_rng(seed)
     n_out = spec.layer_shapes(sp)[-1][1]
     x_exp = int(rng.integers(-9, -4))
@@ -193,7 +207,12 @@ def run_differential(sp: spec.ModelSpec, steps: int, seed: int, check_every: int
             assert_same_params(c, r, where)
     assert_same_params(c, r, f"after {steps} steps")
     assert c.stats() == vars(r.stats)
-    assert c.high_water() == c.planned, f"{where}: the planner is exact"
+    rows = {id(st) for i, st in r.dense.items()
+            if st.shape.geom is None and sp.layers[i].train == spec.TRAIN_FULL}  # fmt: skip
+    if rows <= formed:
+        assert c.high_water() == c.planned, f"{where}: the planner is exact"
+    else:
+        assert c.high_water() <= c.planned, f"{where}: the planner covers the run"
 
 
 @st.composite
