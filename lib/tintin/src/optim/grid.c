@@ -38,28 +38,14 @@ static TINTIN_NOINLINE int32_t tintin_grid_load(const void *base, const int8_t *
 					    : tintin_param_load(base, dtype, k);
 }
 
-/* Store v saturated to the type's range, counting nothing (as tintin_param_store and
- * tintin_planes_store do, with one clamp for every type).
- */
+/* Store v saturated to the type's range, counting nothing. Out of line, as the load. */
 static TINTIN_NOINLINE void tintin_grid_store(void *base, int8_t *high, uint8_t dtype, uint32_t k,
 					      int32_t v)
 {
-	const int32_t lim = tintin_dtype_limit(dtype);
-
-	v = (v > lim) ? lim : ((v < -lim) ? -lim : v);
-	switch (dtype) {
-	case TINTIN_DTYPE_S8:
-		((int8_t *)base)[k] = (int8_t)v;
-		break;
-	case TINTIN_DTYPE_S16:
-		((int16_t *)base)[k] = (int16_t)v;
-		break;
-	case TINTIN_DTYPE_S16P:
+	if (dtype == TINTIN_DTYPE_S16P) {
 		tintin_planes_store(high, base, k, v, NULL);
-		break;
-	default:
-		((int32_t *)base)[k] = v;
-		break;
+	} else {
+		tintin_param_store(base, dtype, k, v, NULL);
 	}
 }
 
@@ -76,7 +62,7 @@ int tintin_param_fits_doubled(const struct tintin_param *p, uint32_t n)
 		const int8_t *w = p->data;
 
 		for (uint32_t k = 0; k < n; k++) {
-			if ((uint32_t)(w[k] + 63) > 126u) {
+			if (tintin_abs32(w[k]) > half) {
 				return 0;
 			}
 		}
@@ -100,15 +86,12 @@ static void tintin_param_rescale(const struct tintin_param *p, uint32_t n, int u
 	const uint8_t mdtype = (p->dtype == TINTIN_DTYPE_S16P) ? TINTIN_DTYPE_S16 : p->dtype;
 
 	if (p->dtype == TINTIN_DTYPE_S8 && p->mom == NULL) {
-		/* As in tintin_param_fits_doubled(); |v| <= 128, so neither way leaves int32 and
-		 * the stored value clamps to +-127 as tintin_grid_store() would.
-		 */
+		/* As in tintin_param_fits_doubled(); |v| <= 128, so neither way leaves int32. */
 		int8_t *w = p->data;
 
 		for (uint32_t k = 0; k < n; k++) {
-			int32_t v = up ? 2 * w[k] : tintin_round_shift_in(w[k], 1);
-
-			w[k] = (int8_t)((v > 127) ? 127 : ((v < -127) ? -127 : v));
+			tintin_param_store(w, TINTIN_DTYPE_S8, k,
+					   up ? 2 * w[k] : tintin_round_shift_in(w[k], 1), NULL);
 		}
 		return;
 	}

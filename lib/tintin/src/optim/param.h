@@ -14,8 +14,7 @@
 
 #include <tintin/optim.h>
 
-static TINTIN_ALWAYS_INLINE int32_t tintin_param_load(const void *base, uint8_t dtype,
-						     uint32_t k)
+static TINTIN_ALWAYS_INLINE int32_t tintin_param_load(const void *base, uint8_t dtype, uint32_t k)
 {
 	switch (dtype) {
 	case TINTIN_DTYPE_S8:
@@ -31,7 +30,7 @@ static TINTIN_ALWAYS_INLINE int32_t tintin_param_load(const void *base, uint8_t 
  * is NULL: counted in the rare branch, the common path adds nothing.
  */
 static TINTIN_ALWAYS_INLINE void tintin_param_store(void *base, uint8_t dtype, uint32_t k,
-						   int32_t v, uint32_t *clipped)
+						    int32_t v, uint32_t *clipped)
 {
 	int32_t lim = (dtype == TINTIN_DTYPE_S8)    ? 127
 		      : (dtype == TINTIN_DTYPE_S16) ? 32767
@@ -57,9 +56,19 @@ static TINTIN_ALWAYS_INLINE void tintin_param_store(void *base, uint8_t dtype, u
 	}
 }
 
+/* An update clamped to +-dmax, counting a clamp in *dclip (the rare branch adds it). */
+static TINTIN_ALWAYS_INLINE int32_t tintin_update_clamp(int32_t d, int32_t dmax, uint32_t *dclip)
+{
+	if (TINTIN_UNLIKELY(d > dmax || d < -dmax)) {
+		(*dclip)++;
+		return (d > 0) ? dmax : -dmax;
+	}
+	return d;
+}
+
 /* TINTIN_DTYPE_S16P: value = 256 * high + low. */
 static TINTIN_ALWAYS_INLINE int32_t tintin_planes_load(const int8_t *high, const int8_t *low,
-						      uint32_t k)
+						       uint32_t k)
 {
 	return (int32_t)high[k] * 256 + low[k];
 }
@@ -71,7 +80,7 @@ static TINTIN_ALWAYS_INLINE int32_t tintin_planes_load(const int8_t *high, const
  * what remains.
  */
 static TINTIN_ALWAYS_INLINE void tintin_planes_store(int8_t *high, int8_t *low, uint32_t k,
-						    int32_t v, uint32_t *clipped)
+						     int32_t v, uint32_t *clipped)
 {
 	int32_t h;
 

@@ -94,10 +94,7 @@ static TINTIN_ALWAYS_INLINE void tintin_aligned_loop(const struct tintin_sgd_row
 			} else {
 				d = tintin_psto_shift(d, c.s);
 			}
-			if (TINTIN_UNLIKELY(d > c.dmax || d < -c.dmax)) {
-				d = (d > 0) ? c.dmax : -c.dmax;
-				dclip++;
-			}
+			d = tintin_update_clamp(d, c.dmax, &dclip);
 		}
 		tintin_param_apply(&c, dtype, off + j, d, &clipped);
 	}
@@ -156,10 +153,7 @@ static TINTIN_ALWAYS_INLINE void tintin_sto_loop(const struct tintin_sgd_rows *c
 					d, s,
 					rowr ^ (tintin_prng_mix(weyl) & TINTIN_PRNG_COL_MASK));
 			}
-			if (TINTIN_UNLIKELY(d > dmax || d < -dmax)) {
-				d = (d > 0) ? dmax : -dmax;
-				dclip++;
-			}
+			d = tintin_update_clamp(d, dmax, &dclip);
 		}
 		if (has_mom) {
 			int32_t v = mom[j];
@@ -488,12 +482,8 @@ static inline void tintin_outer_move(int8_t *w, int8_t *high, uint32_t word, int
 				     int32_t dmax, uint32_t *sat, uint32_t *dclip)
 {
 	const uint32_t j = (word >> 8) & 0xffu;
-	int32_t nw;
 
-	if (TINTIN_UNLIKELY(d > dmax || d < -dmax)) {
-		d = (d > 0) ? dmax : -dmax;
-		(*dclip)++;
-	}
+	d = tintin_update_clamp(d, dmax, dclip);
 #if TINTIN_UPSCALE_ENABLED
 	if (high != NULL) {
 		tintin_planes_store(high, w, j, tintin_planes_load(high, w, j) - d, sat);
@@ -502,12 +492,7 @@ static inline void tintin_outer_move(int8_t *w, int8_t *high, uint32_t word, int
 #else
 	(void)high;
 #endif
-	nw = w[j] - d;
-	if (TINTIN_UNLIKELY((uint32_t)nw + 127u > 254u)) {
-		nw = (nw > 0) ? 127 : -127;
-		(*sat)++;
-	}
-	w[j] = (int8_t)nw;
+	tintin_param_store(w, TINTIN_DTYPE_S8, j, w[j] - d, sat);
 }
 
 /*
