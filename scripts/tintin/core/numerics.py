@@ -55,12 +55,19 @@ COL_MASK = 0xFFFF0000
 
 
 def grid_draws(key: int, counter: int, rows: int, row: int) -> Array:
-    """Draws of a [rows, row] parameter's update (tintin_sgd_rows): element (o, c) draws
-    row draw o xor the top 16 bits of column draw c, so the units of a layer share per-column
-    numbers that a kernel computes once per step instead of once per weight."""
+    """Draws of a dense layer's weight update at batch 1 (tintin_sgd_outer_rows): element
+    (o, c) draws row draw o xor the top 16 bits of column draw c, so the units of a layer share
+    per-column numbers that a kernel computes once per step instead of once per weight. Every
+    other update draws element k's own number (param_draws)."""
     col = prng_at(key, counter, np.arange(row)) & COL_MASK
     rowd = prng_at(key, (counter + ROW_DRAWS) & M32, np.arange(rows))
     return rowd[:, None] ^ col[None, :]
+
+
+def param_draws(key: int, counter: int, shape: tuple[int, ...]) -> Array:
+    """Draws of a parameter update other than grid_draws': element k (row-major) draws
+    counter + k, independent of every other element."""
+    return prng_at(key, counter, np.arange(int(np.prod(shape)))).reshape(shape)
 
 
 # --- integer helpers ------------------------------------------------------------------------

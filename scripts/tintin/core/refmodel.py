@@ -211,7 +211,7 @@ class RefModel:
             return err.T @ x, err.sum(axis=0)
         return nx.conv_grad(err, x, st.shape.geom)
 
-    def _update_weights(self, st: DenseState, g: np.ndarray, e_g: int) -> None:
+    def _update_weights(self, st: DenseState, g: np.ndarray, e_g: int, batch: int) -> None:
         o = self.spec.optim
         master = st.w16 if st.w16 is not None else st.w
         lim = nx.S16P_MAX if st.w16 is not None else 127
@@ -226,7 +226,7 @@ class RefModel:
                 s,
                 o.lr_mult,
                 o.rounding == ROUND_STOCHASTIC,
-                nx.grid_draws(self.key, self.counter, *g.shape),
+                self._weight_draws(st, g.shape, batch),
                 UPDATE_LIMIT << up,
             )
             self.stats.update_clips += clips
@@ -237,6 +237,13 @@ class RefModel:
         else:
             st.w = master
         self.counter = (self.counter + g.size) & nx.M32
+
+    def _weight_draws(self, st: DenseState, shape: tuple[int, ...], batch: int) -> np.ndarray:
+        """A dense layer at batch 1 draws per row and column (tintin_sgd_outer_rows' passes),
+        any other weight update per element (tintin_update_weights)."""
+        if st.shape.geom is None and batch == 1:
+            return nx.grid_draws(self.key, self.counter, *shape)
+        return nx.param_draws(self.key, self.counter, shape)
 
     def _rescale(self, st: DenseState, table_exp: int, clipped: bool) -> None:
         """The weight grid follows the weights, within W_EXP_SPAN (tintin_rescale_layer)."""
@@ -289,7 +296,7 @@ class RefModel:
                 s,
                 o.lr_mult,
                 o.rounding == ROUND_STOCHASTIC,
-                nx.grid_draws(self.key, self.counter, 1, g.size)[0],
+                nx.param_draws(self.key, self.counter, g.shape),
                 UPDATE_LIMIT << BIAS_EXTRA_BITS,
             )
         st.bias, st.b_mom = self._apply(st.bias, st.b_mom, d, nx.I32_MAX)
@@ -330,7 +337,7 @@ class RefModel:
                 sat_w, clips = self.stats.param_sat, self.stats.update_clips
                 rate = e_err - lr_b - st.lr_off
                 if st.train_w:
-                    self._update_weights(st, gw, rate + e_x)
+                    self._update_weights(st, gw, rate + e_x, err.shape[0])
                 clipped = self.stats.param_sat != sat_w
                 if st.train_b:
                     self._update_bias(st, gb, rate)

@@ -239,7 +239,7 @@ static const struct tintin_model_desc tt_digits_desc = {
 
 #define TT_DIGITS_EPOCHS 12
 #define TT_DIGITS_CORRECT_BEFORE 6
-#define TT_DIGITS_CORRECT_AFTER 112
+#define TT_DIGITS_CORRECT_AFTER 113
 #define TT_DIGITS_TRAIN_N    256
 #define TT_DIGITS_TRAIN_SIZE 64
 #define TT_DIGITS_TRAIN_EXP  (-7)

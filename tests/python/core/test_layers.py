@@ -226,9 +226,9 @@ def test_sgd_aligned_row(dtype, n, off, e_g, lr_shift, lr_mult, mom_shift, round
             ct.byref(cfg), ct.byref(par), off, p(g, P32), n, e_g, ct.byref(r), ct.byref(sat)
         )
 
-    # Columns off + j of row 0.
+    # Element off + j draws number off + j of the update.
     _check_aligned(rng, update, g, dtype, off, e_g, lr_shift, lr_mult, mom_shift, rounding, seed,
-                   lambda key: nx.grid_draws(key, 0, 1, off + n)[0, off:])  # fmt: skip
+                   lambda key: nx.param_draws(key, 0, (off + n,))[off:])  # fmt: skip
 
 
 def _check_aligned(rng, update, g, dtype, off, e_g, lr_shift, lr_mult, mom_shift, rounding, seed,

@@ -94,15 +94,16 @@ inline uint32_t tintin_prng_at(const struct tintin_prng *r, uint32_t k)
 }
 
 /**
- * Offset of the row draws of a parameter update (tintin_sgd_rows): draw o of a row is draw
- * counter + 2^31 + o of the stream, as far from every column draw as a 32-bit counter allows.
+ * Offset of the row draws of a dense layer's update at batch 1 (tintin_sgd_outer_rows): draw o
+ * of a row is draw counter + 2^31 + o of the stream, as far from every column draw as a 32-bit
+ * counter allows.
  */
 #define TINTIN_PRNG_ROWS 0x80000000u
 
 /**
- * A column draw keeps its top 16 bits: element (o, c) of a parameter update rounds with
- * row draw o xor (column draw c & TINTIN_PRNG_COL_MASK), so a batch-1 pass stores a column's
- * number, its input and its index in one 32-bit word.
+ * A column draw keeps its top 16 bits: element (o, c) of a dense layer's update at batch 1
+ * rounds with row draw o xor (column draw c & TINTIN_PRNG_COL_MASK), so a batch-1 pass stores
+ * a column's number, its input and its index in one 32-bit word.
  */
 #define TINTIN_PRNG_COL_MASK 0xffff0000u
 

@@ -47,8 +47,7 @@ struct tintin_param {
  * shifted onto the parameter's grid: s = exp + lr_shift - e_g. For s > 0 the shift rounds
  * stochastically or pseudo-stochastically, so sub-LSB updates survive in expectation; for
  * s <= 0 it is a saturating left shift. Then optional momentum, then a saturating subtract.
- * The elements are columns off to off + n - 1 of row 0 (struct tintin_sgd_rows: element j
- * draws row draw 0 xor column draw off + j of r).
+ * Element off + j rounds with draw off + j of r, its own number.
  *
  * @param[in] g  int32 gradient [n]
  * @param[in,out] sat  incremented per saturated element
@@ -73,7 +72,9 @@ enum tintin_sgd_preset {
  * reload every field for every element.
  *
  * The parameter is [rows, row] (a bias is one row). Stochastic rounding of element (o, c)
- * uses draw counter + TINTIN_PRNG_ROWS + o xor draw counter + c: a dense layer at batch 1
+ * uses draw counter + o * row + c, its own number (tintin_sgd_row()), except in a dense
+ * layer's update at batch 1 (tintin_sgd_outer_row(), tintin_sgd_outer_rows()), where it uses
+ * draw counter + TINTIN_PRNG_ROWS + o xor the top bits of draw counter + c: that update
  * computes each column's number once for all its units instead of one per weight.
  */
 struct tintin_sgd_rows {
@@ -109,12 +110,13 @@ void tintin_sgd_row(const struct tintin_sgd_rows *u, uint16_t o, uint16_t c0, co
 		    uint16_t n, uint32_t *sat);
 
 /**
- * @brief tintin_sgd_row() of row o, columns 0 to n - 1, for the gradient g[j] = e * x[j]: one
+ * @brief The update of row o, columns 0 to n - 1, for the gradient g[j] = e * x[j]: one
  * sample's error times its inputs, a dense unit's whole gradient when only that sample has an
- * error for it.
+ * error for it. Element (o, j) rounds with row draw o xor column draw j (struct
+ * tintin_sgd_rows), not with its own number as in tintin_sgd_row().
  *
  * The row is never written out: the preset loops form the products as they go, and other
- * settings pass them to tintin_sgd_row() 16 at a time in a 64-byte stack buffer. So a dense
+ * settings pass them to the general loop 16 at a time in a 64-byte stack buffer. So a dense
  * layer trained at batch 1 needs no gradient row in the arena.
  */
 void tintin_sgd_outer_row(const struct tintin_sgd_rows *u, uint16_t o, int32_t e,

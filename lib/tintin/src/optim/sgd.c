@@ -67,13 +67,17 @@ static TINTIN_ALWAYS_INLINE void tintin_param_apply(const struct tintin_sgd_rows
 	tintin_param_store(c->data, dtype, k, w, sat);
 }
 
+/*
+ * Element j draws rowr ^ (draw counter + idx + j & mask): its own number (rowr 0, mask all
+ * ones), or its row's and its column's (a dense layer at batch 1, mask TINTIN_PRNG_COL_MASK).
+ */
 static TINTIN_ALWAYS_INLINE void tintin_aligned_loop(const struct tintin_sgd_rows *cp,
-						     uint8_t dtype, uint32_t off, uint32_t c0,
-						     uint32_t rowr, const int32_t *g, uint16_t n,
-						     uint32_t *sat)
+						     uint8_t dtype, uint32_t off, uint32_t idx,
+						     uint32_t rowr, uint32_t mask, const int32_t *g,
+						     uint16_t n, uint32_t *sat)
 {
 	const struct tintin_sgd_rows c = *cp; /* a local copy stays in registers */
-	const uint32_t base = c.counter + c0;
+	const uint32_t base = c.counter + idx;
 	uint32_t clipped = 0u;
 	uint32_t dclip = 0u;
 
@@ -89,8 +93,7 @@ static TINTIN_ALWAYS_INLINE void tintin_aligned_loop(const struct tintin_sgd_row
 			} else if (c.stochastic) {
 				/* Counter-based draws: skipping zero gradients keeps the stream. */
 				d = tintin_sto_floor(d, c.s,
-						     rowr ^ (tintin_prng_draw(c.key, base + j) &
-							     TINTIN_PRNG_COL_MASK));
+						     rowr ^ (tintin_prng_draw(c.key, base + j) & mask));
 			} else {
 				d = tintin_psto_shift(d, c.s);
 			}
@@ -110,11 +113,13 @@ static TINTIN_ALWAYS_INLINE void tintin_aligned_loop(const struct tintin_sgd_row
  * per element: at lr_mult 1, stochastic rounding onto the parameter grid (shifted, 0 < s < 32)
  * or, for a row formed as e * x (outer), no shift at all (s = 0); on int16 masters in planes
  * with or without momentum (TINTIN_OPTIM_MOMENTUM, _COMPACT) or on bare int8 weights
- * (TINTIN_OPTIM_DEFAULT). The same integers as tintin_aligned_loop.
+ * (TINTIN_OPTIM_DEFAULT). The same integers as tintin_aligned_loop. Element j draws number
+ * idx + j of the update: its own (a row of g), or for the row e * x (outer, a dense layer at
+ * batch 1) column idx + j's xor the row's rowr.
  */
 static TINTIN_ALWAYS_INLINE void tintin_sto_loop(const struct tintin_sgd_rows *cp, uint8_t dtype,
 						 int has_mom, int outer, int shifted, uint32_t off,
-						 uint32_t c0, uint32_t rowr, const int32_t *g,
+						 uint32_t idx, uint32_t rowr, const int32_t *g,
 						 const int8_t *x, int32_t e, uint16_t n,
 						 uint32_t *sat)
 {
@@ -129,8 +134,8 @@ static TINTIN_ALWAYS_INLINE void tintin_sto_loop(const struct tintin_sgd_rows *c
 	const int32_t dmax = cp->dmax;
 	uint32_t clipped = 0u;
 	uint32_t dclip = 0u;
-	/* Column draw counter + c0 + j's Weyl state, stepped per element rather than recomputed. */
-	uint32_t weyl = (cp->counter + c0) * TINTIN_PRNG_STEP + cp->key;
+	/* Draw counter + idx + j's Weyl state, stepped per element rather than recomputed. */
+	uint32_t weyl = (cp->counter + idx) * TINTIN_PRNG_STEP + cp->key;
 	uint32_t step = TINTIN_PRNG_STEP;
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -149,9 +154,10 @@ static TINTIN_ALWAYS_INLINE void tintin_sto_loop(const struct tintin_sgd_rows *c
 		 */
 		if (d != 0) {
 			if (shifted) {
+				const uint32_t r = tintin_prng_mix(weyl);
+
 				d = tintin_sto_floor_in(
-					d, s,
-					rowr ^ (tintin_prng_mix(weyl) & TINTIN_PRNG_COL_MASK));
+					d, s, outer ? (rowr ^ (r & TINTIN_PRNG_COL_MASK)) : r);
 			}
 			d = tintin_update_clamp(d, dmax, &dclip);
 		}
@@ -192,7 +198,7 @@ static TINTIN_ALWAYS_INLINE void tintin_sto_loop(const struct tintin_sgd_rows *c
  */
 static TINTIN_ALWAYS_INLINE void
 tintin_sto_loop_vec(const struct tintin_sgd_rows *cp, uint8_t dtype, int has_mom, int outer,
-		    int shifted, uint32_t off, uint32_t c0, uint32_t rowr, const int32_t *g,
+		    int shifted, uint32_t off, uint32_t idx, uint32_t rowr, const int32_t *g,
 		    const int8_t *x, int32_t e, uint16_t n, uint32_t *sat)
 {
 	const int s = cp->s;
@@ -203,7 +209,7 @@ tintin_sto_loop_vec(const struct tintin_sgd_rows *cp, uint8_t dtype, int has_mom
 	const uint32_t mround = (1u << mshift) - 1u;
 	const int32_t dmax = cp->dmax;
 	const int32_t lim = (dtype == TINTIN_DTYPE_S16P) ? TINTIN_S16P_MAX : 127;
-	const uint32_t weyl0 = (cp->counter + c0) * TINTIN_PRNG_STEP + cp->key;
+	const uint32_t weyl0 = (cp->counter + idx) * TINTIN_PRNG_STEP + cp->key;
 	uint32_t clipped = 0u;
 	uint32_t dclip = 0u;
 
@@ -213,10 +219,10 @@ tintin_sto_loop_vec(const struct tintin_sgd_rows *cp, uint8_t dtype, int has_mom
 		int32_t nw;
 
 		if (shifted) {
-			d = tintin_sto_floor_in(
-				d, s,
-				rowr ^ (tintin_prng_mix(weyl0 + j * TINTIN_PRNG_STEP) &
-					TINTIN_PRNG_COL_MASK));
+			const uint32_t r = tintin_prng_mix(weyl0 + j * TINTIN_PRNG_STEP);
+
+			d = tintin_sto_floor_in(d, s,
+						outer ? (rowr ^ (r & TINTIN_PRNG_COL_MASK)) : r);
 		}
 		dclip += (uint32_t)(d > dmax) + (uint32_t)(d < -dmax);
 		d = (d > dmax) ? dmax : ((d < -dmax) ? -dmax : d);
@@ -302,15 +308,18 @@ void tintin_sgd_rows_init(struct tintin_sgd_rows *u, const struct tintin_optim_c
 	}
 }
 
-/* Row o's draw: every element of the row xors it into its column's draw. */
+/* Row o's draw at batch 1: every element of a dense row xors it into its column's draw. */
 static inline uint32_t tintin_row_draw(const struct tintin_sgd_rows *u, uint16_t o)
 {
 	return tintin_prng_draw(u->key, u->counter + TINTIN_PRNG_ROWS + o);
 }
 
-/* The preset optimizers' loop for u over the gradient row g, or 0 when u needs another. */
-static int tintin_sto_row(const struct tintin_sgd_rows *u, uint32_t off, uint32_t c0, uint32_t rowr,
-			  const int32_t *g, uint16_t n, uint32_t *sat)
+/*
+ * The preset optimizers' loop for u over the gradient row g (elements off onwards, each drawing
+ * its own number), or 0 when u needs another.
+ */
+static int tintin_sto_row(const struct tintin_sgd_rows *u, uint32_t off, const int32_t *g,
+			  uint16_t n, uint32_t *sat)
 {
 	if (u->s == 0) {
 		return 0;
@@ -319,15 +328,15 @@ static int tintin_sto_row(const struct tintin_sgd_rows *u, uint32_t off, uint32_
 #if TINTIN_UPSCALE_ENABLED
 #if TINTIN_MOMENTUM_ENABLED
 	case TINTIN_SGD_S16P_MOM:
-		TINTIN_STO_LOOP(u, TINTIN_DTYPE_S16P, 1, 0, 1, off, c0, rowr, g, NULL, 0, n, sat);
+		TINTIN_STO_LOOP(u, TINTIN_DTYPE_S16P, 1, 0, 1, off, off, 0u, g, NULL, 0, n, sat);
 		return 1;
 #endif
 	case TINTIN_SGD_S16P:
-		TINTIN_STO_LOOP(u, TINTIN_DTYPE_S16P, 0, 0, 1, off, c0, rowr, g, NULL, 0, n, sat);
+		TINTIN_STO_LOOP(u, TINTIN_DTYPE_S16P, 0, 0, 1, off, off, 0u, g, NULL, 0, n, sat);
 		return 1;
 #endif
 	case TINTIN_SGD_S8:
-		TINTIN_STO_LOOP(u, TINTIN_DTYPE_S8, 0, 0, 1, off, c0, rowr, g, NULL, 0, n, sat);
+		TINTIN_STO_LOOP(u, TINTIN_DTYPE_S8, 0, 0, 1, off, off, 0u, g, NULL, 0, n, sat);
 		return 1;
 	default:
 		return 0;
@@ -376,43 +385,45 @@ static int tintin_sto_outer_row(const struct tintin_sgd_rows *u, uint32_t off, u
 /* Gradient elements per pass of tintin_sgd_outer_row()'s general path: 64 bytes of stack. */
 #define TINTIN_SGD_OUTER_CHUNK 16u
 
-static void tintin_general_row(const struct tintin_sgd_rows *u, uint32_t off, uint32_t c0,
-			       uint32_t rowr, const int32_t *g, uint16_t n, uint32_t *sat)
+/* Elements off onwards, with tintin_aligned_loop's draws idx onwards (rowr, mask). */
+static void tintin_general_row(const struct tintin_sgd_rows *u, uint32_t off, uint32_t idx,
+			       uint32_t rowr, uint32_t mask, const int32_t *g, uint16_t n,
+			       uint32_t *sat)
 {
 	/* Without CONFIG_TINTIN_OPTIM_UPSCALE no model has int16 parameters (tintin_model_init
 	 * refuses them): only int8 weights and int32 biases have a loop.
 	 */
 	switch (u->dtype) {
 	case TINTIN_DTYPE_S8:
-		tintin_aligned_loop(u, TINTIN_DTYPE_S8, off, c0, rowr, g, n, sat);
+		tintin_aligned_loop(u, TINTIN_DTYPE_S8, off, idx, rowr, mask, g, n, sat);
 		break;
 #if TINTIN_UPSCALE_ENABLED
 	case TINTIN_DTYPE_S16:
-		tintin_aligned_loop(u, TINTIN_DTYPE_S16, off, c0, rowr, g, n, sat);
+		tintin_aligned_loop(u, TINTIN_DTYPE_S16, off, idx, rowr, mask, g, n, sat);
 		break;
 	case TINTIN_DTYPE_S16P:
-		tintin_aligned_loop(u, TINTIN_DTYPE_S16P, off, c0, rowr, g, n, sat);
+		tintin_aligned_loop(u, TINTIN_DTYPE_S16P, off, idx, rowr, mask, g, n, sat);
 		break;
 #endif
 	default:
-		tintin_aligned_loop(u, TINTIN_DTYPE_S32, off, c0, rowr, g, n, sat);
+		tintin_aligned_loop(u, TINTIN_DTYPE_S32, off, idx, rowr, mask, g, n, sat);
 		break;
 	}
 }
 
-/* Elements off onwards, which are columns c0 onwards of the row whose draw is rowr. */
-static void tintin_row_at(const struct tintin_sgd_rows *u, uint32_t off, uint32_t c0, uint32_t rowr,
-			  const int32_t *g, uint16_t n, uint32_t *sat)
+/* Elements off onwards, element k drawing number k of the update. */
+static void tintin_row_at(const struct tintin_sgd_rows *u, uint32_t off, const int32_t *g,
+			  uint16_t n, uint32_t *sat)
 {
-	if (!tintin_sto_row(u, off, c0, rowr, g, n, sat)) {
-		tintin_general_row(u, off, c0, rowr, g, n, sat);
+	if (!tintin_sto_row(u, off, g, n, sat)) {
+		tintin_general_row(u, off, off, 0u, 0xffffffffu, g, n, sat);
 	}
 }
 
 void tintin_sgd_row(const struct tintin_sgd_rows *u, uint16_t o, uint16_t c0, const int32_t *g,
 		    uint16_t n, uint32_t *sat)
 {
-	tintin_row_at(u, (uint32_t)o * u->row + c0, c0, tintin_row_draw(u, o), g, n, sat);
+	tintin_row_at(u, (uint32_t)o * u->row + c0, g, n, sat);
 }
 
 /* tintin_sgd_outer_row(), inlined into the layer loop where it is called per unit. */
@@ -428,14 +439,14 @@ static TINTIN_ALWAYS_INLINE void tintin_outer_row(const struct tintin_sgd_rows *
 	if (tintin_sto_outer_row(u, off, rowr, e, x, n, sat)) {
 		return;
 	}
-	/* Other settings take the row through the general loops a few elements at a time, so
+	/* Other settings take the row through the general loop a few elements at a time, so
 	 * that no arena scratch is needed; column j draws its number whatever the chunk.
 	 */
 	for (uint16_t j = 0; j < n; j = (uint16_t)(j + c)) {
 		c = (uint16_t)(n - j);
 		c = (c > TINTIN_SGD_OUTER_CHUNK) ? TINTIN_SGD_OUTER_CHUNK : c;
 		tintin_scale_s8(e, x + j, g, c);
-		tintin_row_at(u, off + j, j, rowr, g, c, sat);
+		tintin_general_row(u, off + j, j, rowr, TINTIN_PRNG_COL_MASK, g, c, sat);
 	}
 }
 
@@ -769,7 +780,7 @@ void tintin_sgd_aligned_row(const struct tintin_optim_cfg *cfg, const struct tin
 	struct tintin_sgd_rows u;
 
 	tintin_sgd_rows_init(&u, cfg, p, e_g, r, n);
-	tintin_row_at(&u, off, off, tintin_row_draw(&u, 0), g, n, sat);
+	tintin_row_at(&u, off, g, n, sat);
 }
 
 int tintin_sgd_niti_shift(uint32_t maxabs, int mu)
