@@ -147,7 +147,6 @@ inline int32_t tintin_add_sat32(int32_t a, int32_t b)
 	return a + b;
 }
 
-
 /** Whether x * 2^s (s >= 0) leaves [-(2^31 - 1), 2^31 - 1]: tintin_shl_sat32 saturates. */
 inline int tintin_shl_saturates(int32_t x, int s)
 {
@@ -195,7 +194,6 @@ inline int32_t tintin_round_shift(int32_t x, int s)
 	}
 	return tintin_round_shift_in(x, s);
 }
-
 
 /**
  * x / 2^s with true stochastic rounding: rounds away from zero with probability

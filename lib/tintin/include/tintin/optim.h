@@ -59,7 +59,7 @@ void tintin_sgd_aligned_row(const struct tintin_optim_cfg *cfg, const struct tin
 /** Which loop a prepared update runs (tintin_sgd_rows_init() decides). */
 enum tintin_sgd_preset {
 	TINTIN_SGD_GENERAL = 0, /**< any setting: tintin_sgd_aligned_row()'s full rule */
-	TINTIN_SGD_S16P_MOM, /**< lr_mult 1, stochastic 0 < s < 32: int16 planes, momentum */
+	TINTIN_SGD_S16P_MOM,    /**< lr_mult 1, stochastic 0 < s < 32: int16 planes, momentum */
 	/** the same without momentum, and s = 0 for e * x rows */
 	TINTIN_SGD_S16P,
 	TINTIN_SGD_S8, /**< lr_mult 1, stochastic 0 < s < 32: int8 weights, no momentum */
@@ -119,8 +119,8 @@ void tintin_sgd_row(const struct tintin_sgd_rows *u, uint16_t o, uint16_t c0, co
  * settings pass them to the general loop 16 at a time in a 64-byte stack buffer. So a dense
  * layer trained at batch 1 needs no gradient row in the arena.
  */
-void tintin_sgd_outer_row(const struct tintin_sgd_rows *u, uint16_t o, int32_t e,
-			  const int8_t *x, uint16_t n, uint32_t *sat);
+void tintin_sgd_outer_row(const struct tintin_sgd_rows *u, uint16_t o, int32_t e, const int8_t *x,
+			  uint16_t n, uint32_t *sat);
 
 /**
  * @brief A dense layer's weight update at batch 1: unit o's row (elements o * in to

@@ -92,8 +92,8 @@ static TINTIN_ALWAYS_INLINE void tintin_aligned_loop(const struct tintin_sgd_row
 				d = tintin_shl_sat32(d, -c.s);
 			} else if (c.stochastic) {
 				/* Counter-based draws: skipping zero gradients keeps the stream. */
-				d = tintin_sto_floor(d, c.s,
-						     rowr ^ (tintin_prng_draw(c.key, base + j) & mask));
+				d = tintin_sto_floor(
+					d, c.s, rowr ^ (tintin_prng_draw(c.key, base + j) & mask));
 			} else {
 				d = tintin_psto_shift(d, c.s);
 			}
