@@ -66,11 +66,18 @@ def run_pair(sp, steps, seed, x_exp=-7, blob=None):
 
 
 @st.composite
-def cnn(draw):
+def cnn(draw, wide: bool = False):
+    """A small CNN; wide: map rows of up to a few hundred values, wider than the least tile
+    (64 values), so that rows are cut into tiles of columns and pools' windows overlap."""
     one_d = draw(st.booleans())
-    h = 1 if one_d else draw(st.integers(4, 12))
-    w = draw(st.integers(4, 14))
-    dims = (h, w, draw(st.integers(1, 3)))
+    if wide:
+        h = 1 if one_d else draw(st.integers(3, 6))
+        w = draw(st.integers(16, 80 if one_d else 40))
+        dims = (h, w, draw(st.integers(1, 6)))
+    else:
+        h = 1 if one_d else draw(st.integers(4, 12))
+        w = draw(st.integers(4, 14))
+        dims = (h, w, draw(st.integers(1, 3)))
     conv = "conv1d" if one_d else "conv2d"
     rows = []
     for _ in range(draw(st.integers(1, 2))):
@@ -82,7 +89,7 @@ def cnn(draw):
         rows.append(
             {
                 "type": conv,
-                "units": draw(st.integers(1, 4)),
+                "units": draw(st.integers(1, 12 if wide else 4)),
                 "kernel": k,
                 "stride": draw(st.integers(1, 2)),
                 "pad": draw(st.sampled_from(["valid", "same"])),
@@ -92,7 +99,8 @@ def cnn(draw):
         rows.append({"type": "relu"})
         pool = draw(st.sampled_from(["maxpool", "avgpool", None]))
         if pool:
-            pk = [draw(st.integers(1, 2))] if one_d else [draw(st.integers(1, 2))] * 2
+            kmax = 3 if wide else 2
+            pk = [draw(st.integers(1, kmax))] if one_d else [draw(st.integers(1, kmax))] * 2
             rows.append(
                 {
                     "type": pool,

@@ -5,8 +5,8 @@
 
 /*
  * The model layer's internal surface: what its parts (model.c, model_check.c,
- * model_layout.c, model_plan.c, model_forward.c, model_train.c, model_tiles.c) and checkpoint.c share
- * beyond the public API. The small predicates that run inside layer loops are static inline,
+ * model_layout.c, model_plan.c, model_forward.c, model_train.c, model_tiles.c) and checkpoint.c
+ * share beyond the public API. The small predicates that run inside layer loops are static inline,
  * so that every part inlines them as the single file did; each function declared below
  * belongs to the part named in its comment.
  */
@@ -140,7 +140,8 @@ static inline int tintin_needs_grad_row(const struct tintin_model_desc *d,
  * int32 words one step of it needs.
  */
 struct tintin_tiling {
-	uint16_t row;
+	uint16_t row;  /* values per row: tiles never straddle two */
+	uint16_t rows; /* rows per sample */
 	uint16_t tile;
 	size_t words;
 };

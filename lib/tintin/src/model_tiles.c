@@ -4,12 +4,12 @@
  */
 
 /*
- * Layer outputs and errors computed a tile at a time: an output row of a convolution or a
- * pool (or an input row of their error), one sample's outputs (or a chunk of them) of a dense
- * layer, one sample's MSE gradient. Each tile goes through the int32 scratch into the int8
- * destination at once (tintin_rq_*, requantize.c), so no tensor needs its whole size in
- * int32, and the integers are those of requantising the whole tensor with one shift. The
- * planner sizes the scratch here too, with the same tilings, so the two cannot disagree.
+ * Layer outputs and errors computed a tile at a time: a run of columns of an output row of a
+ * convolution or a pool (or of an input row of their error), one sample's outputs (or a chunk
+ * of them) of a dense layer, one sample's MSE gradient. Each tile goes through the int32 scratch
+ * into the int8 destination at once (tintin_rq_*, requantize.c), so no tensor needs its whole size
+ * in int32, and the integers are those of requantising the whole tensor with one shift. The planner
+ * sizes the scratch here too, with the same tilings, so the two cannot disagree.
  */
 
 #include <tintin/loss.h>
@@ -33,6 +33,23 @@ static int tintin_blk4(int ws, uint16_t nb)
 }
 
 /*
+ * A map row of width columns of ch channels cut into tiles of whole columns, as many as chunk
+ * words hold (at least one): a 1-D convolution's row is its whole output, which would
+ * otherwise need all of it in int32.
+ */
+static void tintin_map_tiling(uint16_t height, uint16_t width, uint16_t ch, uint16_t chunk,
+			      struct tintin_tiling *t)
+{
+	uint16_t cols = (uint16_t)(chunk / ch);
+
+	cols = (cols == 0u) ? 1u : ((cols > width) ? width : cols);
+	t->row = (uint16_t)(width * ch);
+	t->rows = height;
+	t->tile = (uint16_t)(cols * ch);
+	t->words = t->tile;
+}
+
+/*
  * Tiling of the tensor a layer writes in forward (dir 0) or of the error it sends down
  * (dir 1): rows of t->row values cut into tiles of t->tile, and the int32 words one step of
  * it needs (a block of four dense samples and the kernel's workspace included). t->tile == 0:
@@ -43,6 +60,7 @@ static void tintin_tiling(const struct tintin_layer_desc *l, uint16_t in, uint16
 			  struct tintin_tiling *t)
 {
 	t->row = dir ? in : out;
+	t->rows = 1u;
 	t->tile = 0u;
 	t->words = 0u;
 	if (!TINTIN_OP_CONV && !TINTIN_OP_POOL) {
@@ -52,13 +70,15 @@ static void tintin_tiling(const struct tintin_layer_desc *l, uint16_t in, uint16
 		if (!dir || tintin_maxpool_disjoint(g)) {
 			return; /* forward copies int8; disjoint windows pass errors as they are */
 		}
-		t->tile = (uint16_t)(g->in_w * g->in_c);
-		t->words = t->tile;
+		tintin_map_tiling(g->in_h, g->in_w, g->in_c, chunk, t);
 		return;
 	} else if (l->type != TINTIN_LAYER_DENSE) {
-		/* convolutions and average pools: a row of the map */
-		t->tile = dir ? (uint16_t)(g->in_w * g->in_c) : (uint16_t)(g->out_w * g->out_c);
-		t->words = t->tile;
+		/* convolutions and average pools: columns of a row of the map */
+		if (dir) {
+			tintin_map_tiling(g->in_h, g->in_w, g->in_c, chunk, t);
+		} else {
+			tintin_map_tiling(g->out_h, g->out_w, g->out_c, chunk, t);
+		}
 		return;
 	}
 	if (!dir && blk4) {
@@ -71,12 +91,13 @@ static void tintin_tiling(const struct tintin_layer_desc *l, uint16_t in, uint16
 	t->words = t->tile;
 }
 
-/* Tiles of a tensor of nb rows; 0 when its first tile holds all of it (tintin_rq_put). */
+/* Tiles of a tensor of nb samples; 0 when its first tile holds all of it (tintin_rq_put). */
 static size_t tintin_tile_count(const struct tintin_tiling *t, uint16_t nb)
 {
-	size_t per_row = ((size_t)t->row + t->tile - 1u) / t->tile;
+	const size_t per_row = ((size_t)t->row + t->tile - 1u) / t->tile;
+	const size_t rows = (size_t)nb * t->rows;
 
-	return ((size_t)nb * t->row == t->tile) ? 0u : (size_t)nb * per_row;
+	return (rows * t->row == t->tile) ? 0u : rows * per_row;
 }
 
 /* Whether layer i's output feeds a ReLU, which needs no rounding bits (tintin_rq). */
@@ -98,7 +119,7 @@ static void tintin_scratch_add(struct tintin_scratch *sc, const struct tintin_ti
 	tiles = tintin_tile_count(t, nb);
 	sc->shifts = tintin_zmax(sc->shifts, tiles);
 	if (tiles != 0u && !relu) {
-		sc->bits = tintin_zmax(sc->bits, ((size_t)nb * t->row + 7u) / 8u);
+		sc->bits = tintin_zmax(sc->bits, ((size_t)nb * t->rows * t->row + 7u) / 8u);
 	}
 }
 
@@ -114,8 +135,8 @@ void tintin_scratch_plan(const struct tintin_model_desc *d, const struct tintin_
 	sc->shifts = 0u;
 	sc->chunk = 0u;
 	/*
-	 * Pass 0: what does not depend on the dense chunk (gradient rows, bias gradients, map
-	 * rows); dense chunks then use what the scratch has anyway, at least TINTIN_TILE_MIN
+	 * Pass 0: what does not depend on the chunk (gradient rows, bias gradients); dense
+	 * chunks and map tiles then use what the scratch has anyway, at least TINTIN_TILE_MIN
 	 * values. Pass 1: every tiled tensor's words, rounding bits and tile shifts.
 	 */
 	for (int pass = 0; pass < 2; pass++) {
@@ -123,12 +144,12 @@ void tintin_scratch_plan(const struct tintin_model_desc *d, const struct tintin_
 			const struct tintin_layer_desc *l = &d->layers[i];
 
 			if (pass == 0 && train && tintin_has_weights(l)) {
-				sc->words = tintin_zmax(sc->words,
-							tintin_needs_grad_row(d, l) ? sh[i].row : 0u);
+				sc->words = tintin_zmax(
+					sc->words, tintin_needs_grad_row(d, l) ? sh[i].row : 0u);
 				sc->words = tintin_zmax(sc->words,
 							tintin_trains_b(l) ? sh[i].rows : 0u);
 			}
-			if (!tintin_owns_output(l) || (pass == 0 && l->type == TINTIN_LAYER_DENSE)) {
+			if (!tintin_owns_output(l) || pass == 0) {
 				continue;
 			}
 			for (int dir = 0; dir <= (train && i > first); dir++) {
@@ -140,6 +161,7 @@ void tintin_scratch_plan(const struct tintin_model_desc *d, const struct tintin_
 		}
 		if (train && tintin_loss_mse(d)) {
 			t.row = c;
+			t.rows = 1u;
 			t.tile = c;
 			t.words = c;
 			tintin_scratch_add(sc, &t, nb, pass, 0);
@@ -193,6 +215,7 @@ static TINTIN_NOINLINE int tintin_forward_rq(struct tintin_model *m, uint8_t i, 
 	struct tintin_tiling t;
 	struct tintin_rq q;
 	int base = s->w_exp;
+	uint16_t cols;
 
 	tintin_tiling(l, s->in, s->out, &s->geom, 0, m->chunk, blk4, &t);
 	tintin_rq_start(m, &q, dst, (size_t)n * s->out, &t, &m->stats.act_sat);
@@ -201,18 +224,26 @@ static TINTIN_NOINLINE int tintin_forward_rq(struct tintin_model *m, uint8_t i, 
 		tintin_dense_forward(m, s, x, bias_shift, n, blk4, &q, t.tile);
 		return base + tintin_rq_end(&q);
 	}
+	cols = (uint16_t)(t.tile / s->geom.out_c);
 	for (uint16_t b = 0; b < n; b++) {
 		const int8_t *xb = x + (size_t)b * s->in;
 
 		for (uint16_t oy = 0; oy < s->geom.out_h; oy++) {
-			if (!TINTIN_OP_POOL || tintin_is_conv(l)) {
-				tintin_conv_forward_row_s8(xb, s->w, s->bias, bias_shift, &s->geom,
-							   oy, m->acc);
-			} else {
-				tintin_avgpool_forward_row_s8(xb, &s->geom, s->recip, oy, m->acc);
-				base = -24;
+			for (uint16_t x0 = 0; x0 < s->geom.out_w; x0 = (uint16_t)(x0 + cols)) {
+				const uint16_t nx =
+					(uint16_t)((s->geom.out_w - x0 < cols) ? s->geom.out_w - x0
+									       : cols);
+
+				if (!TINTIN_OP_POOL || tintin_is_conv(l)) {
+					tintin_conv_forward_row_s8(xb, s->w, s->bias, bias_shift,
+								   &s->geom, oy, x0, nx, m->acc);
+				} else {
+					tintin_avgpool_forward_row_s8(xb, &s->geom, s->recip, oy,
+								      x0, nx, m->acc);
+					base = -24;
+				}
+				tintin_rq_put(&q, m->acc, (size_t)nx * s->geom.out_c);
 			}
-			tintin_rq_put(&q, m->acc, t.tile);
 		}
 	}
 	return base + tintin_rq_end(&q);
@@ -239,16 +270,46 @@ int tintin_tiles_forward(struct tintin_model *m, uint8_t i, const int8_t *x, int
 	return tintin_forward_rq(m, i, x, bias_shift, n, dst, blk4);
 }
 
+/* Columns x0 to x0 + nx - 1 of input row iy of sample b's error, into m->acc; the exponent
+ * base of its sums (base unchanged for a convolution).
+ */
+static int tintin_backward_cols(struct tintin_model *m, const struct tintin_layer_desc *l,
+				const struct tintin_layer_state *s, uint16_t b, const int8_t *eb,
+				uint16_t iy, uint16_t x0, uint16_t nx, int base)
+{
+	if (!TINTIN_OP_POOL || tintin_is_conv(l)) {
+		tintin_conv_backward_row_s8(eb, s->w, &s->geom, iy, x0, nx, m->acc);
+		return base;
+	}
+#if TINTIN_OP_POOL
+	if (l->type == TINTIN_LAYER_MAXPOOL) {
+		uint8_t dx;
+		const size_t idx_bits = (size_t)tintin_maxpool_idx_bits(&s->geom, &dx);
+
+		tintin_maxpool_backward_row_s8(s->mask, (size_t)b * s->out * idx_bits, eb, &s->geom,
+					       iy, x0, nx, m->acc);
+		return 0;
+	}
+	/* average and global average pools */
+	tintin_avgpool_backward_row_s8(eb, &s->geom, s->recip, iy, x0, nx, m->acc);
+#else
+	(void)b;
+#endif
+	return -24;
+}
+
 /* Backward of layer i through the tiles (tintin_tiles_backward's general case). */
-static TINTIN_NOINLINE int tintin_backward_rq(struct tintin_model *m, uint8_t i,
-					      const int8_t *err, int8_t *err_in,
-					      const struct tintin_tiling *t)
+static TINTIN_NOINLINE int tintin_backward_rq(struct tintin_model *m, uint8_t i, const int8_t *err,
+					      int8_t *err_in, const struct tintin_tiling *t)
 {
 	const struct tintin_layer_desc *l = &m->desc->layers[i];
 	const struct tintin_layer_state *s = &m->layer[i];
 	const uint16_t n = m->batch;
 	struct tintin_rq q;
 	int base = s->w_exp;
+	/* Columns of the input map per tile (a dense layer has no map). */
+	const uint16_t cols =
+		(l->type == TINTIN_LAYER_DENSE) ? 0u : (uint16_t)(t->tile / s->geom.in_c);
 
 	tintin_rq_start(m, &q, err_in, (size_t)n * s->in, t, &m->stats.err_sat);
 	for (uint16_t b = 0; b < n; b++) {
@@ -256,7 +317,8 @@ static TINTIN_NOINLINE int tintin_backward_rq(struct tintin_model *m, uint8_t i,
 
 		if ((!TINTIN_OP_CONV && !TINTIN_OP_POOL) || l->type == TINTIN_LAYER_DENSE) {
 			for (uint32_t k = 0; k < s->in; k += t->tile) {
-				uint16_t c = (uint16_t)((s->in - k < t->tile) ? s->in - k : t->tile);
+				uint16_t c =
+					(uint16_t)((s->in - k < t->tile) ? s->in - k : t->tile);
 
 				tintin_fc_backward_cols_s8(eb, s->w, s->in, s->out, (uint16_t)k, c,
 							   m->acc);
@@ -265,21 +327,14 @@ static TINTIN_NOINLINE int tintin_backward_rq(struct tintin_model *m, uint8_t i,
 			continue;
 		}
 		for (uint16_t iy = 0; iy < s->geom.in_h; iy++) {
-			if (!TINTIN_OP_POOL || tintin_is_conv(l)) {
-				tintin_conv_backward_row_s8(eb, s->w, &s->geom, iy, m->acc);
-			} else if (l->type == TINTIN_LAYER_MAXPOOL) {
-				uint8_t dx;
-				const size_t idx_bits =
-					(size_t)tintin_maxpool_idx_bits(&s->geom, &dx);
+			for (uint16_t x0 = 0; x0 < s->geom.in_w; x0 = (uint16_t)(x0 + cols)) {
+				const uint16_t nx =
+					(uint16_t)((s->geom.in_w - x0 < cols) ? s->geom.in_w - x0
+									      : cols);
 
-				tintin_maxpool_backward_row_s8(s->mask, (size_t)b * s->out * idx_bits,
-							       eb, &s->geom, iy, m->acc);
-				base = 0;
-			} else { /* average and global average pools */
-				tintin_avgpool_backward_row_s8(eb, &s->geom, s->recip, iy, m->acc);
-				base = -24;
+				base = tintin_backward_cols(m, l, s, b, eb, iy, x0, nx, base);
+				tintin_rq_put(&q, m->acc, (size_t)nx * s->geom.in_c);
 			}
-			tintin_rq_put(&q, m->acc, t->tile);
 		}
 	}
 	return base + tintin_rq_end(&q);
@@ -310,7 +365,7 @@ int tintin_tiles_backward(struct tintin_model *m, uint8_t i, const int8_t *err, 
 int tintin_tiles_mse(struct tintin_model *m, const int8_t *t, int e_t, uint16_t n, int8_t *err)
 {
 	const uint16_t c = m->layer[m->desc->n_layers - 1u].out;
-	struct tintin_tiling tl = {.row = c, .tile = c, .words = c};
+	struct tintin_tiling tl = {.row = c, .rows = 1u, .tile = c, .words = c};
 	struct tintin_rq q;
 	int e = 0;
 

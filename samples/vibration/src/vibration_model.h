@@ -19,17 +19,17 @@
  * tintin_model_plan_dsp), and the part of the training arena that holds trainable
  * parameter copies and optimizer state.
  */
-#define VIBRATION_ARENA_TRAIN     17112
-#define VIBRATION_ARENA_INFER     12320
-#define VIBRATION_ARENA_TRAIN_DSP 17112
-#define VIBRATION_ARENA_INFER_DSP 12320
+#define VIBRATION_ARENA_TRAIN     14384
+#define VIBRATION_ARENA_INFER     9592
+#define VIBRATION_ARENA_TRAIN_DSP 14832
+#define VIBRATION_ARENA_INFER_DSP 10040
 #define VIBRATION_ARENA_PARAMS    1148
 #define VIBRATION_ARENA_OPTIM     3132
 #define VIBRATION_INPUT_SIZE      600
 #define VIBRATION_OUTPUTS         7
 
 #ifdef CONFIG_TINTIN_ARENA_SIZE
-TINTIN_ARENA_CHECK(vibration, 17112, CONFIG_TINTIN_ARENA_SIZE);
+TINTIN_ARENA_CHECK(vibration, 14384, CONFIG_TINTIN_ARENA_SIZE);
 #endif
 
 /* clang-format off */

@@ -19,17 +19,17 @@
  * tintin_model_plan_dsp), and the part of the training arena that holds trainable
  * parameter copies and optimizer state.
  */
-#define TT_CNN_ARENA_TRAIN     1820
-#define TT_CNN_ARENA_INFER     968
-#define TT_CNN_ARENA_TRAIN_DSP 1820
-#define TT_CNN_ARENA_INFER_DSP 968
+#define TT_CNN_ARENA_TRAIN     1696
+#define TT_CNN_ARENA_INFER     844
+#define TT_CNN_ARENA_TRAIN_DSP 1696
+#define TT_CNN_ARENA_INFER_DSP 844
 #define TT_CNN_ARENA_PARAMS    164
 #define TT_CNN_ARENA_OPTIM     388
 #define TT_CNN_INPUT_SIZE      48
 #define TT_CNN_OUTPUTS         5
 
 #ifdef CONFIG_TINTIN_ARENA_SIZE
-TINTIN_ARENA_CHECK(tt_cnn, 1820, CONFIG_TINTIN_ARENA_SIZE);
+TINTIN_ARENA_CHECK(tt_cnn, 1696, CONFIG_TINTIN_ARENA_SIZE);
 #endif
 
 static const int8_t tt_cnn_w0[24] = {

@@ -43,6 +43,35 @@ def test_random_cnns_bit_exact(model, optim, batch, seed):
     run_pair(sp, 12, seed)
 
 
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    model=cnn(wide=True),
+    optim=st.sampled_from([Optim(), Optim.momentum()]),
+    batch=st.integers(1, 3),
+    seed=st.integers(0, 99),
+)
+def test_rows_cut_into_column_tiles_bit_exact(model, optim, batch, seed):
+    """Map rows wider than a tile (a 1-D convolution's row is its whole output) go through
+    the scratch a run of columns at a time, forward and backward, and requantise to the
+    integers of the whole tensor; run_pair also checks the arena against the plan."""
+    dims, rows = model
+    try:
+        sp = spec.build(dims, rows, seed, optim=optim, max_batch=batch)
+    except ValueError:
+        return
+    sp.layers[-1].train = spec.TRAIN_FULL
+    run_pair(sp, 4, seed)
+
+
+def test_a_1d_convolution_needs_no_whole_output_in_int32():
+    """The motion network at batch 1: its first convolution writes 48 x 16 values, but the
+    int32 scratch holds only the largest gradient row (5 taps x 16 channels)."""
+    from tintin.tasks import motion
+
+    sp = motion.motion_spec(Optim(), 1, 1)
+    assert clib.plan_parts(sp)["scratch"] == 4 * 80
+
+
 def test_geometry_refusals_match():
     """A table the reference refuses is refused by the C planner too, with -EINVAL."""
     sp = spec.build((6, 6, 1), [{"type": "dense", "units": 2}], 1)

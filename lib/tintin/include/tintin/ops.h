@@ -53,29 +53,30 @@ struct tintin_geom {
  * @param[in] w    int8 [out_c][k_h][k_w][in_c]
  * @param[out] acc int32 [batch][out_h][out_w][out_c]
  */
-void tintin_conv_forward_s8(const int8_t *x, const int8_t *w, const int32_t *bias,
-			    int bias_shift, uint16_t batch, const struct tintin_geom *g,
-			    int32_t *acc);
+void tintin_conv_forward_s8(const int8_t *x, const int8_t *w, const int32_t *bias, int bias_shift,
+			    uint16_t batch, const struct tintin_geom *g, int32_t *acc);
 
 /**
- * @brief Output row oy of one sample's conv forward: acc int32 [out_w][out_c], the values
- * tintin_conv_forward_s8 writes there.
+ * @brief Columns ox0 to ox0 + nx - 1 of output row oy of one sample's conv forward: acc int32
+ * [nx][out_c], the values tintin_conv_forward_s8 writes there.
  * @param[in] x one sample, int8 [in_h][in_w][in_c]
  */
 void tintin_conv_forward_row_s8(const int8_t *x, const int8_t *w, const int32_t *bias,
-				int bias_shift, const struct tintin_geom *g, uint16_t oy, int32_t *acc);
+				int bias_shift, const struct tintin_geom *g, uint16_t oy,
+				uint16_t ox0, uint16_t nx, int32_t *acc);
 
 /** @brief Conv error for the layer below: acc int32 [batch][in_h][in_w][in_c]. */
 void tintin_conv_backward_s8(const int8_t *err, const int8_t *w, uint16_t batch,
 			     const struct tintin_geom *g, int32_t *acc);
 
 /**
- * @brief Input row iy of one sample's conv error for the layer below: acc int32 [in_w][in_c],
- * gathered from the output rows whose windows cover it (the same sums).
+ * @brief Columns ix0 to ix0 + nx - 1 of input row iy of one sample's conv error for the layer
+ * below: acc int32 [nx][in_c], gathered from the outputs whose windows cover them (the same
+ * sums, added in the same order).
  * @param[in] err one sample, int8 [out_h][out_w][out_c]
  */
 void tintin_conv_backward_row_s8(const int8_t *err, const int8_t *w, const struct tintin_geom *g,
-				 uint16_t iy, int32_t *acc);
+				 uint16_t iy, uint16_t ix0, uint16_t nx, int32_t *acc);
 
 /** @brief Weight gradient of output channel oc: g int32 [k_h][k_w][in_c]. */
 void tintin_conv_grad_row_s8(const int8_t *err, const int8_t *x, uint16_t batch,
@@ -112,11 +113,13 @@ void tintin_maxpool_backward_s8(const uint8_t *idx, const int8_t *err, uint16_t 
 				const struct tintin_geom *g, int32_t *acc);
 
 /**
- * @brief Input row iy of one sample's max-pool backward: acc int32 [in_w][in_c].
+ * @brief Columns ix0 to ix0 + nx - 1 of input row iy of one sample's max-pool backward: acc
+ * int32 [nx][in_c].
  * @param bit0 bit position of the sample's first window index in idx
  */
 void tintin_maxpool_backward_row_s8(const uint8_t *idx, size_t bit0, const int8_t *err,
-				    const struct tintin_geom *g, uint16_t iy, int32_t *acc);
+				    const struct tintin_geom *g, uint16_t iy, uint16_t ix0,
+				    uint16_t nx, int32_t *acc);
 
 /** @brief 1 when no input lies in two windows (stride >= kernel): see the direct backward. */
 int tintin_maxpool_disjoint(const struct tintin_geom *g);
@@ -140,17 +143,23 @@ void tintin_maxpool_backward_direct_s8(const uint8_t *idx, const int8_t *err, ui
 void tintin_avgpool_forward_s8(const int8_t *x, uint16_t batch, const struct tintin_geom *g,
 			       int32_t recip, int32_t *acc);
 
-/** @brief Output row oy of one sample's average pool: acc int32 [out_w][out_c]. */
+/**
+ * @brief Columns ox0 to ox0 + nx - 1 of output row oy of one sample's average pool: acc int32
+ * [nx][out_c].
+ */
 void tintin_avgpool_forward_row_s8(const int8_t *x, const struct tintin_geom *g, int32_t recip,
-				   uint16_t oy, int32_t *acc);
+				   uint16_t oy, uint16_t ox0, uint16_t nx, int32_t *acc);
 
 /** @brief Average-pool backward: every input of a window gets err * recip (exponent - 24). */
 void tintin_avgpool_backward_s8(const int8_t *err, uint16_t batch, const struct tintin_geom *g,
 				int32_t recip, int32_t *acc);
 
-/** @brief Input row iy of one sample's average-pool backward: acc int32 [in_w][in_c]. */
-void tintin_avgpool_backward_row_s8(const int8_t *err, const struct tintin_geom *g,
-				    int32_t recip, uint16_t iy, int32_t *acc);
+/**
+ * @brief Columns ix0 to ix0 + nx - 1 of input row iy of one sample's average-pool backward:
+ * acc int32 [nx][in_c].
+ */
+void tintin_avgpool_backward_row_s8(const int8_t *err, const struct tintin_geom *g, int32_t recip,
+				    uint16_t iy, uint16_t ix0, uint16_t nx, int32_t *acc);
 
 /** @brief round(2^24 / n), computed once per layer at init (the one divide). */
 int32_t tintin_pool_recip(uint32_t n);
@@ -276,9 +285,9 @@ struct tintin_rq {
 	size_t tiles;    /**< tiles put */
 	uint16_t row;
 	uint16_t tile;
-	uint8_t top;     /**< largest tile shift so far */
-	uint8_t whole;   /**< the first tile was the whole tensor */
-	uint8_t relu;    /**< the tensor feeds a ReLU: no rounding bits */
+	uint8_t top;      /**< largest tile shift so far */
+	uint8_t whole;    /**< the first tile was the whole tensor */
+	uint8_t relu;     /**< the tensor feeds a ReLU: no rounding bits */
 	uint32_t neg_sat; /**< relu: saturating negatives in the tiles at shift top */
 };
 
@@ -302,8 +311,8 @@ int tintin_rq_end(struct tintin_rq *q);
  * ReLU), sat and shift, for tests of tintin_rq_* on any tiling (bits and shifts sized as
  * tintin_rq_begin says).
  */
-int tintin_requantize_tiled_s8(const int32_t *acc, size_t n, uint16_t row, uint16_t tile,
-			       int relu, int8_t *out, uint8_t *bits, uint8_t *shifts, uint32_t *sat);
+int tintin_requantize_tiled_s8(const int32_t *acc, size_t n, uint16_t row, uint16_t tile, int relu,
+			       int8_t *out, uint8_t *bits, uint8_t *shifts, uint32_t *sat);
 
 /** @} */
 

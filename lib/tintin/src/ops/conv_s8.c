@@ -42,13 +42,14 @@ static struct tintin_span tintin_span_at(const struct tintin_geom *g, int oy, in
 }
 
 void tintin_conv_forward_row_s8(const int8_t *x, const int8_t *w, const int32_t *bias,
-				int bias_shift, const struct tintin_geom *g, uint16_t oy, int32_t *acc)
+				int bias_shift, const struct tintin_geom *g, uint16_t oy,
+				uint16_t ox0, uint16_t nx, int32_t *acc)
 {
 	const size_t row = (size_t)g->k_h * g->k_w * g->in_c;
 	const size_t wstep = (size_t)g->k_w * g->in_c;
 	const size_t xstep = (size_t)g->in_w * g->in_c;
 
-	for (int ox = 0; ox < g->out_w; ox++) {
+	for (int ox = ox0; ox < (int)ox0 + nx; ox++) {
 		struct tintin_span sp = tintin_span_at(g, oy, ox);
 		const int8_t *x0 = x + ((size_t)sp.y0 * g->in_w + sp.x0) * g->in_c;
 		uint16_t oc = 0;
@@ -90,28 +91,29 @@ void tintin_conv_forward_row_s8(const int8_t *x, const int8_t *w, const int32_t 
 	}
 }
 
-void tintin_conv_forward_s8(const int8_t *x, const int8_t *w, const int32_t *bias,
-			    int bias_shift, uint16_t batch, const struct tintin_geom *g,
-			    int32_t *acc)
+void tintin_conv_forward_s8(const int8_t *x, const int8_t *w, const int32_t *bias, int bias_shift,
+			    uint16_t batch, const struct tintin_geom *g, int32_t *acc)
 {
 	const size_t in_sz = (size_t)g->in_h * g->in_w * g->in_c;
 	const size_t out_row = (size_t)g->out_w * g->out_c;
 
 	for (uint16_t b = 0; b < batch; b++) {
 		for (uint16_t oy = 0; oy < g->out_h; oy++) {
-			tintin_conv_forward_row_s8(x + b * in_sz, w, bias, bias_shift, g, oy, acc);
+			tintin_conv_forward_row_s8(x + b * in_sz, w, bias, bias_shift, g, oy, 0u,
+						   g->out_w, acc);
 			acc += out_row;
 		}
 	}
 }
 
 void tintin_conv_backward_row_s8(const int8_t *err, const int8_t *w, const struct tintin_geom *g,
-				 uint16_t iy, int32_t *acc)
+				 uint16_t iy, uint16_t ix0, uint16_t nx, int32_t *acc)
 {
 	const size_t row = (size_t)g->k_h * g->k_w * g->in_c;
 	const size_t wstep = (size_t)g->k_w * g->in_c;
+	const int ix1 = (int)ix0 + nx;
 
-	for (size_t k = 0; k < (size_t)g->in_w * g->in_c; k++) {
+	for (size_t k = 0; k < (size_t)nx * g->in_c; k++) {
 		acc[k] = 0;
 	}
 	/* Output rows in order, as the whole-tensor scatter adds them: the same sums. */
@@ -126,12 +128,24 @@ void tintin_conv_backward_row_s8(const int8_t *err, const int8_t *w, const struc
 		for (int ox = 0; ox < g->out_w; ox++) {
 			const int8_t *e = err + ((size_t)oy * g->out_w + ox) * g->out_c;
 			struct tintin_span sp = tintin_span_at(g, oy, ox);
-			const int8_t *wp = w + sp.wofs + (size_t)(iy - sp.y0) * wstep;
-			int32_t *ap = acc + (size_t)sp.x0 * g->in_c;
+			/* The window's columns [x0, x1) clipped to the tile's [ix0, ix1). */
+			const int x1 = sp.x0 + (int)(sp.len / g->in_c);
+			const int a = (sp.x0 > (int)ix0) ? sp.x0 : (int)ix0;
+			const int b = (x1 < ix1) ? x1 : ix1;
+			const int8_t *wp;
+			int32_t *ap;
+			uint32_t len;
 
+			if (a >= b) {
+				continue;
+			}
+			wp = w + sp.wofs + (size_t)(iy - sp.y0) * wstep +
+			     (size_t)(a - sp.x0) * g->in_c;
+			ap = acc + (size_t)(a - (int)ix0) * g->in_c;
+			len = (uint32_t)(b - a) * g->in_c;
 			for (uint16_t oc = 0; oc < g->out_c; oc++) {
 				if (e[oc] != 0) {
-					tintin_axpy_s8(e[oc], wp + oc * row, ap, sp.len);
+					tintin_axpy_s8(e[oc], wp + oc * row, ap, len);
 				}
 			}
 		}
@@ -146,7 +160,7 @@ void tintin_conv_backward_s8(const int8_t *err, const int8_t *w, uint16_t batch,
 
 	for (uint16_t b = 0; b < batch; b++) {
 		for (uint16_t iy = 0; iy < g->in_h; iy++) {
-			tintin_conv_backward_row_s8(err + b * out_sz, w, g, iy, acc);
+			tintin_conv_backward_row_s8(err + b * out_sz, w, g, iy, 0u, g->in_w, acc);
 			acc += in_row;
 		}
 	}

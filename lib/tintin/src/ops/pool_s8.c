@@ -14,7 +14,6 @@
 
 #include "internal.h"
 
-
 /* Bits to hold 0..k-1. */
 static uint8_t tintin_field_bits(uint8_t k)
 {
@@ -55,8 +54,8 @@ void tintin_maxpool_forward_s8(const int8_t *x, uint16_t batch, const struct tin
 	size_t pos = 0u; /* bit position of the next index */
 
 	if (idx != NULL && bits > 0) {
-		size_t bytes = tintin_maxpool_idx_bytes(g, (size_t)batch * g->out_h * g->out_w *
-								   g->out_c);
+		size_t bytes =
+			tintin_maxpool_idx_bytes(g, (size_t)batch * g->out_h * g->out_w * g->out_c);
 
 		for (size_t k = 0; k < bytes; k++) {
 			idx[k] = 0u;
@@ -120,12 +119,13 @@ static unsigned int tintin_idx_at(const uint8_t *idx, size_t pos, int bits)
 }
 
 void tintin_maxpool_backward_row_s8(const uint8_t *idx, size_t bit0, const int8_t *err,
-				    const struct tintin_geom *g, uint16_t iy, int32_t *acc)
+				    const struct tintin_geom *g, uint16_t iy, uint16_t ix0,
+				    uint16_t nx, int32_t *acc)
 {
 	uint8_t dx_bits;
 	int bits = tintin_maxpool_idx_bits(g, &dx_bits);
 
-	for (size_t j = 0; j < (size_t)g->in_w * g->in_c; j++) {
+	for (size_t j = 0; j < (size_t)nx * g->in_c; j++) {
 		acc[j] = 0;
 	}
 	/* Windows in order, as the whole-tensor scatter adds them. */
@@ -146,8 +146,9 @@ void tintin_maxpool_backward_row_s8(const uint8_t *idx, size_t bit0, const int8_
 				unsigned int at = tintin_idx_at(idx, bit0 + k * (size_t)bits, bits);
 				int ix = left + (int)(at & ((1u << dx_bits) - 1u));
 
-				if (top + (int)(at >> dx_bits) == (int)iy) {
-					acc[(size_t)ix * g->in_c + c] += err[k];
+				if (top + (int)(at >> dx_bits) == (int)iy && ix >= (int)ix0 &&
+				    ix < (int)ix0 + nx) {
+					acc[(size_t)(ix - (int)ix0) * g->in_c + c] += err[k];
 				}
 			}
 		}
@@ -164,8 +165,9 @@ void tintin_maxpool_backward_s8(const uint8_t *idx, const int8_t *err, uint16_t 
 
 	for (uint16_t b = 0; b < batch; b++) {
 		for (uint16_t iy = 0; iy < g->in_h; iy++) {
-			tintin_maxpool_backward_row_s8(idx, b * out_sz * (size_t)((bits > 0) ? bits : 0),
-						       err + b * out_sz, g, iy, acc);
+			tintin_maxpool_backward_row_s8(idx,
+						       b * out_sz * (size_t)((bits > 0) ? bits : 0),
+						       err + b * out_sz, g, iy, 0u, g->in_w, acc);
 			acc += in_row;
 		}
 	}
@@ -177,8 +179,7 @@ int tintin_maxpool_disjoint(const struct tintin_geom *g)
 }
 
 void tintin_maxpool_backward_direct_s8(const uint8_t *idx, const int8_t *err, uint16_t batch,
-				       const struct tintin_geom *g, const int8_t *gate,
-				       int8_t *out)
+				       const struct tintin_geom *g, const int8_t *gate, int8_t *out)
 {
 	const size_t in_sz = (size_t)g->in_h * g->in_w * g->in_c;
 	uint8_t dx_bits;
@@ -206,7 +207,8 @@ void tintin_maxpool_backward_direct_s8(const uint8_t *idx, const int8_t *err, ui
 					pos += (size_t)((bits > 0) ? bits : 0);
 					/* Disjoint windows: each input gets at most one error. */
 					if (gate == NULL || gate[k] > 0) {
-						ob[((size_t)iy * g->in_w + ix) * g->in_c + c] = err[k];
+						ob[((size_t)iy * g->in_w + ix) * g->in_c + c] =
+							err[k];
 					}
 				}
 			}
@@ -215,7 +217,7 @@ void tintin_maxpool_backward_direct_s8(const uint8_t *idx, const int8_t *err, ui
 }
 
 void tintin_avgpool_forward_row_s8(const int8_t *x, const struct tintin_geom *g, int32_t recip,
-				   uint16_t oy, int32_t *acc)
+				   uint16_t oy, uint16_t ox0, uint16_t nx, int32_t *acc)
 {
 	/* recip rounds 2^24 / window to nearest, so a window all at -128 can reach
 	 * -2^31 - 64 * window: sums below s_min saturate to the symmetric int32 range, as
@@ -226,7 +228,7 @@ void tintin_avgpool_forward_row_s8(const int8_t *x, const struct tintin_geom *g,
 	int y1;
 
 	tintin_window(oy, g->k_h, g->pad_t, g->in_h, g->stride, &y0, &y1);
-	for (int ox = 0; ox < g->out_w; ox++) {
+	for (int ox = ox0; ox < (int)ox0 + nx; ox++) {
 		int x0;
 		int x1;
 
@@ -252,16 +254,19 @@ void tintin_avgpool_forward_s8(const int8_t *x, uint16_t batch, const struct tin
 
 	for (uint16_t b = 0; b < batch; b++) {
 		for (uint16_t oy = 0; oy < g->out_h; oy++) {
-			tintin_avgpool_forward_row_s8(x + b * in_sz, g, recip, oy, acc);
+			tintin_avgpool_forward_row_s8(x + b * in_sz, g, recip, oy, 0u, g->out_w,
+						      acc);
 			acc += out_row;
 		}
 	}
 }
 
-void tintin_avgpool_backward_row_s8(const int8_t *err, const struct tintin_geom *g,
-				    int32_t recip, uint16_t iy, int32_t *acc)
+void tintin_avgpool_backward_row_s8(const int8_t *err, const struct tintin_geom *g, int32_t recip,
+				    uint16_t iy, uint16_t ix0, uint16_t nx, int32_t *acc)
 {
-	for (size_t k = 0; k < (size_t)g->in_w * g->in_c; k++) {
+	const int ix1 = (int)ix0 + nx;
+
+	for (size_t k = 0; k < (size_t)nx * g->in_c; k++) {
 		acc[k] = 0;
 	}
 	/* Windows in order: the saturating sums add in the whole-tensor order. */
@@ -279,11 +284,14 @@ void tintin_avgpool_backward_row_s8(const int8_t *err, const struct tintin_geom 
 			int x1;
 
 			tintin_window(ox, g->k_w, g->pad_l, g->in_w, g->stride, &x0, &x1);
-			for (uint16_t c = 0; c < g->in_c; c++) {
+			/* The window's columns clipped to the tile's [ix0, ix1). */
+			x0 = (x0 > (int)ix0) ? x0 : (int)ix0;
+			x1 = (x1 < ix1) ? x1 : ix1;
+			for (uint16_t c = 0; c < g->in_c && x0 < x1; c++) {
 				int32_t d = (int32_t)e[c] * recip;
 
 				for (int ix = x0; ix < x1; ix++) {
-					int32_t *a = &acc[(size_t)ix * g->in_c + c];
+					int32_t *a = &acc[(size_t)(ix - (int)ix0) * g->in_c + c];
 
 					*a = tintin_add_sat32(*a, d);
 				}
@@ -300,7 +308,8 @@ void tintin_avgpool_backward_s8(const int8_t *err, uint16_t batch, const struct 
 
 	for (uint16_t b = 0; b < batch; b++) {
 		for (uint16_t iy = 0; iy < g->in_h; iy++) {
-			tintin_avgpool_backward_row_s8(err + b * out_sz, g, recip, iy, acc);
+			tintin_avgpool_backward_row_s8(err + b * out_sz, g, recip, iy, 0u, g->in_w,
+						       acc);
 			acc += in_row;
 		}
 	}
