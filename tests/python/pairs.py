@@ -65,6 +65,18 @@ def run_pair(sp, steps, seed, x_exp=-7, blob=None):
     return c, r
 
 
+def cnn_spec(model, optim, batch: int, seed: int):
+    """The ModelSpec of a cnn() draw with its last layer trained, or None when a kernel does
+    not fit its input (the planner tests cover those refusals)."""
+    dims, rows = model
+    try:
+        sp = spec.build(dims, rows, seed, optim=optim, max_batch=batch)
+    except ValueError:
+        return None
+    sp.layers[-1].train = spec.TRAIN_FULL
+    return sp
+
+
 @st.composite
 def cnn(draw, wide: bool = False):
     """A small CNN; wide: map rows of up to a few hundred values, wider than the least tile
