@@ -16,15 +16,18 @@ command -v clang >/dev/null 2>&1 && [ -e "$(clang -print-file-name=libclang_rt.f
 # gcc's i386 ASan/UBSan runtimes (lib32asan8, lib32ubsan1); -print-file-name echoes a bare
 # name back when the file is missing.
 [ -e "$(gcc -m32 -print-file-name=libasan.so)" ] || need_apt=1
+# libFuzzer links libstdc++, so the -m32 fuzz builds need its i386 development files
+# (lib32stdc++-12-dev, which g++-multilib brings); gcc-multilib has only the runtime.
+echo 'int main(void) { return 0; }' | clang -m32 -x c - -lstdc++ -o /dev/null >/dev/null 2>&1 || need_apt=1
 if [ "$need_apt" = 1 ]; then
-	echo "install: apt packages (gcc-arm-none-eabi, qemu-system-arm, clang (libFuzzer), clang-format, cmake, build-essential, gcc-multilib, python3-venv)"
+	echo "install: apt packages (gcc-arm-none-eabi, qemu-system-arm, clang (libFuzzer), clang-format, cmake, build-essential, gcc-multilib, g++-multilib, python3-venv)"
 	sudo=""
 	[ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && sudo=sudo
 	export DEBIAN_FRONTEND=noninteractive
 	$sudo apt-get update -qq
 	$sudo apt-get install -y -qq --no-install-recommends gcc-arm-none-eabi \
 		libnewlib-arm-none-eabi binutils-arm-none-eabi clang libclang-rt-14-dev clang-format cmake \
-		build-essential gcc-multilib \
+		build-essential gcc-multilib g++-multilib \
 		python3-venv qemu-system-arm \
 		>/dev/null
 fi
