@@ -239,3 +239,93 @@ TT_TEST(tintin_layers, test_relu_mask)
 		TT_ASSERT_EQ(e2[k], e1[k], "relu backward from mask %d", k);
 	}
 }
+
+/*
+ * The default's batch-1 dense update (column passes; on Armv6-M an assembly scan that stores
+ * steps of +-1 itself) against its definition, element by element: floor((e x + U) / 2^s),
+ * U = tintin_grid_draw(row draw, column draw) >> (32 - s), clamped to TINTIN_UPDATE_LIMIT,
+ * the int8 weight saturating at +-127 (a table's -128 included). s runs from 1 (steps of
+ * many LSBs, clamped) to 14 (steps below one LSB, most columns skipped); a layer of 70 inputs
+ * takes two passes.
+ */
+TT_TEST(tintin_layers, test_outer_rows_by_element)
+{
+	enum {
+		ROWS = 12,
+		IN = 70
+	};
+	static int8_t w[ROWS * IN];
+	static int8_t want[ROWS * IN];
+	int8_t err[ROWS];
+	int8_t x[IN];
+	const struct tintin_optim_cfg cfg = {.rule = TINTIN_RULE_ALIGNED, .lr_mult = 1u};
+	uint32_t h = 88172645u;
+
+	for (int s = 1; s <= 14; s++) {
+		struct tintin_param p = {.data = w, .dtype = TINTIN_DTYPE_S8, .exp = -7};
+		struct tintin_prng r = {.key = h, .counter = h * 2654435761u};
+		struct tintin_sgd_rows u;
+		uint32_t sat = 0u;
+		uint32_t clips = 0u;
+		uint32_t want_sat = 0u;
+		uint32_t want_clips = 0u;
+
+		for (uint32_t k = 0; k < ROWS * IN + ROWS + IN; k++) {
+			int8_t v;
+
+			h ^= h << 13;
+			h ^= h >> 17;
+			h ^= h << 5;
+			/* Weights at the limits often, -128 sometimes; zero errors and inputs. */
+			v = (int8_t)(h >> 24);
+			v = ((h & 7u) == 0u) ? 127 : (((h & 7u) == 1u) ? -127 : v);
+			v = ((h & 63u) == 2u) ? -128 : v;
+			if (k < ROWS * IN) {
+				w[k] = v;
+				want[k] = v;
+			} else if (k < ROWS * IN + ROWS) {
+				err[k - ROWS * IN] = ((h & 3u) == 3u) ? 0 : v;
+			} else {
+				x[k - ROWS * IN - ROWS] = ((h & 3u) == 3u) ? 0 : v;
+			}
+		}
+		tintin_sgd_rows_init(&u, &cfg, &p, -7 - s, &r, IN);
+		u.clips = &clips;
+		tintin_sgd_outer_rows(&u, err, x, ROWS, IN, &sat);
+		for (uint32_t o = 0; o < ROWS; o++) {
+			const uint32_t rowr =
+				tintin_prng_draw(r.key, r.counter + TINTIN_PRNG_ROWS + o);
+
+			for (uint32_t c = 0; c < IN; c++) {
+				const uint32_t col = tintin_prng_draw(r.key, r.counter + c);
+				const uint32_t un = tintin_grid_draw(rowr, col) >> (32 - s);
+				/* e x + U is at least -2^14: floor by an offset that keeps it >= 0.
+				 */
+				int32_t d =
+					(int32_t)(((uint32_t)(err[o] * x[c]) + un + (1u << 30)) >>
+						  s) -
+					(int32_t)((1u << 30) >> s);
+				int32_t v;
+
+				if (d > TINTIN_UPDATE_LIMIT || d < -TINTIN_UPDATE_LIMIT) {
+					d = (d > 0) ? TINTIN_UPDATE_LIMIT : -TINTIN_UPDATE_LIMIT;
+					want_clips++;
+				}
+				if (d == 0) {
+					continue;
+				}
+				v = want[o * IN + c] - d;
+				if (v > 127 || v < -127) {
+					v = (v > 0) ? 127 : -127;
+					want_sat++;
+				}
+				want[o * IN + c] = (int8_t)v;
+			}
+		}
+		for (uint32_t k = 0; k < ROWS * IN; k++) {
+			TT_ASSERT_EQ(w[k], want[k], "weight %u at s = %d", (unsigned int)k, s);
+		}
+		TT_ASSERT_EQ(sat, want_sat, "saturations at s = %d", s);
+		TT_ASSERT_EQ(clips, want_clips, "clamps at s = %d", s);
+	}
+}

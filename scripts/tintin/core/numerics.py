@@ -56,12 +56,23 @@ COL_MASK = 0xFFFF0000
 
 def grid_draws(key: int, counter: int, rows: int, row: int) -> Array:
     """Draws of a dense layer's weight update at batch 1 (tintin_sgd_outer_rows): element
-    (o, c) draws row draw o xor the top 16 bits of column draw c, so the units of a layer share
-    per-column numbers that a kernel computes once per step instead of once per weight. Every
-    other update draws element k's own number (param_draws)."""
-    col = prng_at(key, counter, np.arange(row)) & COL_MASK
+    (o, c) draws r ^ k ^ (((k << 5) * r) >> 4) (tintin_grid_draw) from row draw r = o and the
+    top 16 bits k of column draw c, so the units of a layer share per-column numbers that a
+    kernel computes once per step instead of once per weight. The top 4 bits are r's xor k's
+    (a batch-1 pass sorts columns by them); the product below them keeps two rows' draws from
+    differing by one constant xor, and as its bit p depends only on k's bits below p, k -> draw
+    is a bijection for every r (the draws stay uniform). Every other update draws element k's
+    own number (param_draws)."""
+    col = prng_at(key, counter, np.arange(row))
     rowd = prng_at(key, (counter + ROW_DRAWS) & M32, np.arange(rows))
-    return rowd[:, None] ^ col[None, :]
+    return grid_draw(rowd[:, None], col[None, :])
+
+
+def grid_draw(rowd: Array, col: Array) -> Array:
+    """tintin_grid_draw: row draw r and column draw c (uint64 arrays of uint32 values) ->
+    r ^ k ^ (((k << 5) * r) >> 4), k = c's top 16 bits (see grid_draws)."""
+    k = col & COL_MASK
+    return rowd ^ k ^ (((((k << 5) & M32) * rowd) & M32) >> 4)
 
 
 def param_draws(key: int, counter: int, shape: tuple[int, ...]) -> Array:

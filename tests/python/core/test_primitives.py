@@ -142,3 +142,27 @@ def test_stochastic_rounding_is_unbiased():
     draws = nx.prng_at(nx.prng_key(1), 0, np.arange(1 << 15))
     up = nx.sto_shift(np.full(draws.shape, 3), 4, draws)
     assert abs(float(up.mean()) - 3 / 16) < 0.01
+
+
+@given(U32)
+def test_grid_draws_are_uniform_for_every_row(rr):
+    # A batch-1 dense element draws tintin_grid_draw(row draw, column draw): for any row draw
+    # the column's 16 bits must map one to one onto the draw's top 16 (else the rounding is
+    # biased), and the top 4 bits must be the row's xor the column's (a pass's buckets).
+    col = np.arange(1 << 16, dtype=np.uint64) << 16
+    draw = nx.grid_draw(np.uint64(rr), col)
+    assert len(np.unique(draw >> 16)) == 1 << 16
+    assert np.array_equal(draw >> 28, (col ^ np.uint64(rr)) >> 28)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_grid_draws_round_the_units_of_a_layer_apart(seed):
+    # Below the 4 bits that sort a pass, two rows' draws must not differ by one constant xor:
+    # with row xor column draws (until 2026-12-07) rows agreeing in their top bits rounded up
+    # on exactly the same columns (event correlation 1.0 at every rate).
+    key = nx.prng_key(seed)
+    draws = nx.grid_draws(key, 0, 64, 4096).astype(np.float64)
+    for p in (1 / 64, 1 / 256):
+        up = (draws >= (1 - p) * 2**32).astype(np.float64)
+        corr = np.corrcoef(up)[np.triu_indices(64, 1)]
+        assert np.nanmax(corr) < 0.6

@@ -101,11 +101,26 @@ inline uint32_t tintin_prng_at(const struct tintin_prng *r, uint32_t k)
 #define TINTIN_PRNG_ROWS 0x80000000u
 
 /**
- * A column draw keeps its top 16 bits: element (o, c) of a dense layer's update at batch 1
- * rounds with row draw o xor (column draw c & TINTIN_PRNG_COL_MASK), so a batch-1 pass stores
- * a column's number, its input and its index in one 32-bit word.
+ * A column draw keeps its top 16 bits (tintin_grid_draw), so a batch-1 pass stores a column's
+ * number, its input and its index in one 32-bit word.
  */
 #define TINTIN_PRNG_COL_MASK 0xffff0000u
+
+/**
+ * Draw of element (o, c) of a dense layer's update at batch 1 from row draw o and column draw
+ * c: rowr ^ col ^ (((col << 5) * rowr) >> 4), col being the column draw's top 16 bits. The
+ * top 4 bits are the row's xor the column's, by which a pass sorts its columns. Below them the
+ * product mixes the row into the column's bits, so that two rows' draws do not differ by one
+ * constant xor in every column (which rounds the units of a layer alike); bit p of the product
+ * term depends only on column bits below p, so for every row the map from column draw to draw
+ * is a bijection and the draw stays uniform (docs/numerics.md).
+ */
+static inline uint32_t tintin_grid_draw(uint32_t rowr, uint32_t col)
+{
+	const uint32_t c = col & TINTIN_PRNG_COL_MASK;
+
+	return rowr ^ c ^ (((c << 5) * rowr) >> 4);
+}
 
 /** Advance the stream by n draws. */
 static inline void tintin_prng_advance(struct tintin_prng *r, uint32_t n)

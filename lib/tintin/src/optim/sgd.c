@@ -68,12 +68,12 @@ static TINTIN_ALWAYS_INLINE void tintin_param_apply(const struct tintin_sgd_rows
 }
 
 /*
- * Element j draws rowr ^ (draw counter + idx + j & mask): its own number (rowr 0, mask all
- * ones), or its row's and its column's (a dense layer at batch 1, mask TINTIN_PRNG_COL_MASK).
+ * Element j draws number draw counter + idx + j: its own (grid 0), or, for a dense layer at
+ * batch 1 (grid 1), that column's number combined with its row's rowr (tintin_grid_draw).
  */
 static TINTIN_ALWAYS_INLINE void tintin_aligned_loop(const struct tintin_sgd_rows *cp,
 						     uint8_t dtype, uint32_t off, uint32_t idx,
-						     uint32_t rowr, uint32_t mask, const int32_t *g,
+						     uint32_t rowr, int grid, const int32_t *g,
 						     uint16_t n, uint32_t *sat)
 {
 	const struct tintin_sgd_rows c = *cp; /* a local copy stays in registers */
@@ -92,8 +92,9 @@ static TINTIN_ALWAYS_INLINE void tintin_aligned_loop(const struct tintin_sgd_row
 				d = tintin_shl_sat32(d, -c.s);
 			} else if (c.stochastic) {
 				/* Counter-based draws: skipping zero gradients keeps the stream. */
-				d = tintin_sto_floor(
-					d, c.s, rowr ^ (tintin_prng_draw(c.key, base + j) & mask));
+				const uint32_t r = tintin_prng_draw(c.key, base + j);
+
+				d = tintin_sto_floor(d, c.s, grid ? tintin_grid_draw(rowr, r) : r);
 			} else {
 				d = tintin_psto_shift(d, c.s);
 			}
@@ -156,8 +157,8 @@ static TINTIN_ALWAYS_INLINE void tintin_sto_loop(const struct tintin_sgd_rows *c
 			if (shifted) {
 				const uint32_t r = tintin_prng_mix(weyl);
 
-				d = tintin_sto_floor_in(
-					d, s, outer ? (rowr ^ (r & TINTIN_PRNG_COL_MASK)) : r);
+				d = tintin_sto_floor_in(d, s,
+							outer ? tintin_grid_draw(rowr, r) : r);
 			}
 			d = tintin_update_clamp(d, dmax, &dclip);
 		}
@@ -221,8 +222,7 @@ tintin_sto_loop_vec(const struct tintin_sgd_rows *cp, uint8_t dtype, int has_mom
 		if (shifted) {
 			const uint32_t r = tintin_prng_mix(weyl0 + j * TINTIN_PRNG_STEP);
 
-			d = tintin_sto_floor_in(d, s,
-						outer ? (rowr ^ (r & TINTIN_PRNG_COL_MASK)) : r);
+			d = tintin_sto_floor_in(d, s, outer ? tintin_grid_draw(rowr, r) : r);
 		}
 		dclip += (uint32_t)(d > dmax) + (uint32_t)(d < -dmax);
 		d = (d > dmax) ? dmax : ((d < -dmax) ? -dmax : d);
@@ -385,28 +385,27 @@ static int tintin_sto_outer_row(const struct tintin_sgd_rows *u, uint32_t off, u
 /* Gradient elements per pass of tintin_sgd_outer_row()'s general path: 64 bytes of stack. */
 #define TINTIN_SGD_OUTER_CHUNK 16u
 
-/* Elements off onwards, with tintin_aligned_loop's draws idx onwards (rowr, mask). */
+/* Elements off onwards, with tintin_aligned_loop's draws idx onwards (rowr, grid). */
 static void tintin_general_row(const struct tintin_sgd_rows *u, uint32_t off, uint32_t idx,
-			       uint32_t rowr, uint32_t mask, const int32_t *g, uint16_t n,
-			       uint32_t *sat)
+			       uint32_t rowr, int grid, const int32_t *g, uint16_t n, uint32_t *sat)
 {
 	/* Without CONFIG_TINTIN_OPTIM_UPSCALE no model has int16 parameters (tintin_model_init
 	 * refuses them): only int8 weights and int32 biases have a loop.
 	 */
 	switch (u->dtype) {
 	case TINTIN_DTYPE_S8:
-		tintin_aligned_loop(u, TINTIN_DTYPE_S8, off, idx, rowr, mask, g, n, sat);
+		tintin_aligned_loop(u, TINTIN_DTYPE_S8, off, idx, rowr, grid, g, n, sat);
 		break;
 #if TINTIN_UPSCALE_ENABLED
 	case TINTIN_DTYPE_S16:
-		tintin_aligned_loop(u, TINTIN_DTYPE_S16, off, idx, rowr, mask, g, n, sat);
+		tintin_aligned_loop(u, TINTIN_DTYPE_S16, off, idx, rowr, grid, g, n, sat);
 		break;
 	case TINTIN_DTYPE_S16P:
-		tintin_aligned_loop(u, TINTIN_DTYPE_S16P, off, idx, rowr, mask, g, n, sat);
+		tintin_aligned_loop(u, TINTIN_DTYPE_S16P, off, idx, rowr, grid, g, n, sat);
 		break;
 #endif
 	default:
-		tintin_aligned_loop(u, TINTIN_DTYPE_S32, off, idx, rowr, mask, g, n, sat);
+		tintin_aligned_loop(u, TINTIN_DTYPE_S32, off, idx, rowr, grid, g, n, sat);
 		break;
 	}
 }
@@ -416,7 +415,7 @@ static void tintin_row_at(const struct tintin_sgd_rows *u, uint32_t off, const i
 			  uint16_t n, uint32_t *sat)
 {
 	if (!tintin_sto_row(u, off, g, n, sat)) {
-		tintin_general_row(u, off, off, 0u, 0xffffffffu, g, n, sat);
+		tintin_general_row(u, off, off, 0u, 0, g, n, sat);
 	}
 }
 
@@ -446,7 +445,7 @@ static TINTIN_ALWAYS_INLINE void tintin_outer_row(const struct tintin_sgd_rows *
 		c = (uint16_t)(n - j);
 		c = (c > TINTIN_SGD_OUTER_CHUNK) ? TINTIN_SGD_OUTER_CHUNK : c;
 		tintin_scale_s8(e, x + j, g, c);
-		tintin_general_row(u, off + j, j, rowr, TINTIN_PRNG_COL_MASK, g, c, sat);
+		tintin_general_row(u, off + j, j, rowr, 1, g, c, sat);
 	}
 }
 
@@ -506,10 +505,33 @@ static inline void tintin_outer_move(int8_t *w, int8_t *high, uint32_t word, int
 	tintin_param_store(w, TINTIN_DTYPE_S8, j, w[j] - d, sat);
 }
 
+#if TINTIN_MUL_IN_REG
 /*
- * The unit's weights of the k columns from c: d = floor((e x + U) / 2^s) with U = (rr ^
- * column draw) >> (32 - s) < 2^s <= 2^30, and most d are 0. Not inlined: one loop with its
- * values in registers, whatever the caller keeps live.
+ * The scan's column on Armv6-M, from label 1: d = floor((e x + U) / 2^s) for the column word at
+ * c, U = tintin_grid_draw(rr, word) >> (32 - s), the flags set by the floor's shift.
+ */
+#define TINTIN_SCAN_ASM                                                                            \
+	"1:\n\t"                                                                                   \
+	"ldr %[w], [%[c]]\n\t"                                                                     \
+	"sxtb %[d], %[w]\n\t"                                                                      \
+	"muls %[d], %[e], %[d]\n\t"                                                                \
+	"lsrs %[w], %[w], #16\n\t"                                                                 \
+	"lsls %[m], %[w], #21\n\t"                                                                 \
+	"lsls %[w], %[w], #16\n\t"                                                                 \
+	"muls %[m], %[rr], %[m]\n\t"                                                               \
+	"lsrs %[m], %[m], #4\n\t"                                                                  \
+	"eors %[w], %[w], %[m]\n\t"                                                                \
+	"eors %[w], %[w], %[rr]\n\t"                                                               \
+	"lsrs %[m], %[sl], #8\n\t"                                                                 \
+	"lsrs %[w], %[w], %[m]\n\t"                                                                \
+	"adds %[d], %[d], %[w]\n\t"                                                                \
+	"asrs %[d], %[d], %[sl]\n\t"
+#endif
+
+/*
+ * The unit's weights of the k columns from c: d = floor((e x + U) / 2^s) with U =
+ * tintin_grid_draw(rr, column draw) >> (32 - s) < 2^s <= 2^30, and most d are 0. Not inlined: one
+ * loop with its values in registers, whatever the caller keeps live.
  */
 static TINTIN_ALWAYS_INLINE void tintin_outer_scan_as(struct tintin_outer_unit *t,
 						      const uint32_t *c, uint32_t k, int planes)
@@ -527,37 +549,74 @@ static TINTIN_ALWAYS_INLINE void tintin_outer_scan_as(struct tintin_outer_unit *
 
 #if TINTIN_MUL_IN_REG
 	/*
-	 * Armv6-M: GCC spills this loop out of the eight low registers. By hand it is 13
+	 * Armv6-M: GCC spills this loop out of the eight low registers. By hand it is 18
 	 * instructions a column: the floor is an arithmetic shift whose flags say d = 0
-	 * (|e x| <= 2^14, so e x + U cannot wrap). It stops at a column that moves.
+	 * (|e x| <= 2^14, so e x + U cannot wrap). It stops at a column that moves. sl holds
+	 * s in its low byte, which is all a shift by register reads, and 32 - s in the next.
 	 */
+	const uint32_t sl = (uint32_t)s | ((uint32_t)ls << 8);
+
 	while (c != end) {
 		uint32_t word;
+		uint32_t mix;
 		int32_t d;
 
 		/* GCC passes Thumb-1 inline assembly in divided syntax, and restores its own. */
-		__asm__ volatile(
-			".syntax unified\n\t"
-			"1:\n\t"
-			"ldr %[w], [%[c]]\n\t"
-			"sxtb %[d], %[w]\n\t"
-			"muls %[d], %[e], %[d]\n\t"
-			"lsrs %[w], %[w], #16\n\t"
-			"lsls %[w], %[w], #16\n\t"
-			"eors %[w], %[w], %[rr]\n\t"
-			"lsrs %[w], %[w], %[ls]\n\t"
-			"adds %[d], %[d], %[w]\n\t"
-			"asrs %[d], %[d], %[s]\n\t"
-			"bne 2f\n\t"
-			"adds %[c], %[c], #4\n\t"
-			"cmp %[c], %[end]\n\t"
-			"bne 1b\n\t"
-			"2:\n\t"
-			: [c] "+l"(c), [w] "=&l"(word), [d] "=&l"(d)
-			: [e] "l"(e), [rr] "l"(rr), [ls] "l"(ls), [s] "l"(s), [end] "h"(end)
-			: "cc", "memory");
-		if (c == end) {
-			break;
+		if (!planes) {
+			/*
+			 * int8 weights: a step of +-1 that leaves the weight in [-127, 127] is
+			 * stored here (16 more instructions), so the loop goes on without a return
+			 * to C; any other step stops at its column with d != 0, and the end with
+			 * d = 0.
+			 */
+			__asm__ volatile(
+				".syntax unified\n\t" TINTIN_SCAN_ASM "bne 2f\n\t"
+				"adds %[c], %[c], #4\n\t"
+				"cmp %[c], %[end]\n\t"
+				"bne 1b\n\t"
+				"b 3f\n\t"
+				"2:\n\t"
+				"adds %[w], %[d], #1\n\t"
+				"cmp %[w], #2\n\t"
+				"bhi 3f\n\t"
+				"ldr %[w], [%[c]]\n\t"
+				"lsrs %[w], %[w], #8\n\t"
+				"uxtb %[w], %[w]\n\t"
+				"ldr %[m], %[wb]\n\t"
+				"adds %[m], %[m], %[w]\n\t"
+				"ldrb %[w], [%[m]]\n\t"
+				"sxtb %[w], %[w]\n\t"
+				"subs %[w], %[w], %[d]\n\t"
+				"adds %[w], %[w], #127\n\t"
+				"cmp %[w], #254\n\t"
+				"bhi 3f\n\t"
+				"subs %[w], %[w], #127\n\t"
+				"strb %[w], [%[m]]\n\t"
+				"adds %[c], %[c], #4\n\t"
+				"cmp %[c], %[end]\n\t"
+				"bne 1b\n\t"
+				"movs %[d], #0\n\t"
+				"3:\n\t"
+				: [c] "+l"(c), [w] "=&l"(word), [d] "=&l"(d), [m] "=&l"(mix)
+				:
+				[e] "l"(e), [rr] "l"(rr), [sl] "l"(sl), [end] "h"(end), [wb] "m"(w)
+				: "cc", "memory");
+			if (d == 0) {
+				break;
+			}
+		} else {
+			__asm__ volatile(
+				".syntax unified\n\t" TINTIN_SCAN_ASM "bne 2f\n\t"
+				"adds %[c], %[c], #4\n\t"
+				"cmp %[c], %[end]\n\t"
+				"bne 1b\n\t"
+				"2:\n\t"
+				: [c] "+l"(c), [w] "=&l"(word), [d] "=&l"(d), [m] "=&l"(mix)
+				: [e] "l"(e), [rr] "l"(rr), [sl] "l"(sl), [end] "h"(end)
+				: "cc", "memory");
+			if (c == end) {
+				break;
+			}
 		}
 		tintin_outer_move(w, high, *c, d, dmax, &sat, &dclip);
 		c++;
@@ -570,7 +629,7 @@ static TINTIN_ALWAYS_INLINE void tintin_outer_scan_as(struct tintin_outer_unit *
 
 	for (; c != end; c++) {
 		const uint32_t word = *c;
-		const uint32_t u = (rr ^ (word & TINTIN_PRNG_COL_MASK)) >> ls;
+		const uint32_t u = tintin_grid_draw(rr, word) >> ls;
 		/* The low byte as int8, without an implementation-defined conversion. */
 		const int32_t x = (int32_t)((word & 0xffu) ^ 0x80u) - 128;
 		const int32_t d =
@@ -665,9 +724,9 @@ static uint16_t tintin_outer_gather(const struct tintin_sgd_rows *u, const int8_
  *
  * Which columns can move: with |e x| < 2^(s - b) over the pass, a positive e x rounds up only
  * when U >= 2^s - 2^(s - b), the top b bits of U all ones, and a negative one rounds down only
- * when U < 2^(s - b), those bits all zeros. U's top bits are the row draw's xor the column
- * draw's, so with x < 0's bits inverted in the bucket one run of buckets holds every column
- * that can move: 2^-b of the pass (docs/numerics.md).
+ * when U < 2^(s - b), those bits all zeros. U's top 4 bits are the row draw's xor the column
+ * draw's (tintin_grid_draw), so with x < 0's bits inverted in the bucket one run of buckets holds
+ * every column that can move: 2^-b of the pass (docs/numerics.md).
  */
 static TINTIN_NOINLINE void tintin_outer_passes(const struct tintin_sgd_rows *u, const int8_t *err,
 						const int8_t *x, uint16_t rows, uint16_t in,
