@@ -74,7 +74,7 @@ enum tintin_sgd_preset {
  * The parameter is [rows, row] (a bias is one row). Stochastic rounding of element (o, c)
  * uses draw counter + o * row + c, its own number (tintin_sgd_row()), except in a dense
  * layer's update at batch 1 (tintin_sgd_outer_row(), tintin_sgd_outer_rows()), where it uses
- * draw counter + TINTIN_PRNG_ROWS + o xor the top bits of draw counter + c: that update
+ * tintin_grid_draw() of draw counter + TINTIN_PRNG_ROWS + o and draw counter + c: that update
  * computes each column's number once for all its units instead of one per weight.
  */
 struct tintin_sgd_rows {
@@ -112,8 +112,8 @@ void tintin_sgd_row(const struct tintin_sgd_rows *u, uint16_t o, uint16_t c0, co
 /**
  * @brief The update of row o, columns 0 to n - 1, for the gradient g[j] = e * x[j]: one
  * sample's error times its inputs, a dense unit's whole gradient when only that sample has an
- * error for it. Element (o, j) rounds with row draw o xor column draw j (struct
- * tintin_sgd_rows), not with its own number as in tintin_sgd_row().
+ * error for it. Element (o, j) rounds with tintin_grid_draw() of row draw o and column draw j
+ * (struct tintin_sgd_rows), not with its own number as in tintin_sgd_row().
  *
  * The row is never written out: the preset loops form the products as they go, and other
  * settings pass them to the general loop 16 at a time in a 64-byte stack buffer. So a dense

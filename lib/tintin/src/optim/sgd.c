@@ -116,7 +116,7 @@ static TINTIN_ALWAYS_INLINE void tintin_aligned_loop(const struct tintin_sgd_row
  * with or without momentum (TINTIN_OPTIM_MOMENTUM, _COMPACT) or on bare int8 weights
  * (TINTIN_OPTIM_DEFAULT). The same integers as tintin_aligned_loop. Element j draws number
  * idx + j of the update: its own (a row of g), or for the row e * x (outer, a dense layer at
- * batch 1) column idx + j's xor the row's rowr.
+ * batch 1) column idx + j's combined with the row's rowr (tintin_grid_draw).
  */
 static TINTIN_ALWAYS_INLINE void tintin_sto_loop(const struct tintin_sgd_rows *cp, uint8_t dtype,
 						 int has_mom, int outer, int shifted, uint32_t off,
@@ -308,7 +308,7 @@ void tintin_sgd_rows_init(struct tintin_sgd_rows *u, const struct tintin_optim_c
 	}
 }
 
-/* Row o's draw at batch 1: every element of a dense row xors it into its column's draw. */
+/* Row o's draw at batch 1: every element of a dense row combines it with its column's draw. */
 static inline uint32_t tintin_row_draw(const struct tintin_sgd_rows *u, uint16_t o)
 {
 	return tintin_prng_draw(u->key, u->counter + TINTIN_PRNG_ROWS + o);
