@@ -2,8 +2,8 @@
 """`tintin accuracy`: held-out accuracy of the optimizer presets against float32 on real tasks.
 
     tintin accuracy [--tasks a,b] [--seeds 3] [--batches 8,1] [--epochs-scale F] [--quick]
-                    [--long/--no-long] [--jobs 2] [--json FILE] [--markdown docs/accuracy.md]
-                    [--check]
+                    [--long/--no-long] [--long-only] [--jobs 2] [--json FILE]
+                    [--markdown docs/accuracy.md] [--check]
 
 For every task of tintin.tasks.accdata, batch and seed, three trainers start from the same initial
 weights (drawn from the seed) and see the same split and sample order: `default`
@@ -12,8 +12,9 @@ weights (drawn from the seed) and see the same split and sample order: `default`
 Held-out accuracy is recorded after every epoch, the C runtime's counters at the end. The
 report gives mean +- standard error over seeds and issue 17's checks: the default's final
 accuracy at least float32's minus 1.0 point (dense) or 1.5 points (with a convolution), and
-within 1 point of its best epoch. Long runs (>= 60,000 steps, one seed) are checked the same
-way. Exit 0 when the run completed; with --check, 1 when a check fails.
+within 1 point of its best epoch. Long runs (>= 60,000 steps, one to five seeds) of the tasks
+and batches asked for are checked the same way; --long-only runs just those. Exit 0 when the
+run completed; with --check, 1 when a check fails.
 """
 
 from __future__ import annotations
@@ -193,8 +194,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--long",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="the >= 60,000-step runs (default: on, off with --quick)",
+        help="the >= 60,000-step runs of the tasks and batches asked for (default: on, off "
+        "with --quick)",
     )
+    ap.add_argument("--long-only", action="store_true",
+                    help="only the long runs (of the tasks and batches asked for)")  # fmt: skip
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--json", type=Path)
     ap.add_argument("--markdown", type=Path)
@@ -217,21 +221,29 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     if any(not 1 <= b <= 255 for b in args.batches):
         raise ArgError("--batches must be 1..255")
     args.long = (not args.quick) if args.long is None else args.long
+    if args.long_only and (args.quick or not args.long):
+        raise ArgError("--long-only takes neither --quick nor --no-long")
     return args
+
+
+def long_runs(args: argparse.Namespace) -> list[tuple[str, int, int, int]]:
+    """The long runs of the tasks and batches asked for: (task, batch, epochs, seeds)."""
+    if not args.long:
+        return []
+    return [x for x in LONG if x[0] in args.tasks and x[1] in args.batches]
 
 
 def plan(args: argparse.Namespace) -> list[Job]:
     jobs = []
-    for task in args.tasks:
+    for task in [] if args.long_only else args.tasks:
         epochs = QUICK_EPOCHS if args.quick else max(1, round(EPOCHS[task] * args.epochs_scale))
         seeds = args.seeds or SEEDS[task]
         for batch in args.batches:
             for seed in range(1, seeds + 1):
                 jobs += [Job(task, batch, seed, t, epochs) for t in TRAINERS]
-    if args.long:
-        for t, b, e, n in LONG:
-            for seed in range(1, (args.seeds or n) + 1):
-                jobs += [Job(t, b, seed, tr, e, long=True) for tr in TRAINERS]
+    for t, b, e, n in long_runs(args):
+        for seed in range(1, (args.seeds or n) + 1):
+            jobs += [Job(t, b, seed, tr, e, long=True) for tr in TRAINERS]
     return jobs
 
 
@@ -261,8 +273,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     if args.render is not None:
         return render(args)
-    long_tasks = {t for t, *_ in LONG} if args.long else set()
-    needed = [t for t in accdata.TASKS if t in args.tasks or t in long_tasks]
+    needed = [t for t in accdata.TASKS if t in args.tasks]
     try:
         for name in needed:
             accdata.load(name)  # fails early, with how to fetch, when a file is missing
@@ -292,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
             "seeds": {t: args.seeds or SEEDS[t] for t in args.tasks},
             "batches": args.batches,
             "epochs": {r["task"]: r["epochs"] for r in runs if not r["long"]},
-            "long": [list(x) for x in LONG] if args.long else [],
+            "long": [list(x) for x in long_runs(args)],
             "quick": args.quick,
             "jobs": args.jobs,
         },

@@ -171,6 +171,8 @@ def test_drift_compares_the_last_window_of_the_mean_curve_with_the_best():
         ["--batches", ","],
         ["--epochs-scale", "0"],
         ["--jobs", "0"],
+        ["--long-only", "--no-long"],
+        ["--long-only", "--quick"],
         ["--bogus"],
     ],
 )
@@ -178,6 +180,20 @@ def test_bad_arguments_give_one_line_and_exit_2(argv, capsys):
     assert accuracy.main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("tintin accuracy: ") and err.count("\n") == 1
+
+
+def test_long_runs_follow_the_tasks_and_batches_asked_for():
+    def planned(*argv: str) -> set[tuple[str, int, bool]]:
+        return {(j.task, j.batch, j.long) for j in accuracy.plan(accuracy.parse(list(argv)))}
+
+    every = {(t, b, True) for t, b, *_ in accuracy.LONG}
+    assert every <= planned()
+    assert planned("--no-long") == {(t, b, False) for t in accdata.TASKS for b in (8, 1)}
+    assert planned("--tasks", "watch", "--batches", "1") == {("watch", 1, False),
+                                                             ("watch", 1, True)}  # fmt: skip
+    assert planned("--long-only", "--batches", "1") == {(t, b, True) for t, b, *_ in
+                                                         accuracy.LONG if b == 1}  # fmt: skip
+    assert planned("--quick") == {(t, b, False) for t in accuracy.QUICK_TASKS for b in (8, 1)}
 
 
 def test_missing_data_says_how_to_fetch(tmp_path, monkeypatch, capsys):
