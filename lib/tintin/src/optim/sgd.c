@@ -507,8 +507,9 @@ static inline void tintin_outer_move(int8_t *w, int8_t *high, uint32_t word, int
 
 #if TINTIN_MUL_IN_REG
 /*
- * The scan's column on Armv6-M, from label 1: d = floor((e x + U) / 2^s) for the column word at
- * c, U = tintin_grid_draw(rr, word) >> (32 - s), the flags set by the floor's shift.
+ * The scan on Armv6-M, from label 1: d = floor((e x + U) / 2^s) for the column word at c, U =
+ * tintin_grid_draw(rr, word) >> (32 - s); a column that moves (d != 0) branches to label 2 with
+ * c at it, and the loop falls through at c == end with d = 0.
  */
 #define TINTIN_SCAN_ASM                                                                            \
 	"1:\n\t"                                                                                   \
@@ -525,7 +526,11 @@ static inline void tintin_outer_move(int8_t *w, int8_t *high, uint32_t word, int
 	"lsrs %[m], %[sl], #8\n\t"                                                                 \
 	"lsrs %[w], %[w], %[m]\n\t"                                                                \
 	"adds %[d], %[d], %[w]\n\t"                                                                \
-	"asrs %[d], %[d], %[sl]\n\t"
+	"asrs %[d], %[d], %[sl]\n\t"                                                               \
+	"bne 2f\n\t"                                                                               \
+	"adds %[c], %[c], #4\n\t"                                                                  \
+	"cmp %[c], %[end]\n\t"                                                                     \
+	"bne 1b\n\t"
 #endif
 
 /*
@@ -570,11 +575,7 @@ static TINTIN_ALWAYS_INLINE void tintin_outer_scan_as(struct tintin_outer_unit *
 			 * d = 0.
 			 */
 			__asm__ volatile(
-				".syntax unified\n\t" TINTIN_SCAN_ASM "bne 2f\n\t"
-				"adds %[c], %[c], #4\n\t"
-				"cmp %[c], %[end]\n\t"
-				"bne 1b\n\t"
-				"b 3f\n\t"
+				".syntax unified\n\t" TINTIN_SCAN_ASM "b 3f\n\t"
 				"2:\n\t"
 				"adds %[w], %[d], #1\n\t"
 				"cmp %[w], #2\n\t"
@@ -606,11 +607,7 @@ static TINTIN_ALWAYS_INLINE void tintin_outer_scan_as(struct tintin_outer_unit *
 			}
 		} else {
 			__asm__ volatile(
-				".syntax unified\n\t" TINTIN_SCAN_ASM "bne 2f\n\t"
-				"adds %[c], %[c], #4\n\t"
-				"cmp %[c], %[end]\n\t"
-				"bne 1b\n\t"
-				"2:\n\t"
+				".syntax unified\n\t" TINTIN_SCAN_ASM "2:\n\t"
 				: [c] "+l"(c), [w] "=&l"(word), [d] "=&l"(d), [m] "=&l"(mix)
 				: [e] "l"(e), [rr] "l"(rr), [sl] "l"(sl), [end] "h"(end)
 				: "cc", "memory");
@@ -718,8 +715,8 @@ static uint16_t tintin_outer_gather(const struct tintin_sgd_rows *u, const int8_
  * The default optimizer's dense update at batch 1 (int8 weights, stochastic, 1 <= s <= 30):
  * the same integers as unit after unit through tintin_sto_loop, by columns. A pass gathers
  * its nonzero inputs with their column draws once, sorted by the top bits of the draw; a unit
- * with an error then visits only the columns whose weight can move, at a multiply, an add and
- * a shift each. Zero inputs and units without error move nothing, and the draws are
+ * with an error then visits only the columns whose weight can move, at a few instructions
+ * each. Zero inputs and units without error move nothing, and the draws are
  * counter-based, so skipping them keeps the stream.
  *
  * Which columns can move: with |e x| < 2^(s - b) over the pass, a positive e x rounds up only
