@@ -9,7 +9,9 @@
  *   SIZE_TRAIN 0: inference only (init in TINTIN_MODE_INFER, predict);
  *   SIZE_TRAIN 1: on-device training (init in TINTIN_MODE_TRAIN, a training step on
  *                 SIZE_BATCH samples, the model's max_batch, and one on a single sample, predict);
- *   SIZE_EMPTY:   no Tin-Tin call at all (the image's baseline: harness, libc, libgcc).
+ *   SIZE_EMPTY:   no Tin-Tin call at all (the image's baseline: harness, libc, libgcc);
+ *   SIZE_LAYOUT:  init from the header's layout (tintin_model_init_layout) instead of
+ *                 tintin_model_init, so that the planner, layout and validation drop out.
  * size_model.h is the generated model; the image exits 0 when every call returned 0, so a
  * configuration whose switches refuse its model is noticed instead of measured.
  */
@@ -33,7 +35,13 @@ __attribute__((noinline)) void tintin_size_log(const char *fmt, ...)
 #endif
 
 #if !defined(SIZE_EMPTY)
-#if SIZE_TRAIN
+#if defined(SIZE_LAYOUT) && SIZE_TRAIN
+#define SIZE_ARENA SIZE_LAYOUT_TRAIN_ARENA
+#define SIZE_INIT(m, buf) tintin_model_init_layout(m, &size_desc, SIZE_LAYOUT_TRAIN, buf, sizeof(buf))
+#elif defined(SIZE_LAYOUT)
+#define SIZE_ARENA SIZE_LAYOUT_INFER_ARENA
+#define SIZE_INIT(m, buf) tintin_model_init_layout(m, &size_desc, SIZE_LAYOUT_INFER, buf, sizeof(buf))
+#elif SIZE_TRAIN
 #define SIZE_MODE TINTIN_MODE_TRAIN
 #if TINTIN_FC_USES_WS
 #define SIZE_ARENA SIZE_ARENA_TRAIN_DSP
@@ -47,6 +55,10 @@ __attribute__((noinline)) void tintin_size_log(const char *fmt, ...)
 #else
 #define SIZE_ARENA SIZE_ARENA_INFER
 #endif
+#endif
+
+#ifndef SIZE_INIT
+#define SIZE_INIT(m, buf) tintin_model_init(m, &size_desc, SIZE_MODE, buf, sizeof(buf))
 #endif
 
 static uint8_t arena[SIZE_ARENA] __attribute__((aligned(8)));
@@ -78,7 +90,7 @@ int main(void)
 	for (uint32_t k = 0; k < SIZE_BATCH; k++) {
 		labels[k] = (uint8_t)((3u + k) % SIZE_OUTPUTS);
 	}
-	ret = tintin_model_init(&model, &size_desc, SIZE_MODE, arena, sizeof(arena));
+	ret = SIZE_INIT(&model, arena);
 #if SIZE_TRAIN
 	/* A whole batch, then one sample: a dense layer's update at batch 1 has its own path. */
 	ret = (ret != 0) ? ret : train(SIZE_BATCH);

@@ -189,6 +189,66 @@ TT_TEST(tintin_train, test_digits_converge)
 	digits_run(TT_DIGITS_ARENA_TRAIN_DSP);
 }
 
+static int tt_same_layer(const struct tintin_layout_layer *a, const struct tintin_layout_layer *b)
+{
+	const struct tintin_geom *g = &a->geom;
+	const struct tintin_geom *h = &b->geom;
+
+	for (int k = 0; k < TINTIN_LBUF_COUNT; k++) {
+		if (a->buf[k] != b->buf[k]) {
+			return 0;
+		}
+	}
+	return a->in == b->in && a->out == b->out && a->row == b->row && a->rows == b->rows &&
+	       a->recip == b->recip && a->gated == b->gated && g->in_h == h->in_h &&
+	       g->in_w == h->in_w && g->in_c == h->in_c && g->out_h == h->out_h &&
+	       g->out_w == h->out_w && g->out_c == h->out_c && g->k_h == h->k_h &&
+	       g->k_w == h->k_w && g->stride == h->stride && g->pad_t == h->pad_t &&
+	       g->pad_l == h->pad_l;
+}
+
+/*
+ * The layout the generator computed on the host is the one this core's init computes, and a
+ * model initialised from it trains exactly as the reference.
+ */
+TT_TEST(tintin_train, test_generated_layout_gives_the_same_model)
+{
+	static struct tintin_layout_layer own_layers[TINTIN_MAX_LAYERS];
+	const struct tintin_model_layout *gen = TT_DIGITS_LAYOUT_TRAIN;
+	struct tintin_model_layout own;
+	uint32_t before = 0u;
+	uint32_t after = 0u;
+
+	TT_ASSERT_EQ(tintin_model_init(&model, &tt_digits_desc, TINTIN_MODE_TRAIN, arena,
+				       TT_DIGITS_LAYOUT_TRAIN_ARENA),
+		     0, "init");
+	TT_ASSERT_EQ(tintin_model_layout_of(&model, &own, own_layers), 0, "layout_of");
+	TT_ASSERT(own.magic == gen->magic && own.desc_hash == gen->desc_hash &&
+			  own.bytes == gen->bytes && own.needs == gen->needs &&
+			  own.chunk == gen->chunk && own.mode == gen->mode &&
+			  own.first_trained == gen->first_trained && own.fc_ws == gen->fc_ws &&
+			  own.n_layers == gen->n_layers,
+		  "the generated layout's header differs from this core's");
+	TT_ASSERT_ARRAY_EQ(own.buf, gen->buf, TINTIN_MBUF_COUNT, "the model's buffers");
+	for (uint8_t i = 0; i < own.n_layers; i++) {
+		TT_ASSERT(tt_same_layer(&own_layers[i], &gen->layers[i]), "layer %u differs", i);
+	}
+	TT_ASSERT_EQ(tintin_model_init_layout(&model, &tt_digits_desc, gen, arena,
+					      TT_DIGITS_LAYOUT_TRAIN_ARENA - 1u),
+		     -ENOMEM, "one byte short");
+	TT_ASSERT_EQ(tintin_model_init_layout(&model, &tt_digits_c_desc, gen, arena,
+					      TT_DIGITS_LAYOUT_TRAIN_ARENA),
+		     -EINVAL, "another table's layout");
+	TT_ASSERT_EQ(tintin_model_init_layout(&model, &tt_digits_desc, gen, arena,
+					      TT_DIGITS_LAYOUT_TRAIN_ARENA),
+		     0, "init_layout");
+	TT_ASSERT_EQ(digits_correct(&before), 0, "evaluate");
+	TT_ASSERT_EQ(tt_digits_train(&model), 0, "training");
+	TT_ASSERT_EQ(digits_correct(&after), 0, "evaluate");
+	TT_ASSERT_EQ(before, (uint32_t)TT_DIGITS_CORRECT_BEFORE, "differs from the reference");
+	TT_ASSERT_EQ(after, (uint32_t)TT_DIGITS_CORRECT_AFTER, "differs from the reference");
+}
+
 /* One sample at a time: the batch-1 dense update (column passes), bit-exact. */
 static void digits_batch1_run(const struct tintin_model_desc *d, size_t size, size_t dsp_size,
 			      uint32_t want, int out_exp, const int8_t *want_out)

@@ -238,4 +238,110 @@ static const struct tintin_model_desc digits_desc = {
 	.hash = 0x33bea807u,
 };
 
+/* Arena layouts for tintin_model_init_layout, which then needs none of the planner,
+ * layout and validation code: <NAME>_LAYOUT_TRAIN or _INFER and an arena of
+ * <NAME>_LAYOUT_TRAIN_ARENA or _INFER_ARENA bytes (the _DSP sizes on Armv7E-M).
+ * .buf lists arena offsets in enum order: per model err[0], err[1], ping[0], ping[1],
+ * acc, rq_bits, rq_shifts (TINTIN_MBUF_*); per layer w_ram, w_lo, w_mom, bias_ram,
+ * b_mom, act, mask (TINTIN_LBUF_*).
+ */
+/* clang-format off */
+static const struct tintin_layout_layer digits_layout_train_layers[] = {
+	{.buf = {336u, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 2384u, TINTIN_LAYOUT_NONE, 2512u, TINTIN_LAYOUT_NONE},
+	 .in = 64, .out = 32, .row = 64, .rows = 32},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 2512u, TINTIN_LAYOUT_NONE},
+	 .in = 32, .out = 32, .row = 0, .rows = 0},
+	{.buf = {2768u, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 3088u, TINTIN_LAYOUT_NONE, 3128u, TINTIN_LAYOUT_NONE},
+	 .in = 32, .out = 10, .row = 32, .rows = 10},
+};
+static const struct tintin_model_layout digits_layout_train = {
+	.magic = TINTIN_LAYOUT_MAGIC,
+	.desc_hash = 0x33bea807u,
+	.bytes = 3504u,
+	.needs = 0x019u,
+	.buf = {0u, 80u, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 3248u, 3208u, 3240u},
+	.chunk = 64,
+	.mode = TINTIN_MODE_TRAIN,
+	.first_trained = 0,
+	.fc_ws = 0,
+	.n_layers = 3,
+	.layers = digits_layout_train_layers,
+};
+static const struct tintin_layout_layer digits_layout_train_dsp_layers[] = {
+	{.buf = {336u, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 2384u, TINTIN_LAYOUT_NONE, 2512u, TINTIN_LAYOUT_NONE},
+	 .in = 64, .out = 32, .row = 64, .rows = 32},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 2512u, TINTIN_LAYOUT_NONE},
+	 .in = 32, .out = 32, .row = 0, .rows = 0},
+	{.buf = {2768u, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 3088u, TINTIN_LAYOUT_NONE, 3128u, TINTIN_LAYOUT_NONE},
+	 .in = 32, .out = 10, .row = 32, .rows = 10},
+};
+static const struct tintin_model_layout digits_layout_train_dsp = {
+	.magic = TINTIN_LAYOUT_MAGIC,
+	.desc_hash = 0x33bea807u,
+	.bytes = 4272u,
+	.needs = 0x019u,
+	.buf = {0u, 80u, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 3248u, 3208u, 3240u},
+	.chunk = 64,
+	.mode = TINTIN_MODE_TRAIN,
+	.first_trained = 0,
+	.fc_ws = 1,
+	.n_layers = 3,
+	.layers = digits_layout_train_dsp_layers,
+};
+static const struct tintin_layout_layer digits_layout_infer_layers[] = {
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 64, .out = 32, .row = 64, .rows = 32},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 32, .out = 32, .row = 0, .rows = 0},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 32, .out = 10, .row = 32, .rows = 10},
+};
+static const struct tintin_model_layout digits_layout_infer = {
+	.magic = TINTIN_LAYOUT_MAGIC,
+	.desc_hash = 0x33bea807u,
+	.bytes = 484u,
+	.needs = 0x019u,
+	.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 0u, 256u, 356u, 336u, 346u},
+	.chunk = 64,
+	.mode = TINTIN_MODE_INFER,
+	.first_trained = 0,
+	.fc_ws = 0,
+	.n_layers = 3,
+	.layers = digits_layout_infer_layers,
+};
+static const struct tintin_layout_layer digits_layout_infer_dsp_layers[] = {
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 64, .out = 32, .row = 64, .rows = 32},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 32, .out = 32, .row = 0, .rows = 0},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 32, .out = 10, .row = 32, .rows = 10},
+};
+static const struct tintin_model_layout digits_layout_infer_dsp = {
+	.magic = TINTIN_LAYOUT_MAGIC,
+	.desc_hash = 0x33bea807u,
+	.bytes = 1380u,
+	.needs = 0x019u,
+	.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 0u, 256u, 356u, 336u, 346u},
+	.chunk = 64,
+	.mode = TINTIN_MODE_INFER,
+	.first_trained = 0,
+	.fc_ws = 1,
+	.n_layers = 3,
+	.layers = digits_layout_infer_dsp_layers,
+};
+/* clang-format on */
+
+#if TINTIN_FC_USES_WS
+#define DIGITS_LAYOUT_TRAIN       (&digits_layout_train_dsp)
+#define DIGITS_LAYOUT_INFER       (&digits_layout_infer_dsp)
+#define DIGITS_LAYOUT_TRAIN_ARENA DIGITS_ARENA_TRAIN_DSP
+#define DIGITS_LAYOUT_INFER_ARENA DIGITS_ARENA_INFER_DSP
+#else
+#define DIGITS_LAYOUT_TRAIN       (&digits_layout_train)
+#define DIGITS_LAYOUT_INFER       (&digits_layout_infer)
+#define DIGITS_LAYOUT_TRAIN_ARENA DIGITS_ARENA_TRAIN
+#define DIGITS_LAYOUT_INFER_ARENA DIGITS_ARENA_INFER
+#endif
+
 #endif /* DIGITS_MODEL_H_ */

@@ -95,6 +95,112 @@ static const struct tintin_model_desc env_desc = {
 	.hash = 0x78d68be6u,
 };
 
+/* Arena layouts for tintin_model_init_layout, which then needs none of the planner,
+ * layout and validation code: <NAME>_LAYOUT_TRAIN or _INFER and an arena of
+ * <NAME>_LAYOUT_TRAIN_ARENA or _INFER_ARENA bytes (the _DSP sizes on Armv7E-M).
+ * .buf lists arena offsets in enum order: per model err[0], err[1], ping[0], ping[1],
+ * acc, rq_bits, rq_shifts (TINTIN_MBUF_*); per layer w_ram, w_lo, w_mom, bias_ram,
+ * b_mom, act, mask (TINTIN_LBUF_*).
+ */
+/* clang-format off */
+static const struct tintin_layout_layer env_layout_train_layers[] = {
+	{.buf = {20u, 84u, TINTIN_LAYOUT_NONE, 148u, TINTIN_LAYOUT_NONE, 212u, TINTIN_LAYOUT_NONE},
+	 .in = 4, .out = 16, .row = 4, .rows = 16},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 212u, TINTIN_LAYOUT_NONE},
+	 .in = 16, .out = 16, .row = 0, .rows = 0},
+	{.buf = {228u, 260u, TINTIN_LAYOUT_NONE, 292u, TINTIN_LAYOUT_NONE, 300u, TINTIN_LAYOUT_NONE},
+	 .in = 16, .out = 2, .row = 16, .rows = 2},
+};
+static const struct tintin_model_layout env_layout_train = {
+	.magic = TINTIN_LAYOUT_MAGIC,
+	.desc_hash = 0x78d68be6u,
+	.bytes = 368u,
+	.needs = 0x119u,
+	.buf = {0u, 2u, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 304u, 302u, 302u},
+	.chunk = 64,
+	.mode = TINTIN_MODE_TRAIN,
+	.first_trained = 0,
+	.fc_ws = 0,
+	.n_layers = 3,
+	.layers = env_layout_train_layers,
+};
+static const struct tintin_layout_layer env_layout_train_dsp_layers[] = {
+	{.buf = {20u, 84u, TINTIN_LAYOUT_NONE, 148u, TINTIN_LAYOUT_NONE, 212u, TINTIN_LAYOUT_NONE},
+	 .in = 4, .out = 16, .row = 4, .rows = 16},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 212u, TINTIN_LAYOUT_NONE},
+	 .in = 16, .out = 16, .row = 0, .rows = 0},
+	{.buf = {228u, 260u, TINTIN_LAYOUT_NONE, 292u, TINTIN_LAYOUT_NONE, 300u, TINTIN_LAYOUT_NONE},
+	 .in = 16, .out = 2, .row = 16, .rows = 2},
+};
+static const struct tintin_model_layout env_layout_train_dsp = {
+	.magic = TINTIN_LAYOUT_MAGIC,
+	.desc_hash = 0x78d68be6u,
+	.bytes = 368u,
+	.needs = 0x119u,
+	.buf = {0u, 2u, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 304u, 302u, 302u},
+	.chunk = 64,
+	.mode = TINTIN_MODE_TRAIN,
+	.first_trained = 0,
+	.fc_ws = 1,
+	.n_layers = 3,
+	.layers = env_layout_train_dsp_layers,
+};
+static const struct tintin_layout_layer env_layout_infer_layers[] = {
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 4, .out = 16, .row = 4, .rows = 16},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 16, .out = 16, .row = 0, .rows = 0},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 16, .out = 2, .row = 16, .rows = 2},
+};
+static const struct tintin_model_layout env_layout_infer = {
+	.magic = TINTIN_LAYOUT_MAGIC,
+	.desc_hash = 0x78d68be6u,
+	.bytes = 84u,
+	.needs = 0x119u,
+	.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 0u, 16u, 20u, 18u, 18u},
+	.chunk = 64,
+	.mode = TINTIN_MODE_INFER,
+	.first_trained = 0,
+	.fc_ws = 0,
+	.n_layers = 3,
+	.layers = env_layout_infer_layers,
+};
+static const struct tintin_layout_layer env_layout_infer_dsp_layers[] = {
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 4, .out = 16, .row = 4, .rows = 16},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 16, .out = 16, .row = 0, .rows = 0},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 16, .out = 2, .row = 16, .rows = 2},
+};
+static const struct tintin_model_layout env_layout_infer_dsp = {
+	.magic = TINTIN_LAYOUT_MAGIC,
+	.desc_hash = 0x78d68be6u,
+	.bytes = 84u,
+	.needs = 0x119u,
+	.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 0u, 16u, 20u, 18u, 18u},
+	.chunk = 64,
+	.mode = TINTIN_MODE_INFER,
+	.first_trained = 0,
+	.fc_ws = 1,
+	.n_layers = 3,
+	.layers = env_layout_infer_dsp_layers,
+};
+/* clang-format on */
+
+#if TINTIN_FC_USES_WS
+#define ENV_LAYOUT_TRAIN       (&env_layout_train_dsp)
+#define ENV_LAYOUT_INFER       (&env_layout_infer_dsp)
+#define ENV_LAYOUT_TRAIN_ARENA ENV_ARENA_TRAIN_DSP
+#define ENV_LAYOUT_INFER_ARENA ENV_ARENA_INFER_DSP
+#else
+#define ENV_LAYOUT_TRAIN       (&env_layout_train)
+#define ENV_LAYOUT_INFER       (&env_layout_infer)
+#define ENV_LAYOUT_TRAIN_ARENA ENV_ARENA_TRAIN
+#define ENV_LAYOUT_INFER_ARENA ENV_ARENA_INFER
+#endif
+
 /*
  * Input quantisation (--scale feature), fitted on the 8834 readings of the indoor motes 1 and 2:
  * env_quantize() turns one reading into the model's int8 inputs, read at 2^ENV_INPUT_EXP. raw[j]

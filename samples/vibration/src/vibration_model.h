@@ -362,4 +362,166 @@ static const struct tintin_model_desc vibration_desc = {
 	.hash = 0x8688ebfau,
 };
 
+/* Arena layouts for tintin_model_init_layout, which then needs none of the planner,
+ * layout and validation code: <NAME>_LAYOUT_TRAIN or _INFER and an arena of
+ * <NAME>_LAYOUT_TRAIN_ARENA or _INFER_ARENA bytes (the _DSP sizes on Armv7E-M).
+ * .buf lists arena offsets in enum order: per model err[0], err[1], ping[0], ping[1],
+ * acc, rq_bits, rq_shifts (TINTIN_MBUF_*); per layer w_ram, w_lo, w_mom, bias_ram,
+ * b_mom, act, mask (TINTIN_LBUF_*).
+ */
+/* clang-format off */
+static const struct tintin_layout_layer vibration_layout_train_layers[] = {
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 0u, TINTIN_LAYOUT_NONE},
+	 .in = 600, .out = 768, .row = 30, .rows = 16, .recip = 3355443, .geom = {.in_h = 1, .in_w = 100, .in_c = 6, .out_h = 1, .out_w = 48, .out_c = 16, .k_h = 1, .k_w = 5, .stride = 2}},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 0u, TINTIN_LAYOUT_NONE},
+	 .in = 768, .out = 768, .row = 0, .rows = 0},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 6144u, TINTIN_LAYOUT_NONE},
+	 .in = 768, .out = 384, .row = 32, .rows = 16, .recip = 8388608, .geom = {.in_h = 1, .in_w = 48, .in_c = 16, .out_h = 1, .out_w = 24, .out_c = 16, .k_h = 1, .k_w = 2, .stride = 2}},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 0u, TINTIN_LAYOUT_NONE},
+	 .in = 384, .out = 480, .row = 80, .rows = 24, .recip = 3355443, .geom = {.in_h = 1, .in_w = 24, .in_c = 16, .out_h = 1, .out_w = 20, .out_c = 24, .k_h = 1, .k_w = 5, .stride = 1}},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 0u, TINTIN_LAYOUT_NONE},
+	 .in = 480, .out = 480, .row = 0, .rows = 0},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 9216u, TINTIN_LAYOUT_NONE},
+	 .in = 480, .out = 24, .row = 480, .rows = 24, .recip = 838861, .geom = {.in_h = 1, .in_w = 20, .in_c = 24, .out_h = 1, .out_w = 1, .out_c = 24, .k_h = 1, .k_w = 20, .stride = 1}},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 9216u, TINTIN_LAYOUT_NONE},
+	 .in = 24, .out = 24, .row = 0, .rows = 0},
+	{.buf = {9408u, 10176u, 10944u, 12480u, 12608u, 12736u, TINTIN_LAYOUT_NONE},
+	 .in = 24, .out = 32, .row = 24, .rows = 32},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 12736u, TINTIN_LAYOUT_NONE},
+	 .in = 32, .out = 32, .row = 0, .rows = 0},
+	{.buf = {12992u, 13216u, 13440u, 13888u, 13916u, 13944u, TINTIN_LAYOUT_NONE},
+	 .in = 32, .out = 7, .row = 32, .rows = 7},
+};
+static const struct tintin_model_layout vibration_layout_train = {
+	.magic = TINTIN_LAYOUT_MAGIC,
+	.desc_hash = 0x8688ebfau,
+	.bytes = 14384u,
+	.needs = 0x19fu,
+	.buf = {0u, 6144u, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 14128u, 14000u, 14032u},
+	.chunk = 64,
+	.mode = TINTIN_MODE_TRAIN,
+	.first_trained = 7,
+	.fc_ws = 0,
+	.n_layers = 10,
+	.layers = vibration_layout_train_layers,
+};
+static const struct tintin_layout_layer vibration_layout_train_dsp_layers[] = {
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 0u, TINTIN_LAYOUT_NONE},
+	 .in = 600, .out = 768, .row = 30, .rows = 16, .recip = 3355443, .geom = {.in_h = 1, .in_w = 100, .in_c = 6, .out_h = 1, .out_w = 48, .out_c = 16, .k_h = 1, .k_w = 5, .stride = 2}},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 0u, TINTIN_LAYOUT_NONE},
+	 .in = 768, .out = 768, .row = 0, .rows = 0},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 6144u, TINTIN_LAYOUT_NONE},
+	 .in = 768, .out = 384, .row = 32, .rows = 16, .recip = 8388608, .geom = {.in_h = 1, .in_w = 48, .in_c = 16, .out_h = 1, .out_w = 24, .out_c = 16, .k_h = 1, .k_w = 2, .stride = 2}},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 0u, TINTIN_LAYOUT_NONE},
+	 .in = 384, .out = 480, .row = 80, .rows = 24, .recip = 3355443, .geom = {.in_h = 1, .in_w = 24, .in_c = 16, .out_h = 1, .out_w = 20, .out_c = 24, .k_h = 1, .k_w = 5, .stride = 1}},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 0u, TINTIN_LAYOUT_NONE},
+	 .in = 480, .out = 480, .row = 0, .rows = 0},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 9216u, TINTIN_LAYOUT_NONE},
+	 .in = 480, .out = 24, .row = 480, .rows = 24, .recip = 838861, .geom = {.in_h = 1, .in_w = 20, .in_c = 24, .out_h = 1, .out_w = 1, .out_c = 24, .k_h = 1, .k_w = 20, .stride = 1}},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 9216u, TINTIN_LAYOUT_NONE},
+	 .in = 24, .out = 24, .row = 0, .rows = 0},
+	{.buf = {9408u, 10176u, 10944u, 12480u, 12608u, 12736u, TINTIN_LAYOUT_NONE},
+	 .in = 24, .out = 32, .row = 24, .rows = 32},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 12736u, TINTIN_LAYOUT_NONE},
+	 .in = 32, .out = 32, .row = 0, .rows = 0},
+	{.buf = {12992u, 13216u, 13440u, 13888u, 13916u, 13944u, TINTIN_LAYOUT_NONE},
+	 .in = 32, .out = 7, .row = 32, .rows = 7},
+};
+static const struct tintin_model_layout vibration_layout_train_dsp = {
+	.magic = TINTIN_LAYOUT_MAGIC,
+	.desc_hash = 0x8688ebfau,
+	.bytes = 14832u,
+	.needs = 0x19fu,
+	.buf = {0u, 6144u, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 14128u, 14000u, 14032u},
+	.chunk = 64,
+	.mode = TINTIN_MODE_TRAIN,
+	.first_trained = 7,
+	.fc_ws = 1,
+	.n_layers = 10,
+	.layers = vibration_layout_train_dsp_layers,
+};
+static const struct tintin_layout_layer vibration_layout_infer_layers[] = {
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 600, .out = 768, .row = 30, .rows = 16, .recip = 3355443, .geom = {.in_h = 1, .in_w = 100, .in_c = 6, .out_h = 1, .out_w = 48, .out_c = 16, .k_h = 1, .k_w = 5, .stride = 2}},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 768, .out = 768, .row = 0, .rows = 0},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 768, .out = 384, .row = 32, .rows = 16, .recip = 8388608, .geom = {.in_h = 1, .in_w = 48, .in_c = 16, .out_h = 1, .out_w = 24, .out_c = 16, .k_h = 1, .k_w = 2, .stride = 2}},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 384, .out = 480, .row = 80, .rows = 24, .recip = 3355443, .geom = {.in_h = 1, .in_w = 24, .in_c = 16, .out_h = 1, .out_w = 20, .out_c = 24, .k_h = 1, .k_w = 5, .stride = 1}},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 480, .out = 480, .row = 0, .rows = 0},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 480, .out = 24, .row = 480, .rows = 24, .recip = 838861, .geom = {.in_h = 1, .in_w = 20, .in_c = 24, .out_h = 1, .out_w = 1, .out_c = 24, .k_h = 1, .k_w = 20, .stride = 1}},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 24, .out = 24, .row = 0, .rows = 0},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 24, .out = 32, .row = 24, .rows = 32},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 32, .out = 32, .row = 0, .rows = 0},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 32, .out = 7, .row = 32, .rows = 7},
+};
+static const struct tintin_model_layout vibration_layout_infer = {
+	.magic = TINTIN_LAYOUT_MAGIC,
+	.desc_hash = 0x8688ebfau,
+	.bytes = 9592u,
+	.needs = 0x19fu,
+	.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 0u, 6144u, 9336u, 9216u, 9240u},
+	.chunk = 64,
+	.mode = TINTIN_MODE_INFER,
+	.first_trained = 7,
+	.fc_ws = 0,
+	.n_layers = 10,
+	.layers = vibration_layout_infer_layers,
+};
+static const struct tintin_layout_layer vibration_layout_infer_dsp_layers[] = {
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 600, .out = 768, .row = 30, .rows = 16, .recip = 3355443, .geom = {.in_h = 1, .in_w = 100, .in_c = 6, .out_h = 1, .out_w = 48, .out_c = 16, .k_h = 1, .k_w = 5, .stride = 2}},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 768, .out = 768, .row = 0, .rows = 0},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 768, .out = 384, .row = 32, .rows = 16, .recip = 8388608, .geom = {.in_h = 1, .in_w = 48, .in_c = 16, .out_h = 1, .out_w = 24, .out_c = 16, .k_h = 1, .k_w = 2, .stride = 2}},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 384, .out = 480, .row = 80, .rows = 24, .recip = 3355443, .geom = {.in_h = 1, .in_w = 24, .in_c = 16, .out_h = 1, .out_w = 20, .out_c = 24, .k_h = 1, .k_w = 5, .stride = 1}},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 480, .out = 480, .row = 0, .rows = 0},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 480, .out = 24, .row = 480, .rows = 24, .recip = 838861, .geom = {.in_h = 1, .in_w = 20, .in_c = 24, .out_h = 1, .out_w = 1, .out_c = 24, .k_h = 1, .k_w = 20, .stride = 1}},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 24, .out = 24, .row = 0, .rows = 0},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 24, .out = 32, .row = 24, .rows = 32},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 32, .out = 32, .row = 0, .rows = 0},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 32, .out = 7, .row = 32, .rows = 7},
+};
+static const struct tintin_model_layout vibration_layout_infer_dsp = {
+	.magic = TINTIN_LAYOUT_MAGIC,
+	.desc_hash = 0x8688ebfau,
+	.bytes = 10040u,
+	.needs = 0x19fu,
+	.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 0u, 6144u, 9336u, 9216u, 9240u},
+	.chunk = 64,
+	.mode = TINTIN_MODE_INFER,
+	.first_trained = 7,
+	.fc_ws = 1,
+	.n_layers = 10,
+	.layers = vibration_layout_infer_dsp_layers,
+};
+/* clang-format on */
+
+#if TINTIN_FC_USES_WS
+#define VIBRATION_LAYOUT_TRAIN       (&vibration_layout_train_dsp)
+#define VIBRATION_LAYOUT_INFER       (&vibration_layout_infer_dsp)
+#define VIBRATION_LAYOUT_TRAIN_ARENA VIBRATION_ARENA_TRAIN_DSP
+#define VIBRATION_LAYOUT_INFER_ARENA VIBRATION_ARENA_INFER_DSP
+#else
+#define VIBRATION_LAYOUT_TRAIN       (&vibration_layout_train)
+#define VIBRATION_LAYOUT_INFER       (&vibration_layout_infer)
+#define VIBRATION_LAYOUT_TRAIN_ARENA VIBRATION_ARENA_TRAIN
+#define VIBRATION_LAYOUT_INFER_ARENA VIBRATION_ARENA_INFER
+#endif
+
 #endif /* VIBRATION_MODEL_H_ */

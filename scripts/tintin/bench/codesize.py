@@ -99,6 +99,8 @@ class Config:
     optim: str
     switches: dict[str, int] = field(default_factory=dict)
     log: bool = False  # the error log hook on, as CONFIG_TINTIN_LOG_LEVEL > 0 sets it
+    # Init from the generated header's layout (tintin_model_init_layout) instead of planning.
+    layout: bool = False
 
     def defines(self) -> dict[str, str | int | None]:
         out: dict[str, str | int | None] = dict(self.switches)
@@ -116,6 +118,10 @@ CONFIGS = {c.key: c for c in (
     Config("dense-infer", "dense only, inference", False, "digits", "default", DENSE_ONLY),
     Config("dense-train", "dense only, training, default optimizer", True, "digits", "default",
            DENSE_ONLY),
+    Config("dense-infer-layout", "dense only, inference, generated layout", False, "digits",
+           "default", DENSE_ONLY, layout=True),
+    Config("dense-train-layout", "dense only, training, default optimizer, generated layout",
+           True, "digits", "default", DENSE_ONLY, layout=True),
     # The default optimizer keeps int16 masters in convolutions: they need the upscale code.
     Config("conv-train", "+ convolutions", True, "conv", "default",
            _on(OP_CONV=1, UPSCALE_ENABLED=1)),
@@ -235,7 +241,8 @@ class Builder:
         return qemu.build(
             cfg.key, [MAIN], core, self._dir(core, opt),
             include_dirs=[headers, tree.CORE / "include", WORKLOADS],
-            defines={**cfg.defines(), "SIZE_TRAIN": int(cfg.train), "SIZE_BATCH": BATCH},
+            defines={**cfg.defines(), "SIZE_TRAIN": int(cfg.train), "SIZE_BATCH": BATCH,
+                     **({"SIZE_LAYOUT": None} if cfg.layout else {})},
             opt=opt, libs=[str(lib)],
         )  # fmt: skip
 

@@ -17,7 +17,7 @@ import numpy as np
 from tintin.core import spec
 from tintin.core.spec import ModelSpec
 from tintin.io import inputquant
-from tintin.native import clib
+from tintin.native import cabi, clib
 
 PER_LINE = {"int8_t": 16, "uint8_t": 16, "int16_t": 12, "int32_t": 8, "uint32_t": 8}
 
@@ -202,8 +202,82 @@ def model_body(sp: ModelSpec, name: str) -> str:
         f"\t.seed = {sp.seed}u,\n"
         f"\t.magic = TINTIN_DESC_MAGIC,\n"
         f"\t.version = TINTIN_DESC_VERSION,\n"
-        f"\t.hash = 0x{spec.table_hash(sp):08x}u,\n}};\n"
+        f"\t.hash = 0x{spec.table_hash(sp):08x}u,\n}};\n\n"
     )
+    out.append(layouts_body(sp, name))
+    return "".join(out)
+
+
+GEOM_FIELDS = ("in_h", "in_w", "in_c", "out_h", "out_w", "out_c", "k_h", "k_w", "stride",
+               "pad_t", "pad_l")  # fmt: skip
+
+
+def _bufs(offsets: object) -> str:
+    """`.buf = {...}` in enum order, absent buffers as TINTIN_LAYOUT_NONE."""
+    vals = ["TINTIN_LAYOUT_NONE" if v == cabi.LAYOUT_NONE else f"{v}u" for v in offsets]  # type: ignore[attr-defined]
+    return ".buf = {" + ", ".join(vals) + "}"
+
+
+def _layout_c(var: str, lay: clib.CLayout) -> str:
+    """`<var>_layers[]` and `<var>`: one struct tintin_model_layout; zero fields left out."""
+    rows = []
+    for i in range(lay.lay.n_layers):
+        e = lay.layers[i]
+        fields = [f".{k} = {getattr(e, k)}" for k in ("in", "out", "row", "rows")]
+        fields += [f".recip = {e.recip}"] if e.recip else []
+        geom = [f".{k} = {getattr(e.geom, k)}" for k in GEOM_FIELDS if getattr(e.geom, k)]
+        fields += [f".geom = {{{', '.join(geom)}}}"] if geom else []
+        fields += [f".gated = {e.gated}"] if e.gated else []
+        rows.append(f"\t{{{_bufs(e.buf)},\n\t {', '.join(fields)}}},\n")
+    g = lay.lay
+    mode = "TINTIN_MODE_TRAIN" if g.mode == spec.MODE_TRAIN else "TINTIN_MODE_INFER"
+    head = [
+        ".magic = TINTIN_LAYOUT_MAGIC",
+        f".desc_hash = 0x{g.desc_hash:08x}u",
+        f".bytes = {g.bytes}u",
+        f".needs = 0x{g.needs:03x}u",
+        _bufs(g.buf),
+        f".chunk = {g.chunk}",
+        f".mode = {mode}",
+        f".first_trained = {g.first_trained}",
+        f".fc_ws = {g.fc_ws}",
+        f".n_layers = {g.n_layers}",
+        f".layers = {var}_layers",
+    ]
+    return (
+        f"static const struct tintin_layout_layer {var}_layers[] = {{\n{''.join(rows)}}};\n"
+        f"static const struct tintin_model_layout {var} = {{\n"
+        + "".join(f"\t{f},\n" for f in head)
+        + "};\n"
+    )
+
+
+def layouts_body(sp: ModelSpec, name: str) -> str:
+    """The model's arena layouts for tintin_model_init_layout, as the C runtime lays it out
+    (training, inference-only; with and without the Armv7E-M dense workspace), and macros
+    that pick the one of the core's kind."""
+    up = name.upper()
+    out = [
+        "/* Arena layouts for tintin_model_init_layout, which then needs none of the planner,\n"
+        " * layout and validation code: <NAME>_LAYOUT_TRAIN or _INFER and an arena of\n"
+        " * <NAME>_LAYOUT_TRAIN_ARENA or _INFER_ARENA bytes (the _DSP sizes on Armv7E-M).\n"
+        " * .buf lists arena offsets in enum order: per model err[0], err[1], ping[0], ping[1],\n"
+        " * acc, rq_bits, rq_shifts (TINTIN_MBUF_*); per layer w_ram, w_lo, w_mom, bias_ram,\n"
+        " * b_mom, act, mask (TINTIN_LBUF_*).\n */\n"
+    ]
+    tables = []
+    for mode, kind in ((spec.MODE_TRAIN, "train"), (spec.MODE_INFER, "infer")):
+        for dsp in (False, True):
+            lay = clib.CModel(sp, mode=mode, dsp=dsp).layout()
+            tables.append(_layout_c(f"{name}_layout_{kind}{'_dsp' if dsp else ''}", lay))
+    out.append(no_format("".join(tables)))
+    picks: list[list[tuple[str, object]]] = [[], []]
+    for dsp, pick in ((True, picks[0]), (False, picks[1])):
+        for kind in ("train", "infer"):
+            pick.append((f"{up}_LAYOUT_{kind.upper()}", f"(&{name}_layout_{kind}{'_dsp' * dsp})"))
+        for kind in ("TRAIN", "INFER"):
+            pick.append((f"{up}_LAYOUT_{kind}_ARENA", f"{up}_ARENA_{kind}{'_DSP' * dsp}"))
+    out.append(f"\n#if TINTIN_FC_USES_WS\n{macros(picks[0])}#else\n{macros(picks[1])}#endif\n")
     return "".join(out)
 
 

@@ -196,6 +196,45 @@ class CkptInfo(ct.Structure):
     _fields_ = [("seq", ct.c_uint32), ("slot", ct.c_uint8), ("valid", ct.c_uint8)]
 
 
+# struct tintin_model_layout's magic and the offset of a buffer a layout does not have.
+LAYOUT_MAGIC = 0x594C5454
+LAYOUT_NONE = 0xFFFFFFFF
+# The buffers in a layout's buf[], per layer and per model (enum tintin_layout_layer_buf,
+# enum tintin_layout_model_buf).
+LAYOUT_LAYER_BUFS = ("W_RAM", "W_LO", "W_MOM", "BIAS_RAM", "B_MOM", "ACT", "MASK")
+LAYOUT_MODEL_BUFS = ("ERR0", "ERR1", "PING0", "PING1", "ACC", "RQ_BITS", "RQ_SHIFTS")
+
+
+class LayoutLayer(ct.Structure):
+    """struct tintin_layout_layer."""
+
+    _fields_ = [
+        ("buf", ct.c_uint32 * len(LAYOUT_LAYER_BUFS)),
+        *((name, ct.c_uint16) for name in ("in", "out", "row", "rows")),
+        ("recip", ct.c_int32),
+        ("geom", CGeom),
+        ("gated", ct.c_uint8),
+    ]
+
+
+class ModelLayout(ct.Structure):
+    """struct tintin_model_layout."""
+
+    _fields_ = [
+        ("magic", ct.c_uint32),
+        ("desc_hash", ct.c_uint32),
+        ("bytes", ct.c_uint32),
+        ("needs", ct.c_uint32),
+        ("buf", ct.c_uint32 * len(LAYOUT_MODEL_BUFS)),
+        ("chunk", ct.c_uint16),
+        ("mode", ct.c_uint8),
+        ("first_trained", ct.c_uint8),
+        ("fc_ws", ct.c_uint8),
+        ("n_layers", ct.c_uint8),
+        ("layers", ct.POINTER(LayoutLayer)),
+    ]
+
+
 # enum tintin_plan_part, in order: what tintin_model_plan_parts splits the arena into.
 PLAN_PARTS = ("params", "optim", "kept", "masks", "pair", "scratch", "rounding", "align")
 
@@ -213,6 +252,18 @@ SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "tintin_model_init": (
         ct.c_int,
         [ct.c_void_p, ct.POINTER(ModelDesc), ct.c_int, ct.c_void_p, ct.c_size_t],
+    ),
+    "tintin_model_init_dsp": (
+        ct.c_int,
+        [ct.c_void_p, ct.POINTER(ModelDesc), ct.c_int, ct.c_void_p, ct.c_size_t],
+    ),
+    "tintin_model_layout_of": (
+        ct.c_int,
+        [ct.c_void_p, ct.POINTER(ModelLayout), ct.POINTER(LayoutLayer)],
+    ),
+    "tintin_model_init_layout": (
+        ct.c_int,
+        [ct.c_void_p, ct.POINTER(ModelDesc), ct.POINTER(ModelLayout), ct.c_void_p, ct.c_size_t],
     ),
     "tintin_model_forward": (
         ct.c_int,

@@ -40,8 +40,10 @@ from tintin.native.cabi import (
     Dims,
     LayerDesc,
     LayerInfo,
+    LayoutLayer,
     ModelBlob,
     ModelDesc,
+    ModelLayout,
     OptimCfg,
     Stats,
     Storage,
@@ -215,6 +217,14 @@ def plan(spec: ModelSpec, mode: int = MODE_TRAIN, dsp: bool = False) -> int:
     return plan_desc(CDesc(spec), mode, dsp)
 
 
+class CLayout:
+    """A model's arena layout (struct tintin_model_layout and its layer entries)."""
+
+    def __init__(self, n_layers: int) -> None:
+        self.layers = (LayoutLayer * max(n_layers, 1))()
+        self.lay = ModelLayout()
+
+
 class CModel:
     """A C model in an arena owned by this object (optionally painted for high-water checks)."""
 
@@ -222,26 +232,38 @@ class CModel:
 
     def __init__(
         self, spec: ModelSpec, mode: int = MODE_TRAIN, arena: int | None = None, paint: int = 0,
-        blob: bytes | None = None,
+        blob: bytes | None = None, dsp: bool = False, layout: CLayout | None = None,
     ) -> None:  # fmt: skip
-        """blob: build the C table by parsing this model blob of spec instead of directly."""
+        """blob: build the C table by parsing this model blob of spec instead of directly;
+        dsp: init with the Armv7E-M dense workspace (tintin_model_init_dsp); layout: init from
+        this layout (tintin_model_init_layout) instead of planning."""
         self.spec = spec
         self.cdesc: CDesc | CBlob = CBlob(blob) if blob is not None else CDesc(spec)
-        self.planned = plan_desc(self.cdesc, mode)
+        self.planned = layout.lay.bytes if layout is not None else plan_desc(self.cdesc, mode, dsp)
         size = self.planned if arena is None else arena
         # uint32 storage keeps the arena 4-byte aligned; the guard catches writes past it.
         self._buf = np.full((size + self.GUARD + 3) // 4, paint * 0x01010101, np.uint32)
         self.arena_size = size
         self.paint = paint
         self._m = ct.create_string_buffer(lib().tintin_model_struct_size())
-        check(
-            "tintin_model_init",
-            lib().tintin_model_init(
-                self._m, ct.byref(self.cdesc.desc), mode, self._buf.ctypes.data, size
-            ),
-        )
+        desc = ct.byref(self.cdesc.desc)
+        if layout is not None:
+            name = "tintin_model_init_layout"
+            ret = lib().tintin_model_init_layout(self._m, desc, ct.byref(layout.lay),
+                                                 self._buf.ctypes.data, size)  # fmt: skip
+        else:
+            name = "tintin_model_init_dsp" if dsp else "tintin_model_init"
+            ret = getattr(lib(), name)(self._m, desc, mode, self._buf.ctypes.data, size)
+        check(name, ret)
         self.outputs = layer_shapes(spec)[-1][1]
         self._work: np.ndarray | None = None  # train_order's and forward_order's batch
+
+    def layout(self) -> CLayout:
+        """This model's layout, as tintin_model_init_layout takes it back."""
+        out = CLayout(len(self.spec.layers))
+        check("tintin_model_layout_of",
+              lib().tintin_model_layout_of(self._m, ct.byref(out.lay), out.layers))  # fmt: skip
+        return out
 
     @property
     def arena_bytes(self) -> np.ndarray:

@@ -237,6 +237,110 @@ static const struct tintin_model_desc tt_digits_desc = {
 	.hash = 0x33bea807u,
 };
 
+/* Arena layouts for tintin_model_init_layout, which then needs none of the planner,
+ * layout and validation code: <NAME>_LAYOUT_TRAIN or _INFER and an arena of
+ * <NAME>_LAYOUT_TRAIN_ARENA or _INFER_ARENA bytes (the _DSP sizes on Armv7E-M).
+ * .buf lists arena offsets in enum order: per model err[0], err[1], ping[0], ping[1],
+ * acc, rq_bits, rq_shifts (TINTIN_MBUF_*); per layer w_ram, w_lo, w_mom, bias_ram,
+ * b_mom, act, mask (TINTIN_LBUF_*).
+ */
+static const struct tintin_layout_layer tt_digits_layout_train_layers[] = {
+	{.buf = {336u, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 2384u, TINTIN_LAYOUT_NONE, 2512u, TINTIN_LAYOUT_NONE},
+	 .in = 64, .out = 32, .row = 64, .rows = 32},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 2512u, TINTIN_LAYOUT_NONE},
+	 .in = 32, .out = 32, .row = 0, .rows = 0},
+	{.buf = {2768u, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 3088u, TINTIN_LAYOUT_NONE, 3128u, TINTIN_LAYOUT_NONE},
+	 .in = 32, .out = 10, .row = 32, .rows = 10},
+};
+static const struct tintin_model_layout tt_digits_layout_train = {
+	.magic = TINTIN_LAYOUT_MAGIC,
+	.desc_hash = 0x33bea807u,
+	.bytes = 3504u,
+	.needs = 0x019u,
+	.buf = {0u, 80u, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 3248u, 3208u, 3240u},
+	.chunk = 64,
+	.mode = TINTIN_MODE_TRAIN,
+	.first_trained = 0,
+	.fc_ws = 0,
+	.n_layers = 3,
+	.layers = tt_digits_layout_train_layers,
+};
+static const struct tintin_layout_layer tt_digits_layout_train_dsp_layers[] = {
+	{.buf = {336u, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 2384u, TINTIN_LAYOUT_NONE, 2512u, TINTIN_LAYOUT_NONE},
+	 .in = 64, .out = 32, .row = 64, .rows = 32},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 2512u, TINTIN_LAYOUT_NONE},
+	 .in = 32, .out = 32, .row = 0, .rows = 0},
+	{.buf = {2768u, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 3088u, TINTIN_LAYOUT_NONE, 3128u, TINTIN_LAYOUT_NONE},
+	 .in = 32, .out = 10, .row = 32, .rows = 10},
+};
+static const struct tintin_model_layout tt_digits_layout_train_dsp = {
+	.magic = TINTIN_LAYOUT_MAGIC,
+	.desc_hash = 0x33bea807u,
+	.bytes = 4272u,
+	.needs = 0x019u,
+	.buf = {0u, 80u, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 3248u, 3208u, 3240u},
+	.chunk = 64,
+	.mode = TINTIN_MODE_TRAIN,
+	.first_trained = 0,
+	.fc_ws = 1,
+	.n_layers = 3,
+	.layers = tt_digits_layout_train_dsp_layers,
+};
+static const struct tintin_layout_layer tt_digits_layout_infer_layers[] = {
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 64, .out = 32, .row = 64, .rows = 32},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 32, .out = 32, .row = 0, .rows = 0},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 32, .out = 10, .row = 32, .rows = 10},
+};
+static const struct tintin_model_layout tt_digits_layout_infer = {
+	.magic = TINTIN_LAYOUT_MAGIC,
+	.desc_hash = 0x33bea807u,
+	.bytes = 484u,
+	.needs = 0x019u,
+	.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 0u, 256u, 356u, 336u, 346u},
+	.chunk = 64,
+	.mode = TINTIN_MODE_INFER,
+	.first_trained = 0,
+	.fc_ws = 0,
+	.n_layers = 3,
+	.layers = tt_digits_layout_infer_layers,
+};
+static const struct tintin_layout_layer tt_digits_layout_infer_dsp_layers[] = {
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 64, .out = 32, .row = 64, .rows = 32},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 32, .out = 32, .row = 0, .rows = 0},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 32, .out = 10, .row = 32, .rows = 10},
+};
+static const struct tintin_model_layout tt_digits_layout_infer_dsp = {
+	.magic = TINTIN_LAYOUT_MAGIC,
+	.desc_hash = 0x33bea807u,
+	.bytes = 1380u,
+	.needs = 0x019u,
+	.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 0u, 256u, 356u, 336u, 346u},
+	.chunk = 64,
+	.mode = TINTIN_MODE_INFER,
+	.first_trained = 0,
+	.fc_ws = 1,
+	.n_layers = 3,
+	.layers = tt_digits_layout_infer_dsp_layers,
+};
+
+#if TINTIN_FC_USES_WS
+#define TT_DIGITS_LAYOUT_TRAIN       (&tt_digits_layout_train_dsp)
+#define TT_DIGITS_LAYOUT_INFER       (&tt_digits_layout_infer_dsp)
+#define TT_DIGITS_LAYOUT_TRAIN_ARENA TT_DIGITS_ARENA_TRAIN_DSP
+#define TT_DIGITS_LAYOUT_INFER_ARENA TT_DIGITS_ARENA_INFER_DSP
+#else
+#define TT_DIGITS_LAYOUT_TRAIN       (&tt_digits_layout_train)
+#define TT_DIGITS_LAYOUT_INFER       (&tt_digits_layout_infer)
+#define TT_DIGITS_LAYOUT_TRAIN_ARENA TT_DIGITS_ARENA_TRAIN
+#define TT_DIGITS_LAYOUT_INFER_ARENA TT_DIGITS_ARENA_INFER
+#endif
+
 #define TT_DIGITS_EPOCHS 12
 #define TT_DIGITS_CORRECT_BEFORE 6
 #define TT_DIGITS_CORRECT_AFTER 113
@@ -2038,6 +2142,110 @@ static const struct tintin_model_desc tt_digits_c_desc = {
 	.version = TINTIN_DESC_VERSION,
 	.hash = 0xaf7f67fau,
 };
+
+/* Arena layouts for tintin_model_init_layout, which then needs none of the planner,
+ * layout and validation code: <NAME>_LAYOUT_TRAIN or _INFER and an arena of
+ * <NAME>_LAYOUT_TRAIN_ARENA or _INFER_ARENA bytes (the _DSP sizes on Armv7E-M).
+ * .buf lists arena offsets in enum order: per model err[0], err[1], ping[0], ping[1],
+ * acc, rq_bits, rq_shifts (TINTIN_MBUF_*); per layer w_ram, w_lo, w_mom, bias_ram,
+ * b_mom, act, mask (TINTIN_LBUF_*).
+ */
+static const struct tintin_layout_layer tt_digits_c_layout_train_layers[] = {
+	{.buf = {336u, 2384u, TINTIN_LAYOUT_NONE, 4432u, TINTIN_LAYOUT_NONE, 4560u, TINTIN_LAYOUT_NONE},
+	 .in = 64, .out = 32, .row = 64, .rows = 32},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 4560u, TINTIN_LAYOUT_NONE},
+	 .in = 32, .out = 32, .row = 0, .rows = 0},
+	{.buf = {4816u, 5136u, TINTIN_LAYOUT_NONE, 5456u, TINTIN_LAYOUT_NONE, 5496u, TINTIN_LAYOUT_NONE},
+	 .in = 32, .out = 10, .row = 32, .rows = 10},
+};
+static const struct tintin_model_layout tt_digits_c_layout_train = {
+	.magic = TINTIN_LAYOUT_MAGIC,
+	.desc_hash = 0xaf7f67fau,
+	.bytes = 5872u,
+	.needs = 0x119u,
+	.buf = {0u, 80u, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 5616u, 5576u, 5608u},
+	.chunk = 64,
+	.mode = TINTIN_MODE_TRAIN,
+	.first_trained = 0,
+	.fc_ws = 0,
+	.n_layers = 3,
+	.layers = tt_digits_c_layout_train_layers,
+};
+static const struct tintin_layout_layer tt_digits_c_layout_train_dsp_layers[] = {
+	{.buf = {336u, 2384u, TINTIN_LAYOUT_NONE, 4432u, TINTIN_LAYOUT_NONE, 4560u, TINTIN_LAYOUT_NONE},
+	 .in = 64, .out = 32, .row = 64, .rows = 32},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 4560u, TINTIN_LAYOUT_NONE},
+	 .in = 32, .out = 32, .row = 0, .rows = 0},
+	{.buf = {4816u, 5136u, TINTIN_LAYOUT_NONE, 5456u, TINTIN_LAYOUT_NONE, 5496u, TINTIN_LAYOUT_NONE},
+	 .in = 32, .out = 10, .row = 32, .rows = 10},
+};
+static const struct tintin_model_layout tt_digits_c_layout_train_dsp = {
+	.magic = TINTIN_LAYOUT_MAGIC,
+	.desc_hash = 0xaf7f67fau,
+	.bytes = 6640u,
+	.needs = 0x119u,
+	.buf = {0u, 80u, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 5616u, 5576u, 5608u},
+	.chunk = 64,
+	.mode = TINTIN_MODE_TRAIN,
+	.first_trained = 0,
+	.fc_ws = 1,
+	.n_layers = 3,
+	.layers = tt_digits_c_layout_train_dsp_layers,
+};
+static const struct tintin_layout_layer tt_digits_c_layout_infer_layers[] = {
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 64, .out = 32, .row = 64, .rows = 32},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 32, .out = 32, .row = 0, .rows = 0},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 32, .out = 10, .row = 32, .rows = 10},
+};
+static const struct tintin_model_layout tt_digits_c_layout_infer = {
+	.magic = TINTIN_LAYOUT_MAGIC,
+	.desc_hash = 0xaf7f67fau,
+	.bytes = 484u,
+	.needs = 0x119u,
+	.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 0u, 256u, 356u, 336u, 346u},
+	.chunk = 64,
+	.mode = TINTIN_MODE_INFER,
+	.first_trained = 0,
+	.fc_ws = 0,
+	.n_layers = 3,
+	.layers = tt_digits_c_layout_infer_layers,
+};
+static const struct tintin_layout_layer tt_digits_c_layout_infer_dsp_layers[] = {
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 64, .out = 32, .row = 64, .rows = 32},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 32, .out = 32, .row = 0, .rows = 0},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 32, .out = 10, .row = 32, .rows = 10},
+};
+static const struct tintin_model_layout tt_digits_c_layout_infer_dsp = {
+	.magic = TINTIN_LAYOUT_MAGIC,
+	.desc_hash = 0xaf7f67fau,
+	.bytes = 1380u,
+	.needs = 0x119u,
+	.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 0u, 256u, 356u, 336u, 346u},
+	.chunk = 64,
+	.mode = TINTIN_MODE_INFER,
+	.first_trained = 0,
+	.fc_ws = 1,
+	.n_layers = 3,
+	.layers = tt_digits_c_layout_infer_dsp_layers,
+};
+
+#if TINTIN_FC_USES_WS
+#define TT_DIGITS_C_LAYOUT_TRAIN       (&tt_digits_c_layout_train_dsp)
+#define TT_DIGITS_C_LAYOUT_INFER       (&tt_digits_c_layout_infer_dsp)
+#define TT_DIGITS_C_LAYOUT_TRAIN_ARENA TT_DIGITS_C_ARENA_TRAIN_DSP
+#define TT_DIGITS_C_LAYOUT_INFER_ARENA TT_DIGITS_C_ARENA_INFER_DSP
+#else
+#define TT_DIGITS_C_LAYOUT_TRAIN       (&tt_digits_c_layout_train)
+#define TT_DIGITS_C_LAYOUT_INFER       (&tt_digits_c_layout_infer)
+#define TT_DIGITS_C_LAYOUT_TRAIN_ARENA TT_DIGITS_C_ARENA_TRAIN
+#define TT_DIGITS_C_LAYOUT_INFER_ARENA TT_DIGITS_C_ARENA_INFER
+#endif
 
 #define TT_DIGITS_B1_CORRECT_AFTER 29
 #define TT_DIGITS_B1_OUT_EXP (-6)

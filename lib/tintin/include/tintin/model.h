@@ -205,6 +205,116 @@ int tintin_model_init(struct tintin_model *m, const struct tintin_model_desc *de
 		      enum tintin_mode mode, void *buf, size_t size);
 
 /**
+ * @brief tintin_model_init laid out with room for the Armv7E-M dense kernel's workspace
+ * (tintin_model_plan_dsp's bytes) on any core, as init does by itself on a DSP core given
+ * that room. The host uses it to compute the layout a DSP build gets (tintin_model_layout_of).
+ * @retval as tintin_model_init.
+ */
+int tintin_model_init_dsp(struct tintin_model *m, const struct tintin_model_desc *desc,
+			  enum tintin_mode mode, void *buf, size_t size);
+
+/** struct tintin_model_layout's magic, "TTLY". */
+#define TINTIN_LAYOUT_MAGIC 0x594c5454u
+/** The offset of a buffer a layout does not have (a NULL pointer after init). */
+#define TINTIN_LAYOUT_NONE UINT32_MAX
+
+/** @name What a table needs the build to have (struct tintin_model_layout's needs). */
+/** @{ */
+#define TINTIN_NEEDS_DENSE    (1u << 0)
+#define TINTIN_NEEDS_CONV     (1u << 1)
+#define TINTIN_NEEDS_POOL     (1u << 2)
+#define TINTIN_NEEDS_RELU     (1u << 3)
+#define TINTIN_NEEDS_XENT     (1u << 4)
+#define TINTIN_NEEDS_MSE      (1u << 5)
+#define TINTIN_NEEDS_NITI     (1u << 6)
+#define TINTIN_NEEDS_MOMENTUM (1u << 7)
+#define TINTIN_NEEDS_MASTERS  (1u << 8)
+/** @} */
+
+/** A layer's buffers in struct tintin_layout_layer's buf[], as struct tintin_layer_state names them. */
+enum tintin_layout_layer_buf {
+	TINTIN_LBUF_W_RAM,
+	TINTIN_LBUF_W_LO,
+	TINTIN_LBUF_W_MOM,
+	TINTIN_LBUF_BIAS_RAM,
+	TINTIN_LBUF_B_MOM,
+	TINTIN_LBUF_ACT,
+	TINTIN_LBUF_MASK,
+	TINTIN_LBUF_COUNT
+};
+
+/** A model's buffers in struct tintin_model_layout's buf[], as struct tintin_model names them. */
+enum tintin_layout_model_buf {
+	TINTIN_MBUF_ERR0,
+	TINTIN_MBUF_ERR1,
+	TINTIN_MBUF_PING0,
+	TINTIN_MBUF_PING1,
+	TINTIN_MBUF_ACC,
+	TINTIN_MBUF_RQ_BITS,
+	TINTIN_MBUF_RQ_SHIFTS,
+	TINTIN_MBUF_COUNT
+};
+
+/** One layer of a layout: its buffers as arena offsets, its shape as init derives it. */
+struct tintin_layout_layer {
+	uint32_t buf[TINTIN_LBUF_COUNT]; /**< arena offsets, or TINTIN_LAYOUT_NONE */
+	/* in to geom: as in struct tintin_layer_state, which init copies them to at once */
+	uint16_t in;
+	uint16_t out;
+	uint16_t row;
+	uint16_t rows;
+	int32_t recip;
+	struct tintin_geom geom;
+	uint8_t gated;
+};
+
+/**
+ * A model's whole arena layout, computed ahead of time: `tintin gen` writes one per mode into
+ * a model header (from tintin_model_layout_of on the host), and tintin_model_init_layout
+ * applies it without validating, planning or laying out the table at run time.
+ */
+struct tintin_model_layout {
+	uint32_t magic;     /**< TINTIN_LAYOUT_MAGIC */
+	uint32_t desc_hash; /**< the hash field of the table it lays out */
+	uint32_t bytes;     /**< arena bytes it uses (the planner's) */
+	uint32_t needs;     /**< TINTIN_NEEDS_* the table uses: a build without one refuses it */
+	uint32_t buf[TINTIN_MBUF_COUNT]; /**< arena offsets, or TINTIN_LAYOUT_NONE */
+	uint16_t chunk;
+	uint8_t mode;          /**< enum tintin_mode */
+	uint8_t first_trained;
+	uint8_t fc_ws;         /**< laid out with the Armv7E-M dense workspace */
+	uint8_t n_layers;
+	const struct tintin_layout_layer *layers; /**< n_layers entries */
+};
+
+/**
+ * @brief The layout of an initialised model, as tintin_model_init_layout takes it back.
+ * @param[out] layers  desc->n_layers entries, pointed to by lay->layers
+ * @retval 0 on success; -EINVAL for a model that is not initialised, NULL arguments or a
+ * table without a hash (a layout is tied to its table by the hash).
+ */
+int tintin_model_layout_of(const struct tintin_model *m, struct tintin_model_layout *lay,
+			   struct tintin_layout_layer *layers);
+
+/**
+ * @brief tintin_model_init from a layout computed ahead of time (a generated header's
+ * <name>_LAYOUT_TRAIN or _INFER): the same model state, without the validation, planner and
+ * layout code in the image.
+ *
+ * The layout and the table are trusted as the code is: both come from the same generated
+ * header, and only cheap checks run (magic, the table's hash, the build's switches, the
+ * arena's size and alignment, offsets inside the arena). A table that arrives at run time
+ * (a blob) must go through tintin_model_init, which validates it.
+ * @retval 0 on success.
+ * @retval -EINVAL NULL arguments, a bad magic or format, a layout of another table, an
+ * offset outside the layout's bytes, a misaligned buffer.
+ * @retval -ENOTSUP the table uses a layer family, loss or optimizer this build leaves out.
+ * @retval -ENOMEM size is smaller than the layout's bytes.
+ */
+int tintin_model_init_layout(struct tintin_model *m, const struct tintin_model_desc *desc,
+			     const struct tintin_model_layout *lay, void *buf, size_t size);
+
+/**
  * @brief Forward pass of n samples; the output stays valid until the next call.
  * @param[out] out  optional: int8 outputs [n][outputs] and their exponent
  */

@@ -107,4 +107,126 @@ static const struct tintin_model_desc small_desc = {
 	.hash = 0x1711ca59u,
 };
 
+/* Arena layouts for tintin_model_init_layout, which then needs none of the planner,
+ * layout and validation code: <NAME>_LAYOUT_TRAIN or _INFER and an arena of
+ * <NAME>_LAYOUT_TRAIN_ARENA or _INFER_ARENA bytes (the _DSP sizes on Armv7E-M).
+ * .buf lists arena offsets in enum order: per model err[0], err[1], ping[0], ping[1],
+ * acc, rq_bits, rq_shifts (TINTIN_MBUF_*); per layer w_ram, w_lo, w_mom, bias_ram,
+ * b_mom, act, mask (TINTIN_LBUF_*).
+ */
+/* clang-format off */
+static const struct tintin_layout_layer small_layout_train_layers[] = {
+	{.buf = {216u, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 236u, TINTIN_LAYOUT_NONE, 0u, TINTIN_LAYOUT_NONE},
+	 .in = 24, .out = 36, .row = 6, .rows = 3, .recip = 5592405, .geom = {.in_h = 1, .in_w = 12, .in_c = 2, .out_h = 1, .out_w = 12, .out_c = 3, .k_h = 1, .k_w = 3, .stride = 1, .pad_l = 1}},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 0u, TINTIN_LAYOUT_NONE},
+	 .in = 36, .out = 36, .row = 0, .rows = 0, .gated = 1},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 257u, 248u},
+	 .in = 36, .out = 18, .row = 6, .rows = 3, .recip = 8388608, .geom = {.in_h = 1, .in_w = 12, .in_c = 3, .out_h = 1, .out_w = 6, .out_c = 3, .k_h = 1, .k_w = 2, .stride = 2}},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 257u, TINTIN_LAYOUT_NONE},
+	 .in = 18, .out = 18, .row = 0, .rows = 0},
+	{.buf = {332u, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 404u, TINTIN_LAYOUT_NONE, 420u, TINTIN_LAYOUT_NONE},
+	 .in = 18, .out = 4, .row = 18, .rows = 4},
+};
+static const struct tintin_model_layout small_layout_train = {
+	.magic = TINTIN_LAYOUT_MAGIC,
+	.desc_hash = 0x1711ca59u,
+	.bytes = 596u,
+	.needs = 0x01fu,
+	.buf = {0u, 144u, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 452u, 436u, 445u},
+	.chunk = 64,
+	.mode = TINTIN_MODE_TRAIN,
+	.first_trained = 0,
+	.fc_ws = 0,
+	.n_layers = 5,
+	.layers = small_layout_train_layers,
+};
+static const struct tintin_layout_layer small_layout_train_dsp_layers[] = {
+	{.buf = {216u, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 236u, TINTIN_LAYOUT_NONE, 0u, TINTIN_LAYOUT_NONE},
+	 .in = 24, .out = 36, .row = 6, .rows = 3, .recip = 5592405, .geom = {.in_h = 1, .in_w = 12, .in_c = 2, .out_h = 1, .out_w = 12, .out_c = 3, .k_h = 1, .k_w = 3, .stride = 1, .pad_l = 1}},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 0u, TINTIN_LAYOUT_NONE},
+	 .in = 36, .out = 36, .row = 0, .rows = 0, .gated = 1},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 257u, 248u},
+	 .in = 36, .out = 18, .row = 6, .rows = 3, .recip = 8388608, .geom = {.in_h = 1, .in_w = 12, .in_c = 3, .out_h = 1, .out_w = 6, .out_c = 3, .k_h = 1, .k_w = 2, .stride = 2}},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 257u, TINTIN_LAYOUT_NONE},
+	 .in = 18, .out = 18, .row = 0, .rows = 0},
+	{.buf = {332u, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 404u, TINTIN_LAYOUT_NONE, 420u, TINTIN_LAYOUT_NONE},
+	 .in = 18, .out = 4, .row = 18, .rows = 4},
+};
+static const struct tintin_model_layout small_layout_train_dsp = {
+	.magic = TINTIN_LAYOUT_MAGIC,
+	.desc_hash = 0x1711ca59u,
+	.bytes = 660u,
+	.needs = 0x01fu,
+	.buf = {0u, 144u, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 452u, 436u, 445u},
+	.chunk = 64,
+	.mode = TINTIN_MODE_TRAIN,
+	.first_trained = 0,
+	.fc_ws = 1,
+	.n_layers = 5,
+	.layers = small_layout_train_dsp_layers,
+};
+static const struct tintin_layout_layer small_layout_infer_layers[] = {
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 24, .out = 36, .row = 6, .rows = 3, .recip = 5592405, .geom = {.in_h = 1, .in_w = 12, .in_c = 2, .out_h = 1, .out_w = 12, .out_c = 3, .k_h = 1, .k_w = 3, .stride = 1, .pad_l = 1}},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 36, .out = 36, .row = 0, .rows = 0},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 36, .out = 18, .row = 6, .rows = 3, .recip = 8388608, .geom = {.in_h = 1, .in_w = 12, .in_c = 3, .out_h = 1, .out_w = 6, .out_c = 3, .k_h = 1, .k_w = 2, .stride = 2}},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 18, .out = 18, .row = 0, .rows = 0},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 18, .out = 4, .row = 18, .rows = 4},
+};
+static const struct tintin_model_layout small_layout_infer = {
+	.magic = TINTIN_LAYOUT_MAGIC,
+	.desc_hash = 0x1711ca59u,
+	.bytes = 368u,
+	.needs = 0x01fu,
+	.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 0u, 144u, 224u, 216u, 218u},
+	.chunk = 64,
+	.mode = TINTIN_MODE_INFER,
+	.first_trained = 0,
+	.fc_ws = 0,
+	.n_layers = 5,
+	.layers = small_layout_infer_layers,
+};
+static const struct tintin_layout_layer small_layout_infer_dsp_layers[] = {
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 24, .out = 36, .row = 6, .rows = 3, .recip = 5592405, .geom = {.in_h = 1, .in_w = 12, .in_c = 2, .out_h = 1, .out_w = 12, .out_c = 3, .k_h = 1, .k_w = 3, .stride = 1, .pad_l = 1}},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 36, .out = 36, .row = 0, .rows = 0},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 36, .out = 18, .row = 6, .rows = 3, .recip = 8388608, .geom = {.in_h = 1, .in_w = 12, .in_c = 3, .out_h = 1, .out_w = 6, .out_c = 3, .k_h = 1, .k_w = 2, .stride = 2}},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 18, .out = 18, .row = 0, .rows = 0},
+	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
+	 .in = 18, .out = 4, .row = 18, .rows = 4},
+};
+static const struct tintin_model_layout small_layout_infer_dsp = {
+	.magic = TINTIN_LAYOUT_MAGIC,
+	.desc_hash = 0x1711ca59u,
+	.bytes = 432u,
+	.needs = 0x01fu,
+	.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 0u, 144u, 224u, 216u, 218u},
+	.chunk = 64,
+	.mode = TINTIN_MODE_INFER,
+	.first_trained = 0,
+	.fc_ws = 1,
+	.n_layers = 5,
+	.layers = small_layout_infer_dsp_layers,
+};
+/* clang-format on */
+
+#if TINTIN_FC_USES_WS
+#define SMALL_LAYOUT_TRAIN       (&small_layout_train_dsp)
+#define SMALL_LAYOUT_INFER       (&small_layout_infer_dsp)
+#define SMALL_LAYOUT_TRAIN_ARENA SMALL_ARENA_TRAIN_DSP
+#define SMALL_LAYOUT_INFER_ARENA SMALL_ARENA_INFER_DSP
+#else
+#define SMALL_LAYOUT_TRAIN       (&small_layout_train)
+#define SMALL_LAYOUT_INFER       (&small_layout_infer)
+#define SMALL_LAYOUT_TRAIN_ARENA SMALL_ARENA_TRAIN
+#define SMALL_LAYOUT_INFER_ARENA SMALL_ARENA_INFER
+#endif
+
 #endif /* SMALL_MODEL_H_ */
