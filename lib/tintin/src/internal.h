@@ -190,6 +190,9 @@ int tintin_tiles_mse(struct tintin_model *m, const int8_t *t, int e_t, uint16_t 
 /* model_plan.c: FNV-1a of the table as values (what tintin_model_desc_hash returns). */
 uint32_t tintin_desc_hash(const struct tintin_model_desc *d, const struct tintin_shape *sh);
 
+/* Copies a laid-out model's initial parameters from its table (init's last step). */
+void tintin_load_params(struct tintin_model *m, const struct tintin_model_desc *d);
+
 /* model.c: 0 when layer i may hold this weight exponent and rate back-off (the window
  * training keeps them in), else -ERANGE with a log line. A checkpoint is checked with it
  * before it loads.

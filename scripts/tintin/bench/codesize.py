@@ -52,8 +52,9 @@ MAIN = WORKLOADS / "size_main.c"
 CORES = ("cortex-m0plus", "cortex-m3", "cortex-m4")
 OPTS = ("-Os", "-O2")
 # Issue 22's acceptance point: dense-only training, default optimizer, Cortex-M0+, at most
-# 8 KB of library flash; read at Zephyr's default optimisation.
-TARGET = ("dense-train", "cortex-m0plus", "-Os")
+# 8 KB of library flash; read at Zephyr's default optimisation, for the smallest such build:
+# a compiled-in model initialised from its generated layout.
+TARGET = ("dense-train-layout", "cortex-m0plus", "-Os")
 TARGET_BYTES = 8 * 1024
 
 # The Kconfig option that sets each switch (zephyr/include/tintin/zephyr_config.h).

@@ -20,13 +20,14 @@ COL = "cortex-m0plus -Os"
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    """dense inference, dense training, + convolutions on Cortex-M0+ at -Os, with the files."""
+    """dense inference, dense training (planned at run time and from the generated layout),
+    + convolutions on Cortex-M0+ at -Os, with the files."""
     tmp = tmp_path_factory.mktemp("codesize")
     md = tmp / "b.md"
     md.write_text("# Benchmarks\n\nkept\n")
-    argv = ["--configs", "dense-infer,dense-train,conv-train", "--cores", "cortex-m0plus",
-            "--opts=-Os", "--out", str(tmp / "out"), "--json", str(tmp / "c.json"),
-            "--markdown", str(md)]  # fmt: skip
+    argv = ["--configs", "dense-infer,dense-train,dense-train-layout,conv-train",
+            "--cores", "cortex-m0plus", "--opts=-Os", "--out", str(tmp / "out"),
+            "--json", str(tmp / "c.json"), "--markdown", str(md)]  # fmt: skip
     assert codesize.main(argv) == 0
     return json.loads((tmp / "c.json").read_text()), md, argv
 
@@ -36,6 +37,7 @@ def test_more_features_link_more_library(run):
     results, _, _ = run
     lib = {k: c["cells"][COL]["library"] for k, c in results["configs"].items()}
     assert 0 < lib["dense-infer"] < lib["dense-train"] < lib["conv-train"]
+    assert lib["dense-train-layout"] < lib["dense-train"]
 
 
 @needs_tools
@@ -58,6 +60,12 @@ def test_each_cell_adds_up(run):
     assert {"tintin_model_train_step", "tintin_model_init"} <= {
         f["name"] for f in train["executed"]
     }
+    # Init from a generated layout links none of the validation, planner and layout code.
+    lay = results["configs"]["dense-train-layout"]["cells"][COL]
+    linked = {f["name"] for f in lay["executed"] + lay["never_executed"]}
+    assert "tintin_model_init_layout" in linked
+    assert not linked & {"tintin_model_init", "tintin_layout", "tintin_check_desc",
+                         "tintin_scratch_plan", "tintin_desc_hash"}  # fmt: skip
 
 
 @needs_tools
