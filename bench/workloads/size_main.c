@@ -37,10 +37,12 @@ __attribute__((noinline)) void tintin_size_log(const char *fmt, ...)
 #if !defined(SIZE_EMPTY)
 #if defined(SIZE_LAYOUT) && SIZE_TRAIN
 #define SIZE_ARENA SIZE_LAYOUT_TRAIN_ARENA
-#define SIZE_INIT(m, buf) tintin_model_init_layout(m, &size_desc, SIZE_LAYOUT_TRAIN, buf, sizeof(buf))
+#define SIZE_INIT(m, buf)                                                                          \
+	tintin_model_init_layout(m, &size_desc, SIZE_LAYOUT_TRAIN, buf, sizeof(buf))
 #elif defined(SIZE_LAYOUT)
 #define SIZE_ARENA SIZE_LAYOUT_INFER_ARENA
-#define SIZE_INIT(m, buf) tintin_model_init_layout(m, &size_desc, SIZE_LAYOUT_INFER, buf, sizeof(buf))
+#define SIZE_INIT(m, buf)                                                                          \
+	tintin_model_init_layout(m, &size_desc, SIZE_LAYOUT_INFER, buf, sizeof(buf))
 #elif SIZE_TRAIN
 #define SIZE_MODE TINTIN_MODE_TRAIN
 #if TINTIN_FC_USES_WS

@@ -20,8 +20,8 @@
 
 /* The features this build compiles in, as TINTIN_NEEDS_* bits. */
 #define TINTIN_BUILD_HAS                                                                           \
-	((TINTIN_OP_DENSE ? TINTIN_NEEDS_DENSE : 0u) | (TINTIN_OP_CONV ? TINTIN_NEEDS_CONV : 0u) |  \
-	 (TINTIN_OP_POOL ? TINTIN_NEEDS_POOL : 0u) | (TINTIN_OP_RELU ? TINTIN_NEEDS_RELU : 0u) |    \
+	((TINTIN_OP_DENSE ? TINTIN_NEEDS_DENSE : 0u) | (TINTIN_OP_CONV ? TINTIN_NEEDS_CONV : 0u) | \
+	 (TINTIN_OP_POOL ? TINTIN_NEEDS_POOL : 0u) | (TINTIN_OP_RELU ? TINTIN_NEEDS_RELU : 0u) |   \
 	 (TINTIN_LOSS_XENT_ENABLED ? TINTIN_NEEDS_XENT : 0u) |                                     \
 	 (TINTIN_LOSS_MSE_ENABLED ? TINTIN_NEEDS_MSE : 0u) |                                       \
 	 (TINTIN_RULE_NITI_ENABLED ? TINTIN_NEEDS_NITI : 0u) |                                     \
@@ -64,8 +64,7 @@ static uint32_t tintin_desc_needs(const struct tintin_model_desc *d)
 
 static uint32_t tintin_lay_off(const struct tintin_model *m, const void *p)
 {
-	return (p == NULL) ? TINTIN_LAYOUT_NONE
-			   : (uint32_t)((const uint8_t *)p - m->arena.base);
+	return (p == NULL) ? TINTIN_LAYOUT_NONE : (uint32_t)((const uint8_t *)p - m->arena.base);
 }
 
 int tintin_model_layout_of(const struct tintin_model *m, struct tintin_model_layout *lay,
@@ -126,7 +125,8 @@ int tintin_model_layout_of(const struct tintin_model *m, struct tintin_model_lay
  * n offsets of a layout as pointers into the arena (NULL for TINTIN_LAYOUT_NONE); nonzero
  * when one lies past the layout's bytes.
  */
-static TINTIN_NOINLINE int tintin_lay_ptrs(uint8_t *base, uint32_t bytes, const uint32_t *off, void **p, int n)
+static TINTIN_NOINLINE int tintin_lay_ptrs(uint8_t *base, uint32_t bytes, const uint32_t *off,
+					   void **p, int n)
 {
 	int bad = 0;
 
@@ -146,14 +146,17 @@ _Static_assert((int)TINTIN_MBUF_COUNT == (int)TINTIN_LBUF_COUNT, "one pointer ar
 #define TINTIN_SHAPE_END(type) (offsetof(type, geom) + sizeof(struct tintin_geom))
 #define TINTIN_LAYOUT_SHAPE_BYTES                                                                  \
 	(TINTIN_SHAPE_END(struct tintin_layout_layer) - offsetof(struct tintin_layout_layer, in))
-_Static_assert(TINTIN_SHAPE_END(struct tintin_layer_state) - offsetof(struct tintin_layer_state, in) ==
-		       TINTIN_LAYOUT_SHAPE_BYTES &&
-	       offsetof(struct tintin_layer_state, recip) - offsetof(struct tintin_layer_state, in) ==
-		       offsetof(struct tintin_layout_layer, recip) -
-			       offsetof(struct tintin_layout_layer, in) &&
-	       offsetof(struct tintin_layer_state, geom) - offsetof(struct tintin_layer_state, in) ==
-		       offsetof(struct tintin_layout_layer, geom) -
-			       offsetof(struct tintin_layout_layer, in),
+_Static_assert(TINTIN_SHAPE_END(struct tintin_layer_state) -
+				       offsetof(struct tintin_layer_state, in) ==
+			       TINTIN_LAYOUT_SHAPE_BYTES &&
+		       offsetof(struct tintin_layer_state, recip) -
+				       offsetof(struct tintin_layer_state, in) ==
+			       offsetof(struct tintin_layout_layer, recip) -
+				       offsetof(struct tintin_layout_layer, in) &&
+		       offsetof(struct tintin_layer_state, geom) -
+				       offsetof(struct tintin_layer_state, in) ==
+			       offsetof(struct tintin_layout_layer, geom) -
+				       offsetof(struct tintin_layout_layer, in),
 	       "the shape fields of a layout layer and a layer state differ");
 
 int tintin_model_init_layout(struct tintin_model *m, const struct tintin_model_desc *desc,
@@ -181,8 +184,10 @@ int tintin_model_init_layout(struct tintin_model *m, const struct tintin_model_d
 	}
 	n = lay->needs & ~(uint32_t)TINTIN_BUILD_HAS;
 	if (n != 0u) {
-		TINTIN_LOG_ERR("tintin: init_layout: the table needs features 0x%03x (TINTIN_NEEDS_*) "
-			       "that this build leaves out", (unsigned int)n);
+		TINTIN_LOG_ERR(
+			"tintin: init_layout: the table needs features 0x%03x (TINTIN_NEEDS_*) "
+			"that this build leaves out",
+			(unsigned int)n);
 		return -ENOTSUP;
 	}
 	if (size < lay->bytes) {
@@ -232,8 +237,9 @@ int tintin_model_init_layout(struct tintin_model *m, const struct tintin_model_d
 	}
 	if (bad) {
 		memset(m, 0, sizeof(*m));
-		TINTIN_LOG_ERR("tintin: init_layout: a buffer offset lies past the layout's %u bytes",
-			       (unsigned int)n);
+		TINTIN_LOG_ERR(
+			"tintin: init_layout: a buffer offset lies past the layout's %u bytes",
+			(unsigned int)n);
 		return -EINVAL;
 	}
 	m->desc = desc;
