@@ -92,7 +92,7 @@ int tintin_model_forward(struct tintin_model *m, const int8_t *x, int8_t x_exp, 
 		out->dims.n = n;
 		out->dims.h = 1u;
 		out->dims.w = 1u;
-		out->dims.c = m->layer[m->desc->n_layers - 1u].out;
+		out->dims.c = m->outputs;
 		out->exp = (int8_t)e;
 	}
 	return 0;
@@ -124,7 +124,7 @@ int tintin_model_predict(struct tintin_model *m, const int8_t *x, int8_t x_exp, 
 	if (ret != 0) {
 		return ret;
 	}
-	c = m->layer[m->desc->n_layers - 1u].out;
+	c = m->outputs;
 	for (uint16_t b = 0; b < n; b++) {
 		classes[b] = tintin_argmax(m->out + (size_t)b * c, c);
 	}
@@ -148,7 +148,7 @@ int tintin_model_evaluate(struct tintin_model *m, const int8_t *x, int8_t x_exp,
 	while (done < n) {
 		uint32_t left = n - done;
 		uint16_t chunk = (left < m->desc->max_batch) ? (uint16_t)left : m->desc->max_batch;
-		uint16_t c = m->layer[m->desc->n_layers - 1u].out;
+		uint16_t c = m->outputs;
 		size_t in = m->layer[0].in;
 
 		ret = tintin_model_forward(m, x + (size_t)done * in, x_exp, chunk, NULL);

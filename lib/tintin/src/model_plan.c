@@ -212,6 +212,7 @@ static int tintin_init(struct tintin_model *m, const struct tintin_model_desc *d
 		memset(m, 0, sizeof(*m));
 		return ret;
 	}
+	m->outputs = m->layer[desc->n_layers - 1u].out;
 	tintin_load_params(m, desc);
 	tintin_prng_seed(&m->prng, desc->seed);
 	return 0;

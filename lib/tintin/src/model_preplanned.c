@@ -175,7 +175,7 @@ int tintin_model_init_layout(struct tintin_model *m, const struct tintin_model_d
 	if (lay->magic != TINTIN_LAYOUT_MAGIC || desc->magic != TINTIN_DESC_MAGIC ||
 	    desc->version != TINTIN_DESC_VERSION || desc->hash == 0u ||
 	    lay->desc_hash != desc->hash || lay->n_layers != desc->n_layers ||
-	    lay->n_layers > TINTIN_MAX_LAYERS || lay->layers == NULL ||
+	    lay->n_layers == 0u || lay->n_layers > TINTIN_MAX_LAYERS || lay->layers == NULL ||
 	    lay->mode > (uint8_t)TINTIN_MODE_INFER) {
 		TINTIN_LOG_ERR("tintin: init_layout: layout of table 0x%08x is not one for this "
 			       "table (0x%08x), or either is corrupt",
@@ -243,6 +243,7 @@ int tintin_model_init_layout(struct tintin_model *m, const struct tintin_model_d
 		return -EINVAL;
 	}
 	m->desc = desc;
+	m->outputs = m->layer[lay->n_layers - 1u].out;
 	tintin_load_params(m, desc);
 	tintin_prng_seed(&m->prng, desc->seed);
 	return 0;

@@ -364,7 +364,7 @@ int tintin_tiles_backward(struct tintin_model *m, uint8_t i, const int8_t *err, 
 #if TINTIN_LOSS_MSE_ENABLED
 int tintin_tiles_mse(struct tintin_model *m, const int8_t *t, int e_t, uint16_t n, int8_t *err)
 {
-	const uint16_t c = m->layer[m->desc->n_layers - 1u].out;
+	const uint16_t c = m->outputs;
 	struct tintin_tiling tl = {.row = c, .rows = 1u, .tile = c, .words = c};
 	struct tintin_rq q;
 	int e = 0;

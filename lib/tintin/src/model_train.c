@@ -23,7 +23,7 @@
 
 static int tintin_check_batch(const struct tintin_model *m, const struct tintin_batch *bt)
 {
-	uint16_t c = m->layer[m->desc->n_layers - 1u].out;
+	uint16_t c = m->outputs;
 
 	if (m->mode != TINTIN_MODE_TRAIN) {
 		TINTIN_LOG_ERR("tintin: train_step: model was initialised for inference only");
@@ -63,9 +63,10 @@ static struct tintin_param tintin_weight_param(const struct tintin_model *m,
 {
 	struct tintin_param p;
 
-	p.mom = s->w_mom;
+	/* Only builds with the switches have masters or momentum: the others fold these away. */
+	p.mom = TINTIN_MOMENTUM_ENABLED ? s->w_mom : NULL;
 	p.high = NULL;
-	if (s->w_lo != NULL) {
+	if (TINTIN_UPSCALE_ENABLED && s->w_lo != NULL) {
 		/* The int8 weights forward and backward use are the masters' high bytes. */
 		p.data = s->w_lo;
 		p.high = s->w_ram;
@@ -177,7 +178,7 @@ static struct tintin_param tintin_bias_param(const struct tintin_layer_state *s)
 	struct tintin_param p;
 
 	p.data = s->bias_ram;
-	p.mom = s->b_mom;
+	p.mom = TINTIN_MOMENTUM_ENABLED ? s->b_mom : NULL;
 	p.high = NULL;
 	p.dtype = TINTIN_DTYPE_S32;
 	p.exp = (int8_t)(s->w_exp - TINTIN_BIAS_EXTRA_BITS);
@@ -276,7 +277,7 @@ static int tintin_lr_batch(uint16_t n)
 /* Loss gradient of the last forward pass into err[0]; returns its exponent via *e_err. */
 static int tintin_loss_grad(struct tintin_model *m, const struct tintin_batch *bt, int *e_err)
 {
-	uint16_t c = m->layer[m->desc->n_layers - 1u].out;
+	uint16_t c = m->outputs;
 
 #if TINTIN_LOSS_MSE_ENABLED
 	if (m->desc->loss == TINTIN_LOSS_MSE) {

@@ -149,6 +149,12 @@ class SgdRows(ct.Structure):
     """struct tintin_sgd_rows: an update prepared by tintin_sgd_rows_init."""
 
     _fields_ = [
+        ("dtype", ct.c_uint8),
+        ("lr_mult", ct.c_uint8),
+        ("mshift", ct.c_uint8),
+        ("stochastic", ct.c_uint8),
+        ("preset", ct.c_uint8),
+        ("row", ct.c_uint16),
         ("data", ct.c_void_p),
         ("mom", ct.c_void_p),
         ("high", ct.c_void_p),
@@ -157,12 +163,6 @@ class SgdRows(ct.Structure):
         ("s", ct.c_int32),
         ("dmax", ct.c_int32),
         ("clips", ct.c_void_p),
-        ("dtype", ct.c_uint8),
-        ("lr_mult", ct.c_uint8),
-        ("mshift", ct.c_uint8),
-        ("stochastic", ct.c_uint8),
-        ("preset", ct.c_uint8),
-        ("row", ct.c_uint16),
     ]
 
 
@@ -209,11 +209,11 @@ class LayoutLayer(ct.Structure):
     """struct tintin_layout_layer."""
 
     _fields_ = [
+        ("gated", ct.c_uint8),
         ("buf", ct.c_uint32 * len(LAYOUT_LAYER_BUFS)),
         *((name, ct.c_uint16) for name in ("in", "out", "row", "rows")),
         ("recip", ct.c_int32),
         ("geom", CGeom),
-        ("gated", ct.c_uint8),
     ]
 
 
@@ -222,15 +222,15 @@ class ModelLayout(ct.Structure):
 
     _fields_ = [
         ("magic", ct.c_uint32),
-        ("desc_hash", ct.c_uint32),
-        ("bytes", ct.c_uint32),
-        ("needs", ct.c_uint32),
-        ("buf", ct.c_uint32 * len(LAYOUT_MODEL_BUFS)),
-        ("chunk", ct.c_uint16),
         ("mode", ct.c_uint8),
         ("first_trained", ct.c_uint8),
         ("fc_ws", ct.c_uint8),
         ("n_layers", ct.c_uint8),
+        ("chunk", ct.c_uint16),
+        ("desc_hash", ct.c_uint32),
+        ("bytes", ct.c_uint32),
+        ("needs", ct.c_uint32),
+        ("buf", ct.c_uint32 * len(LAYOUT_MODEL_BUFS)),
         ("layers", ct.POINTER(LayoutLayer)),
     ]
 

@@ -46,6 +46,13 @@ extern "C" {
 
 /** Run-time state of one layer; every pointer points into the arena or the layer table. */
 struct tintin_layer_state {
+	/* The byte fields first: their offsets then fit Thumb's short forms (up to 31). */
+	int8_t w_exp;          /**< exponent of w */
+	uint8_t lr_off;        /**< rate back-off: the layer's updates are 2^-lr_off smaller */
+	int8_t act_exp;        /**< exponent of act after the last forward */
+	uint8_t gated;         /**< training, a ReLU: the max-pool right above clears its error
+				*   (tintin_maxpool_backward_direct_s8's gate), so it keeps no mask
+				*/
 	const int8_t *w;       /**< int8 weights used by forward and backward */
 	int8_t *w_ram;         /**< RAM copy of w when the weights train, else NULL */
 	int8_t *w_lo;          /**< int16 master weights when upscaling: their low bytes (w_ram
@@ -65,12 +72,6 @@ struct tintin_layer_state {
 	uint16_t rows;         /**< output units (dense) or channels (conv) */
 	int32_t recip;         /**< average pools: round(2^24 / window size) */
 	struct tintin_geom geom; /**< conv and pool geometry; zero for dense */
-	int8_t w_exp;          /**< exponent of w */
-	uint8_t lr_off;        /**< rate back-off: the layer's updates are 2^-lr_off smaller */
-	int8_t act_exp;        /**< exponent of act after the last forward */
-	uint8_t gated;         /**< training, a ReLU: the max-pool right above clears its error
-				*   (tintin_maxpool_backward_direct_s8's gate), so it keeps no mask
-				*/
 };
 
 /** Saturation counters (TINTIN_STATS): watch these on a long-running device. */
@@ -88,22 +89,27 @@ struct tintin_stats {
 /** A model instance. Caller-owned (static or on a stack); the big buffers live in the arena. */
 struct tintin_model {
 	const struct tintin_model_desc *desc;
+	/* The small fields before the layer array, bytes first: their offsets then fit Thumb's
+	 * short load and store forms, which saves a literal or an add on every access on
+	 * Cortex-M0+.
+	 */
+	uint8_t mode;            /**< enum tintin_mode */
+	uint8_t first_trained;   /**< lowest layer index whose parameters train */
+	uint8_t fc_ws;           /**< dense layers get their kernel workspace (see plan_dsp) */
+	int8_t out_exp;
+	uint16_t batch;          /**< batch of the last forward pass */
+	uint16_t chunk;          /**< values per tile of a dense layer's output or error */
+	uint16_t outputs;        /**< outputs per sample (the last layer's), set by init */
 	struct tintin_arena arena;
-	struct tintin_layer_state layer[TINTIN_MAX_LAYERS];
 	int8_t *err[2];          /**< ping-pong error buffers (training) */
 	int8_t *ping[2];         /**< ping-pong activation buffers (inference-only) */
 	int32_t *acc;            /**< int32 scratch: one tile of a tensor, a gradient row */
 	uint8_t *rq_bits;        /**< rounding bits of a tensor requantised tile by tile */
 	uint8_t *rq_shifts;      /**< its tiles' shifts */
-	struct tintin_prng prng; /**< stochastic rounding stream, owned by the model */
-	uint8_t mode;            /**< enum tintin_mode */
-	uint8_t first_trained;   /**< lowest layer index whose parameters train */
-	uint8_t fc_ws;           /**< dense layers get their kernel workspace (see plan_dsp) */
-	uint16_t batch;          /**< batch of the last forward pass */
-	uint16_t chunk;          /**< values per tile of a dense layer's output or error */
 	const int8_t *out;       /**< output of the last forward pass [batch][outputs] */
-	int8_t out_exp;
+	struct tintin_prng prng; /**< stochastic rounding stream, owned by the model */
 	struct tintin_stats stats;
+	struct tintin_layer_state layer[TINTIN_MAX_LAYERS];
 };
 
 /** A batch for train_step. */
@@ -257,6 +263,7 @@ enum tintin_layout_model_buf {
 
 /** One layer of a layout: its buffers as arena offsets, its shape as init derives it. */
 struct tintin_layout_layer {
+	uint8_t gated;
 	uint32_t buf[TINTIN_LBUF_COUNT]; /**< arena offsets, or TINTIN_LAYOUT_NONE */
 	/* in to geom: as in struct tintin_layer_state, which init copies them to at once */
 	uint16_t in;
@@ -265,7 +272,6 @@ struct tintin_layout_layer {
 	uint16_t rows;
 	int32_t recip;
 	struct tintin_geom geom;
-	uint8_t gated;
 };
 
 /**
@@ -274,16 +280,16 @@ struct tintin_layout_layer {
  * applies it without validating, planning or laying out the table at run time.
  */
 struct tintin_model_layout {
-	uint32_t magic;     /**< TINTIN_LAYOUT_MAGIC */
-	uint32_t desc_hash; /**< the hash field of the table it lays out */
-	uint32_t bytes;     /**< arena bytes it uses (the planner's) */
-	uint32_t needs;     /**< TINTIN_NEEDS_* the table uses: a build without one refuses it */
-	uint32_t buf[TINTIN_MBUF_COUNT]; /**< arena offsets, or TINTIN_LAYOUT_NONE */
-	uint16_t chunk;
+	uint32_t magic;        /**< TINTIN_LAYOUT_MAGIC */
 	uint8_t mode;          /**< enum tintin_mode */
 	uint8_t first_trained;
 	uint8_t fc_ws;         /**< laid out with the Armv7E-M dense workspace */
 	uint8_t n_layers;
+	uint16_t chunk;
+	uint32_t desc_hash; /**< the hash field of the table it lays out */
+	uint32_t bytes;     /**< arena bytes it uses (the planner's) */
+	uint32_t needs;     /**< TINTIN_NEEDS_* the table uses: a build without one refuses it */
+	uint32_t buf[TINTIN_MBUF_COUNT]; /**< arena offsets, or TINTIN_LAYOUT_NONE */
 	const struct tintin_layout_layer *layers; /**< n_layers entries */
 };
 

@@ -276,6 +276,12 @@ int tintin_requantize_s8(const int32_t *acc, size_t n, int8_t *out, uint32_t *sa
  * count still counts them).
  */
 struct tintin_rq {
+	/* Bytes first: Thumb's short load forms reach byte offsets up to 31 only. */
+	uint8_t top;      /**< largest tile shift so far */
+	uint8_t whole;    /**< the first tile was the whole tensor */
+	uint8_t relu;     /**< the tensor feeds a ReLU: no rounding bits */
+	uint16_t row;
+	uint16_t tile;
 	int8_t *out;
 	uint8_t *bits;   /**< rounding bits, one per value, LSB first */
 	uint8_t *shifts; /**< one per tile */
@@ -283,11 +289,6 @@ struct tintin_rq {
 	size_t n;        /**< values in the tensor */
 	size_t pos;      /**< values put */
 	size_t tiles;    /**< tiles put */
-	uint16_t row;
-	uint16_t tile;
-	uint8_t top;      /**< largest tile shift so far */
-	uint8_t whole;    /**< the first tile was the whole tensor */
-	uint8_t relu;     /**< the tensor feeds a ReLU: no rounding bits */
 	uint32_t neg_sat; /**< relu: saturating negatives in the tiles at shift top */
 };
 

@@ -78,6 +78,13 @@ enum tintin_sgd_preset {
  * computes each column's number once for all its units instead of one per weight.
  */
 struct tintin_sgd_rows {
+	/* Bytes first: Thumb's short load forms reach byte offsets up to 31 only. */
+	uint8_t dtype;
+	uint8_t lr_mult;
+	uint8_t mshift;
+	uint8_t stochastic;
+	uint8_t preset; /**< enum tintin_sgd_preset */
+	uint16_t row;   /**< elements per row */
 	void *data;
 	void *mom;
 	int8_t *high;
@@ -86,12 +93,6 @@ struct tintin_sgd_rows {
 	int32_t s;        /**< gradient-to-parameter shift */
 	int32_t dmax;     /**< largest update magnitude, in the parameter's LSBs */
 	uint32_t *clips;  /**< counts updates clamped to dmax, or NULL */
-	uint8_t dtype;
-	uint8_t lr_mult;
-	uint8_t mshift;
-	uint8_t stochastic;
-	uint8_t preset; /**< enum tintin_sgd_preset */
-	uint16_t row;   /**< elements per row */
 };
 
 /**

@@ -51,11 +51,13 @@ static TINTIN_NOINLINE void tintin_grid_store(void *base, int8_t *high, uint8_t 
 
 int tintin_param_fits_doubled(const struct tintin_param *p, uint32_t n)
 {
-	const uint8_t mdtype = (p->dtype == TINTIN_DTYPE_S16P) ? TINTIN_DTYPE_S16 : p->dtype;
-	const uint32_t half = (uint32_t)tintin_dtype_limit(p->dtype) / 2u;
+	const uint8_t dtype = tintin_build_dtype(p->dtype);
+	const uint8_t mdtype = (dtype == TINTIN_DTYPE_S16P) ? TINTIN_DTYPE_S16 : dtype;
+	const uint32_t half = (uint32_t)tintin_dtype_limit(dtype) / 2u;
 	const uint32_t mhalf = (uint32_t)tintin_dtype_limit(mdtype) / 2u;
+	const void *mom = tintin_build_mom(p->mom);
 
-	if (p->dtype == TINTIN_DTYPE_S8 && p->mom == NULL) {
+	if (dtype == TINTIN_DTYPE_S8 && mom == NULL) {
 		/* int8 weights without momentum, the default's dense layers: a loop of their own,
 		 * as a LeNet-5 layer is 48,000 of them.
 		 */
@@ -69,11 +71,10 @@ int tintin_param_fits_doubled(const struct tintin_param *p, uint32_t n)
 		return 1;
 	}
 	for (uint32_t k = 0; k < n; k++) {
-		if (tintin_abs32(tintin_grid_load(p->data, p->high, p->dtype, k)) > half) {
+		if (tintin_abs32(tintin_grid_load(p->data, p->high, dtype, k)) > half) {
 			return 0;
 		}
-		if (p->mom != NULL &&
-		    tintin_abs32(tintin_grid_load(p->mom, NULL, mdtype, k)) > mhalf) {
+		if (mom != NULL && tintin_abs32(tintin_grid_load(mom, NULL, mdtype, k)) > mhalf) {
 			return 0;
 		}
 	}
@@ -83,9 +84,11 @@ int tintin_param_fits_doubled(const struct tintin_param *p, uint32_t n)
 /* Doubles (up) or halves, rounding half away from zero, n parameters and their momentum. */
 static void tintin_param_rescale(const struct tintin_param *p, uint32_t n, int up)
 {
-	const uint8_t mdtype = (p->dtype == TINTIN_DTYPE_S16P) ? TINTIN_DTYPE_S16 : p->dtype;
+	const uint8_t dtype = tintin_build_dtype(p->dtype);
+	const uint8_t mdtype = (dtype == TINTIN_DTYPE_S16P) ? TINTIN_DTYPE_S16 : dtype;
+	void *mom = tintin_build_mom(p->mom);
 
-	if (p->dtype == TINTIN_DTYPE_S8 && p->mom == NULL) {
+	if (dtype == TINTIN_DTYPE_S8 && mom == NULL) {
 		/* As in tintin_param_fits_doubled(); |v| <= 128, so neither way leaves int32. The
 		 * clamp is written out: through tintin_param_store() the loop costs a LeNet-5 step
 		 * 143,000 more instructions on Cortex-M0+.
@@ -100,18 +103,18 @@ static void tintin_param_rescale(const struct tintin_param *p, uint32_t n, int u
 		return;
 	}
 	for (uint32_t k = 0; k < n; k++) {
-		for (int mom = 0; mom < 2; mom++) {
-			void *base = mom ? p->mom : p->data;
-			int8_t *high = mom ? NULL : p->high;
-			uint8_t dtype = mom ? mdtype : p->dtype;
+		for (int m = 0; m < 2; m++) {
+			void *base = m ? mom : p->data;
+			int8_t *high = m ? NULL : p->high;
+			uint8_t t = m ? mdtype : dtype;
 			int32_t v;
 
 			if (base == NULL) {
 				break;
 			}
-			v = tintin_grid_load(base, high, dtype, k);
+			v = tintin_grid_load(base, high, t, k);
 			v = up ? tintin_shl_sat32(v, 1) : tintin_round_shift(v, 1);
-			tintin_grid_store(base, high, dtype, k, v);
+			tintin_grid_store(base, high, t, k, v);
 		}
 	}
 }

@@ -56,6 +56,21 @@ static TINTIN_ALWAYS_INLINE void tintin_param_store(void *base, uint8_t dtype, u
 	}
 }
 
+/*
+ * A parameter's type as this build can have it: without CONFIG_TINTIN_OPTIM_UPSCALE no
+ * parameter or momentum is int16 (init refuses masters), so the int16 cases of the generic
+ * loops fold away, as momentum does without CONFIG_TINTIN_OPTIM_MOMENTUM (tintin_build_mom).
+ */
+static TINTIN_ALWAYS_INLINE uint8_t tintin_build_dtype(uint8_t dtype)
+{
+	return (!TINTIN_UPSCALE_ENABLED && dtype != TINTIN_DTYPE_S8) ? TINTIN_DTYPE_S32 : dtype;
+}
+
+static TINTIN_ALWAYS_INLINE void *tintin_build_mom(void *mom)
+{
+	return TINTIN_MOMENTUM_ENABLED ? mom : NULL;
+}
+
 /* An update clamped to +-dmax, counting a clamp in *dclip (the rare branch adds it). */
 static TINTIN_ALWAYS_INLINE int32_t tintin_update_clamp(int32_t d, int32_t dmax, uint32_t *dclip)
 {

@@ -269,10 +269,12 @@ void tintin_sgd_rows_init(struct tintin_sgd_rows *u, const struct tintin_optim_c
 			  uint16_t row)
 {
 	const int s = p->exp + cfg->lr_shift - e_g;
+	const uint8_t dtype = tintin_build_dtype(p->dtype);
+	void *mom = tintin_build_mom(p->mom);
 
 	*u = (struct tintin_sgd_rows){
 		.data = p->data,
-		.mom = p->mom,
+		.mom = mom,
 		.high = p->high,
 		.key = r->key,
 		.counter = r->counter,
@@ -280,11 +282,11 @@ void tintin_sgd_rows_init(struct tintin_sgd_rows *u, const struct tintin_optim_c
 		/* One step moves a parameter by at most TINTIN_UPDATE_LIMIT int8 LSBs of its layer:
 		 * masters and biases carry TINTIN_BIAS_EXTRA_BITS more fractional bits.
 		 */
-		.dmax = (p->dtype == TINTIN_DTYPE_S8)
+		.dmax = (dtype == TINTIN_DTYPE_S8)
 				? TINTIN_UPDATE_LIMIT
 				: (int32_t)TINTIN_UPDATE_LIMIT << TINTIN_BIAS_EXTRA_BITS,
 		.clips = NULL,
-		.dtype = p->dtype,
+		.dtype = dtype,
 		.lr_mult = cfg->lr_mult,
 		.mshift = cfg->momentum_shift,
 		.stochastic = (cfg->rounding == TINTIN_ROUND_STOCHASTIC) ? 1u : 0u,
@@ -297,13 +299,13 @@ void tintin_sgd_rows_init(struct tintin_sgd_rows *u, const struct tintin_optim_c
 	if (u->lr_mult != 1u || s < 0 || s >= 32 || (s > 0 && !u->stochastic)) {
 		return;
 	}
-	if (p->dtype == TINTIN_DTYPE_S16P && p->mom == NULL) {
+	if (dtype == TINTIN_DTYPE_S16P && mom == NULL) {
 		u->preset = TINTIN_SGD_S16P;
 	} else if (s == 0) {
 		return;
-	} else if (p->dtype == TINTIN_DTYPE_S16P) {
+	} else if (dtype == TINTIN_DTYPE_S16P) {
 		u->preset = TINTIN_SGD_S16P_MOM;
-	} else if (p->dtype == TINTIN_DTYPE_S8 && p->mom == NULL) {
+	} else if (dtype == TINTIN_DTYPE_S8 && mom == NULL) {
 		u->preset = TINTIN_SGD_S8;
 	}
 }
@@ -804,7 +806,7 @@ static TINTIN_NOINLINE void tintin_outer_units(const struct tintin_sgd_rows *u, 
 		/* Without momentum a unit without error moves nothing (the draws are
 		 * counter-based, so skipping keeps the stream).
 		 */
-		if (err[o] != 0 || u->mom != NULL) {
+		if (err[o] != 0 || tintin_build_mom(u->mom) != NULL) {
 			tintin_outer_row(u, o, err[o], x, in, sat);
 		}
 	}
