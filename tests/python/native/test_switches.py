@@ -103,3 +103,36 @@ def test_dense_grid_moves_as_the_reference(dense_lib, batch):
     sp = spec.mlp([11, 7, 5, 3], 3, optim=spec.Optim(lr_shift=0), max_batch=4)
     c, _ = run_pair(sp, 40, seed=4, x_exp=-4)
     assert c.stats()["param_sat"] > 0 and c.stats()["rescales"] > 0
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_a_layout_needing_what_the_build_left_out_is_refused(monkeypatch, name):
+    # Computed by the full library, applied by the dense-only one: init_layout does not
+    # validate the table, so the layout's needs are what stops it.
+    sp = REFUSED[name][0]()
+    lay = clib.CModel(sp).layout()
+    path = clib.library_path().with_name("libtintin_dense.so")
+    monkeypatch.setenv("TINTIN_LIB", str(path))
+    monkeypatch.setattr(clib, "_lib", None)
+    with pytest.raises(clib.TintinError) as exc, clib.c_log():
+        clib.CModel(sp, layout=lay)
+    assert exc.value.errno == errno.ENOTSUP and "this build leaves out" in exc.value.log
+
+
+def test_a_dense_layout_trains_on_the_dense_library(monkeypatch):
+    sp = spec.mlp([11, 7, 5, 3], 3, max_batch=4)
+    for layer in sp.layers:  # a quarter of the grid: the layers double as they train
+        if layer.weights is not None:
+            layer.weights = (layer.weights // 4).astype(np.int8)
+    lay = clib.CModel(sp).layout()
+    path = clib.library_path().with_name("libtintin_dense.so")
+    monkeypatch.setenv("TINTIN_LIB", str(path))
+    monkeypatch.setattr(clib, "_lib", None)
+    a, b = clib.CModel(sp), clib.CModel(sp, layout=lay)
+    x = np.random.default_rng(0).integers(-128, 128, (4, 11)).astype(np.int8)
+    y = np.array([0, 1, 2, 1], np.uint8)
+    for _ in range(40):
+        a.train_step(x, -3, labels=y)
+        b.train_step(x, -3, labels=y)
+    assert a.stats() == b.stats() and a.stats()["rescales"] > 0
+    assert all(np.array_equal(a.layer_params(i)["w"], b.layer_params(i)["w"]) for i in (0, 2, 4))
