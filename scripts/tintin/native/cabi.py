@@ -196,6 +196,17 @@ class CkptInfo(ct.Structure):
     _fields_ = [("seq", ct.c_uint32), ("slot", ct.c_uint8), ("valid", ct.c_uint8)]
 
 
+class FedAvgPart(ct.Structure):
+    """struct tintin_fedavg_part."""
+
+    _fields_ = [
+        ("w", ct.POINTER(ct.c_int8)),
+        ("bias", ct.POINTER(ct.c_int32)),
+        ("samples", ct.c_uint32),
+        ("w_exp", ct.c_int8),
+    ]
+
+
 # struct tintin_model_layout's magic and the offset of a buffer a layout does not have.
 LAYOUT_MAGIC = 0x594C5454
 LAYOUT_NONE = 0xFFFFFFFF
@@ -264,6 +275,20 @@ SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "tintin_model_init_layout": (
         ct.c_int,
         [ct.c_void_p, ct.POINTER(ModelDesc), ct.POINTER(ModelLayout), ct.c_void_p, ct.c_size_t],
+    ),
+    "tintin_fedavg_layer": (
+        ct.c_int,
+        [
+            ct.POINTER(FedAvgPart),
+            ct.c_uint16,
+            ct.c_uint32,
+            ct.c_uint16,
+            ct.POINTER(Prng),
+            ct.POINTER(ct.c_uint32),
+            ct.POINTER(ct.c_int8),
+            ct.POINTER(ct.c_int32),
+            ct.POINTER(ct.c_int8),
+        ],
     ),
     "tintin_model_forward": (
         ct.c_int,

@@ -21,5 +21,6 @@
 #include <tintin/model.h>
 #include <tintin/checkpoint.h>
 #include <tintin/blob.h>
+#include <tintin/fedavg.h>
 
 #endif /* TINTIN_TINTIN_H_ */

@@ -1,0 +1,70 @@
+/*
+ * Copyright (c) 2026 The Tin-Tin authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+/**
+ * @file
+ * @brief Integer federated averaging of one layer's int8 weights and int32 biases.
+ *
+ * For a gateway (itself possibly an MCU) that averages the copies of a model its nodes
+ * trained: no float, no allocation, int64 sums. scripts/tintin/core/fedavg.py is the bit-exact
+ * reference; docs/numerics.md explains the arithmetic.
+ *
+ * @defgroup tintin_fedavg Federated averaging
+ * @ingroup tintin
+ * @{
+ */
+
+#ifndef TINTIN_FEDAVG_H_
+#define TINTIN_FEDAVG_H_
+
+#include <stdint.h>
+
+#include <tintin/fixedpoint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The parts' weights are shares of 2^TINTIN_FEDAVG_SHARE_BITS of the samples. */
+#define TINTIN_FEDAVG_SHARE_BITS 16
+/** Parts whose weight exponents lie further apart than this are refused (int64 sums). */
+#define TINTIN_FEDAVG_MAX_SPREAD 15
+
+/** One node's copy of a layer. */
+struct tintin_fedavg_part {
+	const int8_t *w;     /**< int8 weights, value w * 2^w_exp */
+	const int32_t *bias; /**< int32 biases at w_exp - 8, or NULL (then for every part) */
+	uint32_t samples;    /**< samples the node trained on: the part's weight */
+	int8_t w_exp;
+};
+
+/**
+ * @brief Weighted average of k parts of one layer: n_w weights and rows biases.
+ *
+ * Part i weighs shares[i] / 2^16, its share of the samples (floored, the remaining units to
+ * the largest remainders, lowest index first). The sums are exact in int64 at the finest
+ * exponent; the result takes the exponent the runtime's requantisation would pick for them,
+ * between the finest and the coarsest part's, and is rounded stochastically with draws
+ * r->counter + j for weight j and r->counter + n_w + o for bias o (the caller advances r).
+ * @param[out] shares  k entries: each part's share of 2^16
+ * @param[out] w       n_w int8 weights
+ * @param[out] bias    rows int32 biases at *w_exp - 8 (NULL when the parts have none)
+ * @param[out] w_exp   the result's weight exponent
+ * @retval 0 on success; nothing is written otherwise.
+ * @retval -EINVAL NULL arguments, k = 0, no samples at all (or 2^32 or more), parts that
+ * differ in having biases.
+ * @retval -ERANGE weight exponents more than TINTIN_FEDAVG_MAX_SPREAD apart.
+ */
+int tintin_fedavg_layer(const struct tintin_fedavg_part *parts, uint16_t k, uint32_t n_w,
+			uint16_t rows, const struct tintin_prng *r, uint32_t *shares, int8_t *w,
+			int32_t *bias, int8_t *w_exp);
+
+#ifdef __cplusplus
+}
+#endif
+
+/** @} */
+
+#endif /* TINTIN_FEDAVG_H_ */

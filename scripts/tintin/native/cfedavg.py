@@ -1,0 +1,40 @@
+# SPDX-License-Identifier: Apache-2.0
+"""tintin_fedavg_layer through the shared library: the C side of tintin.core.fedavg."""
+
+from __future__ import annotations
+
+import ctypes as ct
+
+import numpy as np
+
+from tintin.core.fedavg import Part
+from tintin.native import clib
+from tintin.native.cabi import P8, P32, FedAvgPart, Prng
+
+
+def average(
+    parts: list[Part], key: int, counter: int
+) -> tuple[np.ndarray, np.ndarray | None, int, list[int]]:
+    """(weights, biases or None, exponent, shares), as fedavg.average and fedavg.shares give
+    them; a refusal raises clib.TintinError with the errno."""
+    keep = []
+    arr = (FedAvgPart * max(len(parts), 1))()
+    for i, p in enumerate(parts):
+        w = np.ascontiguousarray(p.w, np.int8)
+        b = None if p.bias is None else np.ascontiguousarray(p.bias, np.int32)
+        keep += [w, b]
+        arr[i] = FedAvgPart(clib.ptr(w, P8), clib.ptr(b, P32), p.samples, p.w_exp)
+    shape = parts[0].w.shape if parts else (0,)
+    n_w = int(np.prod(shape))
+    rows = 0 if not parts or parts[0].bias is None else len(parts[0].bias)
+    w_out = np.zeros(n_w, np.int8)
+    b_out = np.zeros(max(rows, 1), np.int32)
+    shares = (ct.c_uint32 * max(len(parts), 1))()
+    exp = ct.c_int8()
+    ret = clib.lib().tintin_fedavg_layer(
+        arr, len(parts), n_w, rows, ct.byref(Prng(key, counter)), shares,
+        clib.ptr(w_out, P8), clib.ptr(b_out, P32) if rows else None, ct.byref(exp),
+    )  # fmt: skip
+    clib.check("tintin_fedavg_layer", ret)
+    bias = b_out[:rows].copy() if parts and parts[0].bias is not None else None
+    return w_out.reshape(shape), bias, exp.value, [int(v) for v in shares[: len(parts)]]
