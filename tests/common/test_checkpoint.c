@@ -37,7 +37,8 @@ static struct tintin_model ck_b;
 static void ck_train(struct tintin_model *m, int from, int steps)
 {
 	for (int k = from; k < from + steps; k++) {
-		struct tintin_batch b = {.x = ck_x[k % 4], .labels = ck_y[k % 4], .n = 2, .x_exp = -7};
+		struct tintin_batch b = {
+			.x = ck_x[k % 4], .labels = ck_y[k % 4], .n = 2, .x_exp = -7};
 
 		(void)tintin_model_train_step(m, &b);
 	}
@@ -182,8 +183,8 @@ TT_TEST(tintin_checkpoint, test_restore_continues_bit_exact)
  */
 static int ck_cut_every_byte(uint32_t *cuts, uint32_t *got_new)
 {
-	const uint32_t payload = (uint32_t)tintin_checkpoint_bytes(&ck_a) -
-				 TINTIN_CKPT_PAYLOAD_OFFSET;
+	const uint32_t payload =
+		(uint32_t)tintin_checkpoint_bytes(&ck_a) - TINTIN_CKPT_PAYLOAD_OFFSET;
 	const int32_t header_at = (int32_t)(CK_SLOT + ((payload + 7u) & ~7u));
 	size_t n_old;
 	size_t n_new;
@@ -313,15 +314,73 @@ TT_TEST(tintin_checkpoint, test_bad_arguments_and_other_models)
 	TT_ASSERT_EQ(tintin_checkpoint_save(&ck_a, &ck_st, NULL), 0, "save");
 	/* The same layers with another optimizer are another layout: not restored. */
 	other.optim.momentum_shift = 0u;
-	TT_ASSERT_EQ(tintin_model_init(&ck_b, &other, TINTIN_MODE_TRAIN, ck_arena2,
-				       sizeof(ck_arena2)),
-		     0, "init other");
+	TT_ASSERT_EQ(
+		tintin_model_init(&ck_b, &other, TINTIN_MODE_TRAIN, ck_arena2, sizeof(ck_arena2)),
+		0, "init other");
 	TT_ASSERT_EQ(tintin_checkpoint_restore(&ck_b, &ck_st, NULL), -ENOENT, "other model");
-	TT_ASSERT(tintin_checkpoint_model_hash(&other) != tintin_checkpoint_model_hash(&tt_dense_desc),
+	TT_ASSERT(tintin_checkpoint_model_hash(&other) !=
+			  tintin_checkpoint_model_hash(&tt_dense_desc),
 		  "hash ignores the optimizer");
 	/* A storage error surfaces as itself, and the previous checkpoint stays. */
 	ck_fl.budget = 0;
 	TT_ASSERT_EQ(tintin_checkpoint_save(&ck_a, &ck_st, NULL), -EIO, "power gone");
 	ck_fl.budget = -1;
 	TT_ASSERT_EQ(tintin_checkpoint_restore(&ck_a, &ck_st, NULL), 0, "previous survives");
+}
+
+/*
+ * Fleet messages: a trained model's message loads whole into a fresh copy (weights, biases,
+ * exponents), and a flipped byte, a truncation or another table's message is refused and
+ * changes nothing. On every target this suite runs on, so the format's byte order is checked
+ * on the cores themselves.
+ */
+TT_TEST(tintin_checkpoint, test_fleet_message_round_trip)
+{
+	static struct tintin_model_desc hashed;
+	static uint8_t msg[512];
+	struct tintin_fleet_info info = {0};
+	size_t len = 0u;
+	size_t n;
+
+	hashed = tt_dense_desc;
+	hashed.hash = tintin_model_desc_hash(&tt_dense_desc);
+	TT_ASSERT_EQ(
+		tintin_model_init(&ck_a, &hashed, TINTIN_MODE_TRAIN, ck_arena, sizeof(ck_arena)), 0,
+		"init a");
+	ck_train(&ck_a, 0, 12);
+	TT_ASSERT_EQ(
+		tintin_fleet_export(&ck_a, TINTIN_FLEET_GLOBAL, 5u, 77u, msg, sizeof(msg), &len), 0,
+		"export");
+	TT_ASSERT(len == tintin_fleet_bytes(&ck_a) && len % 4u == 0u, "length %u", (unsigned)len);
+	TT_ASSERT_EQ(
+		tintin_model_init(&ck_b, &hashed, TINTIN_MODE_TRAIN, ck_arena2, sizeof(ck_arena2)),
+		0, "init b");
+	n = ck_snap(&ck_b, ck_s1);
+	msg[len / 2u] ^= 0x10u;
+	TT_ASSERT_EQ(tintin_fleet_apply(&ck_b, msg, len, &info), -EINVAL, "flipped byte");
+	msg[len / 2u] ^= 0x10u;
+	TT_ASSERT_EQ(tintin_fleet_apply(&ck_b, msg, len - 4u, &info), -EINVAL, "truncated");
+	TT_ASSERT_EQ(tintin_fleet_apply(&ck_a, msg, len, NULL), 0, "its own message");
+	(void)ck_snap(&ck_b, ck_s2);
+	TT_ASSERT(memcmp(ck_s1, ck_s2, n) == 0, "a refused message changed the model");
+	TT_ASSERT_EQ(tintin_fleet_apply(&ck_b, msg, len, &info), 0, "apply");
+	TT_ASSERT(info.round == 5u && info.samples == 77u && info.kind == TINTIN_FLEET_GLOBAL,
+		  "header fields");
+	for (uint8_t i = 0; i < hashed.n_layers; i++) {
+		struct tintin_layer_info la;
+		struct tintin_layer_info lb;
+
+		TT_ASSERT_EQ(tintin_model_layer_info(&ck_a, i, &la), 0, "info a");
+		TT_ASSERT_EQ(tintin_model_layer_info(&ck_b, i, &lb), 0, "info b");
+		if (la.w == NULL) {
+			continue;
+		}
+		TT_ASSERT(la.w_exp == lb.w_exp && memcmp(la.w, lb.w, la.n_w) == 0 &&
+				  memcmp(la.bias, lb.bias, 4u * la.out) == 0,
+			  "layer %u differs after apply", i);
+	}
+	TT_ASSERT_EQ(tintin_model_init(&ck_b, &tt_dense_desc, TINTIN_MODE_TRAIN, ck_arena2,
+				       sizeof(ck_arena2)),
+		     0, "init without hash");
+	TT_ASSERT_EQ(tintin_fleet_apply(&ck_b, msg, len, NULL), -EINVAL, "a table without hash");
 }

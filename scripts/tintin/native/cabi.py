@@ -207,6 +207,12 @@ class FedAvgPart(ct.Structure):
     ]
 
 
+class FleetInfo(ct.Structure):
+    """struct tintin_fleet_info."""
+
+    _fields_ = [("round", ct.c_uint32), ("samples", ct.c_uint32), ("kind", ct.c_uint8)]
+
+
 # struct tintin_model_layout's magic and the offset of a buffer a layout does not have.
 LAYOUT_MAGIC = 0x594C5454
 LAYOUT_NONE = 0xFFFFFFFF
@@ -289,6 +295,23 @@ SIGNATURES: dict[str, tuple[object, list[object]]] = {
             ct.POINTER(ct.c_int32),
             ct.POINTER(ct.c_int8),
         ],
+    ),
+    "tintin_fleet_bytes": (ct.c_size_t, [ct.c_void_p]),
+    "tintin_fleet_export": (
+        ct.c_int,
+        [
+            ct.c_void_p,
+            ct.c_uint8,
+            ct.c_uint32,
+            ct.c_uint32,
+            ct.POINTER(ct.c_uint8),
+            ct.c_size_t,
+            ct.POINTER(ct.c_size_t),
+        ],
+    ),
+    "tintin_fleet_apply": (
+        ct.c_int,
+        [ct.c_void_p, ct.POINTER(ct.c_uint8), ct.c_size_t, ct.POINTER(FleetInfo)],
     ),
     "tintin_model_forward": (
         ct.c_int,

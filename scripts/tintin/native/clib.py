@@ -38,6 +38,7 @@ from tintin.native.cabi import (
     Batch,
     CkptInfo,
     Dims,
+    FleetInfo,
     LayerDesc,
     LayerInfo,
     LayoutLayer,
@@ -257,6 +258,23 @@ class CModel:
         check(name, ret)
         self.outputs = layer_shapes(spec)[-1][1]
         self._work: np.ndarray | None = None  # train_order's and forward_order's batch
+
+    def fleet_export(self, kind: int, round_: int, samples: int) -> bytes:
+        """This model's fleet message (tintin_fleet_export)."""
+        n = int(lib().tintin_fleet_bytes(self._m))
+        buf = (ct.c_uint8 * max(n, 1))()
+        out = ct.c_size_t()
+        check("tintin_fleet_export", lib().tintin_fleet_export(
+            self._m, kind, round_, samples, buf, n, ct.byref(out)))  # fmt: skip
+        return bytes(buf[: out.value])
+
+    def fleet_apply(self, msg: bytes) -> FleetInfo:
+        """Load a fleet message (tintin_fleet_apply); raises TintinError when refused."""
+        buf = (ct.c_uint8 * max(len(msg), 1)).from_buffer_copy(msg.ljust(1, b"\0"))
+        info = FleetInfo()
+        check("tintin_fleet_apply",
+              lib().tintin_fleet_apply(self._m, buf, len(msg), ct.byref(info)))  # fmt: skip
+        return info
 
     def layout(self) -> CLayout:
         """This model's layout, as tintin_model_init_layout takes it back."""

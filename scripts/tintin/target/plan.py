@@ -14,8 +14,8 @@ struct tintin_model and the stack budget of the thread that trains. On Cortex-M4
 shows, outside the total, what the optional dense-kernel workspace adds (tintin_model_plan_dsp,
 the generated headers' _ARENA_TRAIN_DSP / _ARENA_INFER_DSP). Flash: the runtime's
 code (footprint.json: every core source at -Os for that core, checkpoints only with
---checkpoint, never the run-time blob parser, init from a generated layout or federated
-averaging; the linker's section GC can only make it
+--checkpoint, never the run-time blob parser, init from a generated layout, federated
+averaging or fleet messages; the linker's section GC can only make it
 smaller) plus the model's constants
 (weights, biases, layer table, description).
 
@@ -104,6 +104,7 @@ CHECKPOINT_CODE = "src/checkpoint.c"
 BLOB_CODE = "src/blob.c"  # models built into the image never link the blob parser
 LAYOUT_CODE = "src/model_preplanned.c"  # init from a generated layout, not with the planner
 FEDAVG_CODE = "src/fedavg.c"  # a gateway's averaging, not a node's training
+FLEET_CODE = "src/fleet.c"  # fleet messages: only nodes that learn with a fleet
 
 
 def make_plan(
@@ -125,7 +126,7 @@ def make_plan(
     p.ram["stack budget"] = stack
     p.layers = model_constants(sp)
     code = cal["code"]
-    optional = (CHECKPOINT_CODE, BLOB_CODE, LAYOUT_CODE, FEDAVG_CODE)
+    optional = (CHECKPOINT_CODE, BLOB_CODE, LAYOUT_CODE, FEDAVG_CODE, FLEET_CODE)
     p.flash["tintin runtime code"] = sum(v for k, v in code.items() if k not in optional)
     if checkpoint:
         p.flash["tintin checkpoint code"] = code[CHECKPOINT_CODE]

@@ -18,8 +18,9 @@ SKIP = qemu.tools_available()
 pytestmark = pytest.mark.skipif(SKIP is not None, reason=f"bare-metal toolchain: {SKIP}")
 
 TESTS = REPO / "tests"
-# The suites that compare with the reference; the others exercise the host's file system.
-SUITES = ("test_numerics.c", "test_layers.c", "test_train.c")
+# The suites that compare with the reference, and checkpoints and fleet messages (their byte
+# formats on the cores themselves); the others exercise the host's file system.
+SUITES = ("test_numerics.c", "test_layers.c", "test_train.c", "test_checkpoint.c")
 
 
 @pytest.mark.parametrize(("core", "opt"), [("cortex-m0plus", "-O2"), ("cortex-m0plus", "-Os"),
@@ -33,3 +34,4 @@ def test_reference_vectors_hold_on_the_core(tmp_path: Path, core: str, opt: str)
     assert res.exit_code == 0, res.stdout[-3000:] + res.stderr[-2000:]
     assert " 0 failed" in res.stdout, res.stdout[-3000:]
     assert "PASS tintin_train." in res.stdout
+    assert "PASS tintin_checkpoint.test_fleet_message_round_trip" in res.stdout

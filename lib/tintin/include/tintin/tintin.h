@@ -22,5 +22,6 @@
 #include <tintin/checkpoint.h>
 #include <tintin/blob.h>
 #include <tintin/fedavg.h>
+#include <tintin/fleet.h>
 
 #endif /* TINTIN_TINTIN_H_ */

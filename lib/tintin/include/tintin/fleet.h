@@ -1,0 +1,91 @@
+/*
+ * Copyright (c) 2026 The Tin-Tin authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+/**
+ * @file
+ * @brief Fleet messages: a node's trained parameters out, a global model in.
+ *
+ * A message carries the trained layers of one model (int8 weights, int32 biases, the weight
+ * exponent), the table's hash, a round number and a sample count, and ends in a CRC-32. All
+ * fields are little-endian; every layer's part starts 4-byte aligned:
+ *
+ *   0  u32 TINTIN_FLEET_MAGIC   4 u8 version   5 u8 kind   6 u8 layers   7 u8 0
+ *   8  u32 table hash          12 u32 round   16 u32 samples
+ *   per trained layer, in table order: u8 index, i8 w_exp, u8 what (bit 0 weights, bit 1
+ *   biases), u8 0; rows int32 biases; n_w int8 weights; zeros up to a multiple of 4
+ *   last 4: CRC-32 of everything before
+ *
+ * scripts/tintin/io/fleetmsg.py writes and reads the same bytes.
+ *
+ * @defgroup tintin_fleet Fleet messages
+ * @ingroup tintin
+ * @{
+ */
+
+#ifndef TINTIN_FLEET_H_
+#define TINTIN_FLEET_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <tintin/model.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** "TTFU" */
+#define TINTIN_FLEET_MAGIC   0x55465454u
+#define TINTIN_FLEET_VERSION 1u
+/** One radio frame: the env sample's model must fit it. */
+#define TINTIN_FLEET_FRAME   222u
+
+/** What a message holds. */
+enum tintin_fleet_kind {
+	TINTIN_FLEET_UPDATE = 0, /**< a node's parameters after local training */
+	TINTIN_FLEET_GLOBAL = 1, /**< the fleet's averaged model, for the nodes to apply */
+};
+
+/** A message's header fields, as tintin_fleet_apply read them. */
+struct tintin_fleet_info {
+	uint32_t round;
+	uint32_t samples;
+	uint8_t kind;
+};
+
+/** @brief Bytes of m's messages (0 for a model that is not initialised for training). */
+size_t tintin_fleet_bytes(const struct tintin_model *m);
+
+/**
+ * @brief Write m's trained parameters as a message of *len = tintin_fleet_bytes(m) bytes.
+ * @retval 0 on success.
+ * @retval -EINVAL NULL arguments, a model not initialised for training, a table without a
+ * hash, an unknown kind.
+ * @retval -ENOSPC cap is smaller than the message.
+ */
+int tintin_fleet_export(const struct tintin_model *m, uint8_t kind, uint32_t round,
+			uint32_t samples, uint8_t *buf, size_t cap, size_t *len);
+
+/**
+ * @brief Load a message's parameters into m: every trained layer's weights, biases and weight
+ * exponent (int16 masters restart at 256 w, momentum at 0). The whole message is checked
+ * first (length, magic, version, kind, CRC-32, the table's hash, every layer's index, parts
+ * and exponent window), so a refused message leaves m as it was.
+ * @param[out] info  optional: round, samples and kind of the message
+ * @retval 0 on success.
+ * @retval -EINVAL NULL arguments, a model not initialised for training, or a message that is
+ * truncated, corrupt or of another table (the log says which).
+ * @retval -ERANGE a weight exponent outside its layer's training window.
+ */
+int tintin_fleet_apply(struct tintin_model *m, const uint8_t *msg, size_t len,
+		       struct tintin_fleet_info *info);
+
+#ifdef __cplusplus
+}
+#endif
+
+/** @} */
+
+#endif /* TINTIN_FLEET_H_ */

@@ -1,0 +1,228 @@
+/*
+ * Copyright (c) 2026 The Tin-Tin authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+/*
+ * Fleet messages (tintin/fleet.h has the format): export writes a model's trained layers,
+ * apply checks a whole message against the model before it writes any of it, so a message
+ * is applied entirely or not at all.
+ */
+
+#include <errno.h>
+#include <string.h>
+
+#include <tintin/checkpoint.h>
+#include <tintin/fleet.h>
+
+#include "internal.h"
+#include "le.h"
+
+#define TINTIN_FLEET_HEAD    20u
+#define TINTIN_FLEET_WEIGHTS 1u
+#define TINTIN_FLEET_BIASES  2u
+
+/* What a layer carries (TINTIN_FLEET_WEIGHTS | _BIASES); 0 when it does not train. */
+static uint8_t tintin_fleet_what(const struct tintin_layer_state *s)
+{
+	return (uint8_t)(((s->w_ram != NULL) ? TINTIN_FLEET_WEIGHTS : 0u) |
+			 ((s->bias_ram != NULL) ? TINTIN_FLEET_BIASES : 0u));
+}
+
+/* Bytes of a layer's part: its 4-byte head, biases, weights, padding to 4. */
+static size_t tintin_fleet_part(const struct tintin_layer_state *s, uint8_t what)
+{
+	size_t n = 4u;
+
+	n += (what & TINTIN_FLEET_BIASES) ? (size_t)s->rows * 4u : 0u;
+	n += (what & TINTIN_FLEET_WEIGHTS) ? (size_t)s->rows * s->row : 0u;
+	return (n + 3u) & ~(size_t)3u;
+}
+
+static int tintin_fleet_ready(const struct tintin_model *m)
+{
+	int ret = tintin_check_ready(m);
+
+	if (ret == 0 && (m->mode != TINTIN_MODE_TRAIN || m->desc->hash == 0u)) {
+		TINTIN_LOG_ERR("tintin: fleet: the model must train and its table carry a hash");
+		ret = -EINVAL;
+	}
+	return ret;
+}
+
+size_t tintin_fleet_bytes(const struct tintin_model *m)
+{
+	size_t n = TINTIN_FLEET_HEAD + 4u;
+
+	if (m == NULL || m->desc == NULL || m->mode != TINTIN_MODE_TRAIN) {
+		return 0u;
+	}
+	for (uint8_t i = 0; i < m->desc->n_layers; i++) {
+		const uint8_t what = tintin_fleet_what(&m->layer[i]);
+
+		n += what ? tintin_fleet_part(&m->layer[i], what) : 0u;
+	}
+	return n;
+}
+
+int tintin_fleet_export(const struct tintin_model *m, uint8_t kind, uint32_t round,
+			uint32_t samples, uint8_t *buf, size_t cap, size_t *len)
+{
+	const size_t n = tintin_fleet_bytes(m);
+	size_t pos = TINTIN_FLEET_HEAD;
+	uint8_t layers = 0u;
+	int ret = tintin_fleet_ready(m);
+
+	if (ret != 0) {
+		return ret;
+	}
+	if (buf == NULL || len == NULL || kind > TINTIN_FLEET_GLOBAL) {
+		TINTIN_LOG_ERR("tintin: fleet: export needs buf and len and a known kind (%u)",
+			       kind);
+		return -EINVAL;
+	}
+	if (cap < n) {
+		TINTIN_LOG_ERR("tintin: fleet: message of %u bytes, buffer of %u", (unsigned int)n,
+			       (unsigned int)cap);
+		return -ENOSPC;
+	}
+	memset(buf, 0, n);
+	for (uint8_t i = 0; i < m->desc->n_layers; i++) {
+		const struct tintin_layer_state *s = &m->layer[i];
+		const uint8_t what = tintin_fleet_what(s);
+		uint8_t *p = buf + pos;
+
+		if (what == 0u) {
+			continue;
+		}
+		p[0] = i;
+		p[1] = (uint8_t)s->w_exp;
+		p[2] = what;
+		p += 4;
+		for (uint16_t o = 0; (what & TINTIN_FLEET_BIASES) && o < s->rows; o++, p += 4) {
+			tintin_put32(p, (uint32_t)s->bias_ram[o]);
+		}
+		if (what & TINTIN_FLEET_WEIGHTS) {
+			memcpy(p, s->w_ram, (size_t)s->rows * s->row);
+		}
+		pos += tintin_fleet_part(s, what);
+		layers++;
+	}
+	tintin_put32(buf, TINTIN_FLEET_MAGIC);
+	buf[4] = TINTIN_FLEET_VERSION;
+	buf[5] = kind;
+	buf[6] = layers;
+	tintin_put32(buf + 8, m->desc->hash);
+	tintin_put32(buf + 12, round);
+	tintin_put32(buf + 16, samples);
+	tintin_put32(buf + n - 4u, tintin_crc32(0u, buf, n - 4u));
+	*len = n;
+	return 0;
+}
+
+/* The whole message against m, nothing written: 0, -EINVAL or -ERANGE. */
+static int tintin_fleet_check(const struct tintin_model *m, const uint8_t *msg, size_t len)
+{
+	const size_t n = tintin_fleet_bytes(m);
+	size_t pos = TINTIN_FLEET_HEAD;
+	uint8_t layers = 0u;
+
+	if (len != n || tintin_get32(msg) != TINTIN_FLEET_MAGIC || msg[4] != TINTIN_FLEET_VERSION ||
+	    msg[5] > TINTIN_FLEET_GLOBAL || msg[7] != 0u) {
+		TINTIN_LOG_ERR(
+			"tintin: fleet: %u bytes are not a message for this model (%u bytes, "
+			"magic, version 1, kind)",
+			(unsigned int)len, (unsigned int)n);
+		return -EINVAL;
+	}
+	if (tintin_get32(msg + n - 4u) != tintin_crc32(0u, msg, n - 4u)) {
+		TINTIN_LOG_ERR("tintin: fleet: CRC-32 mismatch (corrupt message)");
+		return -EINVAL;
+	}
+	if (tintin_get32(msg + 8) != m->desc->hash) {
+		TINTIN_LOG_ERR("tintin: fleet: message of table 0x%08x, model of 0x%08x",
+			       (unsigned int)tintin_get32(msg + 8), (unsigned int)m->desc->hash);
+		return -EINVAL;
+	}
+	for (uint8_t i = 0; i < m->desc->n_layers; i++) {
+		const struct tintin_layer_state *s = &m->layer[i];
+		const uint8_t what = tintin_fleet_what(s);
+		const uint8_t *p = msg + pos;
+		const size_t part = what ? tintin_fleet_part(s, what) : 0u;
+		int ret;
+
+		if (what == 0u) {
+			continue;
+		}
+		if (p[0] != i || p[2] != what || p[3] != 0u) {
+			TINTIN_LOG_ERR("tintin: fleet: part at %u is not layer %u's",
+				       (unsigned int)pos, i);
+			return -EINVAL;
+		}
+		ret = tintin_layer_state_ok(m->desc, i, (int8_t)p[1], s->lr_off);
+		if (ret != 0) {
+			return ret;
+		}
+		pos += part;
+		layers++;
+	}
+	if (msg[6] != layers) {
+		TINTIN_LOG_ERR("tintin: fleet: message of %u layers, model trains %u", msg[6],
+			       layers);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int tintin_fleet_apply(struct tintin_model *m, const uint8_t *msg, size_t len,
+		       struct tintin_fleet_info *info)
+{
+	size_t pos = TINTIN_FLEET_HEAD;
+	int ret = tintin_fleet_ready(m);
+
+	if (ret == 0 && msg == NULL) {
+		TINTIN_LOG_ERR("tintin: fleet: NULL message");
+		ret = -EINVAL;
+	}
+	if (ret == 0) {
+		ret = tintin_fleet_check(m, msg, len);
+	}
+	if (ret != 0) {
+		return ret;
+	}
+	for (uint8_t i = 0; i < m->desc->n_layers; i++) {
+		struct tintin_layer_state *s = &m->layer[i];
+		const uint8_t what = tintin_fleet_what(s);
+		const uint8_t *p = msg + pos;
+		const size_t n_w = (size_t)s->rows * s->row;
+
+		if (what == 0u) {
+			continue;
+		}
+		s->w_exp = (int8_t)p[1];
+		p += 4;
+		for (uint16_t o = 0; (what & TINTIN_FLEET_BIASES) && o < s->rows; o++, p += 4) {
+			s->bias_ram[o] = (int32_t)tintin_get32(p);
+		}
+		if (what & TINTIN_FLEET_WEIGHTS) {
+			memcpy(s->w_ram, p, n_w);
+		}
+		/* A new starting point: masters at 256 w, no momentum from the old weights. */
+		if (TINTIN_UPSCALE_ENABLED && s->w_lo != NULL) {
+			memset(s->w_lo, 0, n_w);
+		}
+		if (TINTIN_MOMENTUM_ENABLED && s->w_mom != NULL) {
+			memset(s->w_mom, 0, n_w * ((s->w_lo != NULL) ? sizeof(int16_t) : 1u));
+		}
+		if (TINTIN_MOMENTUM_ENABLED && s->b_mom != NULL) {
+			memset(s->b_mom, 0, (size_t)s->rows * sizeof(int32_t));
+		}
+		pos += tintin_fleet_part(s, what);
+	}
+	if (info != NULL) {
+		info->round = tintin_get32(msg + 12);
+		info->samples = tintin_get32(msg + 16);
+		info->kind = msg[5];
+	}
+	return 0;
+}

@@ -1,0 +1,115 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Fleet messages, byte for byte as tintin_fleet_export writes them (tintin/fleet.h has the
+format): a model's trained layers (int8 weights, int32 biases, weight exponent), the table's
+hash, a round and a sample count, and a CRC-32. `pack` writes one from a spec and per-layer
+parameters; `unpack` checks one against a spec as tintin_fleet_apply does and returns its
+contents."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from tintin.core import spec
+
+MAGIC = 0x55465454  # "TTFU"
+VERSION = 1
+UPDATE, GLOBAL = 0, 1
+FRAME = 222  # one radio frame: the env sample's model must fit it
+HEAD = struct.Struct("<IBBBBIII")
+WEIGHTS, BIASES = 1, 2
+
+
+class FleetError(ValueError):
+    """A message that tintin_fleet_apply would refuse."""
+
+
+@dataclass
+class LayerParams:
+    w_exp: int
+    w: np.ndarray | None  # int8 [rows * row], when the layer trains its weights
+    bias: np.ndarray | None  # int32 [rows], when it trains its biases
+
+
+@dataclass
+class Message:
+    kind: int
+    round: int
+    samples: int
+    layers: dict[int, LayerParams]
+
+
+def carried(sp: spec.ModelSpec) -> dict[int, tuple[int, int, int]]:
+    """Per trained layer: (what it carries, rows, row), as tintin_fleet_what sees the model."""
+    out = {}
+    for i, (sh, layer) in enumerate(zip(spec.layer_geometry(sp), sp.layers, strict=True)):
+        if layer.kind not in spec.WEIGHT_LAYERS or layer.train == spec.TRAIN_FROZEN:
+            continue
+        what = BIASES | (WEIGHTS if layer.train == spec.TRAIN_FULL else 0)
+        out[i] = (what, sh.rows, sh.row)
+    return out
+
+
+def _part(what: int, rows: int, row: int) -> int:
+    n = 4 + (rows * 4 if what & BIASES else 0) + (rows * row if what & WEIGHTS else 0)
+    return (n + 3) & ~3
+
+
+def size(sp: spec.ModelSpec) -> int:
+    """Bytes of the spec's messages (tintin_fleet_bytes)."""
+    return HEAD.size + 4 + sum(_part(*c) for c in carried(sp).values())
+
+
+def pack(sp: spec.ModelSpec, msg: Message) -> bytes:
+    out = bytearray()
+    layers = carried(sp)
+    for i, (what, rows, row) in layers.items():
+        p = msg.layers[i]
+        part = bytearray(struct.pack("<BbBB", i, p.w_exp, what, 0))
+        if what & BIASES:
+            part += np.asarray(p.bias, "<i4").tobytes()
+        if what & WEIGHTS:
+            part += np.asarray(p.w, np.int8).reshape(rows * row).tobytes()
+        out += part.ljust(_part(what, rows, row), b"\0")
+    head = HEAD.pack(MAGIC, VERSION, msg.kind, len(layers), 0, spec.table_hash(sp), msg.round,
+                     msg.samples)  # fmt: skip
+    body = head + bytes(out)
+    return body + struct.pack("<I", zlib.crc32(body))
+
+
+def unpack(sp: spec.ModelSpec, data: bytes) -> Message:
+    """The message's contents, or FleetError for what tintin_fleet_apply refuses."""
+    if len(data) != size(sp):
+        raise FleetError(f"fleet: {len(data)} bytes, the model's messages have {size(sp)}")
+    magic, version, kind, n_layers, zero, table, rnd, samples = HEAD.unpack_from(data)
+    if magic != MAGIC or version != VERSION or kind > GLOBAL or zero != 0:
+        raise FleetError("fleet: not a fleet message (magic, version, kind)")
+    if struct.unpack_from("<I", data, len(data) - 4)[0] != zlib.crc32(data[:-4]):
+        raise FleetError("fleet: CRC-32 mismatch (corrupt message)")
+    if table != spec.table_hash(sp):
+        raise FleetError(f"fleet: message of table 0x{table:08x}, not this model's")
+    layers = carried(sp)
+    if n_layers != len(layers):
+        raise FleetError(f"fleet: message of {n_layers} layers, the model trains {len(layers)}")
+    pos, out = HEAD.size, {}
+    for i, (what, rows, row) in layers.items():
+        idx, w_exp, got, pad = struct.unpack_from("<BbBB", data, pos)
+        if idx != i or got != what or pad != 0:
+            raise FleetError(f"fleet: part at {pos} is not layer {i}'s")
+        lo, hi = (max(min(sp.layers[i].w_exp + d * spec.W_EXP_SPAN, spec.EXP_LIMIT),
+                      -spec.EXP_LIMIT) for d in (-1, 1))  # fmt: skip
+        if not lo <= w_exp <= hi:
+            raise FleetError(f"fleet: layer {i} exponent {w_exp} outside {lo}..{hi}")
+        p = pos + 4
+        bias = w = None
+        if what & BIASES:
+            bias = np.frombuffer(data, "<i4", rows, p).astype(np.int32)
+            p += rows * 4
+        if what & WEIGHTS:
+            w = np.frombuffer(data, np.int8, rows * row, p).copy()
+        out[i] = LayerParams(w_exp, w, bias)
+        pos += _part(what, rows, row)
+    return Message(kind, rnd, samples, out)
