@@ -15,6 +15,8 @@
 #include <tintin/config.h>
 #include <tintin/fedavg.h>
 
+#include "le.h"
+
 /* Bits of m (0 for 0), for 64-bit magnitudes. */
 static int tintin_bits64(uint64_t m)
 {
@@ -85,7 +87,7 @@ static int64_t tintin_fedavg_sum(const struct tintin_fedavg_part *parts, uint16_
 	int64_t s = 0;
 
 	for (uint16_t i = 0; i < k; i++) {
-		const int64_t v = b ? parts[i].bias[j] : parts[i].w[j];
+		const int64_t v = b ? (int32_t)tintin_get32(parts[i].bias + 4u * j) : parts[i].w[j];
 
 		/* |v| < 2^31, q <= 2^16, shift <= 15: every term and the sum stay below 2^62. */
 		s += (int64_t)((uint64_t)(v * (int64_t)shares[i]) << (parts[i].w_exp - e_min));

@@ -10,6 +10,7 @@
  */
 
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <tintin/checkpoint.h>
@@ -174,6 +175,22 @@ static int tintin_fleet_check(const struct tintin_model *m, const uint8_t *msg, 
 	return 0;
 }
 
+/* New parameters in s: masters restart at 256 w, no momentum from the old weights. */
+static void tintin_fleet_restart(struct tintin_layer_state *s)
+{
+	const size_t n_w = (size_t)s->rows * s->row;
+
+	if (TINTIN_UPSCALE_ENABLED && s->w_lo != NULL) {
+		memset(s->w_lo, 0, n_w);
+	}
+	if (TINTIN_MOMENTUM_ENABLED && s->w_mom != NULL) {
+		memset(s->w_mom, 0, n_w * ((s->w_lo != NULL) ? sizeof(int16_t) : 1u));
+	}
+	if (TINTIN_MOMENTUM_ENABLED && s->b_mom != NULL) {
+		memset(s->b_mom, 0, (size_t)s->rows * sizeof(int32_t));
+	}
+}
+
 int tintin_fleet_apply(struct tintin_model *m, const uint8_t *msg, size_t len,
 		       struct tintin_fleet_info *info)
 {
@@ -194,7 +211,6 @@ int tintin_fleet_apply(struct tintin_model *m, const uint8_t *msg, size_t len,
 		struct tintin_layer_state *s = &m->layer[i];
 		const uint8_t what = tintin_fleet_what(s);
 		const uint8_t *p = msg + pos;
-		const size_t n_w = (size_t)s->rows * s->row;
 
 		if (what == 0u) {
 			continue;
@@ -205,24 +221,116 @@ int tintin_fleet_apply(struct tintin_model *m, const uint8_t *msg, size_t len,
 			s->bias_ram[o] = (int32_t)tintin_get32(p);
 		}
 		if (what & TINTIN_FLEET_WEIGHTS) {
-			memcpy(s->w_ram, p, n_w);
+			memcpy(s->w_ram, p, (size_t)s->rows * s->row);
 		}
-		/* A new starting point: masters at 256 w, no momentum from the old weights. */
-		if (TINTIN_UPSCALE_ENABLED && s->w_lo != NULL) {
-			memset(s->w_lo, 0, n_w);
-		}
-		if (TINTIN_MOMENTUM_ENABLED && s->w_mom != NULL) {
-			memset(s->w_mom, 0, n_w * ((s->w_lo != NULL) ? sizeof(int16_t) : 1u));
-		}
-		if (TINTIN_MOMENTUM_ENABLED && s->b_mom != NULL) {
-			memset(s->b_mom, 0, (size_t)s->rows * sizeof(int32_t));
-		}
+		tintin_fleet_restart(s);
 		pos += tintin_fleet_part(s, what);
 	}
 	if (info != NULL) {
 		info->round = tintin_get32(msg + 12);
 		info->samples = tintin_get32(msg + 16);
 		info->kind = msg[5];
+	}
+	return 0;
+}
+
+/*
+ * What tintin_fedavg_layer would refuse, for every layer before any is written: no samples in
+ * all, or a layer's copies further apart than TINTIN_FEDAVG_MAX_SPREAD.
+ */
+static int tintin_fleet_mergeable(const struct tintin_model *m, const uint8_t *const *msgs,
+				  uint16_t k)
+{
+	uint64_t total = 0u;
+	size_t pos = TINTIN_FLEET_HEAD;
+
+	for (uint16_t q = 0; q < k; q++) {
+		total += tintin_get32(msgs[q] + 16);
+	}
+	if (total == 0u || total > UINT32_MAX) {
+		TINTIN_LOG_ERR("tintin: fleet: %u messages with no samples or 2^32 or more", k);
+		return -EINVAL;
+	}
+	for (uint8_t i = 0; i < m->desc->n_layers; i++) {
+		const uint8_t what = tintin_fleet_what(&m->layer[i]);
+		int lo = INT8_MAX;
+		int hi = INT8_MIN;
+
+		if (what == 0u) {
+			continue;
+		}
+		for (uint16_t q = 0; q < k; q++) {
+			const int e = (int8_t)msgs[q][pos + 1u];
+
+			lo = (e < lo) ? e : lo;
+			hi = (e > hi) ? e : hi;
+		}
+		if (hi - lo > TINTIN_FEDAVG_MAX_SPREAD) {
+			TINTIN_LOG_ERR("tintin: fleet: layer %u's copies at exponents %d..%d", i,
+				       lo, hi);
+			return -ERANGE;
+		}
+		pos += tintin_fleet_part(&m->layer[i], what);
+	}
+	return 0;
+}
+
+int tintin_fleet_aggregate(struct tintin_model *m, const uint8_t *const *msgs, const size_t *lens,
+			   uint16_t k, const struct tintin_prng *r,
+			   struct tintin_fedavg_part *parts, uint32_t *shares)
+{
+	struct tintin_prng draw;
+	size_t pos = TINTIN_FLEET_HEAD;
+	int ret = tintin_fleet_ready(m);
+
+	if (ret == 0 && (msgs == NULL || lens == NULL || k == 0u || r == NULL || parts == NULL ||
+			 shares == NULL)) {
+		TINTIN_LOG_ERR("tintin: fleet: aggregate needs messages, their lengths, a stream "
+			       "and scratch");
+		ret = -EINVAL;
+	}
+	for (uint16_t q = 0; ret == 0 && q < k; q++) {
+		if (msgs[q] == NULL || ((uintptr_t)msgs[q] & 3u) != 0u) {
+			TINTIN_LOG_ERR("tintin: fleet: message %u is NULL or not 4-byte aligned",
+				       q);
+			ret = -EINVAL;
+		} else {
+			ret = tintin_fleet_check(m, msgs[q], lens[q]);
+		}
+	}
+	if (ret == 0) {
+		ret = tintin_fleet_mergeable(m, msgs, k);
+	}
+	if (ret != 0) {
+		return ret;
+	}
+	draw = *r;
+	for (uint8_t i = 0; i < m->desc->n_layers; i++) {
+		struct tintin_layer_state *s = &m->layer[i];
+		const uint8_t what = tintin_fleet_what(s);
+		const uint32_t n_w =
+			(what & TINTIN_FLEET_WEIGHTS) ? (uint32_t)s->rows * s->row : 0u;
+		const uint16_t rows = (what & TINTIN_FLEET_BIASES) ? s->rows : 0u;
+		int8_t w_exp;
+
+		if (what == 0u) {
+			continue;
+		}
+		for (uint16_t q = 0; q < k; q++) {
+			const uint8_t *p = msgs[q] + pos;
+
+			parts[q].samples = tintin_get32(msgs[q] + 16);
+			parts[q].w_exp = (int8_t)p[1];
+			parts[q].bias = rows ? p + 4 : NULL;
+			parts[q].w = n_w ? (const int8_t *)(p + 4 + 4u * rows) : NULL;
+		}
+		/* Checked above: this cannot fail, so no layer is left half-averaged. */
+		(void)tintin_fedavg_layer(parts, k, n_w, rows, &draw, shares, s->w_ram,
+					  rows ? s->bias_ram : NULL, &w_exp);
+		s->w_exp = w_exp;
+		tintin_fleet_restart(s);
+		tintin_prng_advance(&draw, n_w + rows);
+		pos += tintin_fleet_part(s, what);
 	}
 	return 0;
 }

@@ -201,7 +201,7 @@ class FedAvgPart(ct.Structure):
 
     _fields_ = [
         ("w", ct.POINTER(ct.c_int8)),
-        ("bias", ct.POINTER(ct.c_int32)),
+        ("bias", ct.POINTER(ct.c_uint8)),
         ("samples", ct.c_uint32),
         ("w_exp", ct.c_int8),
     ]
@@ -312,6 +312,18 @@ SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "tintin_fleet_apply": (
         ct.c_int,
         [ct.c_void_p, ct.POINTER(ct.c_uint8), ct.c_size_t, ct.POINTER(FleetInfo)],
+    ),
+    "tintin_fleet_aggregate": (
+        ct.c_int,
+        [
+            ct.c_void_p,
+            ct.POINTER(ct.c_void_p),
+            ct.POINTER(ct.c_size_t),
+            ct.c_uint16,
+            ct.POINTER(Prng),
+            ct.POINTER(FedAvgPart),
+            ct.POINTER(ct.c_uint32),
+        ],
     ),
     "tintin_model_forward": (
         ct.c_int,

@@ -9,7 +9,7 @@ import numpy as np
 
 from tintin.core.fedavg import Part
 from tintin.native import clib
-from tintin.native.cabi import P8, P32, FedAvgPart, Prng
+from tintin.native.cabi import P8, P32, PU8, FedAvgPart, Prng
 
 
 def average(
@@ -21,9 +21,9 @@ def average(
     arr = (FedAvgPart * max(len(parts), 1))()
     for i, p in enumerate(parts):
         w = np.ascontiguousarray(p.w, np.int8)
-        b = None if p.bias is None else np.ascontiguousarray(p.bias, np.int32)
+        b = None if p.bias is None else np.ascontiguousarray(p.bias, "<i4").view(np.uint8)
         keep += [w, b]
-        arr[i] = FedAvgPart(clib.ptr(w, P8), clib.ptr(b, P32), p.samples, p.w_exp)
+        arr[i] = FedAvgPart(clib.ptr(w, P8), clib.ptr(b, PU8), p.samples, p.w_exp)
     shape = parts[0].w.shape if parts else (0,)
     n_w = int(np.prod(shape))
     rows = 0 if not parts or parts[0].bias is None else len(parts[0].bias)

@@ -38,6 +38,7 @@ from tintin.native.cabi import (
     Batch,
     CkptInfo,
     Dims,
+    FedAvgPart,
     FleetInfo,
     LayerDesc,
     LayerInfo,
@@ -46,6 +47,7 @@ from tintin.native.cabi import (
     ModelDesc,
     ModelLayout,
     OptimCfg,
+    Prng,
     Stats,
     Storage,
     StorageFile,
@@ -275,6 +277,22 @@ class CModel:
         check("tintin_fleet_apply",
               lib().tintin_fleet_apply(self._m, buf, len(msg), ct.byref(info)))  # fmt: skip
         return info
+
+    def fleet_aggregate(self, msgs: list[bytes], key: int, counter: int) -> list[int]:
+        """A gateway's round into this model (tintin_fleet_aggregate); the messages' shares
+        of 2^16 in the last layer averaged."""
+        # 4-byte aligned copies: the biases are read in place.
+        bufs = [np.frombuffer(m.ljust(len(m) + (-len(m)) % 4, b"\0"), np.uint32).copy()
+                for m in msgs]  # fmt: skip
+        k = max(len(msgs), 1)
+        ptrs = (ct.c_void_p * k)(*[b.ctypes.data for b in bufs])
+        lens = (ct.c_size_t * k)(*[len(m) for m in msgs])
+        parts = (FedAvgPart * k)()
+        shares = (ct.c_uint32 * k)()
+        stream = Prng(key, counter)
+        check("tintin_fleet_aggregate", lib().tintin_fleet_aggregate(
+            self._m, ptrs, lens, len(msgs), ct.byref(stream), parts, shares))  # fmt: skip
+        return [int(v) for v in shares[: len(msgs)]]
 
     def layout(self) -> CLayout:
         """This model's layout, as tintin_model_init_layout takes it back."""

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from pairs import run_pair
 
 from tintin.core import spec
-from tintin.io import fleetmsg
+from tintin.io import fleetavg, fleetmsg
 from tintin.native import clib
 
 pytestmark = pytest.mark.clib
@@ -155,3 +155,62 @@ def test_export_refusals():
     assert clib.lib().tintin_fleet_bytes(infer._m) == 0
     with pytest.raises(clib.TintinError), clib.c_log():
         infer.fleet_export(fleetmsg.UPDATE, 0, 0)
+
+
+def trained_messages(sp: spec.ModelSpec, k: int, seed: int) -> list[bytes]:
+    """k nodes' update messages: copies of sp trained on their own batches."""
+    rng = np.random.default_rng(seed)
+    msgs = []
+    for q in range(k):
+        c = clib.CModel(sp)
+        for _ in range(int(rng.integers(1, 8))):
+            x = rng.integers(-128, 128, (2, 6)).astype(np.int8)
+            y = rng.integers(0, 3, 2).astype(np.uint8)
+            c.train_step(x, int(rng.integers(-7, -2)), labels=y)
+        samples = int(rng.integers(0 if q else 1, 5000))
+        msgs.append(c.fleet_export(fleetmsg.UPDATE, 4, samples))
+    return msgs
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 5), st.sampled_from(["default", "compact", "momentum"]),
+       st.integers(0, 2**32 - 1))  # fmt: skip
+def test_a_gateway_round_is_the_reference_round(k, optim, seed):
+    sp = model(optim=optim)
+    msgs = trained_messages(sp, k, seed)
+    key, counter = seed ^ 0x5A5A5A5A, seed % 1000
+    total = sum(fleetmsg.unpack(sp, m).samples for m in msgs)
+    gw = clib.CModel(sp)
+    shares = gw.fleet_aggregate(msgs, key, counter)
+    assert sum(shares) == 1 << 16
+    got = gw.fleet_export(fleetmsg.GLOBAL, 5, total)
+    assert got == fleetavg.aggregate(sp, msgs, key, counter, 5)
+    # The nodes take the global model as it is.
+    node = clib.CModel(sp)
+    node.fleet_apply(got)
+    assert same(params(node, sp), params(gw, sp))
+
+
+def test_a_round_with_a_bad_message_changes_nothing():
+    sp = model()
+    msgs = trained_messages(sp, 3, 11)
+    gw = clib.CModel(sp)
+    before = params(gw, sp)
+    bad = bytearray(msgs[1])
+    bad[30] ^= 4
+    spread = fleetmsg.unpack(sp, msgs[2])
+    spread.layers[4].w_exp = sp.layers[4].w_exp + spec.W_EXP_SPAN
+    far = fleetmsg.unpack(sp, msgs[0])
+    far.layers[4].w_exp = sp.layers[4].w_exp - spec.W_EXP_SPAN
+    cases = [
+        ([msgs[0], bytes(bad)], errno.EINVAL),  # a corrupt message
+        ([fleetmsg.pack(sp, far), fleetmsg.pack(sp, spread)], errno.ERANGE),  # 16 steps apart
+        ([], errno.EINVAL),
+    ]
+    for batch, code in cases:
+        with pytest.raises(clib.TintinError) as exc, clib.c_log():
+            gw.fleet_aggregate(batch, 1, 0)
+        assert exc.value.errno == code and exc.value.log
+        with pytest.raises(ValueError):
+            fleetavg.aggregate(sp, batch, 1, 0, 0)
+        assert same(before, params(gw, sp)), "a refused round changed the gateway's model"

@@ -34,9 +34,12 @@ extern "C" {
 
 /** One node's copy of a layer. */
 struct tintin_fedavg_part {
-	const int8_t *w;     /**< int8 weights, value w * 2^w_exp */
-	const int32_t *bias; /**< int32 biases at w_exp - 8, or NULL (then for every part) */
-	uint32_t samples;    /**< samples the node trained on: the part's weight */
+	const int8_t *w; /**< int8 weights, value w * 2^w_exp */
+	/** int32 biases at w_exp - 8 as little-endian bytes (a fleet message's, or an int32
+	 *  array on the little-endian cores), or NULL (then for every part)
+	 */
+	const uint8_t *bias;
+	uint32_t samples; /**< samples the node trained on: the part's weight */
 	int8_t w_exp;
 };
 

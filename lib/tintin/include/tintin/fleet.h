@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <tintin/fedavg.h>
 #include <tintin/model.h>
 
 #ifdef __cplusplus
@@ -81,6 +82,27 @@ int tintin_fleet_export(const struct tintin_model *m, uint8_t kind, uint32_t rou
  */
 int tintin_fleet_apply(struct tintin_model *m, const uint8_t *msg, size_t len,
 		       struct tintin_fleet_info *info);
+
+/**
+ * @brief A gateway's round: average k nodes' update messages of m's model into m.
+ *
+ * Every message is checked as tintin_fleet_apply checks it before anything is written. Then
+ * each trained layer becomes the tintin_fedavg_layer average of the messages' copies,
+ * weighted by their sample counts, with draws from r: layer after layer in table order, each
+ * taking n_w + rows numbers (the layers' weights and biases it carries). tintin_fleet_export
+ * then writes the global model. The messages must be 4-byte aligned (their biases are read in
+ * place, as the little-endian cores read them).
+ * @param parts   k entries of scratch
+ * @param shares  k entries: each message's share of 2^16 in the last layer averaged
+ * @retval 0 on success; m is unchanged otherwise.
+ * @retval -EINVAL NULL arguments, k = 0, a message refused as by tintin_fleet_apply, a
+ * misaligned message, no samples in all.
+ * @retval -ERANGE an exponent outside its window, or copies further apart than
+ * TINTIN_FEDAVG_MAX_SPREAD.
+ */
+int tintin_fleet_aggregate(struct tintin_model *m, const uint8_t *const *msgs, const size_t *lens,
+			   uint16_t k, const struct tintin_prng *r,
+			   struct tintin_fedavg_part *parts, uint32_t *shares);
 
 #ifdef __cplusplus
 }
