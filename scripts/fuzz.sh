@@ -19,13 +19,15 @@
 #   table       structure-aware: layer tables decoded with every count biased to type limits
 #               and to factors whose products wrap 2^16 and 2^32; plan, init, forward and
 #               training on full-range int8 inputs, and the table's blob parsed back
+#   fleet       fleet messages applied or aggregated from arbitrary bytes (CRC rewritten
+#               on request, so the checks behind it are reached)
 #
 # A finding stops the run with libFuzzer's report and the input under build/fuzz/; add the
 # input to the target's corpus when it is fixed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-TARGETS="${FUZZ_TARGETS:-checkpoint train_step model_blob table}"
+TARGETS="${FUZZ_TARGETS:-checkpoint train_step model_blob table fleet}"
 BITS="${FUZZ_BITS:-64 32}"
 OUT=build/fuzz
 CORE=$(sed -n 's|^\t\(src/[^ ]*\.c\)$|lib/tintin/\1|p' lib/tintin/CMakeLists.txt)
@@ -35,7 +37,8 @@ mkdir -p "$OUT"
 if [ "${1:-}" = "--seeds" ]; then
 	gcc $FLAGS -Wall -Wextra -Werror tests/fuzz/seeds.c $CORE -o "$OUT/seeds"
 	for t in $TARGETS; do mkdir -p "tests/fuzz/corpus/$t"; done
-	"$OUT/seeds" tests/fuzz/corpus/checkpoint tests/fuzz/corpus/train_step tests/fuzz/corpus/table
+	"$OUT/seeds" tests/fuzz/corpus/checkpoint tests/fuzz/corpus/train_step tests/fuzz/corpus/table \
+		tests/fuzz/corpus/fleet
 	PYTHONPATH=scripts .venv/bin/python tests/fuzz/blob_seeds.py tests/fuzz/corpus/model_blob
 	echo "fuzz: seed corpora written"
 	exit 0

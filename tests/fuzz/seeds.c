@@ -151,6 +151,42 @@ static int put_table(const char *dir, const struct fz_seed *s)
 	return put(dir, s->name, buf, n);
 }
 
+/*
+ * fuzz_fleet.c's inputs: a flag byte, then one message of the CNN (a fresh model's, a
+ * trained one's) or three to aggregate.
+ */
+static int put_fleet(const char *dir)
+{
+	static const int8_t x[4 * FZ_CNN_INPUT] = {90, -30, 12, 64, -100, 5, -20, 47};
+	static const uint8_t y[4] = {0, 2, 1, 1};
+	static struct tintin_model_desc d;
+	static uint8_t in[1 + 3 * 512];
+	struct tintin_batch b = {.x = x, .labels = y, .n = 4, .x_exp = -7};
+	size_t len = 0u;
+	int bad = 0;
+
+	d = fz_cnn;
+	d.hash = tintin_model_desc_hash(&fz_cnn);
+	if (tintin_model_init(&m, &d, TINTIN_MODE_TRAIN, arena, sizeof(arena)) != 0 ||
+	    tintin_fleet_export(&m, TINTIN_FLEET_GLOBAL, 0u, 1u, in + 1, 512u, &len) != 0) {
+		return 1;
+	}
+	in[0] = 0u;
+	bad |= put(dir, "fresh", in, 1u + len);
+	for (int q = 0; q < 3; q++) {
+		if (tintin_model_train_step(&m, &b) != 0 ||
+		    tintin_fleet_export(&m, TINTIN_FLEET_UPDATE, 1u, 10u + (uint32_t)q,
+					in + 1 + (size_t)q * len, 512u, &len) != 0) {
+			return 1;
+		}
+	}
+	in[0] = 1u;
+	bad |= put(dir, "trained", in, 1u + len);
+	in[0] = 3u;
+	bad |= put(dir, "round_of_three", in, 1u + 3u * len);
+	return bad;
+}
+
 int main(int argc, char **argv)
 {
 	static const int8_t x[2 * 6] = {90, -30, 12, 64, -100, 5, -20, 47, 88, -61, 33, 70};
@@ -163,8 +199,8 @@ int main(int argc, char **argv)
 	uint8_t in[2 + 4 + 4 * FZ_CNN_INPUT];
 	int bad = 0;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: seeds CHECKPOINT_DIR TRAIN_DIR TABLE_DIR\n");
+	if (argc != 5) {
+		fprintf(stderr, "usage: seeds CHECKPOINT_DIR TRAIN_DIR TABLE_DIR FLEET_DIR\n");
 		return 2;
 	}
 	memset(img.mem, 0xff, sizeof(img.mem));
@@ -195,5 +231,6 @@ int main(int argc, char **argv)
 	for (size_t k = 0; k < sizeof(fz_seeds) / sizeof(fz_seeds[0]); k++) {
 		bad |= put_table(argv[3], &fz_seeds[k]);
 	}
+	bad |= put_fleet(argv[4]);
 	return bad;
 }
