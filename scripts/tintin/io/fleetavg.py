@@ -19,14 +19,9 @@ def aggregate(sp: spec.ModelSpec, msgs: list[bytes], key: int, counter: int,
     if not msgs:
         raise fleetmsg.FleetError("fleet: no messages to aggregate")
     updates = [fleetmsg.unpack(sp, m) for m in msgs]
-    total = sum(u.samples for u in updates)
-    if total == 0 or total >= 1 << 32:
-        raise fedavg.FedAvgError("fleet: messages with no samples or 2^32 or more")
     layers: dict[int, fleetmsg.LayerParams] = {}
-    for i in fleetmsg.carried(sp):
-        spread = [u.layers[i].w_exp for u in updates]
-        if max(spread) - min(spread) > fedavg.MAX_SPREAD:
-            raise fedavg.FedAvgError(f"fleet: layer {i}'s copies too far apart")
+    # fedavg.average refuses no samples and copies too far apart; the C function checks them
+    # for every layer first only because it writes into the model as it goes.
     for i, (what, rows, row) in fleetmsg.carried(sp).items():
         parts = []
         for u in updates:
@@ -37,4 +32,5 @@ def aggregate(sp: spec.ModelSpec, msgs: list[bytes], key: int, counter: int,
         layers[i] = fleetmsg.LayerParams(e, w if what & fleetmsg.WEIGHTS else None, b)
         n_w = rows * row if what & fleetmsg.WEIGHTS else 0
         counter = (counter + n_w + (rows if what & fleetmsg.BIASES else 0)) & 0xFFFFFFFF
+    total = sum(u.samples for u in updates)
     return fleetmsg.pack(sp, fleetmsg.Message(fleetmsg.GLOBAL, round_, total, layers))
