@@ -267,14 +267,6 @@ static const struct tintin_model_layout digits_layout_train = {
 	.n_layers = 3,
 	.layers = digits_layout_train_layers,
 };
-static const struct tintin_layout_layer digits_layout_train_dsp_layers[] = {
-	{.buf = {336u, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 2384u, TINTIN_LAYOUT_NONE, 2512u, TINTIN_LAYOUT_NONE},
-	 .in = 64, .out = 32, .row = 64, .rows = 32},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 2512u, TINTIN_LAYOUT_NONE},
-	 .in = 32, .out = 32, .row = 0, .rows = 0},
-	{.buf = {2768u, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 3088u, TINTIN_LAYOUT_NONE, 3128u, TINTIN_LAYOUT_NONE},
-	 .in = 32, .out = 10, .row = 32, .rows = 10},
-};
 static const struct tintin_model_layout digits_layout_train_dsp = {
 	.magic = TINTIN_LAYOUT_MAGIC,
 	.desc_hash = 0x33bea807u,
@@ -286,7 +278,7 @@ static const struct tintin_model_layout digits_layout_train_dsp = {
 	.first_trained = 0,
 	.fc_ws = 1,
 	.n_layers = 3,
-	.layers = digits_layout_train_dsp_layers,
+	.layers = digits_layout_train_layers,
 };
 static const struct tintin_layout_layer digits_layout_infer_layers[] = {
 	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
@@ -309,14 +301,6 @@ static const struct tintin_model_layout digits_layout_infer = {
 	.n_layers = 3,
 	.layers = digits_layout_infer_layers,
 };
-static const struct tintin_layout_layer digits_layout_infer_dsp_layers[] = {
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
-	 .in = 64, .out = 32, .row = 64, .rows = 32},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
-	 .in = 32, .out = 32, .row = 0, .rows = 0},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
-	 .in = 32, .out = 10, .row = 32, .rows = 10},
-};
 static const struct tintin_model_layout digits_layout_infer_dsp = {
 	.magic = TINTIN_LAYOUT_MAGIC,
 	.desc_hash = 0x33bea807u,
@@ -328,7 +312,7 @@ static const struct tintin_model_layout digits_layout_infer_dsp = {
 	.first_trained = 0,
 	.fc_ws = 1,
 	.n_layers = 3,
-	.layers = digits_layout_infer_dsp_layers,
+	.layers = digits_layout_infer_layers,
 };
 /* clang-format on */
 

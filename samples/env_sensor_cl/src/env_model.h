@@ -124,14 +124,6 @@ static const struct tintin_model_layout env_layout_train = {
 	.n_layers = 3,
 	.layers = env_layout_train_layers,
 };
-static const struct tintin_layout_layer env_layout_train_dsp_layers[] = {
-	{.buf = {20u, 84u, TINTIN_LAYOUT_NONE, 148u, TINTIN_LAYOUT_NONE, 212u, TINTIN_LAYOUT_NONE},
-	 .in = 4, .out = 16, .row = 4, .rows = 16},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 212u, TINTIN_LAYOUT_NONE},
-	 .in = 16, .out = 16, .row = 0, .rows = 0},
-	{.buf = {228u, 260u, TINTIN_LAYOUT_NONE, 292u, TINTIN_LAYOUT_NONE, 300u, TINTIN_LAYOUT_NONE},
-	 .in = 16, .out = 2, .row = 16, .rows = 2},
-};
 static const struct tintin_model_layout env_layout_train_dsp = {
 	.magic = TINTIN_LAYOUT_MAGIC,
 	.desc_hash = 0x78d68be6u,
@@ -143,7 +135,7 @@ static const struct tintin_model_layout env_layout_train_dsp = {
 	.first_trained = 0,
 	.fc_ws = 1,
 	.n_layers = 3,
-	.layers = env_layout_train_dsp_layers,
+	.layers = env_layout_train_layers,
 };
 static const struct tintin_layout_layer env_layout_infer_layers[] = {
 	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
@@ -166,14 +158,6 @@ static const struct tintin_model_layout env_layout_infer = {
 	.n_layers = 3,
 	.layers = env_layout_infer_layers,
 };
-static const struct tintin_layout_layer env_layout_infer_dsp_layers[] = {
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
-	 .in = 4, .out = 16, .row = 4, .rows = 16},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
-	 .in = 16, .out = 16, .row = 0, .rows = 0},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
-	 .in = 16, .out = 2, .row = 16, .rows = 2},
-};
 static const struct tintin_model_layout env_layout_infer_dsp = {
 	.magic = TINTIN_LAYOUT_MAGIC,
 	.desc_hash = 0x78d68be6u,
@@ -185,7 +169,7 @@ static const struct tintin_model_layout env_layout_infer_dsp = {
 	.first_trained = 0,
 	.fc_ws = 1,
 	.n_layers = 3,
-	.layers = env_layout_infer_dsp_layers,
+	.layers = env_layout_infer_layers,
 };
 /* clang-format on */
 

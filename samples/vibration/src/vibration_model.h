@@ -405,28 +405,6 @@ static const struct tintin_model_layout vibration_layout_train = {
 	.n_layers = 10,
 	.layers = vibration_layout_train_layers,
 };
-static const struct tintin_layout_layer vibration_layout_train_dsp_layers[] = {
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 0u, TINTIN_LAYOUT_NONE},
-	 .in = 600, .out = 768, .row = 30, .rows = 16, .recip = 3355443, .geom = {.in_h = 1, .in_w = 100, .in_c = 6, .out_h = 1, .out_w = 48, .out_c = 16, .k_h = 1, .k_w = 5, .stride = 2}},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 0u, TINTIN_LAYOUT_NONE},
-	 .in = 768, .out = 768, .row = 0, .rows = 0},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 6144u, TINTIN_LAYOUT_NONE},
-	 .in = 768, .out = 384, .row = 32, .rows = 16, .recip = 8388608, .geom = {.in_h = 1, .in_w = 48, .in_c = 16, .out_h = 1, .out_w = 24, .out_c = 16, .k_h = 1, .k_w = 2, .stride = 2}},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 0u, TINTIN_LAYOUT_NONE},
-	 .in = 384, .out = 480, .row = 80, .rows = 24, .recip = 3355443, .geom = {.in_h = 1, .in_w = 24, .in_c = 16, .out_h = 1, .out_w = 20, .out_c = 24, .k_h = 1, .k_w = 5, .stride = 1}},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 0u, TINTIN_LAYOUT_NONE},
-	 .in = 480, .out = 480, .row = 0, .rows = 0},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 9216u, TINTIN_LAYOUT_NONE},
-	 .in = 480, .out = 24, .row = 480, .rows = 24, .recip = 838861, .geom = {.in_h = 1, .in_w = 20, .in_c = 24, .out_h = 1, .out_w = 1, .out_c = 24, .k_h = 1, .k_w = 20, .stride = 1}},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 9216u, TINTIN_LAYOUT_NONE},
-	 .in = 24, .out = 24, .row = 0, .rows = 0},
-	{.buf = {9408u, 10176u, 10944u, 12480u, 12608u, 12736u, TINTIN_LAYOUT_NONE},
-	 .in = 24, .out = 32, .row = 24, .rows = 32},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 12736u, TINTIN_LAYOUT_NONE},
-	 .in = 32, .out = 32, .row = 0, .rows = 0},
-	{.buf = {12992u, 13216u, 13440u, 13888u, 13916u, 13944u, TINTIN_LAYOUT_NONE},
-	 .in = 32, .out = 7, .row = 32, .rows = 7},
-};
 static const struct tintin_model_layout vibration_layout_train_dsp = {
 	.magic = TINTIN_LAYOUT_MAGIC,
 	.desc_hash = 0x8688ebfau,
@@ -438,7 +416,7 @@ static const struct tintin_model_layout vibration_layout_train_dsp = {
 	.first_trained = 7,
 	.fc_ws = 1,
 	.n_layers = 10,
-	.layers = vibration_layout_train_dsp_layers,
+	.layers = vibration_layout_train_layers,
 };
 static const struct tintin_layout_layer vibration_layout_infer_layers[] = {
 	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
@@ -475,28 +453,6 @@ static const struct tintin_model_layout vibration_layout_infer = {
 	.n_layers = 10,
 	.layers = vibration_layout_infer_layers,
 };
-static const struct tintin_layout_layer vibration_layout_infer_dsp_layers[] = {
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
-	 .in = 600, .out = 768, .row = 30, .rows = 16, .recip = 3355443, .geom = {.in_h = 1, .in_w = 100, .in_c = 6, .out_h = 1, .out_w = 48, .out_c = 16, .k_h = 1, .k_w = 5, .stride = 2}},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
-	 .in = 768, .out = 768, .row = 0, .rows = 0},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
-	 .in = 768, .out = 384, .row = 32, .rows = 16, .recip = 8388608, .geom = {.in_h = 1, .in_w = 48, .in_c = 16, .out_h = 1, .out_w = 24, .out_c = 16, .k_h = 1, .k_w = 2, .stride = 2}},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
-	 .in = 384, .out = 480, .row = 80, .rows = 24, .recip = 3355443, .geom = {.in_h = 1, .in_w = 24, .in_c = 16, .out_h = 1, .out_w = 20, .out_c = 24, .k_h = 1, .k_w = 5, .stride = 1}},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
-	 .in = 480, .out = 480, .row = 0, .rows = 0},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
-	 .in = 480, .out = 24, .row = 480, .rows = 24, .recip = 838861, .geom = {.in_h = 1, .in_w = 20, .in_c = 24, .out_h = 1, .out_w = 1, .out_c = 24, .k_h = 1, .k_w = 20, .stride = 1}},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
-	 .in = 24, .out = 24, .row = 0, .rows = 0},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
-	 .in = 24, .out = 32, .row = 24, .rows = 32},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
-	 .in = 32, .out = 32, .row = 0, .rows = 0},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
-	 .in = 32, .out = 7, .row = 32, .rows = 7},
-};
 static const struct tintin_model_layout vibration_layout_infer_dsp = {
 	.magic = TINTIN_LAYOUT_MAGIC,
 	.desc_hash = 0x8688ebfau,
@@ -508,7 +464,7 @@ static const struct tintin_model_layout vibration_layout_infer_dsp = {
 	.first_trained = 7,
 	.fc_ws = 1,
 	.n_layers = 10,
-	.layers = vibration_layout_infer_dsp_layers,
+	.layers = vibration_layout_infer_layers,
 };
 /* clang-format on */
 

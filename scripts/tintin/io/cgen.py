@@ -218,8 +218,8 @@ def _bufs(offsets: object) -> str:
     return ".buf = {" + ", ".join(vals) + "}"
 
 
-def _layout_c(var: str, lay: clib.CLayout) -> str:
-    """`<var>_layers[]` and `<var>`: one struct tintin_model_layout; zero fields left out."""
+def _layout_layers_c(lay: clib.CLayout) -> str:
+    """The rows of a layout's layer table; zero fields left out."""
     rows = []
     for i in range(lay.lay.n_layers):
         e = lay.layers[i]
@@ -229,6 +229,11 @@ def _layout_c(var: str, lay: clib.CLayout) -> str:
         fields += [f".geom = {{{', '.join(geom)}}}"] if geom else []
         fields += [f".gated = {e.gated}"] if e.gated else []
         rows.append(f"\t{{{_bufs(e.buf)},\n\t {', '.join(fields)}}},\n")
+    return "".join(rows)
+
+
+def _layout_c(var: str, lay: clib.CLayout, layers: str) -> str:
+    """`<var>`: one struct tintin_model_layout whose layer table is `layers`."""
     g = lay.lay
     mode = "TINTIN_MODE_TRAIN" if g.mode == spec.MODE_TRAIN else "TINTIN_MODE_INFER"
     head = [
@@ -242,10 +247,9 @@ def _layout_c(var: str, lay: clib.CLayout) -> str:
         f".first_trained = {g.first_trained}",
         f".fc_ws = {g.fc_ws}",
         f".n_layers = {g.n_layers}",
-        f".layers = {var}_layers",
+        f".layers = {layers}",
     ]
     return (
-        f"static const struct tintin_layout_layer {var}_layers[] = {{\n{''.join(rows)}}};\n"
         f"static const struct tintin_model_layout {var} = {{\n"
         + "".join(f"\t{f},\n" for f in head)
         + "};\n"
@@ -267,9 +271,16 @@ def layouts_body(sp: ModelSpec, name: str) -> str:
     ]
     tables = []
     for mode, kind in ((spec.MODE_TRAIN, "train"), (spec.MODE_INFER, "infer")):
+        shared = ""  # the plain layout's layer table, which the DSP one reuses when equal
         for dsp in (False, True):
+            var = f"{name}_layout_{kind}{'_dsp' if dsp else ''}"
             lay = clib.CModel(sp, mode=mode, dsp=dsp).layout()
-            tables.append(_layout_c(f"{name}_layout_{kind}{'_dsp' if dsp else ''}", lay))
+            rows = _layout_layers_c(lay)
+            if rows != shared:
+                tables.append(f"static const struct tintin_layout_layer {var}_layers[] = "
+                              f"{{\n{rows}}};\n")  # fmt: skip
+                shared, layers = rows, f"{var}_layers"
+            tables.append(_layout_c(var, lay, layers))
     out.append(no_format("".join(tables)))
     picks: list[list[tuple[str, object]]] = [[], []]
     for dsp, pick in ((True, picks[0]), (False, picks[1])):

@@ -265,14 +265,6 @@ static const struct tintin_model_layout tt_digits_layout_train = {
 	.n_layers = 3,
 	.layers = tt_digits_layout_train_layers,
 };
-static const struct tintin_layout_layer tt_digits_layout_train_dsp_layers[] = {
-	{.buf = {336u, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 2384u, TINTIN_LAYOUT_NONE, 2512u, TINTIN_LAYOUT_NONE},
-	 .in = 64, .out = 32, .row = 64, .rows = 32},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 2512u, TINTIN_LAYOUT_NONE},
-	 .in = 32, .out = 32, .row = 0, .rows = 0},
-	{.buf = {2768u, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 3088u, TINTIN_LAYOUT_NONE, 3128u, TINTIN_LAYOUT_NONE},
-	 .in = 32, .out = 10, .row = 32, .rows = 10},
-};
 static const struct tintin_model_layout tt_digits_layout_train_dsp = {
 	.magic = TINTIN_LAYOUT_MAGIC,
 	.desc_hash = 0x33bea807u,
@@ -284,7 +276,7 @@ static const struct tintin_model_layout tt_digits_layout_train_dsp = {
 	.first_trained = 0,
 	.fc_ws = 1,
 	.n_layers = 3,
-	.layers = tt_digits_layout_train_dsp_layers,
+	.layers = tt_digits_layout_train_layers,
 };
 static const struct tintin_layout_layer tt_digits_layout_infer_layers[] = {
 	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
@@ -307,14 +299,6 @@ static const struct tintin_model_layout tt_digits_layout_infer = {
 	.n_layers = 3,
 	.layers = tt_digits_layout_infer_layers,
 };
-static const struct tintin_layout_layer tt_digits_layout_infer_dsp_layers[] = {
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
-	 .in = 64, .out = 32, .row = 64, .rows = 32},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
-	 .in = 32, .out = 32, .row = 0, .rows = 0},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
-	 .in = 32, .out = 10, .row = 32, .rows = 10},
-};
 static const struct tintin_model_layout tt_digits_layout_infer_dsp = {
 	.magic = TINTIN_LAYOUT_MAGIC,
 	.desc_hash = 0x33bea807u,
@@ -326,7 +310,7 @@ static const struct tintin_model_layout tt_digits_layout_infer_dsp = {
 	.first_trained = 0,
 	.fc_ws = 1,
 	.n_layers = 3,
-	.layers = tt_digits_layout_infer_dsp_layers,
+	.layers = tt_digits_layout_infer_layers,
 };
 
 #if TINTIN_FC_USES_WS
@@ -2171,14 +2155,6 @@ static const struct tintin_model_layout tt_digits_c_layout_train = {
 	.n_layers = 3,
 	.layers = tt_digits_c_layout_train_layers,
 };
-static const struct tintin_layout_layer tt_digits_c_layout_train_dsp_layers[] = {
-	{.buf = {336u, 2384u, TINTIN_LAYOUT_NONE, 4432u, TINTIN_LAYOUT_NONE, 4560u, TINTIN_LAYOUT_NONE},
-	 .in = 64, .out = 32, .row = 64, .rows = 32},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 4560u, TINTIN_LAYOUT_NONE},
-	 .in = 32, .out = 32, .row = 0, .rows = 0},
-	{.buf = {4816u, 5136u, TINTIN_LAYOUT_NONE, 5456u, TINTIN_LAYOUT_NONE, 5496u, TINTIN_LAYOUT_NONE},
-	 .in = 32, .out = 10, .row = 32, .rows = 10},
-};
 static const struct tintin_model_layout tt_digits_c_layout_train_dsp = {
 	.magic = TINTIN_LAYOUT_MAGIC,
 	.desc_hash = 0xaf7f67fau,
@@ -2190,7 +2166,7 @@ static const struct tintin_model_layout tt_digits_c_layout_train_dsp = {
 	.first_trained = 0,
 	.fc_ws = 1,
 	.n_layers = 3,
-	.layers = tt_digits_c_layout_train_dsp_layers,
+	.layers = tt_digits_c_layout_train_layers,
 };
 static const struct tintin_layout_layer tt_digits_c_layout_infer_layers[] = {
 	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
@@ -2213,14 +2189,6 @@ static const struct tintin_model_layout tt_digits_c_layout_infer = {
 	.n_layers = 3,
 	.layers = tt_digits_c_layout_infer_layers,
 };
-static const struct tintin_layout_layer tt_digits_c_layout_infer_dsp_layers[] = {
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
-	 .in = 64, .out = 32, .row = 64, .rows = 32},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
-	 .in = 32, .out = 32, .row = 0, .rows = 0},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
-	 .in = 32, .out = 10, .row = 32, .rows = 10},
-};
 static const struct tintin_model_layout tt_digits_c_layout_infer_dsp = {
 	.magic = TINTIN_LAYOUT_MAGIC,
 	.desc_hash = 0xaf7f67fau,
@@ -2232,7 +2200,7 @@ static const struct tintin_model_layout tt_digits_c_layout_infer_dsp = {
 	.first_trained = 0,
 	.fc_ws = 1,
 	.n_layers = 3,
-	.layers = tt_digits_c_layout_infer_dsp_layers,
+	.layers = tt_digits_c_layout_infer_layers,
 };
 
 #if TINTIN_FC_USES_WS

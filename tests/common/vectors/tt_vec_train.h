@@ -172,24 +172,6 @@ static const struct tintin_model_layout tt_cnn_layout_train = {
 	.n_layers = 8,
 	.layers = tt_cnn_layout_train_layers,
 };
-static const struct tintin_layout_layer tt_cnn_layout_train_dsp_layers[] = {
-	{.buf = {576u, 600u, 624u, 672u, 688u, 0u, TINTIN_LAYOUT_NONE},
-	 .in = 48, .out = 96, .row = 6, .rows = 4, .recip = 5592405, .geom = {.in_h = 1, .in_w = 24, .in_c = 2, .out_h = 1, .out_w = 24, .out_c = 4, .k_h = 1, .k_w = 3, .stride = 1, .pad_l = 1}},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 0u, TINTIN_LAYOUT_NONE},
-	 .in = 96, .out = 96, .row = 0, .rows = 0, .gated = 1},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 728u, 704u},
-	 .in = 96, .out = 48, .row = 8, .rows = 4, .recip = 8388608, .geom = {.in_h = 1, .in_w = 24, .in_c = 4, .out_h = 1, .out_w = 12, .out_c = 4, .k_h = 1, .k_w = 2, .stride = 2}},
-	{.buf = {920u, 968u, 1016u, 1112u, 1128u, 384u, TINTIN_LAYOUT_NONE},
-	 .in = 48, .out = 20, .row = 12, .rows = 4, .recip = 5592405, .geom = {.in_h = 1, .in_w = 12, .in_c = 4, .out_h = 1, .out_w = 5, .out_c = 4, .k_h = 1, .k_w = 3, .stride = 2}},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 384u, 1144u},
-	 .in = 20, .out = 20, .row = 0, .rows = 0},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 1154u, TINTIN_LAYOUT_NONE},
-	 .in = 20, .out = 8, .row = 8, .rows = 4, .recip = 8388608, .geom = {.in_h = 1, .in_w = 5, .in_c = 4, .out_h = 1, .out_w = 2, .out_c = 4, .k_h = 1, .k_w = 2, .stride = 2}},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 1154u, TINTIN_LAYOUT_NONE},
-	 .in = 8, .out = 8, .row = 0, .rows = 0},
-	{.buf = {1188u, 1228u, 1268u, 1348u, 1368u, 1388u, TINTIN_LAYOUT_NONE},
-	 .in = 8, .out = 5, .row = 8, .rows = 5},
-};
 static const struct tintin_model_layout tt_cnn_layout_train_dsp = {
 	.magic = TINTIN_LAYOUT_MAGIC,
 	.desc_hash = 0x47326e5fu,
@@ -201,7 +183,7 @@ static const struct tintin_model_layout tt_cnn_layout_train_dsp = {
 	.first_trained = 0,
 	.fc_ws = 1,
 	.n_layers = 8,
-	.layers = tt_cnn_layout_train_dsp_layers,
+	.layers = tt_cnn_layout_train_layers,
 };
 static const struct tintin_layout_layer tt_cnn_layout_infer_layers[] = {
 	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
@@ -234,24 +216,6 @@ static const struct tintin_model_layout tt_cnn_layout_infer = {
 	.n_layers = 8,
 	.layers = tt_cnn_layout_infer_layers,
 };
-static const struct tintin_layout_layer tt_cnn_layout_infer_dsp_layers[] = {
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
-	 .in = 48, .out = 96, .row = 6, .rows = 4, .recip = 5592405, .geom = {.in_h = 1, .in_w = 24, .in_c = 2, .out_h = 1, .out_w = 24, .out_c = 4, .k_h = 1, .k_w = 3, .stride = 1, .pad_l = 1}},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
-	 .in = 96, .out = 96, .row = 0, .rows = 0},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
-	 .in = 96, .out = 48, .row = 8, .rows = 4, .recip = 8388608, .geom = {.in_h = 1, .in_w = 24, .in_c = 4, .out_h = 1, .out_w = 12, .out_c = 4, .k_h = 1, .k_w = 2, .stride = 2}},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
-	 .in = 48, .out = 20, .row = 12, .rows = 4, .recip = 5592405, .geom = {.in_h = 1, .in_w = 12, .in_c = 4, .out_h = 1, .out_w = 5, .out_c = 4, .k_h = 1, .k_w = 3, .stride = 2}},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
-	 .in = 20, .out = 20, .row = 0, .rows = 0},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
-	 .in = 20, .out = 8, .row = 8, .rows = 4, .recip = 8388608, .geom = {.in_h = 1, .in_w = 5, .in_c = 4, .out_h = 1, .out_w = 2, .out_c = 4, .k_h = 1, .k_w = 2, .stride = 2}},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
-	 .in = 8, .out = 8, .row = 0, .rows = 0},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
-	 .in = 8, .out = 5, .row = 8, .rows = 5},
-};
 static const struct tintin_model_layout tt_cnn_layout_infer_dsp = {
 	.magic = TINTIN_LAYOUT_MAGIC,
 	.desc_hash = 0x47326e5fu,
@@ -263,7 +227,7 @@ static const struct tintin_model_layout tt_cnn_layout_infer_dsp = {
 	.first_trained = 0,
 	.fc_ws = 1,
 	.n_layers = 8,
-	.layers = tt_cnn_layout_infer_dsp_layers,
+	.layers = tt_cnn_layout_infer_layers,
 };
 
 #if TINTIN_FC_USES_WS

@@ -140,18 +140,6 @@ static const struct tintin_model_layout small_layout_train = {
 	.n_layers = 5,
 	.layers = small_layout_train_layers,
 };
-static const struct tintin_layout_layer small_layout_train_dsp_layers[] = {
-	{.buf = {216u, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 236u, TINTIN_LAYOUT_NONE, 0u, TINTIN_LAYOUT_NONE},
-	 .in = 24, .out = 36, .row = 6, .rows = 3, .recip = 5592405, .geom = {.in_h = 1, .in_w = 12, .in_c = 2, .out_h = 1, .out_w = 12, .out_c = 3, .k_h = 1, .k_w = 3, .stride = 1, .pad_l = 1}},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 0u, TINTIN_LAYOUT_NONE},
-	 .in = 36, .out = 36, .row = 0, .rows = 0, .gated = 1},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 257u, 248u},
-	 .in = 36, .out = 18, .row = 6, .rows = 3, .recip = 8388608, .geom = {.in_h = 1, .in_w = 12, .in_c = 3, .out_h = 1, .out_w = 6, .out_c = 3, .k_h = 1, .k_w = 2, .stride = 2}},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 257u, TINTIN_LAYOUT_NONE},
-	 .in = 18, .out = 18, .row = 0, .rows = 0},
-	{.buf = {332u, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, 404u, TINTIN_LAYOUT_NONE, 420u, TINTIN_LAYOUT_NONE},
-	 .in = 18, .out = 4, .row = 18, .rows = 4},
-};
 static const struct tintin_model_layout small_layout_train_dsp = {
 	.magic = TINTIN_LAYOUT_MAGIC,
 	.desc_hash = 0x1711ca59u,
@@ -163,7 +151,7 @@ static const struct tintin_model_layout small_layout_train_dsp = {
 	.first_trained = 0,
 	.fc_ws = 1,
 	.n_layers = 5,
-	.layers = small_layout_train_dsp_layers,
+	.layers = small_layout_train_layers,
 };
 static const struct tintin_layout_layer small_layout_infer_layers[] = {
 	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
@@ -190,18 +178,6 @@ static const struct tintin_model_layout small_layout_infer = {
 	.n_layers = 5,
 	.layers = small_layout_infer_layers,
 };
-static const struct tintin_layout_layer small_layout_infer_dsp_layers[] = {
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
-	 .in = 24, .out = 36, .row = 6, .rows = 3, .recip = 5592405, .geom = {.in_h = 1, .in_w = 12, .in_c = 2, .out_h = 1, .out_w = 12, .out_c = 3, .k_h = 1, .k_w = 3, .stride = 1, .pad_l = 1}},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
-	 .in = 36, .out = 36, .row = 0, .rows = 0},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
-	 .in = 36, .out = 18, .row = 6, .rows = 3, .recip = 8388608, .geom = {.in_h = 1, .in_w = 12, .in_c = 3, .out_h = 1, .out_w = 6, .out_c = 3, .k_h = 1, .k_w = 2, .stride = 2}},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
-	 .in = 18, .out = 18, .row = 0, .rows = 0},
-	{.buf = {TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE, TINTIN_LAYOUT_NONE},
-	 .in = 18, .out = 4, .row = 18, .rows = 4},
-};
 static const struct tintin_model_layout small_layout_infer_dsp = {
 	.magic = TINTIN_LAYOUT_MAGIC,
 	.desc_hash = 0x1711ca59u,
@@ -213,7 +189,7 @@ static const struct tintin_model_layout small_layout_infer_dsp = {
 	.first_trained = 0,
 	.fc_ws = 1,
 	.n_layers = 5,
-	.layers = small_layout_infer_dsp_layers,
+	.layers = small_layout_infer_layers,
 };
 /* clang-format on */
 
