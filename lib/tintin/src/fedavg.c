@@ -20,7 +20,13 @@
 /* Bits of m (0 for 0), for 64-bit magnitudes. */
 static int tintin_bits64(uint64_t m)
 {
-	return (m >> 32) ? 32 + tintin_bits((uint32_t)(m >> 32)) : tintin_bits((uint32_t)m);
+	int n = 0;
+
+	while (m != 0u) {
+		m >>= 1;
+		n++;
+	}
+	return n;
 }
 
 /* floor((x + U) / 2^s), U the top s bits of draw d (d << (s - 32) when s > 32); 16 <= s < 63. */

@@ -175,6 +175,22 @@ static int tintin_fleet_check(const struct tintin_model *m, const uint8_t *msg, 
 	return 0;
 }
 
+/* New parameters in s: masters restart at 256 w, no momentum from the old weights. */
+static void tintin_fleet_restart(struct tintin_layer_state *s)
+{
+	const size_t n_w = (size_t)s->rows * s->row;
+
+	if (TINTIN_UPSCALE_ENABLED && s->w_lo != NULL) {
+		memset(s->w_lo, 0, n_w);
+	}
+	if (TINTIN_MOMENTUM_ENABLED && s->w_mom != NULL) {
+		memset(s->w_mom, 0, n_w * ((s->w_lo != NULL) ? sizeof(int16_t) : 1u));
+	}
+	if (TINTIN_MOMENTUM_ENABLED && s->b_mom != NULL) {
+		memset(s->b_mom, 0, (size_t)s->rows * sizeof(int32_t));
+	}
+}
+
 int tintin_fleet_apply(struct tintin_model *m, const uint8_t *msg, size_t len,
 		       struct tintin_fleet_info *info)
 {
@@ -207,7 +223,7 @@ int tintin_fleet_apply(struct tintin_model *m, const uint8_t *msg, size_t len,
 		if (what & TINTIN_FLEET_WEIGHTS) {
 			memcpy(s->w_ram, p, (size_t)s->rows * s->row);
 		}
-		tintin_layer_restart(s);
+		tintin_fleet_restart(s);
 		pos += tintin_fleet_part(s, what);
 	}
 	if (info != NULL) {
@@ -312,7 +328,7 @@ int tintin_fleet_aggregate(struct tintin_model *m, const uint8_t *const *msgs, c
 		(void)tintin_fedavg_layer(parts, k, n_w, rows, &draw, shares, s->w_ram,
 					  rows ? s->bias_ram : NULL, &w_exp);
 		s->w_exp = w_exp;
-		tintin_layer_restart(s);
+		tintin_fleet_restart(s);
 		tintin_prng_advance(&draw, n_w + rows);
 		pos += tintin_fleet_part(s, what);
 	}

@@ -193,9 +193,6 @@ uint32_t tintin_desc_hash(const struct tintin_model_desc *d, const struct tintin
 /* Copies a laid-out model's initial parameters from its table (init's last step). */
 void tintin_load_params(struct tintin_model *m, const struct tintin_model_desc *d);
 
-/* Layer s has new parameters: its masters restart at 256 w, its momentum at 0. */
-void tintin_layer_restart(struct tintin_layer_state *s);
-
 /* model.c: 0 when layer i may hold this weight exponent and rate back-off (the window
  * training keeps them in), else -ERANGE with a log line. A checkpoint is checked with it
  * before it loads.

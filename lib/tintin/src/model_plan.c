@@ -140,31 +140,23 @@ int tintin_model_plan_parts(const struct tintin_model_desc *desc, enum tintin_mo
 	return tintin_plan(desc, mode, dsp != 0, &bytes, parts);
 }
 
-void tintin_layer_restart(struct tintin_layer_state *s)
-{
-	const size_t n_w = (size_t)s->rows * s->row;
-
-	/* Masters and momentum exist only where the build has them (model_layout.c). */
-	if (TINTIN_UPSCALE_ENABLED && s->w_lo != NULL) {
-		memset(s->w_lo, 0, n_w); /* master = 256 * w */
-	}
-	if (TINTIN_MOMENTUM_ENABLED && s->w_mom != NULL) {
-		memset(s->w_mom, 0, n_w * ((s->w_lo != NULL) ? sizeof(int16_t) : 1u));
-	}
-	if (TINTIN_MOMENTUM_ENABLED && s->b_mom != NULL) {
-		memset(s->b_mom, 0, (size_t)s->rows * sizeof(int32_t));
-	}
-}
-
 /* Copies the table's initial parameters into the trainable RAM copies. */
 void tintin_load_params(struct tintin_model *m, const struct tintin_model_desc *d)
 {
 	for (uint8_t i = 0; i < d->n_layers; i++) {
 		const struct tintin_layer_desc *l = &d->layers[i];
 		struct tintin_layer_state *s = &m->layer[i];
+		size_t n_w = (size_t)s->rows * s->row;
 
 		if (s->w_ram != NULL) {
-			memcpy(s->w_ram, l->weights, (size_t)s->rows * s->row);
+			memcpy(s->w_ram, l->weights, n_w);
+		}
+		/* Masters and momentum exist only where the build has them (model_layout.c). */
+		if (TINTIN_UPSCALE_ENABLED && s->w_lo != NULL) {
+			memset(s->w_lo, 0, n_w); /* master = 256 * w */
+		}
+		if (TINTIN_MOMENTUM_ENABLED && s->w_mom != NULL) {
+			memset(s->w_mom, 0, n_w * ((s->w_lo != NULL) ? sizeof(int16_t) : 1u));
 		}
 		if (s->bias_ram != NULL) {
 			if (l->bias != NULL) {
@@ -173,7 +165,9 @@ void tintin_load_params(struct tintin_model *m, const struct tintin_model_desc *
 				memset(s->bias_ram, 0, (size_t)s->rows * sizeof(int32_t));
 			}
 		}
-		tintin_layer_restart(s);
+		if (TINTIN_MOMENTUM_ENABLED && s->b_mom != NULL) {
+			memset(s->b_mom, 0, (size_t)s->rows * sizeof(int32_t));
+		}
 	}
 }
 
