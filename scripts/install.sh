@@ -38,7 +38,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 echo "install: python package and test tools"
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[dev]'
+.venv/bin/python -m pip install -q -e '.[dev,fleet]'
 
 echo "install: environmental sample data (npm registry tarball, sha512-checked, into the cache)"
 .venv/bin/python -m tintin.tasks.envdata --fetch >/dev/null

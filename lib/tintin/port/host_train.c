@@ -188,3 +188,8 @@ int tintin_host_vector_loops(void)
 {
 	return TINTIN_VECTOR_LOOPS;
 }
+
+struct tintin_prng *tintin_host_prng(struct tintin_model *m)
+{
+	return m == NULL ? NULL : &m->prng;
+}

@@ -63,6 +63,10 @@ COMMANDS = {
     "zephyr-check": Command(
         "tintin.zephyr.zcheck", "check the Zephyr module files without a Zephyr tree"
     ),
+    "fleet": Command(
+        "tintin.fleet.run",
+        "many nodes, one model: integer federated averaging on Flower's Simulation Engine",
+    ),
     "vectors": Command("tintin.apps.vectors", "regenerate (or --check) the generated C headers"),
 }
 

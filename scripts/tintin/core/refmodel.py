@@ -125,6 +125,11 @@ class RefModel:
                 st.b_mom = np.zeros_like(bias)
             self.dense[i] = st
 
+    def reseed(self, seed: int) -> None:
+        """Restart the stochastic rounding stream from seed (tintin_prng_seed on m->prng)."""
+        self.key = nx.prng_key(seed & nx.M32)
+        self.counter = 0
+
     # --- forward ------------------------------------------------------------------------
 
     def forward(self, x: np.ndarray, x_exp: int) -> tuple[np.ndarray, int]:

@@ -348,6 +348,7 @@ SIGNATURES: dict[str, tuple[object, list[object]]] = {
         ],
     ),
     "tintin_host_vector_loops": (ct.c_int, []),
+    "tintin_host_prng": (ct.POINTER(Prng), [ct.c_void_p]),
     "tintin_forward_order": (
         ct.c_int,
         [ct.c_void_p, ct.POINTER(TrainSet), PU32, ct.c_uint32, ct.c_void_p, ct.c_size_t, P8, P8],

@@ -294,6 +294,10 @@ class CModel:
             self._m, ptrs, lens, len(msgs), ct.byref(stream), parts, shares))  # fmt: skip
         return [int(v) for v in shares[: len(msgs)]]
 
+    def reseed(self, seed: int) -> None:
+        """Restart the stochastic rounding stream from seed (tintin_prng_seed on m->prng)."""
+        lib().tintin_prng_seed(lib().tintin_host_prng(self._m), seed & 0xFFFFFFFF)
+
     def layout(self) -> CLayout:
         """This model's layout, as tintin_model_init_layout takes it back."""
         out = CLayout(len(self.spec.layers))

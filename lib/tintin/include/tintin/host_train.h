@@ -76,6 +76,14 @@ int tintin_forward_order(struct tintin_model *m, const struct tintin_train_set *
  */
 int tintin_host_vector_loops(void);
 
+/**
+ * @brief The model's stochastic rounding stream, for bindings that do not mirror struct
+ * tintin_model (C callers use &m->prng): a fleet node reseeds it with its own identity,
+ * tintin_prng_seed(tintin_host_prng(m), id), so that nodes built from one table do not round
+ * alike.
+ */
+struct tintin_prng *tintin_host_prng(struct tintin_model *m);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,76 @@
+# SPDX-License-Identifier: Apache-2.0
+"""One node of a fleet on the C runtime: apply the global model, train on the node's own
+samples, export the update; and the gateway's round that averages the updates.
+
+Both are what a node and a gateway run on the MCU (tintin_fleet_apply, tintin_train_step,
+tintin_fleet_export, tintin_fleet_aggregate), through the ctypes binding. Every node draws its
+stochastic rounding from its own stream (seeded from the run's seed, its index and the round),
+as a deployed node would from its identity: nodes built from one table would otherwise round
+alike, and their rounding errors would add up instead of averaging out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tintin.core import data, numerics
+from tintin.core.spec import ModelSpec
+from tintin.io import fleetmsg
+from tintin.native import clib, hosttrain
+
+GATEWAY = 0xFFFFFFFF  # the gateway's index in stream_seed
+
+
+@dataclass(frozen=True)
+class Shard:
+    """A node's training samples: int8 inputs at the fleet's input exponent, labels."""
+
+    x: np.ndarray
+    y: np.ndarray
+
+
+def stream_seed(seed: int, node: int, round_: int) -> int:
+    """The seed of a node's stochastic rounding stream in a round (murmur3's finaliser over
+    the three, so that neighbouring nodes and rounds get unrelated streams)."""
+    h = (seed * 0x9E3779B1 ^ node * 0x85EBCA77 ^ round_ * 0xC2B2AE3D) & numerics.M32
+    return int(numerics.prng_at(h, 0, 0))
+
+
+def epoch_seed(seed: int, node: int) -> int:
+    """The seed of a node's sample order (data.epoch_order), the same in every engine."""
+    return (seed << 20) ^ node
+
+
+def train_local(model: clib.CModel, shard: Shard, x_exp: int, epochs: int, batch: int,
+                seed: int, node: int, first_epoch: int) -> None:  # fmt: skip
+    """epochs passes over the shard, in the orders of epochs first_epoch, first_epoch + 1..."""
+    for e in range(first_epoch, first_epoch + epochs):
+        order = data.epoch_order(len(shard.y), e, epoch_seed(seed, node))
+        hosttrain.train_epoch(model, shard.x, x_exp, shard.y, order, batch)
+
+
+def node_round(sp: ModelSpec, global_msg: bytes, shard: Shard, x_exp: int, round_: int,
+               epochs: int, batch: int, seed: int, node: int) -> bytes:  # fmt: skip
+    """A node's round: the global model of round_ - 1 in, its update of round_ out."""
+    model = clib.CModel(sp)
+    model.fleet_apply(global_msg)
+    model.reseed(stream_seed(seed, node, round_))
+    train_local(model, shard, x_exp, epochs, batch, seed, node, (round_ - 1) * epochs)
+    return model.fleet_export(fleetmsg.UPDATE, round_, len(shard.y))
+
+
+def initial_global(sp: ModelSpec) -> bytes:
+    """Round 0's global model: the spec's initial weights, as every node holds them."""
+    return clib.CModel(sp).fleet_export(fleetmsg.GLOBAL, 0, 0)
+
+
+def aggregate(sp: ModelSpec, updates: list[bytes], round_: int, seed: int) -> bytes:
+    """A gateway's round (tintin_fleet_aggregate) over the updates, in the order given: the
+    global model message of round_, weighted by the updates' sample counts."""
+    gateway = clib.CModel(sp)
+    key = numerics.prng_key(stream_seed(seed, GATEWAY, round_))
+    gateway.fleet_aggregate(updates, key, 0)
+    total = sum(fleetmsg.HEAD.unpack_from(u)[-1] for u in updates)  # checked by C above
+    return gateway.fleet_export(fleetmsg.GLOBAL, round_, total)

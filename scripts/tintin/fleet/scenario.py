@@ -1,0 +1,189 @@
+# SPDX-License-Identifier: Apache-2.0
+"""A fleet scenario: a real dataset split into nodes, rounds of integer federated averaging,
+and the two baselines every round is measured against.
+
+- federated: every node applies the global model, trains `epochs` passes over its own samples
+  on the C runtime and sends its update; the gateway averages them (tintin_fleet_aggregate).
+- local-only: every node trains on its own samples alone, from the same initial weights, for
+  the same passes.
+- centralised float32: the project's float32 trainer (tintin.core.floatref) on the pooled
+  samples, `epochs` passes per round.
+- federated float32: the same rounds with the float32 trainer on every node and the exact
+  sample-weighted mean at the gateway, which separates what federation costs from what the
+  integer arithmetic costs.
+
+A node is scored on its own kind of data: the held-out accuracy of each class, weighted by the
+node's label mix (the held-out set is shared, its classes balanced). This module runs the
+rounds in this process (engine "local"); tintin.fleet.flower runs the same rounds, with the same
+integers, on Flower's Simulation Engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+
+from tintin.core import data
+from tintin.core.floatref import FloatModel
+from tintin.core.spec import ModelSpec, Optim
+from tintin.fleet import node, partition
+from tintin.native import clib, hosttrain
+from tintin.tasks import accdata
+
+
+@dataclass(frozen=True)
+class Config:
+    """What a scenario runs: hashable, so a worker process prepares the same fleet once."""
+
+    task: str = "mnist10k-mlp"
+    nodes: int = 100
+    rounds: int = 30
+    epochs: int = 5  # local passes over a node's samples per round
+    batch: int = 8
+    alpha: float = 0.5  # Dirichlet label skew: smaller is more skewed
+    seed: int = 1
+
+
+@dataclass
+class Fleet:
+    """A prepared scenario: the model, the nodes' samples and the held-out set."""
+
+    cfg: Config
+    sp: ModelSpec
+    split: data.Split
+    x_exp: int
+    shards: list[node.Shard]
+    mix: np.ndarray  # [nodes, classes] label proportions
+    x_test: np.ndarray  # int8 at x_exp
+    y_test: np.ndarray
+
+
+@cache
+def prepare(cfg: Config) -> Fleet:
+    """The task's split, quantised as every node quantises it, split into cfg.nodes nodes."""
+    if cfg.task not in accdata.TASKS:
+        raise ValueError(f"fleet: unknown task {cfg.task!r} (one of {', '.join(accdata.TASKS)})")
+    if cfg.rounds < 1 or cfg.epochs < 1:
+        raise ValueError("fleet: rounds and epochs must be at least 1")
+    split = accdata.load(cfg.task)
+    sp = accdata.TASKS[cfg.task].model(Optim(), cfg.batch, cfg.seed)
+    x, x_exp = data.quantize_inputs(split.x_train)
+    x = x.reshape(len(x), -1)
+    parts = partition.dirichlet(split.y_train, cfg.nodes, cfg.alpha, cfg.seed)
+    shards = [node.Shard(np.ascontiguousarray(x[p]), np.ascontiguousarray(split.y_train[p]))
+              for p in parts]  # fmt: skip
+    x_test = data.quantize_like(split.x_test, x_exp).reshape(len(split.x_test), -1)
+    mix = partition.proportions(split.y_train, parts, split.classes)
+    return Fleet(cfg, sp, split, x_exp, shards, mix, x_test, np.asarray(split.y_test))
+
+
+def class_accuracy(pred: np.ndarray, y: np.ndarray, classes: int) -> np.ndarray:
+    """Held-out accuracy of every class (0 for a class the held-out set lacks)."""
+    hit = np.bincount(y[pred == y], minlength=classes)
+    return hit / np.maximum(np.bincount(y, minlength=classes), 1)
+
+
+@dataclass
+class Score:
+    """A model's held-out accuracy, and every node's accuracy on its own label mix."""
+
+    held_out: float
+    nodes: np.ndarray
+
+    @property
+    def median(self) -> float:
+        return float(np.median(self.nodes))
+
+
+def score(f: Fleet, pred: np.ndarray) -> Score:
+    acc = class_accuracy(pred, f.y_test, f.split.classes)
+    return Score(float(np.mean(pred == f.y_test)), f.mix @ acc)
+
+
+def int_predictions(model: clib.CModel, f: Fleet) -> np.ndarray:
+    out, _ = hosttrain.outputs(model, f.x_test, f.x_exp, model.spec.max_batch)
+    return out.argmax(axis=1)
+
+
+class Evaluator:
+    """Scores global model messages on the held-out set (a C model that applies them)."""
+
+    def __init__(self, f: Fleet) -> None:
+        self.f = f
+        self.model = clib.CModel(f.sp)
+
+    def __call__(self, global_msg: bytes) -> Score:
+        self.model.fleet_apply(global_msg)
+        return score(self.f, int_predictions(self.model, self.f))
+
+
+def run_rounds(f: Fleet, on_round: Callable[[int, bytes], None] | None = None) -> bytes:
+    """The federated rounds in this process, node after node; on_round(round, global) after
+    each. Returns the last global model."""
+    cfg = f.cfg
+    g = node.initial_global(f.sp)
+    for r in range(1, cfg.rounds + 1):
+        updates = [node.node_round(f.sp, g, s, f.x_exp, r, cfg.epochs, cfg.batch, cfg.seed, k)
+                   for k, s in enumerate(f.shards)]  # fmt: skip
+        g = node.aggregate(f.sp, updates, r, cfg.seed)
+        if on_round is not None:
+            on_round(r, g)
+    return g
+
+
+def local_only(f: Fleet) -> list[Score]:
+    """Per round: every node's own model, trained on its own samples only. The held-out
+    figure is the mean over nodes of their models' held-out accuracy."""
+    cfg = f.cfg
+    per_node = np.zeros((cfg.rounds, cfg.nodes))
+    held = np.zeros((cfg.rounds, cfg.nodes))
+    for k, s in enumerate(f.shards):
+        model = clib.CModel(f.sp)
+        model.reseed(node.stream_seed(cfg.seed, k, 0))
+        for r in range(cfg.rounds):
+            node.train_local(model, s, f.x_exp, cfg.epochs, cfg.batch, cfg.seed, k, r * cfg.epochs)
+            sc = score(f, int_predictions(model, f))
+            per_node[r, k], held[r, k] = sc.nodes[k], sc.held_out
+    return [Score(float(held[r].mean()), per_node[r]) for r in range(cfg.rounds)]
+
+
+def fedavg_float(f: Fleet) -> list[Score]:
+    """Per round: float32 FedAvg, the same nodes, orders and passes as run_rounds."""
+    cfg = f.cfg
+    g = FloatModel(f.sp)
+    n = sum(len(s.y) for s in f.shards)
+    parts = partition.dirichlet(f.split.y_train, cfg.nodes, cfg.alpha, cfg.seed)
+    out = []
+    for r in range(cfg.rounds):
+        mean = {i: [np.zeros_like(p, np.float64) for p in ps] for i, ps in g.params.items()}
+        for k, p in enumerate(parts):
+            m = FloatModel(f.sp)
+            m.params = {i: [q.copy() for q in ps] for i, ps in g.params.items()}
+            x, y = f.split.x_train[p], f.split.y_train[p]
+            for e in range(r * cfg.epochs, (r + 1) * cfg.epochs):
+                order = data.epoch_order(len(y), e, node.epoch_seed(cfg.seed, k))
+                for s in range(0, len(y), cfg.batch):
+                    m.train_step(x[order[s : s + cfg.batch]], y[order[s : s + cfg.batch]])
+            for i, ps in m.params.items():
+                for j, q in enumerate(ps):
+                    mean[i][j] += q * (len(p) / n)
+        g.params = {i: [q.astype(np.float32) for q in ps] for i, ps in mean.items()}
+        out.append(score(f, g.predict(f.split.x_test)))
+    return out
+
+
+def central_float(f: Fleet) -> list[Score]:
+    """Per round: float32 on the pooled samples after `epochs` more passes."""
+    cfg = f.cfg
+    fm = FloatModel(f.sp)
+    x, y = f.split.x_train, f.split.y_train
+    out = []
+    for r in range(cfg.rounds):
+        for e in range(r * cfg.epochs, (r + 1) * cfg.epochs):
+            for idx in data.batches(len(x), cfg.batch, e, cfg.seed):
+                fm.train_step(x[idx], y[idx])
+        out.append(score(f, fm.predict(f.split.x_test)))
+    return out

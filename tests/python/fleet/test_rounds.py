@@ -1,0 +1,103 @@
+# SPDX-License-Identifier: Apache-2.0
+"""A fleet's rounds in this process: nodes draw from their own rounding streams (C and the
+reference alike), rounds are reproducible, the C gateway's global model is the reference's
+byte for byte, and `tintin fleet --engine local` runs and refuses bad arguments in one line."""
+
+import json
+
+import numpy as np
+import pytest
+from fleetdata import small
+
+from tintin import cli
+from tintin.core import spec
+from tintin.core.refmodel import RefModel
+from tintin.fleet import node, scenario
+from tintin.io import fleetavg, fleetmsg
+from tintin.native import clib
+
+pytestmark = pytest.mark.clib
+
+
+def test_reseed_is_bit_exact_and_changes_the_stream():
+    sp = spec.mlp([6, 9, 3], 4, max_batch=4)
+    rng = np.random.default_rng(0)
+    x = rng.integers(-127, 128, (32, 6)).astype(np.int8)
+    y = rng.integers(0, 3, 32).astype(np.uint8)
+    runs = []
+    for seed in (77, 77, 78):
+        c, r = clib.CModel(sp), RefModel(sp)
+        c.reseed(seed)
+        r.reseed(seed)
+        for k in range(0, 32, 4):
+            c.train_step(x[k : k + 4], -7, labels=y[k : k + 4])
+            r.train_step(x[k : k + 4], -7, labels=y[k : k + 4])
+        for i in (0, 2):
+            assert np.array_equal(np.ravel(c.layer_params(i)["w"]), r.dense[i].w.ravel())
+            assert np.array_equal(c.layer_params(i)["bias"], r.dense[i].bias)
+        runs.append(c.fleet_export(fleetmsg.UPDATE, 1, 32))
+    assert runs[0] == runs[1]
+    assert runs[0] != runs[2]  # another node rounds otherwise
+
+
+def test_rounds_are_reproducible_and_the_gateway_is_the_reference():
+    f = scenario.prepare(small(nodes=6, rounds=2))
+    seen: list[bytes] = []
+    last = scenario.run_rounds(f, lambda r, g: seen.append(g))
+    again: list[bytes] = []
+    scenario.run_rounds(f, lambda r, g: again.append(g))
+    assert seen == again and last == seen[-1] and seen[0] != seen[1]
+    g = fleetmsg.unpack(f.sp, seen[1])
+    assert (g.kind, g.round, g.samples) == (fleetmsg.GLOBAL, 2, len(f.split.y_train))
+    # Round 2 again by hand: the reference's aggregation of the same updates, same stream.
+    cfg = f.cfg
+    updates = [node.node_round(f.sp, seen[0], s, f.x_exp, 2, cfg.epochs, cfg.batch, cfg.seed, k)
+               for k, s in enumerate(f.shards)]  # fmt: skip
+    key = node.numerics.prng_key(node.stream_seed(cfg.seed, node.GATEWAY, 2))
+    assert fleetavg.aggregate(f.sp, updates, key, 0, 2) == seen[1]
+    assert node.aggregate(f.sp, updates, 2, cfg.seed) == seen[1]
+
+
+def test_cli_local_engine(tmp_path, capsys):
+    small()
+    out = tmp_path / "fleet"
+    argv = ["fleet", "--engine", "local", "--task", "weather", "--nodes", "5", "--rounds", "2",
+            "--out", str(out)]  # fmt: skip
+    assert cli.main(argv) == 0
+    run = json.loads((out / "fleet.json").read_text())
+    assert [r["round"] for r in run["rounds"]] == [1, 2]
+    last = run["rounds"][-1]
+    for key in ("fed_held_out", "local_node_median", "float_held_out", "fed_beats_local_nodes",
+                "fedfloat_held_out"):  # fmt: skip
+        assert 0.0 <= last[key] <= 1.0
+    assert run["update_bytes"] == run["global_bytes"] > 0 and run["peak_rss_bytes"] > 0
+    assert (out / "fleet_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "centralised float32" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--nodes", "5000"], "1168 samples cannot give 5000 nodes one each"),
+        (["--alpha", "0"], "--alpha 0.0: must be a number > 0"),
+        (["--alpha", "nan"], "--alpha nan: must be a number > 0"),
+        (["--rounds", "0"], "argument --rounds: 0 is outside 1..10000"),
+        (["--baselines", "local,gpu"], "argument --baselines: gpu: not one of local, float"),
+    ],
+)
+def test_cli_refusals(tmp_path, capsys, args, message):
+    small()
+    argv = ["fleet", "--engine", "local", "--task", "weather", "--out", str(tmp_path / "o")]
+    with pytest.raises(SystemExit) if "argument" in message else _nothing():
+        code = cli.main(argv + args)
+        assert code == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
