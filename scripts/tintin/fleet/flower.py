@@ -23,6 +23,10 @@ from flwr.serverapp.strategy import FedAvg
 from flwr.simulation import run_simulation
 
 from tintin.fleet import node, scenario
+from tintin.io import fleetmsg
+from tintin.native import clib
+
+log = logging.getLogger("tintin.fleet")
 
 MSG = "fleet-message"  # the one Array of every ArrayRecord: a fleet message's bytes
 WEIGHT = "num-examples"  # Flower's weighting key; the C gateway weights by the messages' own
@@ -67,17 +71,25 @@ class IntegerFedAvg(FedAvg):
     def aggregate_train(self, server_round: int, replies: Iterable[Message]
                         ) -> tuple[ArrayRecord | None, MetricRecord | None]:  # fmt: skip
         valid, failed = self._check_and_log_replies(list(replies), is_train=True)
-        if failed:
-            self.on_failure(server_round, len(failed))
-        if not valid:
-            return None, None
+        pairs = [(int(m.content["metrics"]["node"]), from_record(m.content["arrays"]))
+                 for m in valid]  # fmt: skip
         # Node order, not arrival order: the stochastic rounding draws follow the updates'
         # order, and a run must not depend on which worker finished first.
-        valid.sort(key=lambda m: int(m.content["metrics"]["node"]))
-        updates = [from_record(m.content["arrays"]) for m in valid]
-        g = node.aggregate(self.f.sp, updates, server_round, self.f.cfg.seed)
-        total = sum(int(m.content["metrics"][WEIGHT]) for m in valid)
-        return to_record(g), MetricRecord({WEIGHT: total, "nodes": len(valid)})
+        updates, refused = node.usable(self.f.sp, server_round, pairs)
+        for why in refused:
+            log.warning("tintin fleet: round %d: refused %s", server_round, why)
+        if failed or refused:
+            self.on_failure(server_round, len(failed) + len(refused))
+        if not updates:
+            return None, None  # Flower keeps the previous global model
+        try:
+            g = node.aggregate(self.f.sp, updates, server_round, self.f.cfg.seed)
+        except clib.TintinError as exc:  # copies too far apart: the round is skipped
+            log.warning("tintin fleet: round %d not averaged: %s", server_round, exc)
+            self.on_failure(server_round, len(updates))
+            return None, None
+        total = sum(fleetmsg.HEAD.unpack_from(u)[-1] for u in updates)
+        return to_record(g), MetricRecord({WEIGHT: total, "nodes": len(updates)})
 
 
 def server_app(f: scenario.Fleet, on_round: Callable[[int, bytes], None],

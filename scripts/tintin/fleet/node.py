@@ -66,6 +66,29 @@ def initial_global(sp: ModelSpec) -> bytes:
     return clib.CModel(sp).fleet_export(fleetmsg.GLOBAL, 0, 0)
 
 
+def usable(sp: ModelSpec, round_: int, replies: list[tuple[int, bytes]]
+           ) -> tuple[list[bytes], list[str]]:  # fmt: skip
+    """The updates a gateway averages in round_, in node order, and why it refused the others:
+    a message tintin_fleet_apply would refuse, a global model, another round's update, a
+    node heard twice. One bad node costs its own update, not the round."""
+    ok: dict[int, bytes] = {}
+    refused = []
+    for k, msg in sorted(replies, key=lambda kv: kv[0]):
+        try:
+            m = fleetmsg.unpack(sp, msg)
+        except fleetmsg.FleetError as exc:
+            refused.append(f"node {k}: {exc}")
+            continue
+        if m.kind != fleetmsg.UPDATE or m.round != round_:
+            refused.append(f"node {k}: kind {m.kind}, round {m.round}: not an update of "
+                           f"round {round_}")  # fmt: skip
+        elif k in ok:
+            refused.append(f"node {k}: a second update in round {round_}")
+        else:
+            ok[k] = msg
+    return list(ok.values()), refused
+
+
 def aggregate(sp: ModelSpec, updates: list[bytes], round_: int, seed: int) -> bytes:
     """A gateway's round (tintin_fleet_aggregate) over the updates, in the order given: the
     global model message of round_, weighted by the updates' sample counts."""

@@ -126,8 +126,11 @@ def run_rounds(f: Fleet, on_round: Callable[[int, bytes], None] | None = None) -
     cfg = f.cfg
     g = node.initial_global(f.sp)
     for r in range(1, cfg.rounds + 1):
-        updates = [node.node_round(f.sp, g, s, f.x_exp, r, cfg.epochs, cfg.batch, cfg.seed, k)
-                   for k, s in enumerate(f.shards)]  # fmt: skip
+        replies = [(k, node.node_round(f.sp, g, s, f.x_exp, r, cfg.epochs, cfg.batch, cfg.seed,
+                                       k)) for k, s in enumerate(f.shards)]  # fmt: skip
+        updates, refused = node.usable(f.sp, r, replies)
+        if refused:  # this process's own nodes: a refusal is a bug, not a bad radio
+            raise RuntimeError(f"fleet: round {r}: refused {refused[0]}")
         g = node.aggregate(f.sp, updates, r, cfg.seed)
         if on_round is not None:
             on_round(r, g)

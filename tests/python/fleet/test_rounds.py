@@ -58,6 +58,27 @@ def test_rounds_are_reproducible_and_the_gateway_is_the_reference():
     assert node.aggregate(f.sp, updates, 2, cfg.seed) == seen[1]
 
 
+def test_the_gateway_refuses_bad_updates_one_by_one():
+    f = scenario.prepare(small(nodes=4, rounds=1))
+    g0 = node.initial_global(f.sp)
+    cfg = f.cfg
+    ups = [node.node_round(f.sp, g0, s, f.x_exp, 1, 1, cfg.batch, cfg.seed, k)
+           for k, s in enumerate(f.shards)]  # fmt: skip
+    flipped = bytearray(ups[2])
+    flipped[30] ^= 0x10
+    late = node.node_round(f.sp, g0, f.shards[3], f.x_exp, 2, 1, cfg.batch, cfg.seed, 3)
+    replies = [(3, late), (1, ups[1]), (0, ups[0]), (2, bytes(flipped)), (1, ups[1]),
+               (5, g0), (6, ups[0][:-1])]  # fmt: skip
+    kept, refused = node.usable(f.sp, 1, replies)
+    assert kept == [ups[0], ups[1]]
+    assert len(refused) == 5
+    assert any(r.startswith("node 2: fleet: CRC-32") for r in refused), refused
+    assert "node 3: kind 0, round 2: not an update of round 1" in refused
+    assert "node 1: a second update in round 1" in refused
+    assert "node 5: kind 1, round 0: not an update of round 1" in refused
+    assert any(r.startswith("node 6: fleet: ") for r in refused)
+
+
 def test_cli_local_engine(tmp_path, capsys):
     small()
     out = tmp_path / "fleet"
