@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "test: ruff"
-.venv/bin/ruff check scripts tests
+.venv/bin/ruff check scripts tests samples
 
 echo "test: import layering of the tintin package (lint-imports, pyproject.toml's contracts)"
 .venv/bin/lint-imports --no-cache

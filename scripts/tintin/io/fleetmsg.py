@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tintin.core import spec
+from tintin.core.refmodel import RefModel
 
 MAGIC = 0x55465454  # "TTFU"
 VERSION = 1
@@ -113,3 +114,42 @@ def unpack(sp: spec.ModelSpec, data: bytes) -> Message:
         out[i] = LayerParams(w_exp, w, bias)
         pos += _part(what, rows, row)
     return Message(kind, rnd, samples, out)
+
+
+# --- the reference node: tintin_fleet_export and tintin_fleet_apply on a RefModel ------------
+
+
+def params_of(r: RefModel) -> dict[int, LayerParams]:
+    """A reference model's trained parameters, as a message carries them."""
+    out = {}
+    for i, (what, _, _) in carried(r.spec).items():
+        st = r.dense[i]
+        w = np.asarray(st.w, np.int8).ravel() if what & WEIGHTS else None
+        out[i] = LayerParams(int(st.w_exp), w, np.asarray(st.bias, np.int32))
+    return out
+
+
+def export_ref(r: RefModel, kind: int, round_: int, samples: int) -> bytes:
+    """tintin_fleet_export of the reference model."""
+    return pack(r.spec, Message(kind, round_, samples, params_of(r)))
+
+
+def apply_ref(r: RefModel, data: bytes) -> Message:
+    """tintin_fleet_apply on the reference model: the whole message checked first (FleetError),
+    then every trained layer's parameters loaded; int16 masters restart at 256 w, momentum at
+    zero, the layer's rate back-off stays."""
+    msg = unpack(r.spec, data)
+    for i, p in msg.layers.items():
+        st = r.dense[i]
+        st.w_exp = p.w_exp
+        if p.bias is not None:
+            st.bias = p.bias.astype(np.int64)
+        if p.w is not None:
+            st.w = p.w.astype(np.int64).reshape(st.w.shape)
+            if st.w16 is not None:
+                st.w16 = st.w * (1 << r.spec.optim.master_bits(r.spec.layers[i].kind))
+            if st.w_mom is not None:
+                st.w_mom = np.zeros_like(st.w_mom)
+        if st.b_mom is not None:
+            st.b_mom = np.zeros_like(st.b_mom)
+    return msg

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from pairs import run_pair
 
 from tintin.core import spec
+from tintin.core.refmodel import RefModel
 from tintin.io import fleetavg, fleetmsg
 from tintin.native import clib
 
@@ -214,3 +215,33 @@ def test_a_round_with_a_bad_message_changes_nothing():
         with pytest.raises(ValueError):
             fleetavg.aggregate(sp, batch, 1, 0, 0)
         assert same(before, params(gw, sp)), "a refused round changed the gateway's model"
+
+
+@pytest.mark.parametrize("optim", ["default", "compact", "momentum"])
+def test_the_reference_node_applies_and_exports_as_c_does(optim):
+    """fleetmsg.apply_ref and export_ref are tintin_fleet_apply and _export: a node that
+    trains, takes a global model (masters and momentum restarting) and trains on stays bit-exact
+    with C."""
+    sp = model(optim=optim)
+    other = model(seed=9, optim=optim)
+    rng = np.random.default_rng(5)
+    x = rng.integers(-127, 128, (24, 6)).astype(np.int8)
+    y = rng.integers(0, 3, 24).astype(np.uint8)
+    c, r = clib.CModel(sp), RefModel(sp)
+    donor = clib.CModel(other)
+    for k in range(0, 24, 2):
+        donor.train_step(x[k : k + 2], -4, labels=y[k : k + 2])
+    # Another model's parameters, this model's table: what a gateway's average looks like.
+    donor_params = params(donor, other)
+    g = fleetmsg.pack(sp, fleetmsg.Message(fleetmsg.GLOBAL, 3, 99, donor_params))
+    for k in range(0, 12, 2):
+        for m in (c, r):
+            m.train_step(x[k : k + 2], -4, labels=y[k : k + 2])
+    assert c.fleet_export(fleetmsg.UPDATE, 2, 12) == fleetmsg.export_ref(r, fleetmsg.UPDATE, 2, 12)
+    c.fleet_apply(g)
+    info = fleetmsg.apply_ref(r, g)
+    assert (info.kind, info.round, info.samples) == (fleetmsg.GLOBAL, 3, 99)
+    for k in range(12, 24, 2):
+        for m in (c, r):
+            m.train_step(x[k : k + 2], -4, labels=y[k : k + 2])
+    assert c.fleet_export(fleetmsg.UPDATE, 3, 12) == fleetmsg.export_ref(r, fleetmsg.UPDATE, 3, 12)

@@ -27,7 +27,11 @@ def test_manifest_pins_zephyr_and_registers_commands(name, tag):
     assert zephyr.revision == tag
     raw = yaml.safe_load((REPO / name).read_text())["manifest"]
     allow = raw["projects"][0]["import"]["name-allowlist"]
-    assert set(allow) == {"cmsis", "cmsis_6"}
+    assert set(allow) == {"cmsis", "cmsis_6", "zcbor"}
+    # Every module a sample or test scenario asks for comes with the workspace.
+    for yml in [*REPO.glob("samples/*/sample.yaml"), *REPO.glob("tests/**/testcase.yaml")]:
+        common = yaml.safe_load(yml.read_text()).get("common", {})
+        assert set(common.get("modules", [])) <= set(allow), yml
     assert m.projects[0].west_commands == ["scripts/west-commands.yml"]
     assert (REPO / "scripts" / "west-commands.yml").is_file()
 
