@@ -64,11 +64,7 @@ def same(a: dict[int, fleetmsg.LayerParams], b: dict[int, fleetmsg.LayerParams])
 def test_export_writes_the_reference_message(optim):
     sp = model(optim=optim)
     c, r = run_pair(sp, 10, seed=1, x_exp=-3)
-    ref = {i: fleetmsg.LayerParams(int(r.layer_params(i)["w_exp"]),  # type: ignore[arg-type]
-                                   np.asarray(r.layer_params(i)["w"], np.int8).ravel()
-                                   if what & fleetmsg.WEIGHTS else None,
-                                   np.asarray(r.layer_params(i)["bias"], np.int32))
-           for i, (what, _, _) in fleetmsg.carried(sp).items()}  # fmt: skip
+    ref = fleetmsg.params_of(r)
     msg = c.fleet_export(fleetmsg.UPDATE, 7, 1234)
     assert msg == fleetmsg.pack(sp, fleetmsg.Message(fleetmsg.UPDATE, 7, 1234, ref))
     assert len(msg) == fleetmsg.size(sp)
