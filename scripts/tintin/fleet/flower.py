@@ -133,6 +133,14 @@ def simulate(f: scenario.Fleet, on_round: Callable[[int, bytes], None],
         "init_args": {"num_cpus": cpus, "include_dashboard": False,
                       "logging_level": logging.ERROR, "log_to_driver": verbose},
     }  # fmt: skip
-    run_simulation(server_app(f, on_round, failed), client_app(f.cfg), num_supernodes=f.cfg.nodes,
-                   backend_name="ray", backend_config=backend, verbose_logging=verbose)  # fmt: skip
+    try:
+        run_simulation(server_app(f, on_round, failed), client_app(f.cfg),
+                       num_supernodes=f.cfg.nodes, backend_name="ray", backend_config=backend,
+                       verbose_logging=verbose)  # fmt: skip
+    finally:
+        # A simulation that crashed can leave Ray up, and its threads keep this process alive.
+        import ray
+
+        if ray.is_initialized():
+            ray.shutdown()
     return failures

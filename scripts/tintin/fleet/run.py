@@ -80,8 +80,9 @@ def engine_runner(name: str) -> object:
     try:
         from tintin.fleet import flower
     except ImportError as exc:
+        missing = (exc.name or "flwr").split(".")[0]
         raise cliutil.UsageError(
-            f"--engine flower needs Flower and Ray ({exc.name} is missing): "
+            f"--engine flower needs Flower and Ray ({missing} is missing): "
             "pip install '.[fleet]', or use --engine local"
         ) from None
     return flower

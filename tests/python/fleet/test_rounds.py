@@ -4,6 +4,8 @@ reference alike), rounds are reproducible, the C gateway's global model is the r
 byte for byte, and `tintin fleet --engine local` runs and refuses bad arguments in one line."""
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -122,3 +124,18 @@ class _nothing:
 
     def __exit__(self, *exc):
         return False
+
+
+def test_cli_without_flower_says_what_to_install(tmp_path):
+    small()
+    # A fresh interpreter in which flwr cannot be imported (None in sys.modules).
+    code = ("import sys; sys.modules['flwr'] = None; from tintin import cli; "
+            "sys.exit(cli.main(sys.argv[1:]))")  # fmt: skip
+    argv = ["fleet", "--task", "weather", "--nodes", "3", "--rounds", "1", "--out",
+            str(tmp_path / "o")]  # fmt: skip
+    run = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True,
+                         check=False)  # fmt: skip
+    assert run.returncode == 2, run.stderr
+    assert run.stderr == ("tintin fleet: --engine flower needs Flower and Ray (flwr is missing): "
+                          "pip install '.[fleet]', or use --engine local\n")  # fmt: skip
+    assert not (tmp_path / "o").exists()
