@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tintin.core import data, numerics
+from tintin.core import data, numerics, spec
 from tintin.core.spec import ModelSpec
 from tintin.io import fleetmsg
 from tintin.native import clib, hosttrain
@@ -73,9 +73,10 @@ def usable(sp: ModelSpec, round_: int, replies: list[tuple[int, bytes]]
     node heard twice. One bad node costs its own update, not the round."""
     ok: dict[int, bytes] = {}
     refused = []
+    table = spec.table_hash(sp)  # once: it reads every initial weight
     for k, msg in sorted(replies, key=lambda kv: kv[0]):
         try:
-            m = fleetmsg.unpack(sp, msg)
+            m = fleetmsg.unpack(sp, msg, table)
         except fleetmsg.FleetError as exc:
             refused.append(f"node {k}: {exc}")
             continue
