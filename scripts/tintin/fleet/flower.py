@@ -88,7 +88,7 @@ class IntegerFedAvg(FedAvg):
             log.warning("tintin fleet: round %d not averaged: %s", server_round, exc)
             self.on_failure(server_round, len(updates))
             return None, None
-        total = sum(fleetmsg.HEAD.unpack_from(u)[-1] for u in updates)
+        total = fleetmsg.samples_of(g)  # the global model carries the updates' total
         return to_record(g), MetricRecord({WEIGHT: total, "nodes": len(updates)})
 
 

@@ -11,6 +11,7 @@ alike, and their rounding errors would add up instead of averaging out.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,11 +44,16 @@ def epoch_seed(seed: int, node: int) -> int:
     return (seed << 20) ^ node
 
 
+def orders(n: int, seed: int, node: int, first_epoch: int, epochs: int) -> Iterator[np.ndarray]:
+    """A node's sample orders for epochs first_epoch, first_epoch + 1, ... (every trainer's)."""
+    for e in range(first_epoch, first_epoch + epochs):
+        yield data.epoch_order(n, e, epoch_seed(seed, node))
+
+
 def train_local(model: clib.CModel, shard: Shard, x_exp: int, epochs: int, batch: int,
                 seed: int, node: int, first_epoch: int) -> None:  # fmt: skip
     """epochs passes over the shard, in the orders of epochs first_epoch, first_epoch + 1..."""
-    for e in range(first_epoch, first_epoch + epochs):
-        order = data.epoch_order(len(shard.y), e, epoch_seed(seed, node))
+    for order in orders(len(shard.y), seed, node, first_epoch, epochs):
         hosttrain.train_epoch(model, shard.x, x_exp, shard.y, order, batch)
 
 
@@ -96,5 +102,5 @@ def aggregate(sp: ModelSpec, updates: list[bytes], round_: int, seed: int) -> by
     gateway = clib.CModel(sp)
     key = numerics.prng_key(stream_seed(seed, GATEWAY, round_))
     gateway.fleet_aggregate(updates, key, 0)
-    total = sum(fleetmsg.HEAD.unpack_from(u)[-1] for u in updates)  # checked by C above
+    total = sum(fleetmsg.samples_of(u) for u in updates)  # checked by C above
     return gateway.fleet_export(fleetmsg.GLOBAL, round_, total)

@@ -89,7 +89,7 @@ def engine_runner(name: str) -> object:
 
 
 def run(args: argparse.Namespace) -> report.Run:
-    if not args.alpha > 0.0 or args.alpha != args.alpha:
+    if not args.alpha > 0.0:  # NaN too
         raise cliutil.UsageError(f"--alpha {args.alpha}: must be a number > 0")
     cliutil.output_dir(args.out, "--out")
     cfg = scenario.Config(args.task, args.nodes, args.rounds, args.epochs, args.batch,

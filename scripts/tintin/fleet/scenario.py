@@ -55,7 +55,8 @@ class Fleet:
     sp: ModelSpec
     split: data.Split
     x_exp: int
-    shards: list[node.Shard]
+    parts: list[np.ndarray]  # each node's indices into split's training samples
+    shards: list[node.Shard]  # those samples, quantised
     mix: np.ndarray  # [nodes, classes] label proportions
     x_test: np.ndarray  # int8 at x_exp
     y_test: np.ndarray
@@ -77,7 +78,7 @@ def prepare(cfg: Config) -> Fleet:
               for p in parts]  # fmt: skip
     x_test = data.quantize_like(split.x_test, x_exp).reshape(len(split.x_test), -1)
     mix = partition.proportions(split.y_train, parts, split.classes)
-    return Fleet(cfg, sp, split, x_exp, shards, mix, x_test, np.asarray(split.y_test))
+    return Fleet(cfg, sp, split, x_exp, parts, shards, mix, x_test, np.asarray(split.y_test))
 
 
 def class_accuracy(pred: np.ndarray, y: np.ndarray, classes: int) -> np.ndarray:
@@ -157,17 +158,15 @@ def fedavg_float(f: Fleet) -> list[Score]:
     """Per round: float32 FedAvg, the same nodes, orders and passes as run_rounds."""
     cfg = f.cfg
     g = FloatModel(f.sp)
-    n = sum(len(s.y) for s in f.shards)
-    parts = partition.dirichlet(f.split.y_train, cfg.nodes, cfg.alpha, cfg.seed)
+    n = sum(len(p) for p in f.parts)
     out = []
     for r in range(cfg.rounds):
         mean = {i: [np.zeros_like(p, np.float64) for p in ps] for i, ps in g.params.items()}
-        for k, p in enumerate(parts):
+        for k, p in enumerate(f.parts):
             m = FloatModel(f.sp)
             m.params = {i: [q.copy() for q in ps] for i, ps in g.params.items()}
             x, y = f.split.x_train[p], f.split.y_train[p]
-            for e in range(r * cfg.epochs, (r + 1) * cfg.epochs):
-                order = data.epoch_order(len(y), e, node.epoch_seed(cfg.seed, k))
+            for order in node.orders(len(y), cfg.seed, k, r * cfg.epochs, cfg.epochs):
                 for s in range(0, len(y), cfg.batch):
                     m.train_step(x[order[s : s + cfg.batch]], y[order[s : s + cfg.batch]])
             for i, ps in m.params.items():

@@ -81,20 +81,24 @@ def pack(sp: spec.ModelSpec, msg: Message) -> bytes:
     return body + struct.pack("<I", zlib.crc32(body))
 
 
+def samples_of(data: bytes) -> int:
+    """The sample count in a message's header (unchecked: unpack checks the message)."""
+    return int(HEAD.unpack_from(data)[-1])
+
+
 def unpack(sp: spec.ModelSpec, data: bytes, table: int | None = None) -> Message:
     """The message's contents, or FleetError for what tintin_fleet_apply refuses. table:
     spec.table_hash(sp) when the caller has it (a gateway checking many messages of one model:
     the hash reads every initial weight)."""
     if len(data) != size(sp):
         raise FleetError(f"fleet: {len(data)} bytes, the model's messages have {size(sp)}")
-    want = table
-    magic, version, kind, n_layers, zero, table, rnd, samples = HEAD.unpack_from(data)
+    magic, version, kind, n_layers, zero, msg_table, rnd, samples = HEAD.unpack_from(data)
     if magic != MAGIC or version != VERSION or kind > GLOBAL or zero != 0:
         raise FleetError("fleet: not a fleet message (magic, version, kind)")
     if struct.unpack_from("<I", data, len(data) - 4)[0] != zlib.crc32(data[:-4]):
         raise FleetError("fleet: CRC-32 mismatch (corrupt message)")
-    if table != (spec.table_hash(sp) if want is None else want):
-        raise FleetError(f"fleet: message of table 0x{table:08x}, not this model's")
+    if msg_table != (spec.table_hash(sp) if table is None else table):
+        raise FleetError(f"fleet: message of table 0x{msg_table:08x}, not this model's")
     layers = carried(sp)
     if n_layers != len(layers):
         raise FleetError(f"fleet: message of {n_layers} layers, the model trains {len(layers)}")
