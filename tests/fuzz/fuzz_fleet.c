@@ -7,7 +7,8 @@
  * libFuzzer target: fleet messages from arbitrary bytes, applied to a node's model or
  * aggregated by a gateway. The first byte chooses: bit 0 rewrites each message's CRC-32 so
  * that the checks behind it are reached, bit 1 aggregates up to four messages instead of
- * applying one. A refusal must leave the model as it was; an accepted message must leave a
+ * applying one, bit 2 (with bit 1 and three or more messages) takes the last two as the
+ * server momentum's global models, with beta from the second byte. A refusal must leave the model as it was; an accepted message must leave a
  * model that trains and exports again. Sanitizers watch every access.
  */
 
@@ -52,7 +53,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *msgs[FZ_MSGS];
 	size_t lens[FZ_MSGS];
 	struct tintin_fedavg_part parts[FZ_MSGS];
-	uint32_t shares[FZ_MSGS];
+	int32_t shares[FZ_MSGS];
+	struct tintin_fleet_momentum mom;
 	struct tintin_prng r = {.key = 5u, .counter = 0u};
 	uint8_t out[sizeof(fz_msg[0])];
 	size_t len;
@@ -99,8 +101,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		lens[q] = m;
 	}
 	n = fz_snap(fz_before);
-	if (data[0] & 2u) {
-		ret = tintin_fleet_aggregate(&fz_m, msgs, lens, k, &r, parts, shares);
+	if ((data[0] & 6u) == 6u && k >= 3u) {
+		mom.last = msgs[k - 2u];
+		mom.before = msgs[k - 1u];
+		mom.beta = (uint16_t)((size > 1u) ? data[1] << 8 : 0u);
+		/* Read as tintin_fleet_bytes long: the buffers are, zeros after the input. */
+		ret = tintin_fleet_aggregate(&fz_m, msgs, lens, k - 2u, &mom, &r, parts, shares);
+	} else if (data[0] & 2u) {
+		ret = tintin_fleet_aggregate(&fz_m, msgs, lens, k, NULL, &r, parts, shares);
 	} else {
 		ret = tintin_fleet_apply(&fz_m, msgs[0], lens[0], NULL);
 	}

@@ -5,8 +5,9 @@
 
 /*
  * Integer federated averaging (tintin/fedavg.h): shares of 2^16 by largest remainders, exact
- * int64 sums at the finest exponent, one requantisation shift, stochastic rounding. Two passes
- * over the parts (the peak, then the values), so no int64 buffer is needed.
+ * int64 sums at the finest exponent (signed shares for a gateway's server momentum), one
+ * requantisation shift, stochastic rounding. Two passes over the parts (the peak, then the
+ * values), so no int64 buffer is needed.
  */
 
 #include <errno.h>
@@ -40,13 +41,15 @@ static int64_t tintin_fedavg_round(int64_t x, int s, uint32_t d)
 			: -(int64_t)(((uint64_t)-v + (((uint64_t)1 << s) - 1u)) >> s);
 }
 
-/* Shares of 2^16 by largest remainders (ties to the lower index); 0 or -EINVAL. */
-static int tintin_fedavg_shares(const struct tintin_fedavg_part *parts, uint16_t k,
-				uint32_t *shares)
+int tintin_fedavg_shares(const struct tintin_fedavg_part *parts, uint16_t k, int32_t *shares)
 {
 	uint64_t total = 0u;
 	uint32_t left = 1u << TINTIN_FEDAVG_SHARE_BITS;
 
+	if (parts == NULL || shares == NULL || k == 0u) {
+		TINTIN_LOG_ERR("tintin: fedavg: NULL argument or no parts");
+		return -EINVAL;
+	}
 	for (uint16_t i = 0; i < k; i++) {
 		total += parts[i].samples;
 	}
@@ -56,11 +59,13 @@ static int tintin_fedavg_shares(const struct tintin_fedavg_part *parts, uint16_t
 		return -EINVAL;
 	}
 	for (uint16_t i = 0; i < k; i++) {
-		shares[i] = (uint32_t)(((uint64_t)parts[i].samples << TINTIN_FEDAVG_SHARE_BITS) /
-				       total);
-		left -= shares[i];
+		shares[i] = (int32_t)(((uint64_t)parts[i].samples << TINTIN_FEDAVG_SHARE_BITS) /
+				      total);
+		left -= (uint32_t)shares[i];
 	}
-	/* Part i gets one more unit when fewer than `left` parts come before it. */
+	/* Part i gets one more unit when fewer than `left` parts come before it; marked with
+	 * the sign bit first, since the counting below reads the remainders, not the shares.
+	 */
 	for (uint16_t i = 0; i < k && left != 0u; i++) {
 		const uint64_t ri =
 			((uint64_t)parts[i].samples << TINTIN_FEDAVG_SHARE_BITS) % total;
@@ -72,41 +77,45 @@ static int tintin_fedavg_shares(const struct tintin_fedavg_part *parts, uint16_t
 
 			before += (rj > ri || (rj == ri && j < i)) ? 1u : 0u;
 		}
-		shares[i] |= (before < left) ? 0x80000000u : 0u; /* marked, added below */
+		shares[i] = (before < left) ? -shares[i] - 1 : shares[i];
 	}
 	for (uint16_t i = 0; i < k; i++) {
-		shares[i] = (shares[i] & 0x7fffffffu) + (shares[i] >> 31);
+		shares[i] = (shares[i] < 0) ? -shares[i] : shares[i];
 	}
 	return 0;
 }
 
 /* Element j's weighted sum at the finest exponent e_min: biases when b, else weights. */
 static int64_t tintin_fedavg_sum(const struct tintin_fedavg_part *parts, uint16_t k,
-				 const uint32_t *shares, int e_min, uint32_t j, int b)
+				 const int32_t *shares, int e_min, uint32_t j, int b)
 {
 	int64_t s = 0;
 
 	for (uint16_t i = 0; i < k; i++) {
 		const int64_t v = b ? (int32_t)tintin_get32(parts[i].bias + 4u * j) : parts[i].w[j];
 
-		/* |v| < 2^31, q <= 2^16, shift <= 15: every term and the sum stay below 2^62. */
+		/* |v| < 2^31 and sum |q| <= 2^(16 + x) with shifts <= 15 - x: every term and the
+		 * sum stay within 2^62 (the shift is done on the magnitude's bits).
+		 */
 		s += (int64_t)((uint64_t)(v * (int64_t)shares[i]) << (parts[i].w_exp - e_min));
 	}
 	return s;
 }
 
-int tintin_fedavg_layer(const struct tintin_fedavg_part *parts, uint16_t k, uint32_t n_w,
-			uint16_t rows, const struct tintin_prng *r, uint32_t *shares, int8_t *w,
-			int32_t *bias, int8_t *w_exp)
+int tintin_fedavg_combine(const struct tintin_fedavg_part *parts, uint16_t k,
+			  const int32_t *shares, uint32_t n_w, uint16_t rows, int e_top,
+			  const struct tintin_prng *r, int8_t *w, int32_t *bias, int8_t *w_exp)
 {
 	const int has_bias = (k != 0u && parts != NULL) ? (parts[0].bias != NULL) : 0;
 	int e_min = INT8_MAX;
 	int e_max = INT8_MIN;
+	uint64_t total = 0u;
 	uint64_t peak = 0u;
+	int extra;
+	int top;
 	int shift;
-	int ret;
 
-	if (parts == NULL || k == 0u || r == NULL || shares == NULL || w_exp == NULL ||
+	if (parts == NULL || k == 0u || shares == NULL || r == NULL || w_exp == NULL ||
 	    (n_w != 0u && w == NULL) || (has_bias && bias == NULL)) {
 		TINTIN_LOG_ERR("tintin: fedavg: NULL argument or no parts");
 		return -EINVAL;
@@ -119,15 +128,18 @@ int tintin_fedavg_layer(const struct tintin_fedavg_part *parts, uint16_t k, uint
 		}
 		e_min = (parts[i].w_exp < e_min) ? parts[i].w_exp : e_min;
 		e_max = (parts[i].w_exp > e_max) ? parts[i].w_exp : e_max;
+		total += (uint64_t)((shares[i] < 0) ? -(int64_t)shares[i] : shares[i]);
 	}
-	if (e_max - e_min > TINTIN_FEDAVG_MAX_SPREAD) {
+	extra = tintin_fedavg_extra_bits(total);
+	if (total == 0u || extra > TINTIN_FEDAVG_MAX_EXTRA_BITS) {
+		TINTIN_LOG_ERR("tintin: fedavg: shares summing to 0 or over 2^%d in magnitude",
+			       TINTIN_FEDAVG_SHARE_BITS + TINTIN_FEDAVG_MAX_EXTRA_BITS);
+		return -EINVAL;
+	}
+	if (e_max - e_min > TINTIN_FEDAVG_MAX_SPREAD - extra) {
 		TINTIN_LOG_ERR("tintin: fedavg: weight exponents %d..%d more than %d apart", e_min,
-			       e_max, TINTIN_FEDAVG_MAX_SPREAD);
+			       e_max, TINTIN_FEDAVG_MAX_SPREAD - extra);
 		return -ERANGE;
-	}
-	ret = tintin_fedavg_shares(parts, k, shares);
-	if (ret != 0) {
-		return ret;
 	}
 	for (uint32_t j = 0; j < n_w; j++) {
 		const int64_t s = tintin_fedavg_sum(parts, k, shares, e_min, j, 0);
@@ -135,13 +147,16 @@ int tintin_fedavg_layer(const struct tintin_fedavg_part *parts, uint16_t k, uint
 
 		peak = (m > peak) ? m : peak;
 	}
-	/* The runtime's range_shift, never finer than e_min nor coarser than e_max (which only
-	 * a part holding -128 would ask for).
+	/* The runtime's range_shift, never finer than e_min, never coarser than e_max plus the
+	 * range the shares can add (none for an average: only a part holding -128 would ask)
+	 * nor than the caller's top.
 	 */
+	top = (e_max + extra < e_top) ? e_max + extra : e_top;
+	top = (top < e_max) ? e_max : top;
 	shift = tintin_bits64(peak) - 7;
 	shift = (shift < TINTIN_FEDAVG_SHARE_BITS) ? TINTIN_FEDAVG_SHARE_BITS : shift;
-	shift = (shift > e_max - e_min + TINTIN_FEDAVG_SHARE_BITS)
-			? e_max - e_min + TINTIN_FEDAVG_SHARE_BITS
+	shift = (shift > top - e_min + TINTIN_FEDAVG_SHARE_BITS)
+			? top - e_min + TINTIN_FEDAVG_SHARE_BITS
 			: shift;
 	for (uint32_t j = 0; j < n_w; j++) {
 		const int64_t v =
@@ -160,4 +175,15 @@ int tintin_fedavg_layer(const struct tintin_fedavg_part *parts, uint16_t k, uint
 	}
 	*w_exp = (int8_t)(e_min - TINTIN_FEDAVG_SHARE_BITS + shift);
 	return 0;
+}
+
+int tintin_fedavg_layer(const struct tintin_fedavg_part *parts, uint16_t k, uint32_t n_w,
+			uint16_t rows, const struct tintin_prng *r, int32_t *shares, int8_t *w,
+			int32_t *bias, int8_t *w_exp)
+{
+	int ret = tintin_fedavg_shares(parts, k, shares);
+
+	return (ret != 0) ? ret
+			  : tintin_fedavg_combine(parts, k, shares, n_w, rows, INT8_MAX, r, w,
+						  bias, w_exp);
 }

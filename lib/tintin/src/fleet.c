@@ -234,23 +234,23 @@ int tintin_fleet_apply(struct tintin_model *m, const uint8_t *msg, size_t len,
 	return 0;
 }
 
+/* Input q of a gateway's round: the k updates, then the momentum's last and before. */
+static const uint8_t *tintin_fleet_nth(const uint8_t *const *msgs, uint16_t k,
+				       const struct tintin_fleet_momentum *mom, int q)
+{
+	return (q < k) ? msgs[q] : ((q == k) ? mom->last : mom->before);
+}
+
 /*
- * What tintin_fedavg_layer would refuse, for every layer before any is written: no samples in
- * all, or a layer's copies further apart than TINTIN_FEDAVG_MAX_SPREAD.
+ * What tintin_fedavg_combine would refuse, for every layer before any is written: copies
+ * further apart than TINTIN_FEDAVG_MAX_SPREAD less the extra bits of the shares.
  */
 static int tintin_fleet_mergeable(const struct tintin_model *m, const uint8_t *const *msgs,
-				  uint16_t k)
+				  uint16_t k, const struct tintin_fleet_momentum *mom, int n,
+				  int extra)
 {
-	uint64_t total = 0u;
 	size_t pos = TINTIN_FLEET_HEAD;
 
-	for (uint16_t q = 0; q < k; q++) {
-		total += tintin_get32(msgs[q] + 16);
-	}
-	if (total == 0u || total > UINT32_MAX) {
-		TINTIN_LOG_ERR("tintin: fleet: %u messages with no samples or 2^32 or more", k);
-		return -EINVAL;
-	}
 	for (uint8_t i = 0; i < m->desc->n_layers; i++) {
 		const uint8_t what = tintin_fleet_what(&m->layer[i]);
 		int lo = INT8_MAX;
@@ -259,13 +259,13 @@ static int tintin_fleet_mergeable(const struct tintin_model *m, const uint8_t *c
 		if (what == 0u) {
 			continue;
 		}
-		for (uint16_t q = 0; q < k; q++) {
-			const int e = (int8_t)msgs[q][pos + 1u];
+		for (int q = 0; q < n; q++) {
+			const int e = (int8_t)tintin_fleet_nth(msgs, k, mom, q)[pos + 1u];
 
 			lo = (e < lo) ? e : lo;
 			hi = (e > hi) ? e : hi;
 		}
-		if (hi - lo > TINTIN_FEDAVG_MAX_SPREAD) {
+		if (hi - lo > TINTIN_FEDAVG_MAX_SPREAD - extra) {
 			TINTIN_LOG_ERR("tintin: fleet: layer %u's copies at exponents %d..%d", i,
 				       lo, hi);
 			return -ERANGE;
@@ -275,32 +275,77 @@ static int tintin_fleet_mergeable(const struct tintin_model *m, const uint8_t *c
 	return 0;
 }
 
+/* A message the gateway may average: present, aligned, m's (0, -EINVAL or -ERANGE). */
+static int tintin_fleet_input(const struct tintin_model *m, const uint8_t *msg, size_t len,
+			      unsigned int q)
+{
+	if (msg == NULL || ((uintptr_t)msg & 3u) != 0u) {
+		TINTIN_LOG_ERR("tintin: fleet: message %u is NULL or not 4-byte aligned", q);
+		return -EINVAL;
+	}
+	return tintin_fleet_check(m, msg, len);
+}
+
+/*
+ * The k updates, then with momentum the last two global models, checked; their shares of
+ * 2^16 (then beta, -beta) in shares[]. Returns how many inputs, or -errno.
+ */
+static int tintin_fleet_inputs(const struct tintin_model *m, const uint8_t *const *msgs,
+			       const size_t *lens, uint16_t k,
+			       const struct tintin_fleet_momentum *mom,
+			       struct tintin_fedavg_part *parts, int32_t *shares)
+{
+	const int with_mom = (mom != NULL && mom->beta != 0u);
+	int ret = 0;
+
+	for (uint16_t q = 0; ret == 0 && q < k; q++) {
+		ret = tintin_fleet_input(m, msgs[q], lens[q], q);
+		parts[q].samples = (ret == 0) ? tintin_get32(msgs[q] + 16) : 0u;
+	}
+	for (int q = k; ret == 0 && with_mom && q < k + 2; q++) {
+		const uint8_t *g = tintin_fleet_nth(msgs, k, mom, q);
+
+		ret = tintin_fleet_input(m, g, tintin_fleet_bytes(m), (unsigned int)q);
+		if (ret == 0 && g[5] != TINTIN_FLEET_GLOBAL) {
+			TINTIN_LOG_ERR("tintin: fleet: momentum needs the last two global models");
+			ret = -EINVAL;
+		}
+	}
+	ret = (ret == 0) ? tintin_fedavg_shares(parts, k, shares) : ret;
+	if (ret == 0 && with_mom) {
+		shares[k] = (int32_t)mom->beta;
+		shares[k + 1] = -(int32_t)mom->beta;
+	}
+	return (ret == 0) ? k + (with_mom ? 2 : 0) : ret;
+}
+
 int tintin_fleet_aggregate(struct tintin_model *m, const uint8_t *const *msgs, const size_t *lens,
-			   uint16_t k, const struct tintin_prng *r,
-			   struct tintin_fedavg_part *parts, uint32_t *shares)
+			   uint16_t k, const struct tintin_fleet_momentum *mom,
+			   const struct tintin_prng *r, struct tintin_fedavg_part *parts,
+			   int32_t *shares)
 {
 	struct tintin_prng draw;
 	size_t pos = TINTIN_FLEET_HEAD;
+	uint64_t total = 0u;
 	int ret = tintin_fleet_ready(m);
+	int extra;
+	int n;
 
-	if (ret == 0 && (msgs == NULL || lens == NULL || k == 0u || r == NULL || parts == NULL ||
-			 shares == NULL)) {
+	if (ret == 0 && (msgs == NULL || lens == NULL || k == 0u || k > UINT16_MAX - 2u ||
+			 r == NULL || parts == NULL || shares == NULL)) {
 		TINTIN_LOG_ERR("tintin: fleet: aggregate needs messages, their lengths, a stream "
 			       "and scratch");
 		ret = -EINVAL;
 	}
-	for (uint16_t q = 0; ret == 0 && q < k; q++) {
-		if (msgs[q] == NULL || ((uintptr_t)msgs[q] & 3u) != 0u) {
-			TINTIN_LOG_ERR("tintin: fleet: message %u is NULL or not 4-byte aligned",
-				       q);
-			ret = -EINVAL;
-		} else {
-			ret = tintin_fleet_check(m, msgs[q], lens[q]);
-		}
+	n = (ret == 0) ? tintin_fleet_inputs(m, msgs, lens, k, mom, parts, shares) : ret;
+	if (n < 0) {
+		return n;
 	}
-	if (ret == 0) {
-		ret = tintin_fleet_mergeable(m, msgs, k);
+	for (int q = 0; q < n; q++) {
+		total += (uint64_t)((shares[q] < 0) ? -(int64_t)shares[q] : shares[q]);
 	}
+	extra = tintin_fedavg_extra_bits(total); /* at most 2: beta < 2^16 */
+	ret = tintin_fleet_mergeable(m, msgs, k, mom, n, extra);
 	if (ret != 0) {
 		return ret;
 	}
@@ -316,17 +361,19 @@ int tintin_fleet_aggregate(struct tintin_model *m, const uint8_t *const *msgs, c
 		if (what == 0u) {
 			continue;
 		}
-		for (uint16_t q = 0; q < k; q++) {
-			const uint8_t *p = msgs[q] + pos;
+		for (int q = 0; q < n; q++) {
+			const uint8_t *p = tintin_fleet_nth(msgs, k, mom, q) + pos;
 
-			parts[q].samples = tintin_get32(msgs[q] + 16);
 			parts[q].w_exp = (int8_t)p[1];
 			parts[q].bias = rows ? p + 4 : NULL;
 			parts[q].w = n_w ? (const int8_t *)(p + 4 + 4u * rows) : NULL;
 		}
-		/* Checked above: this cannot fail, so no layer is left half-averaged. */
-		(void)tintin_fedavg_layer(parts, k, n_w, rows, &draw, shares, s->w_ram,
-					  rows ? s->bias_ram : NULL, &w_exp);
+		/* Checked above, and the top is the layer's window: this cannot fail, so no
+		 * layer is left half-averaged.
+		 */
+		(void)tintin_fedavg_combine(parts, (uint16_t)n, shares, n_w, rows,
+					    tintin_w_exp_bound(&m->desc->layers[i], 1), &draw,
+					    s->w_ram, rows ? s->bias_ram : NULL, &w_exp);
 		s->w_exp = w_exp;
 		tintin_fleet_restart(s);
 		tintin_prng_advance(&draw, n_w + rows);

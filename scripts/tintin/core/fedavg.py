@@ -30,6 +30,7 @@ from tintin.core import numerics as nx
 
 SHARE_BITS = 16  # the parts' weights are shares of 2^16
 MAX_SPREAD = 15  # parts further apart than this many exponent steps are refused
+MAX_EXTRA_BITS = 2  # a combination's shares sum to at most 2^18 in magnitude
 BIAS_EXTRA_BITS = 8
 
 
@@ -64,19 +65,35 @@ def _round(x: np.ndarray, s: int, r: np.ndarray) -> np.ndarray:
     return nx.floor_shift(nx.i64(x) + u, s)
 
 
-def average(parts: list[Part], key: int, counter: int) -> tuple[np.ndarray, np.ndarray | None, int]:
-    """(int8 weights, int32 biases or None, exponent) of the parts' weighted average."""
-    if not parts:
-        raise FedAvgError("fedavg: no parts")
+def _extra_bits(total: int) -> int:
+    """Bits of range the combination may need beyond its coarsest part: 0 while the shares'
+    magnitudes sum to at most 2^16 (an average), up to MAX_EXTRA_BITS."""
+    extra = 0
+    while total > 1 << (SHARE_BITS + extra):
+        extra += 1
+    return extra
+
+
+def combine(parts: list[Part], q: list[int], key: int, counter: int, e_top: int = 127
+            ) -> tuple[np.ndarray, np.ndarray | None, int]:  # fmt: skip
+    """(int8 weights, int32 biases or None, exponent) of sum_k q_k / 2^16 * part_k, with signed
+    shares q_k whose magnitudes sum to at most 2^(16 + MAX_EXTRA_BITS), and an exponent of at
+    most max(e_top, the coarsest part's) (tintin_fedavg_combine)."""
+    if not parts or len(q) != len(parts):
+        raise FedAvgError("fedavg: no parts, or not one share per part")
     shape = parts[0].w.shape
     has_bias = parts[0].bias is not None
     for p in parts:
         if p.w.shape != shape or (p.bias is not None) != has_bias:
             raise FedAvgError("fedavg: parts of different shapes")
-    q = shares([p.samples for p in parts])
+    total = sum(abs(v) for v in q)
+    if total == 0 or total > 1 << (SHARE_BITS + MAX_EXTRA_BITS):
+        raise FedAvgError(f"fedavg: shares summing to {total} in magnitude")
+    extra = _extra_bits(total)
     e_min = min(p.w_exp for p in parts)
-    if max(p.w_exp for p in parts) - e_min > MAX_SPREAD:
-        raise FedAvgError(f"fedavg: parts more than {MAX_SPREAD} exponent steps apart")
+    e_max = max(p.w_exp for p in parts)
+    if e_max - e_min > MAX_SPREAD - extra:
+        raise FedAvgError(f"fedavg: parts more than {MAX_SPREAD - extra} exponent steps apart")
     s_w = np.zeros(shape, np.int64)
     s_b = np.zeros(parts[0].bias.shape, np.int64) if has_bias else None  # type: ignore[union-attr]
     for qk, p in zip(q, parts, strict=True):
@@ -85,9 +102,10 @@ def average(parts: list[Part], key: int, counter: int) -> tuple[np.ndarray, np.n
         if s_b is not None:
             s_b += (np.int64(qk) * p.bias.astype(np.int64)) << d  # type: ignore[union-attr]
     peak = int(np.max(np.abs(s_w))) if s_w.size else 0
-    e_max = max(p.w_exp for p in parts)
-    # Never finer than e_min, never coarser than e_max (which only a -128 would ask for).
-    shift = min(max(nx.range_shift(peak), SHARE_BITS), e_max - e_min + SHARE_BITS)
+    # Never finer than e_min; never coarser than e_max plus the range the shares can add
+    # (an average of values within +-127 needs none: only a part holding -128 would ask).
+    top = max(min(e_max + extra, e_top), e_max)
+    shift = min(max(nx.range_shift(peak), SHARE_BITS), top - e_min + SHARE_BITS)
     exp = e_min - SHARE_BITS + shift
     n_w = s_w.size
     draws = nx.prng_at(key, counter, np.arange(n_w + (s_b.size if s_b is not None else 0)))
@@ -96,3 +114,10 @@ def average(parts: list[Part], key: int, counter: int) -> tuple[np.ndarray, np.n
     if s_b is not None:
         b = nx.sat32(_round(s_b, shift, draws[n_w:])).astype(np.int32)
     return w, b, exp
+
+
+def average(parts: list[Part], key: int, counter: int) -> tuple[np.ndarray, np.ndarray | None, int]:
+    """(int8 weights, int32 biases or None, exponent) of the parts' weighted average."""
+    if not parts:
+        raise FedAvgError("fedavg: no parts")
+    return combine(parts, shares([p.samples for p in parts]), key, counter)

@@ -67,6 +67,7 @@ class IntegerFedAvg(FedAvg):
                          min_available_nodes=n)  # fmt: skip
         self.f = f
         self.on_failure = on_failure
+        self.gateway = node.Gateway(f.sp, f.cfg.seed, f.cfg.momentum)
 
     def aggregate_train(self, server_round: int, replies: Iterable[Message]
                         ) -> tuple[ArrayRecord | None, MetricRecord | None]:  # fmt: skip
@@ -83,7 +84,7 @@ class IntegerFedAvg(FedAvg):
         if not updates:
             return None, None  # Flower keeps the previous global model
         try:
-            g = node.aggregate(self.f.sp, updates, server_round, self.f.cfg.seed)
+            g = self.gateway.round(updates, server_round)
         except clib.TintinError as exc:  # copies too far apart: the round is skipped
             log.warning("tintin fleet: round %d not averaged: %s", server_round, exc)
             self.on_failure(server_round, len(updates))

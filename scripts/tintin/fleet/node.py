@@ -96,11 +96,36 @@ def usable(sp: ModelSpec, round_: int, replies: list[tuple[int, bytes]]
     return list(ok.values()), refused
 
 
-def aggregate(sp: ModelSpec, updates: list[bytes], round_: int, seed: int) -> bytes:
+def aggregate(sp: ModelSpec, updates: list[bytes], round_: int, seed: int,
+              momentum: tuple[bytes, bytes, int] | None = None) -> bytes:  # fmt: skip
     """A gateway's round (tintin_fleet_aggregate) over the updates, in the order given: the
-    global model message of round_, weighted by the updates' sample counts."""
+    global model message of round_, weighted by the updates' sample counts, with server
+    momentum (last global, the one before, beta of 2^16) when given."""
     gateway = clib.CModel(sp)
     key = numerics.prng_key(stream_seed(seed, GATEWAY, round_))
-    gateway.fleet_aggregate(updates, key, 0)
+    gateway.fleet_aggregate(updates, key, 0, momentum)
     total = sum(fleetmsg.samples_of(u) for u in updates)  # checked by C above
     return gateway.fleet_export(fleetmsg.GLOBAL, round_, total)
+
+
+def beta_share(beta: float) -> int:
+    """Server momentum beta in [0, 1) as tintin_fleet_momentum takes it: a share of 2^16."""
+    if not 0.0 <= beta < 1.0:  # NaN too
+        raise ValueError(f"fleet: server momentum {beta}: must be in [0, 1)")
+    return min(round(beta * (1 << 16)), (1 << 16) - 1)
+
+
+class Gateway:
+    """A gateway across rounds: its last two global models, for the server momentum."""
+
+    def __init__(self, sp: ModelSpec, seed: int, beta: float) -> None:
+        self.sp, self.seed, self.beta = sp, seed, beta_share(beta)
+        self.last = self.before = initial_global(sp)
+
+    def round(self, updates: list[bytes], round_: int) -> bytes:
+        """The global model of round_; tintin.native.clib.TintinError when the updates
+        cannot be averaged (the gateway then keeps its models, as a skipped round does)."""
+        mom = (self.last, self.before, self.beta) if self.beta else None
+        g = aggregate(self.sp, updates, round_, self.seed, mom)
+        self.before, self.last = self.last, g
+        return g

@@ -58,6 +58,9 @@ def parser() -> cliutil.Parser:
     ap.add_argument("--alpha", type=float, default=d.alpha,
                     help="Dirichlet label skew, > 0 (smaller: fewer classes per node)")  # fmt: skip
     ap.add_argument("--seed", type=cliutil.int_in(0, 2**31 - 1), default=d.seed)
+    ap.add_argument("--momentum", type=float, default=d.momentum,
+                    help=f"the gateway's server momentum beta in [0, 1), 0 for plain FedAvg "
+                    f"(default {d.momentum})")  # fmt: skip
     ap.add_argument("--engine", choices=("flower", "local"), default="flower",
                     help="Flower's Simulation Engine on Ray (needs the fleet extra), or this "
                     "process")  # fmt: skip
@@ -92,8 +95,10 @@ def run(args: argparse.Namespace) -> report.Run:
     if not args.alpha > 0.0:  # NaN too
         raise cliutil.UsageError(f"--alpha {args.alpha}: must be a number > 0")
     cliutil.output_dir(args.out, "--out")
+    if not 0.0 <= args.momentum < 1.0:  # NaN too
+        raise cliutil.UsageError(f"--momentum {args.momentum}: must be in [0, 1)")
     cfg = scenario.Config(args.task, args.nodes, args.rounds, args.epochs, args.batch,
-                          args.alpha, args.seed)  # fmt: skip
+                          args.alpha, args.seed, args.momentum)  # fmt: skip
     flower = engine_runner(args.engine)
     f = scenario.prepare(cfg)
     evaluate = scenario.Evaluator(f)

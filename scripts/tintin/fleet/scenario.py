@@ -9,8 +9,8 @@ and the two baselines every round is measured against.
 - centralised float32: the project's float32 trainer (tintin.core.floatref) on the pooled
   samples, `epochs` passes per round.
 - federated float32: the same rounds with the float32 trainer on every node and the exact
-  sample-weighted mean at the gateway, which separates what federation costs from what the
-  integer arithmetic costs.
+  sample-weighted mean at the gateway (with the same server momentum), which separates what
+  federation costs from what the integer arithmetic costs.
 
 A node is scored on its own kind of data: the held-out accuracy of each class, weighted by the
 node's label mix (the held-out set is shared, its classes balanced). This module runs the
@@ -45,6 +45,7 @@ class Config:
     batch: int = 8
     alpha: float = 0.5  # Dirichlet label skew: smaller is more skewed
     seed: int = 1
+    momentum: float = 0.75  # the gateway's server momentum beta (0: plain FedAvg)
 
 
 @dataclass
@@ -69,6 +70,7 @@ def prepare(cfg: Config) -> Fleet:
         raise ValueError(f"fleet: unknown task {cfg.task!r} (one of {', '.join(accdata.TASKS)})")
     if cfg.rounds < 1 or cfg.epochs < 1:
         raise ValueError("fleet: rounds and epochs must be at least 1")
+    node.beta_share(cfg.momentum)  # ValueError outside [0, 1)
     split = accdata.load(cfg.task)
     sp = accdata.TASKS[cfg.task].model(Optim(), cfg.batch, cfg.seed)
     x, x_exp = data.quantize_inputs(split.x_train)
@@ -125,14 +127,15 @@ def run_rounds(f: Fleet, on_round: Callable[[int, bytes], None] | None = None) -
     """The federated rounds in this process, node after node; on_round(round, global) after
     each. Returns the last global model."""
     cfg = f.cfg
-    g = node.initial_global(f.sp)
+    gateway = node.Gateway(f.sp, cfg.seed, cfg.momentum)
+    g = gateway.last
     for r in range(1, cfg.rounds + 1):
         replies = [(k, node.node_round(f.sp, g, s, f.x_exp, r, cfg.epochs, cfg.batch, cfg.seed,
                                        k)) for k, s in enumerate(f.shards)]  # fmt: skip
         updates, refused = node.usable(f.sp, r, replies)
         if refused:  # this process's own nodes: a refusal is a bug, not a bad radio
             raise RuntimeError(f"fleet: round {r}: refused {refused[0]}")
-        g = node.aggregate(f.sp, updates, r, cfg.seed)
+        g = gateway.round(updates, r)
         if on_round is not None:
             on_round(r, g)
     return g
@@ -155,9 +158,12 @@ def local_only(f: Fleet) -> list[Score]:
 
 
 def fedavg_float(f: Fleet) -> list[Score]:
-    """Per round: float32 FedAvg, the same nodes, orders and passes as run_rounds."""
+    """Per round: float32 FedAvg, the same nodes, orders and passes as run_rounds, and the
+    same server momentum: mean + beta (last - before)."""
     cfg = f.cfg
     g = FloatModel(f.sp)
+    before = {i: [q.copy() for q in ps] for i, ps in g.params.items()}
+    beta = node.beta_share(cfg.momentum) / (1 << 16)
     n = sum(len(p) for p in f.parts)
     out = []
     for r in range(cfg.rounds):
@@ -172,7 +178,11 @@ def fedavg_float(f: Fleet) -> list[Score]:
             for i, ps in m.params.items():
                 for j, q in enumerate(ps):
                     mean[i][j] += q * (len(p) / n)
-        g.params = {i: [q.astype(np.float32) for q in ps] for i, ps in mean.items()}
+        last = g.params
+        g.params = {i: [(q + beta * (l - b)).astype(np.float32) for q, l, b
+                        in zip(ps, last[i], before[i], strict=True)]
+                    for i, ps in mean.items()}  # fmt: skip
+        before = last
         out.append(score(f, g.predict(f.split.x_test)))
     return out
 

@@ -54,6 +54,13 @@ def carried(sp: spec.ModelSpec) -> dict[int, tuple[int, int, int]]:
     return out
 
 
+def window(sp: spec.ModelSpec, i: int) -> tuple[int, int]:
+    """The weight exponents layer i may train at: its table exponent +- W_EXP_SPAN."""
+    lo, hi = (max(min(sp.layers[i].w_exp + d * spec.W_EXP_SPAN, spec.EXP_LIMIT),
+                  -spec.EXP_LIMIT) for d in (-1, 1))  # fmt: skip
+    return lo, hi
+
+
 def _part(what: int, rows: int, row: int) -> int:
     n = 4 + (rows * 4 if what & BIASES else 0) + (rows * row if what & WEIGHTS else 0)
     return (n + 3) & ~3
@@ -107,8 +114,7 @@ def unpack(sp: spec.ModelSpec, data: bytes, table: int | None = None) -> Message
         idx, w_exp, got, pad = struct.unpack_from("<BbBB", data, pos)
         if idx != i or got != what or pad != 0:
             raise FleetError(f"fleet: part at {pos} is not layer {i}'s")
-        lo, hi = (max(min(sp.layers[i].w_exp + d * spec.W_EXP_SPAN, spec.EXP_LIMIT),
-                      -spec.EXP_LIMIT) for d in (-1, 1))  # fmt: skip
+        lo, hi = window(sp, i)
         if not lo <= w_exp <= hi:
             raise FleetError(f"fleet: layer {i} exponent {w_exp} outside {lo}..{hi}")
         p = pos + 4

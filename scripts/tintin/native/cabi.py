@@ -207,6 +207,12 @@ class FedAvgPart(ct.Structure):
     ]
 
 
+class FleetMomentum(ct.Structure):
+    """struct tintin_fleet_momentum."""
+
+    _fields_ = [("last", ct.c_void_p), ("before", ct.c_void_p), ("beta", ct.c_uint16)]
+
+
 class FleetInfo(ct.Structure):
     """struct tintin_fleet_info."""
 
@@ -282,6 +288,21 @@ SIGNATURES: dict[str, tuple[object, list[object]]] = {
         ct.c_int,
         [ct.c_void_p, ct.POINTER(ModelDesc), ct.POINTER(ModelLayout), ct.c_void_p, ct.c_size_t],
     ),
+    "tintin_fedavg_combine": (
+        ct.c_int,
+        [
+            ct.POINTER(FedAvgPart),
+            ct.c_uint16,
+            ct.POINTER(ct.c_int32),
+            ct.c_uint32,
+            ct.c_uint16,
+            ct.c_int,
+            ct.POINTER(Prng),
+            ct.POINTER(ct.c_int8),
+            ct.POINTER(ct.c_int32),
+            ct.POINTER(ct.c_int8),
+        ],
+    ),
     "tintin_fedavg_layer": (
         ct.c_int,
         [
@@ -290,7 +311,7 @@ SIGNATURES: dict[str, tuple[object, list[object]]] = {
             ct.c_uint32,
             ct.c_uint16,
             ct.POINTER(Prng),
-            ct.POINTER(ct.c_uint32),
+            ct.POINTER(ct.c_int32),
             ct.POINTER(ct.c_int8),
             ct.POINTER(ct.c_int32),
             ct.POINTER(ct.c_int8),
@@ -320,9 +341,10 @@ SIGNATURES: dict[str, tuple[object, list[object]]] = {
             ct.POINTER(ct.c_void_p),
             ct.POINTER(ct.c_size_t),
             ct.c_uint16,
+            ct.POINTER(FleetMomentum),
             ct.POINTER(Prng),
             ct.POINTER(FedAvgPart),
-            ct.POINTER(ct.c_uint32),
+            ct.POINTER(ct.c_int32),
         ],
     ),
     "tintin_model_forward": (

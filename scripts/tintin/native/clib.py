@@ -40,6 +40,7 @@ from tintin.native.cabi import (
     Dims,
     FedAvgPart,
     FleetInfo,
+    FleetMomentum,
     LayerDesc,
     LayerInfo,
     LayoutLayer,
@@ -278,21 +279,27 @@ class CModel:
               lib().tintin_fleet_apply(self._m, buf, len(msg), ct.byref(info)))  # fmt: skip
         return info
 
-    def fleet_aggregate(self, msgs: list[bytes], key: int, counter: int) -> list[int]:
-        """A gateway's round into this model (tintin_fleet_aggregate); the messages' shares
-        of 2^16 in the last layer averaged."""
+    def fleet_aggregate(self, msgs: list[bytes], key: int, counter: int,
+                        momentum: tuple[bytes, bytes, int] | None = None) -> list[int]:  # fmt: skip
+        """A gateway's round into this model (tintin_fleet_aggregate), with server momentum
+        (last global, the one before, beta of 2^16) when given; the inputs' shares of 2^16."""
+        extra = [momentum[0], momentum[1]] if momentum is not None else []
         # 4-byte aligned copies: the biases are read in place.
         bufs = [np.frombuffer(m.ljust(len(m) + (-len(m)) % 4, b"\0"), np.uint32).copy()
-                for m in msgs]  # fmt: skip
+                for m in msgs + extra]  # fmt: skip
         k = max(len(msgs), 1)
-        ptrs = (ct.c_void_p * k)(*[b.ctypes.data for b in bufs])
+        ptrs = (ct.c_void_p * k)(*[b.ctypes.data for b in bufs[: len(msgs)]])
         lens = (ct.c_size_t * k)(*[len(m) for m in msgs])
-        parts = (FedAvgPart * k)()
-        shares = (ct.c_uint32 * k)()
+        parts = (FedAvgPart * (k + 2))()
+        shares = (ct.c_int32 * (k + 2))()
+        mom = None
+        if momentum is not None:
+            mom = ct.byref(FleetMomentum(bufs[-2].ctypes.data, bufs[-1].ctypes.data, momentum[2]))
         stream = Prng(key, counter)
         check("tintin_fleet_aggregate", lib().tintin_fleet_aggregate(
-            self._m, ptrs, lens, len(msgs), ct.byref(stream), parts, shares))  # fmt: skip
-        return [int(v) for v in shares[: len(msgs)]]
+            self._m, ptrs, lens, len(msgs), mom, ct.byref(stream), parts, shares))  # fmt: skip
+        n = len(msgs) + (2 if momentum is not None and momentum[2] else 0)
+        return [int(v) for v in shares[:n]]
 
     def reseed(self, seed: int) -> None:
         """Restart the stochastic rounding stream from seed (tintin_prng_seed on m->prng)."""

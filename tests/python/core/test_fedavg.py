@@ -114,3 +114,61 @@ def test_parts_that_cannot_be_averaged_are_refused(parts, code):
 def test_fifteen_steps_apart_are_still_averaged():
     parts = [_part(exp=-8), _part(exp=7)]
     assert cfedavg.average(parts, 1, 0)[2] == fedavg.average(parts, 1, 0)[2]
+
+
+@st.composite
+def combinations(draw: st.DrawFn) -> tuple[list[fedavg.Part], list[int], int, int, int]:
+    """Parts with signed shares whose magnitudes sum to at most 2^18 (a gateway's momentum
+    adds beta * last - beta * before to an average), and a top exponent."""
+    parts, key, counter = draw(layers())
+    q = fedavg.shares([p.samples for p in parts])
+    beta = draw(st.integers(0, (1 << 16) - 1))
+    if len(parts) >= 3:
+        q = fedavg.shares([p.samples for p in parts[:-2]]) + [beta, -beta]
+    e_max = max(p.w_exp for p in parts)
+    extra = fedavg._extra_bits(sum(abs(v) for v in q))
+    for p in parts:  # within the narrower spread the extra bits leave
+        p.w_exp = max(p.w_exp, e_max - (fedavg.MAX_SPREAD - extra))
+    e_top = draw(st.integers(e_max - 3, e_max + 3))
+    return parts, q, key, counter, e_top
+
+
+@settings(max_examples=300, deadline=None)
+@given(combinations())
+def test_c_and_reference_combine_alike(case):
+    parts, q, key, counter, e_top = case
+    w, b, e = fedavg.combine(parts, q, key, counter, e_top)
+    cw, cb, ce = cfedavg.combine(parts, q, key, counter, e_top)
+    assert ce == e and np.array_equal(cw, w)
+    assert (cb is None) == (b is None) and (b is None or np.array_equal(cb, b))
+    e_max = max(p.w_exp for p in parts)
+    assert min(p.w_exp for p in parts) <= e <= max(e_max, min(e_top, e_max + 2))
+
+
+def test_momentum_extrapolates_the_last_step():
+    """mean + beta (last - before): a layer that moved by +2 steps last round moves on by
+    beta * 2 = 1.5 steps, rounded stochastically to 41 or 42 (41.5 on average)."""
+    w = np.full((40, 50), 40, np.int8)
+    mean, last, before = (fedavg.Part(1, w + d, -6) for d in (0, 0, -2))
+    beta = 3 << 14  # 0.75
+    for comb in (fedavg.combine, cfedavg.combine):
+        out, _, e = comb([mean, last, before], [1 << 16, beta, -beta], 3, 0)
+        assert e == -6 and set(np.unique(out)) == {41, 42}
+        assert abs(float(out.mean()) - 41.5) < 0.05
+
+
+@pytest.mark.parametrize(
+    "q, exps, code",
+    [
+        ([0, 0], (-8, -8), errno.EINVAL),  # shares summing to 0
+        ([1 << 17, 1 << 17, 1], (-8, -8), errno.EINVAL),  # over 2^18 in magnitude
+        ([1 << 16, 1 << 15], (-8, 7), errno.ERANGE),  # 15 apart, one extra bit: 14 at most
+    ],
+)
+def test_combinations_that_cannot_be_made_are_refused(q, exps, code):
+    parts = [_part(exp=exps[i % 2]) for i in range(len(q))]
+    with pytest.raises(fedavg.FedAvgError):
+        fedavg.combine(parts, q, 1, 0)
+    with pytest.raises(clib.TintinError) as exc, clib.c_log():
+        cfedavg.combine(parts, q, 1, 0)
+    assert exc.value.errno == code and "fedavg" in exc.value.log

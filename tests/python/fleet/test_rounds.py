@@ -6,6 +6,7 @@ byte for byte, and `tintin fleet --engine local` runs and refuses bad arguments 
 import json
 import subprocess
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -56,8 +57,23 @@ def test_rounds_are_reproducible_and_the_gateway_is_the_reference():
     updates = [node.node_round(f.sp, seen[0], s, f.x_exp, 2, cfg.epochs, cfg.batch, cfg.seed, k)
                for k, s in enumerate(f.shards)]  # fmt: skip
     key = node.numerics.prng_key(node.stream_seed(cfg.seed, node.GATEWAY, 2))
+    g0, beta = node.initial_global(f.sp), node.beta_share(cfg.momentum)
+    assert beta == 49152  # the default server momentum, 0.75
+    mom = fleetavg.Momentum(seen[0], g0, beta)
+    assert fleetavg.aggregate(f.sp, updates, key, 0, 2, mom) == seen[1]
+    assert node.aggregate(f.sp, updates, 2, cfg.seed, (seen[0], g0, beta)) == seen[1]
+    assert node.aggregate(f.sp, updates, 2, cfg.seed) != seen[1]  # the momentum counts
+
+
+def test_momentum_zero_is_plain_federated_averaging():
+    f = scenario.prepare(replace(small(nodes=6, rounds=2), momentum=0.0))
+    seen: list[bytes] = []
+    scenario.run_rounds(f, lambda r, g: seen.append(g))
+    cfg = f.cfg
+    updates = [node.node_round(f.sp, seen[0], s, f.x_exp, 2, cfg.epochs, cfg.batch, cfg.seed, k)
+               for k, s in enumerate(f.shards)]  # fmt: skip
+    key = node.numerics.prng_key(node.stream_seed(cfg.seed, node.GATEWAY, 2))
     assert fleetavg.aggregate(f.sp, updates, key, 0, 2) == seen[1]
-    assert node.aggregate(f.sp, updates, 2, cfg.seed) == seen[1]
 
 
 def test_the_gateway_refuses_bad_updates_one_by_one():
@@ -105,6 +121,8 @@ def test_cli_local_engine(tmp_path, capsys):
         (["--alpha", "0"], "--alpha 0.0: must be a number > 0"),
         (["--alpha", "nan"], "--alpha nan: must be a number > 0"),
         (["--rounds", "0"], "argument --rounds: 0 is outside 1..10000"),
+        (["--momentum", "1"], "--momentum 1.0: must be in [0, 1)"),
+        (["--momentum", "nan"], "--momentum nan: must be in [0, 1)"),
         (["--baselines", "local,gpu"], "argument --baselines: gpu: not one of local, float"),
     ],
 )

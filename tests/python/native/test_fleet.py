@@ -188,6 +188,56 @@ def test_a_gateway_round_is_the_reference_round(k, optim, seed):
     assert same(params(node, sp), params(gw, sp))
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 4), st.sampled_from(["default", "compact", "momentum"]),
+       st.integers(0, (1 << 16) - 1), st.integers(0, 2**32 - 1))  # fmt: skip
+def test_a_round_with_server_momentum_is_the_reference_round(k, optim, beta, seed):
+    """Two rounds of a gateway with momentum: each global model is C's and the reference's
+    byte for byte, within its layers' windows, and the nodes can take it."""
+    sp = model(optim=optim)
+    before = last = clib.CModel(sp).fleet_export(fleetmsg.GLOBAL, 0, 0)
+    for r in (1, 2):
+        msgs = trained_messages(sp, k, seed + r)
+        key = seed ^ r
+        mom = fleetavg.Momentum(last, before, beta)
+        gw = clib.CModel(sp)
+        shares = gw.fleet_aggregate(msgs, key, 7, (last, before, beta))
+        assert shares[k:] == ([beta, -beta] if beta else [])
+        got = gw.fleet_export(fleetmsg.GLOBAL, r, sum(fleetmsg.samples_of(m) for m in msgs))
+        assert got == fleetavg.aggregate(sp, msgs, key, 7, r, mom)
+        clib.CModel(sp).fleet_apply(got)  # inside every window
+        before, last = last, got
+
+
+def test_momentum_of_zero_is_plain_averaging():
+    """beta 0 is no momentum: the same global model, the same shares."""
+    sp = model()
+    msgs = trained_messages(sp, 3, 4)
+    g0 = clib.CModel(sp).fleet_export(fleetmsg.GLOBAL, 0, 0)
+    plain = fleetavg.aggregate(sp, msgs, 9, 0, 1)
+    assert fleetavg.aggregate(sp, msgs, 9, 0, 1, fleetavg.Momentum(g0, g0, 0)) == plain
+    gw = clib.CModel(sp)
+    gw.fleet_aggregate(msgs, 9, 0, (g0, g0, 0))
+    assert gw.fleet_export(fleetmsg.GLOBAL, 1, sum(map(fleetmsg.samples_of, msgs))) == plain
+
+
+def test_momentum_needs_two_global_models():
+    sp = model()
+    msgs = trained_messages(sp, 2, 6)
+    g0 = clib.CModel(sp).fleet_export(fleetmsg.GLOBAL, 0, 0)
+    bad = bytearray(g0)
+    bad[40] ^= 1
+    gw = clib.CModel(sp)
+    before = params(gw, sp)
+    for last, prev in ((msgs[0], g0), (g0, bytes(bad))):  # an update; a corrupt global
+        with pytest.raises(clib.TintinError) as exc, clib.c_log():
+            gw.fleet_aggregate(msgs, 1, 0, (last, prev, 1000))
+        assert exc.value.errno == errno.EINVAL and exc.value.log
+        with pytest.raises(fleetmsg.FleetError):
+            fleetavg.aggregate(sp, msgs, 1, 0, 1, fleetavg.Momentum(last, prev, 1000))
+        assert same(before, params(gw, sp))
+
+
 def test_a_round_with_a_bad_message_changes_nothing():
     sp = model()
     msgs = trained_messages(sp, 3, 11)

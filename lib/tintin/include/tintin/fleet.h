@@ -84,25 +84,44 @@ int tintin_fleet_apply(struct tintin_model *m, const uint8_t *msg, size_t len,
 		       struct tintin_fleet_info *info);
 
 /**
- * @brief A gateway's round: average k nodes' update messages of m's model into m.
+ * Server momentum for a gateway's round (FedAvgM, with the server's rate 1): the new global
+ * model is mean + beta * (last - before), where last and before are the gateway's last two
+ * global models. That is FedAvgM's v = beta v + (mean - last), g = last + v, with v kept as
+ * the step the globals took last round, so the gateway holds no state beyond its messages.
+ */
+struct tintin_fleet_momentum {
+	const uint8_t *last;   /**< the last round's global model message (4-byte aligned) */
+	const uint8_t *before; /**< the global model of the round before (the same at round 1) */
+	uint16_t beta;         /**< beta as a share of 2^16 (0.875 = 57344); 0 averages only */
+};
+
+/**
+ * @brief A gateway's round: average k nodes' update messages of m's model into m, with server
+ * momentum when mom is given and its beta is nonzero.
  *
- * Every message is checked as tintin_fleet_apply checks it before anything is written. Then
- * each trained layer becomes the tintin_fedavg_layer average of the messages' copies,
- * weighted by their sample counts, with draws from r: layer after layer in table order, each
- * taking n_w + rows numbers (the layers' weights and biases it carries). tintin_fleet_export
- * then writes the global model. The messages must be 4-byte aligned (their biases are read in
- * place, as the little-endian cores read them).
- * @param parts   k entries of scratch
- * @param shares  k entries: each message's share of 2^16 in the last layer averaged
+ * Every message is checked as tintin_fleet_apply checks it before anything is written (the
+ * momentum's two must be global models). Then each trained layer becomes the
+ * tintin_fedavg_combine of the messages' copies, weighted by their tintin_fedavg_shares of the
+ * samples, plus beta times the last global model's copy minus beta times the one before; its
+ * exponent stays within the layer's training window. Draws come from r: layer after layer in
+ * table order, each taking n_w + rows numbers (the layers' weights and biases it carries).
+ * tintin_fleet_export then writes the global model. The messages must be 4-byte aligned
+ * (their biases are read in place, as the little-endian cores read them), all of
+ * tintin_fleet_bytes(m).
+ * @param mom     NULL, or the server momentum
+ * @param parts   k entries of scratch (k + 2 with momentum)
+ * @param shares  k entries (k + 2 with momentum): each message's share of 2^16, then beta and
+ * -beta
  * @retval 0 on success; m is unchanged otherwise.
  * @retval -EINVAL NULL arguments, k = 0, a message refused as by tintin_fleet_apply, a
- * misaligned message, no samples in all.
+ * misaligned message, momentum messages that are not global models, no samples in all.
  * @retval -ERANGE an exponent outside its window, or copies further apart than
- * TINTIN_FEDAVG_MAX_SPREAD.
+ * TINTIN_FEDAVG_MAX_SPREAD (minus tintin_fedavg_extra_bits with momentum).
  */
 int tintin_fleet_aggregate(struct tintin_model *m, const uint8_t *const *msgs, const size_t *lens,
-			   uint16_t k, const struct tintin_prng *r,
-			   struct tintin_fedavg_part *parts, uint32_t *shares);
+			   uint16_t k, const struct tintin_fleet_momentum *mom,
+			   const struct tintin_prng *r, struct tintin_fedavg_part *parts,
+			   int32_t *shares);
 
 #ifdef __cplusplus
 }
