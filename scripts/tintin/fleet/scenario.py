@@ -179,7 +179,7 @@ def fedavg_float(f: Fleet) -> list[Score]:
                 for j, q in enumerate(ps):
                     mean[i][j] += q * (len(p) / n)
         last = g.params
-        g.params = {i: [(q + beta * (l - b)).astype(np.float32) for q, l, b
+        g.params = {i: [(q + beta * (g1 - g2)).astype(np.float32) for q, g1, g2
                         in zip(ps, last[i], before[i], strict=True)]
                     for i, ps in mean.items()}  # fmt: skip
         before = last

@@ -124,7 +124,7 @@ def combinations(draw: st.DrawFn) -> tuple[list[fedavg.Part], list[int], int, in
     q = fedavg.shares([p.samples for p in parts])
     beta = draw(st.integers(0, (1 << 16) - 1))
     if len(parts) >= 3:
-        q = fedavg.shares([p.samples for p in parts[:-2]]) + [beta, -beta]
+        q = [*fedavg.shares([p.samples for p in parts[:-2]]), beta, -beta]
     e_max = max(p.w_exp for p in parts)
     extra = fedavg._extra_bits(sum(abs(v) for v in q))
     for p in parts:  # within the narrower spread the extra bits leave
