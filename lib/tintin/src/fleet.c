@@ -331,8 +331,9 @@ int tintin_fleet_aggregate(struct tintin_model *m, const uint8_t *const *msgs, c
 	int extra;
 	int n;
 
-	if (ret == 0 && (msgs == NULL || lens == NULL || k == 0u || k > UINT16_MAX - 2u ||
-			 r == NULL || parts == NULL || shares == NULL)) {
+	if (ret == 0 && (msgs == NULL || lens == NULL || k == 0u || r == NULL || parts == NULL ||
+			 shares == NULL ||
+			 (mom != NULL && mom->beta != 0u && k > UINT16_MAX - 2u))) {
 		TINTIN_LOG_ERR("tintin: fleet: aggregate needs messages, their lengths, a stream "
 			       "and scratch");
 		ret = -EINVAL;

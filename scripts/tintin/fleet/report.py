@@ -80,7 +80,8 @@ def summary(run: Run) -> str:
     c = run.config
     lines = [
         f"fleet: {c.nodes} nodes x {c.rounds} rounds on {run.engine}, task {c.task}, "
-        f"alpha {c.alpha}, {c.epochs} local epoch(s) of batch {c.batch}",
+        f"alpha {c.alpha}, {c.epochs} local epoch(s) of batch {c.batch}, server momentum "
+        f"{c.momentum}",
         f"  federated integer: {_pct(last.fed_held_out)} % held-out, median node "
         f"{_pct(last.fed_node_median)} %",
     ]
@@ -88,7 +89,7 @@ def summary(run: Run) -> str:
         lines.append(f"  local-only: median node {_pct(last.local_node_median)} %; federated "
                      f"better on {_pct(last.fed_beats_local_nodes)} % of nodes")  # fmt: skip
     if last.fedfloat_held_out is not None:
-        lines.append(f"  federated float32 (same rounds, exact mean): "
+        lines.append(f"  federated float32 (same rounds and momentum, exact mean): "
                      f"{_pct(last.fedfloat_held_out)} % held-out")  # fmt: skip
     if last.float_held_out is not None:
         lines.append(f"  centralised float32 on the pooled samples: {_pct(last.float_held_out)} "
@@ -137,7 +138,7 @@ def plot(run: Run, path: Path) -> None:
         ax.legend(fontsize="small")
     c = run.config
     fig.suptitle(f"{c.nodes} nodes, {c.task}, Dirichlet alpha {c.alpha}, {c.epochs} local "
-                 f"epoch(s) per round ({run.engine})")  # fmt: skip
+                 f"epoch(s) per round, server momentum {c.momentum} ({run.engine})")  # fmt: skip
     fig.tight_layout()
     fig.savefig(path, dpi=100, format="png")
     plt.close(fig)
