@@ -8,7 +8,9 @@
  * aggregated by a gateway. The first byte chooses: bit 0 rewrites each message's CRC-32 so
  * that the checks behind it are reached, bit 1 aggregates up to four messages instead of
  * applying one, bit 2 (with bit 1 and three or more messages) takes the last two as the
- * server momentum's global models, with beta from the second byte. A refusal must leave the model as it was; an accepted message must leave a
+ * server momentum's global models, with beta from the second byte, bit 3 (without bit 1)
+ * reads the first message as a sparse update against the model's own global message (bit 0
+ * then also writes that base's CRC-32 into it). A refusal must leave the model as it was; an accepted message must leave a
  * model that trains and exports again. Sanitizers watch every access.
  */
 
@@ -22,6 +24,7 @@ static uint32_t fz_arena[512];
 static struct tintin_model fz_m;
 static struct tintin_model_desc fz_desc;
 static uint32_t fz_msg[FZ_MSGS][128];
+static uint8_t fz_base[512];
 static uint8_t fz_before[4096];
 static uint8_t fz_after[4096];
 
@@ -88,6 +91,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		m = (q + 1u < k && m > len) ? len
 					    : ((m > sizeof(fz_msg[q])) ? sizeof(fz_msg[q]) : m);
 		memcpy(fz_msg[q], data + at, m);
+		if ((data[0] & 9u) == 9u && q == 0u && m >= 24u) {
+			size_t blen;
+
+			if (tintin_fleet_export(&fz_m, TINTIN_FLEET_GLOBAL, 0u, 0u, fz_base,
+						sizeof(fz_base), &blen) != 0) {
+				abort();
+			}
+			memcpy((uint8_t *)fz_msg[0] + 20, fz_base + blen - 4u, 4u);
+		}
 		if ((data[0] & 1u) && m >= 4u) {
 			uint32_t crc = tintin_crc32(0u, fz_msg[q], m - 4u);
 			uint8_t *p = (uint8_t *)fz_msg[q] + m - 4u;
@@ -109,6 +121,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ret = tintin_fleet_aggregate(&fz_m, msgs, lens, k - 2u, &mom, &r, parts, shares);
 	} else if (data[0] & 2u) {
 		ret = tintin_fleet_aggregate(&fz_m, msgs, lens, k, NULL, &r, parts, shares);
+	} else if (data[0] & 8u) {
+		size_t blen;
+
+		if (tintin_fleet_export(&fz_m, TINTIN_FLEET_GLOBAL, 0u, 0u, fz_base, sizeof(fz_base),
+					&blen) != 0) {
+			abort();
+		}
+		ret = tintin_fleet_apply_sparse(&fz_m, fz_base, blen, msgs[0], lens[0], NULL);
 	} else {
 		ret = tintin_fleet_apply(&fz_m, msgs[0], lens[0], NULL);
 	}

@@ -51,7 +51,7 @@ def client_app(cfg: scenario.Config) -> ClientApp:
         r = int(msg.content["config"]["server-round"])
         g = from_record(msg.content["arrays"])
         upd = node.node_round(f.sp, g, f.shards[k], f.x_exp, r, cfg.epochs, cfg.batch,
-                              cfg.seed, k)  # fmt: skip
+                              cfg.seed, k, scenario.top_k(f))  # fmt: skip
         metrics = MetricRecord({WEIGHT: len(f.shards[k].y), "node": k})
         return Message(RecordDict({"arrays": to_record(upd), "metrics": metrics}), reply_to=msg)
 
@@ -61,13 +61,14 @@ def client_app(cfg: scenario.Config) -> ClientApp:
 class IntegerFedAvg(FedAvg):
     """FedAvg's sampling and messaging; the average is the integer gateway's."""
 
-    def __init__(self, f: scenario.Fleet, on_failure: Callable[[int, int], None]) -> None:
+    def __init__(self, f: scenario.Fleet, on_failure: Callable[[int, int], None],
+                 gateway: node.Gateway) -> None:  # fmt: skip
         n = f.cfg.nodes
         super().__init__(fraction_train=1.0, fraction_evaluate=0.0, min_train_nodes=n,
                          min_available_nodes=n)  # fmt: skip
         self.f = f
         self.on_failure = on_failure
-        self.gateway = node.Gateway(f.sp, f.cfg.seed, f.cfg.momentum)
+        self.gateway = gateway
 
     def aggregate_train(self, server_round: int, replies: Iterable[Message]
                         ) -> tuple[ArrayRecord | None, MetricRecord | None]:  # fmt: skip
@@ -76,7 +77,7 @@ class IntegerFedAvg(FedAvg):
                  for m in valid]  # fmt: skip
         # Node order, not arrival order: the stochastic rounding draws follow the updates'
         # order, and a run must not depend on which worker finished first.
-        updates, refused = node.usable(self.f.sp, server_round, pairs)
+        updates, refused = self.gateway.receive(server_round, pairs)
         for why in refused:
             log.warning("tintin fleet: round %d: refused %s", server_round, why)
         if failed or refused:
@@ -94,14 +95,15 @@ class IntegerFedAvg(FedAvg):
 
 
 def server_app(f: scenario.Fleet, on_round: Callable[[int, bytes], None],
-               on_failure: Callable[[int, int], None]) -> ServerApp:  # fmt: skip
+               on_failure: Callable[[int, int], None],
+               gateway: node.Gateway) -> ServerApp:  # fmt: skip
     """Runs f.cfg.rounds rounds; on_round(round, global message) after each (in this
     process: the ServerApp runs in a thread of the process that calls run_simulation)."""
     app = ServerApp()
 
     @app.main()
     def main(grid: Grid, context: Context) -> None:
-        strategy = IntegerFedAvg(f, on_failure)
+        strategy = IntegerFedAvg(f, on_failure, gateway)
 
         def seen(r: int, arrays: ArrayRecord) -> None:
             if r > 0:
@@ -113,8 +115,8 @@ def server_app(f: scenario.Fleet, on_round: Callable[[int, bytes], None],
     return app
 
 
-def simulate(f: scenario.Fleet, on_round: Callable[[int, bytes], None],
-             cpus: int, verbose: bool = False) -> int:  # fmt: skip
+def simulate(f: scenario.Fleet, on_round: Callable[[int, bytes], None], cpus: int,
+             gateway: node.Gateway, verbose: bool = False) -> int:  # fmt: skip
     """The rounds on Flower's Simulation Engine with `cpus` Ray workers; returns the number of
     node replies that failed (a failure drops that node from its round, as Flower does)."""
     failures = 0
@@ -135,7 +137,7 @@ def simulate(f: scenario.Fleet, on_round: Callable[[int, bytes], None],
                       "logging_level": logging.ERROR, "log_to_driver": verbose},
     }  # fmt: skip
     try:
-        run_simulation(server_app(f, on_round, failed), client_app(f.cfg),
+        run_simulation(server_app(f, on_round, failed, gateway), client_app(f.cfg),
                        num_supernodes=f.cfg.nodes, backend_name="ray", backend_config=backend,
                        verbose_logging=verbose)  # fmt: skip
     finally:

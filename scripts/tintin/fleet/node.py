@@ -22,6 +22,7 @@ from tintin.io import fleetmsg
 from tintin.native import clib, hosttrain
 
 GATEWAY = 0xFFFFFFFF  # the gateway's index in stream_seed
+SPARSE = 2  # a sparse update's kind byte (tintin_fleet_kind)
 
 
 @dataclass(frozen=True)
@@ -58,12 +59,15 @@ def train_local(model: clib.CModel, shard: Shard, x_exp: int, epochs: int, batch
 
 
 def node_round(sp: ModelSpec, global_msg: bytes, shard: Shard, x_exp: int, round_: int,
-               epochs: int, batch: int, seed: int, node: int) -> bytes:  # fmt: skip
-    """A node's round: the global model of round_ - 1 in, its update of round_ out."""
+               epochs: int, batch: int, seed: int, node: int, top_k: int = 0) -> bytes:  # fmt: skip
+    """A node's round: the global model of round_ - 1 in, its update of round_ out (a sparse
+    one of its top_k changed weights when top_k > 0)."""
     model = clib.CModel(sp)
     model.fleet_apply(global_msg)
     model.reseed(stream_seed(seed, node, round_))
     train_local(model, shard, x_exp, epochs, batch, seed, node, (round_ - 1) * epochs)
+    if top_k:
+        return model.fleet_export_sparse(global_msg, round_, len(shard.y), top_k)
     return model.fleet_export(fleetmsg.UPDATE, round_, len(shard.y))
 
 
@@ -116,11 +120,34 @@ def beta_share(beta: float) -> int:
 
 
 class Gateway:
-    """A gateway across rounds: its last two global models, for the server momentum."""
+    """A gateway across rounds: the global model it sent (the base of sparse updates), the
+    one before (both for the server momentum), and the update bytes it received."""
 
     def __init__(self, sp: ModelSpec, seed: int, beta: float) -> None:
         self.sp, self.seed, self.beta = sp, seed, beta_share(beta)
         self.last = self.before = initial_global(sp)
+        self.bytes_in = self.messages_in = 0
+
+    def receive(self, round_: int, replies: list[tuple[int, bytes]]
+                ) -> tuple[list[bytes], list[str]]:  # fmt: skip
+        """usable() over the replies, sparse updates first rebuilt against the global model
+        of the last round (tintin_fleet_apply_sparse): the dense updates to average, and why
+        the others were refused."""
+        dense, refused = [], []
+        model = clib.CModel(self.sp)
+        for k, msg in replies:
+            self.bytes_in += len(msg)
+            self.messages_in += 1
+            if len(msg) > 5 and msg[5] == SPARSE:
+                try:
+                    info = model.fleet_apply_sparse(self.last, msg)
+                except clib.TintinError as exc:
+                    refused.append(f"node {k}: sparse update: {exc}")
+                    continue
+                msg = model.fleet_export(fleetmsg.UPDATE, info.round, info.samples)
+            dense.append((k, msg))
+        updates, why = usable(self.sp, round_, dense)
+        return updates, refused + why
 
     def round(self, updates: list[bytes], round_: int) -> bytes:
         """The global model of round_; tintin.native.clib.TintinError when the updates

@@ -33,7 +33,7 @@ class Round:
 class Run:
     config: Config
     engine: str
-    update_bytes: int  # per node per round, up
+    update_bytes: int  # per node per round, up (the mean of what the gateway received)
     global_bytes: int  # per node per round, down
     rounds: list[Round] = field(default_factory=list)
     node_rounds_per_s: float = 0.0
@@ -81,7 +81,7 @@ def summary(run: Run) -> str:
     lines = [
         f"fleet: {c.nodes} nodes x {c.rounds} rounds on {run.engine}, task {c.task}, "
         f"alpha {c.alpha}, {c.epochs} local epoch(s) of batch {c.batch}, server momentum "
-        f"{c.momentum}",
+        f"{c.momentum}" + (f", sparse updates of {c.sparse:g} of the weights" if c.sparse else ""),
         f"  federated integer: {_pct(last.fed_held_out)} % held-out, median node "
         f"{_pct(last.fed_node_median)} %",
     ]

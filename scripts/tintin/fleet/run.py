@@ -26,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-from tintin.fleet import memory, partition, report, scenario
+from tintin.fleet import memory, node, partition, report, scenario
 from tintin.io import cliutil, fleetmsg
 from tintin.tasks import accdata
 
@@ -58,6 +58,9 @@ def parser() -> cliutil.Parser:
     ap.add_argument("--alpha", type=float, default=d.alpha,
                     help="Dirichlet label skew, > 0 (smaller: fewer classes per node)")  # fmt: skip
     ap.add_argument("--seed", type=cliutil.int_in(0, 2**31 - 1), default=d.seed)
+    ap.add_argument("--sparse", type=float, default=d.sparse, metavar="SHARE",
+                    help="nodes send sparse updates: this share of their trained weights, "
+                    "the ones that changed most (0 < SHARE <= 1; default 0: dense)")  # fmt: skip
     ap.add_argument("--momentum", type=float, default=d.momentum,
                     help=f"the gateway's server momentum beta in [0, 1), 0 for plain FedAvg "
                     f"(default {d.momentum})")  # fmt: skip
@@ -97,8 +100,10 @@ def run(args: argparse.Namespace) -> report.Run:
     cliutil.output_dir(args.out, "--out")
     if not 0.0 <= args.momentum < 1.0:  # NaN too
         raise cliutil.UsageError(f"--momentum {args.momentum}: must be in [0, 1)")
+    if not 0.0 <= args.sparse <= 1.0:  # NaN too
+        raise cliutil.UsageError(f"--sparse {args.sparse}: must be in (0, 1], or 0")
     cfg = scenario.Config(args.task, args.nodes, args.rounds, args.epochs, args.batch,
-                          args.alpha, args.seed, args.momentum)  # fmt: skip
+                          args.alpha, args.seed, args.momentum, args.sparse)  # fmt: skip
     flower = engine_runner(args.engine)
     f = scenario.prepare(cfg)
     evaluate = scenario.Evaluator(f)
@@ -114,11 +119,13 @@ def run(args: argparse.Namespace) -> report.Run:
               f"({fed[r][1]:.1f} s)", flush=True)  # fmt: skip
 
     failures = 0
+    gateway = node.Gateway(f.sp, cfg.seed, cfg.momentum)
     with memory.PeakRss() as peak:
         if flower is None:
-            scenario.run_rounds(f, on_round)
+            scenario.run_rounds(f, on_round, gateway)
         else:
-            failures = flower.simulate(f, on_round, args.cpus, args.verbose)  # type: ignore[attr-defined]
+            failures = flower.simulate(f, on_round, args.cpus, gateway,  # type: ignore[attr-defined]
+                                       args.verbose)  # fmt: skip
     wall = time.monotonic() - t0
     if len(fed) != cfg.rounds:
         raise RuntimeError(f"fleet: {len(fed)} of {cfg.rounds} rounds completed")
@@ -126,7 +133,8 @@ def run(args: argparse.Namespace) -> report.Run:
     flt = scenario.central_float(f) if "float" in args.baselines else None
     fedflt = scenario.fedavg_float(f) if "fedfloat" in args.baselines else None
     size = fleetmsg.size(f.sp)
-    out = report.Run(cfg, args.engine, size, size, failures=failures, wall_s=wall,
+    up = round(gateway.bytes_in / gateway.messages_in) if gateway.messages_in else size
+    out = report.Run(cfg, args.engine, up, size, failures=failures, wall_s=wall,
                      node_rounds_per_s=cfg.nodes * cfg.rounds / wall,
                      peak_rss_bytes=peak.bytes)  # fmt: skip
     for r in range(1, cfg.rounds + 1):

@@ -30,6 +30,7 @@ from tintin.core import data
 from tintin.core.floatref import FloatModel
 from tintin.core.spec import ModelSpec, Optim
 from tintin.fleet import node, partition
+from tintin.io import fleetsparse
 from tintin.native import clib, hosttrain
 from tintin.tasks import accdata
 
@@ -46,6 +47,7 @@ class Config:
     alpha: float = 0.5  # Dirichlet label skew: smaller is more skewed
     seed: int = 1
     momentum: float = 0.75  # the gateway's server momentum beta (0: plain FedAvg)
+    sparse: float = 0.0  # share of the trained weights a node sends (0: the dense message)
 
 
 @dataclass
@@ -71,6 +73,8 @@ def prepare(cfg: Config) -> Fleet:
     if cfg.rounds < 1 or cfg.epochs < 1:
         raise ValueError("fleet: rounds and epochs must be at least 1")
     node.beta_share(cfg.momentum)  # ValueError outside [0, 1)
+    if not 0.0 <= cfg.sparse <= 1.0:  # NaN too
+        raise ValueError(f"fleet: sparse share {cfg.sparse}: must be in [0, 1]")
     split = accdata.load(cfg.task)
     sp = accdata.TASKS[cfg.task].model(Optim(), cfg.batch, cfg.seed)
     x, x_exp = data.quantize_inputs(split.x_train)
@@ -106,6 +110,11 @@ def score(f: Fleet, pred: np.ndarray) -> Score:
     return Score(float(np.mean(pred == f.y_test)), f.mix @ acc)
 
 
+def top_k(f: Fleet) -> int:
+    """The weights a node's sparse update carries (0: it sends the dense message)."""
+    return fleetsparse.size_for(f.sp, f.cfg.sparse) if f.cfg.sparse else 0
+
+
 def int_predictions(model: clib.CModel, f: Fleet) -> np.ndarray:
     out, _ = hosttrain.outputs(model, f.x_test, f.x_exp, model.spec.max_batch)
     return out.argmax(axis=1)
@@ -123,19 +132,21 @@ class Evaluator:
         return score(self.f, int_predictions(self.model, self.f))
 
 
-def run_rounds(f: Fleet, on_round: Callable[[int, bytes], None] | None = None) -> bytes:
+def run_rounds(f: Fleet, on_round: Callable[[int, bytes], None] | None = None,
+               gateway: node.Gateway | None = None) -> bytes:  # fmt: skip
     """The federated rounds in this process, node after node; on_round(round, global) after
     each. Returns the last global model."""
     cfg = f.cfg
-    gateway = node.Gateway(f.sp, cfg.seed, cfg.momentum)
-    g = gateway.last
+    gw = gateway or node.Gateway(f.sp, cfg.seed, cfg.momentum)
+    g = gw.last
+    k = top_k(f)
     for r in range(1, cfg.rounds + 1):
-        replies = [(k, node.node_round(f.sp, g, s, f.x_exp, r, cfg.epochs, cfg.batch, cfg.seed,
-                                       k)) for k, s in enumerate(f.shards)]  # fmt: skip
-        updates, refused = node.usable(f.sp, r, replies)
+        replies = [(n, node.node_round(f.sp, g, s, f.x_exp, r, cfg.epochs, cfg.batch, cfg.seed,
+                                       n, k)) for n, s in enumerate(f.shards)]  # fmt: skip
+        updates, refused = gw.receive(r, replies)
         if refused:  # this process's own nodes: a refusal is a bug, not a bad radio
             raise RuntimeError(f"fleet: round {r}: refused {refused[0]}")
-        g = gateway.round(updates, r)
+        g = gw.round(updates, r)
         if on_round is not None:
             on_round(r, g)
     return g

@@ -334,6 +334,31 @@ SIGNATURES: dict[str, tuple[object, list[object]]] = {
         ct.c_int,
         [ct.c_void_p, ct.POINTER(ct.c_uint8), ct.c_size_t, ct.POINTER(FleetInfo)],
     ),
+    "tintin_fleet_export_sparse": (
+        ct.c_int,
+        [
+            ct.c_void_p,
+            ct.POINTER(ct.c_uint8),
+            ct.c_size_t,
+            ct.c_uint32,
+            ct.c_uint32,
+            ct.c_uint32,
+            ct.POINTER(ct.c_uint8),
+            ct.c_size_t,
+            ct.POINTER(ct.c_size_t),
+        ],
+    ),
+    "tintin_fleet_apply_sparse": (
+        ct.c_int,
+        [
+            ct.c_void_p,
+            ct.POINTER(ct.c_uint8),
+            ct.c_size_t,
+            ct.POINTER(ct.c_uint8),
+            ct.c_size_t,
+            ct.POINTER(FleetInfo),
+        ],
+    ),
     "tintin_fleet_aggregate": (
         ct.c_int,
         [

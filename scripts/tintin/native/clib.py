@@ -229,6 +229,11 @@ class CLayout:
         self.lay = ModelLayout()
 
 
+def _u8(data: bytes) -> ct.Array:
+    """A C copy of data (at least one byte, so that empty input still has an address)."""
+    return (ct.c_uint8 * max(len(data), 1)).from_buffer_copy(data.ljust(1, b"\0"))
+
+
 class CModel:
     """A C model in an arena owned by this object (optionally painted for high-water checks)."""
 
@@ -273,10 +278,28 @@ class CModel:
 
     def fleet_apply(self, msg: bytes) -> FleetInfo:
         """Load a fleet message (tintin_fleet_apply); raises TintinError when refused."""
-        buf = (ct.c_uint8 * max(len(msg), 1)).from_buffer_copy(msg.ljust(1, b"\0"))
         info = FleetInfo()
         check("tintin_fleet_apply",
-              lib().tintin_fleet_apply(self._m, buf, len(msg), ct.byref(info)))  # fmt: skip
+              lib().tintin_fleet_apply(self._m, _u8(msg), len(msg), ct.byref(info)))  # fmt: skip
+        return info
+
+    def fleet_export_sparse(self, base: bytes, round_: int, samples: int, k: int) -> bytes:
+        """This model's update as its top-k changed weights against the global model base
+        (tintin_fleet_export_sparse)."""
+        cap = int(lib().tintin_fleet_bytes(self._m)) + 6 * k + 64  # varint + weight each
+        buf = (ct.c_uint8 * cap)()
+        out = ct.c_size_t()
+        check("tintin_fleet_export_sparse", lib().tintin_fleet_export_sparse(
+            self._m, _u8(base), len(base), round_, samples, k, buf, cap,
+            ct.byref(out)))  # fmt: skip
+        return bytes(buf[: out.value])
+
+    def fleet_apply_sparse(self, base: bytes, msg: bytes) -> FleetInfo:
+        """Rebuild a node's update from its sparse message against base
+        (tintin_fleet_apply_sparse); raises TintinError when refused."""
+        info = FleetInfo()
+        check("tintin_fleet_apply_sparse", lib().tintin_fleet_apply_sparse(
+            self._m, _u8(base), len(base), _u8(msg), len(msg), ct.byref(info)))  # fmt: skip
         return info
 
     def fleet_aggregate(self, msgs: list[bytes], key: int, counter: int,

@@ -4,25 +4,29 @@ in-process engine: 10 virtual nodes, 2 rounds (the CI run of issue 23). Skipped,
 the fleet extra is not installed."""
 
 import json
+from dataclasses import replace
 
 import pytest
 from fleetdata import small
 
 from tintin import cli
-from tintin.fleet import scenario
+from tintin.fleet import node, scenario
 
 flower = pytest.importorskip("tintin.fleet.flower", reason="the fleet extra: pip install .[fleet]")
 
 
-def test_flower_rounds_equal_the_local_engine():
-    f = scenario.prepare(small(nodes=10, rounds=2))
+@pytest.mark.parametrize("sparse", [0.0, 0.25])
+def test_flower_rounds_equal_the_local_engine(sparse):
+    f = scenario.prepare(replace(small(nodes=10, rounds=2), sparse=sparse))
     got: dict[int, bytes] = {}
-    failures = flower.simulate(f, lambda r, g: got.__setitem__(r, g), cpus=2)
+    gateway = node.Gateway(f.sp, f.cfg.seed, f.cfg.momentum)
+    failures = flower.simulate(f, lambda r, g: got.__setitem__(r, g), 2, gateway)
     want: dict[int, bytes] = {}
     scenario.run_rounds(f, lambda r, g: want.__setitem__(r, g))
     assert failures == 0
     assert sorted(got) == [1, 2]
     assert got == want
+    assert gateway.messages_in == 20
 
 
 def test_cli_flower_engine(tmp_path, capsys):

@@ -16,7 +16,7 @@ from tintin import cli
 from tintin.core import spec
 from tintin.core.refmodel import RefModel
 from tintin.fleet import node, scenario
-from tintin.io import fleetavg, fleetmsg
+from tintin.io import fleetavg, fleetmsg, fleetsparse
 from tintin.native import clib
 
 pytestmark = pytest.mark.clib
@@ -76,6 +76,26 @@ def test_momentum_zero_is_plain_federated_averaging():
     assert fleetavg.aggregate(f.sp, updates, key, 0, 2) == seen[1]
 
 
+def test_sparse_rounds_are_rebuilt_and_smaller():
+    """Nodes that send their top 10 % changed weights: the gateway rebuilds every update
+    against the global model it sent (the reference's rebuild, byte for byte), and receives
+    fewer bytes than the dense messages take."""
+    f = scenario.prepare(replace(small(nodes=6, rounds=2), sparse=0.1))
+    gateway = node.Gateway(f.sp, f.cfg.seed, f.cfg.momentum)
+    seen: list[bytes] = []
+    scenario.run_rounds(f, lambda r, g: seen.append(g), gateway)
+    assert gateway.messages_in == 12
+    assert gateway.bytes_in / gateway.messages_in < fleetmsg.size(f.sp)  # biases go whole
+    cfg = f.cfg
+    k = scenario.top_k(f)
+    sparse = [node.node_round(f.sp, seen[0], s, f.x_exp, 2, cfg.epochs, cfg.batch, cfg.seed, n,
+                              k) for n, s in enumerate(f.shards)]  # fmt: skip
+    rebuilt = [fleetmsg.pack(f.sp, fleetsparse.apply(f.sp, seen[0], m)) for m in sparse]
+    g0 = node.initial_global(f.sp)
+    beta = node.beta_share(cfg.momentum)
+    assert node.aggregate(f.sp, rebuilt, 2, cfg.seed, (seen[0], g0, beta)) == seen[1]
+
+
 def test_the_gateway_refuses_bad_updates_one_by_one():
     f = scenario.prepare(small(nodes=4, rounds=1))
     g0 = node.initial_global(f.sp)
@@ -123,6 +143,7 @@ def test_cli_local_engine(tmp_path, capsys):
         (["--rounds", "0"], "argument --rounds: 0 is outside 1..10000"),
         (["--momentum", "1"], "--momentum 1.0: must be in [0, 1)"),
         (["--momentum", "nan"], "--momentum nan: must be in [0, 1)"),
+        (["--sparse", "1.5"], "--sparse 1.5: must be in (0, 1], or 0"),
         (["--baselines", "local,gpu"], "argument --baselines: gpu: not one of local, float"),
     ],
 )

@@ -47,6 +47,7 @@ extern "C" {
 enum tintin_fleet_kind {
 	TINTIN_FLEET_UPDATE = 0, /**< a node's parameters after local training */
 	TINTIN_FLEET_GLOBAL = 1, /**< the fleet's averaged model, for the nodes to apply */
+	TINTIN_FLEET_SPARSE = 2, /**< a node's update as its top-k changed weights */
 };
 
 /** A message's header fields, as tintin_fleet_apply read them. */
@@ -82,6 +83,48 @@ int tintin_fleet_export(const struct tintin_model *m, uint8_t kind, uint32_t rou
  */
 int tintin_fleet_apply(struct tintin_model *m, const uint8_t *msg, size_t len,
 		       struct tintin_fleet_info *info);
+
+/**
+ * @brief Write m's update as a sparse message: the k weights that changed most against the
+ * global model base (the message the node applied this round), with every trained layer's
+ * exponent and biases.
+ *
+ * Layout: the dense header with kind TINTIN_FLEET_SPARSE, then u32 the CRC-32 field of base;
+ * per trained layer in table order its 4-byte head (index, w_exp, what, 0), rows int32 biases,
+ * and when it trains weights u32 count and count entries (LEB128 gap to the previous index,
+ * or the first index; int8 weight), zeros up to a multiple of 4; last the CRC-32.
+ *
+ * A weight's change is its distance to base's weight re-expressed at the layer's current
+ * exponent (shifted up, saturating to +-127, or rounded half up when coarser), exactly what
+ * tintin_fleet_apply_sparse rebuilds for the weights not sent. Layer i gets
+ * ceil(k n_i / N) of the k (n_i its weights, N all trained weights); within a layer the
+ * largest changes go first, lower indices first on ties, and unchanged weights never.
+ * @retval 0 on success, *len the message's bytes.
+ * @retval -EINVAL NULL arguments, a model not initialised for training, base not a global
+ * model of m's table (checked as tintin_fleet_apply checks).
+ * @retval -ERANGE an exponent of base outside its window.
+ * @retval -ENOSPC cap too small for the message.
+ */
+int tintin_fleet_export_sparse(const struct tintin_model *m, const uint8_t *base,
+			       size_t base_len, uint32_t round, uint32_t samples, uint32_t k,
+			       uint8_t *buf, size_t cap, size_t *len);
+
+/**
+ * @brief Rebuild a node's update from its sparse message and the global model base it is
+ * against, into m (a gateway's copy): every trained layer takes the message's exponent and
+ * biases, its weights base's re-expressed at that exponent with the sent ones in place. The
+ * whole message is checked first (length, magic, version, kind, CRC-32, the table's hash,
+ * base's CRC-32, every layer's head and exponent window, entries in increasing index order
+ * within the layer, padding), so a refused message leaves m as it was. tintin_fleet_export
+ * of kind TINTIN_FLEET_UPDATE then writes the dense update for tintin_fleet_aggregate.
+ * @param[out] info  optional: round, samples and kind of the message
+ * @retval 0 on success.
+ * @retval -EINVAL NULL arguments, a message that is truncated, corrupt, of another table or
+ * against another base, base not a global model of m's table.
+ * @retval -ERANGE an exponent outside its layer's training window.
+ */
+int tintin_fleet_apply_sparse(struct tintin_model *m, const uint8_t *base, size_t base_len,
+			      const uint8_t *msg, size_t len, struct tintin_fleet_info *info);
 
 /**
  * Server momentum for a gateway's round (FedAvgM, with the server's rate 1): the new global
