@@ -384,3 +384,57 @@ TT_TEST(tintin_checkpoint, test_fleet_message_round_trip)
 		     0, "init without hash");
 	TT_ASSERT_EQ(tintin_fleet_apply(&ck_b, msg, len, NULL), -EINVAL, "a table without hash");
 }
+
+TT_TEST(tintin_checkpoint, test_fleet_sparse_round_trip)
+{
+	static struct tintin_model_desc hashed;
+	static uint8_t base[512];
+	static uint8_t msg[1024];
+	struct tintin_fleet_info info = {0};
+	size_t blen = 0u;
+	size_t len = 0u;
+
+	hashed = tt_dense_desc;
+	hashed.hash = tintin_model_desc_hash(&tt_dense_desc);
+	TT_ASSERT_EQ(
+		tintin_model_init(&ck_a, &hashed, TINTIN_MODE_TRAIN, ck_arena, sizeof(ck_arena)), 0,
+		"init a");
+	TT_ASSERT_EQ(tintin_fleet_export(&ck_a, TINTIN_FLEET_GLOBAL, 4u, 0u, base, sizeof(base),
+					 &blen),
+		     0, "base");
+	ck_train(&ck_a, 0, 12);
+	/* Every weight's budget: the gateway rebuilds the node exactly. */
+	TT_ASSERT_EQ(tintin_fleet_export_sparse(&ck_a, base, blen, 5u, 12u, 100000u, msg,
+						sizeof(msg), &len),
+		     0, "export sparse");
+	TT_ASSERT(len % 4u == 0u && len < sizeof(msg), "length %u", (unsigned)len);
+	TT_ASSERT_EQ(tintin_fleet_export_sparse(&ck_a, base, blen, 5u, 12u, 100000u, msg, 40u,
+						&len),
+		     -ENOSPC, "small buffer");
+	TT_ASSERT_EQ(tintin_fleet_export_sparse(&ck_a, base, blen, 5u, 12u, 100000u, msg,
+						sizeof(msg), &len),
+		     0, "export sparse again");
+	TT_ASSERT_EQ(
+		tintin_model_init(&ck_b, &hashed, TINTIN_MODE_TRAIN, ck_arena2, sizeof(ck_arena2)),
+		0, "init b");
+	msg[len / 2u] ^= 0x04u;
+	TT_ASSERT_EQ(tintin_fleet_apply_sparse(&ck_b, base, blen, msg, len, &info), -EINVAL,
+		     "flipped bit");
+	msg[len / 2u] ^= 0x04u;
+	TT_ASSERT_EQ(tintin_fleet_apply_sparse(&ck_b, base, blen, msg, len, &info), 0, "apply");
+	TT_ASSERT(info.round == 5u && info.samples == 12u && info.kind == TINTIN_FLEET_SPARSE,
+		  "header fields");
+	for (uint8_t i = 0; i < hashed.n_layers; i++) {
+		struct tintin_layer_info la;
+		struct tintin_layer_info lb;
+
+		TT_ASSERT_EQ(tintin_model_layer_info(&ck_a, i, &la), 0, "info a");
+		TT_ASSERT_EQ(tintin_model_layer_info(&ck_b, i, &lb), 0, "info b");
+		if (la.w == NULL) {
+			continue;
+		}
+		TT_ASSERT(la.w_exp == lb.w_exp && memcmp(la.w, lb.w, la.n_w) == 0 &&
+				  memcmp(la.bias, lb.bias, 4u * la.out) == 0,
+			  "layer %u differs after the sparse round trip", i);
+	}
+}

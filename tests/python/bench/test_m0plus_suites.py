@@ -35,3 +35,4 @@ def test_reference_vectors_hold_on_the_core(tmp_path: Path, core: str, opt: str)
     assert " 0 failed" in res.stdout, res.stdout[-3000:]
     assert "PASS tintin_train." in res.stdout
     assert "PASS tintin_checkpoint.test_fleet_message_round_trip" in res.stdout
+    assert "PASS tintin_checkpoint.test_fleet_sparse_round_trip" in res.stdout
