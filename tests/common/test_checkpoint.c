@@ -399,18 +399,18 @@ TT_TEST(tintin_checkpoint, test_fleet_sparse_round_trip)
 	TT_ASSERT_EQ(
 		tintin_model_init(&ck_a, &hashed, TINTIN_MODE_TRAIN, ck_arena, sizeof(ck_arena)), 0,
 		"init a");
-	TT_ASSERT_EQ(tintin_fleet_export(&ck_a, TINTIN_FLEET_GLOBAL, 4u, 0u, base, sizeof(base),
-					 &blen),
-		     0, "base");
+	TT_ASSERT_EQ(
+		tintin_fleet_export(&ck_a, TINTIN_FLEET_GLOBAL, 4u, 0u, base, sizeof(base), &blen),
+		0, "base");
 	ck_train(&ck_a, 0, 12);
 	/* Every weight's budget: the gateway rebuilds the node exactly. */
 	TT_ASSERT_EQ(tintin_fleet_export_sparse(&ck_a, base, blen, 5u, 12u, 100000u, msg,
 						sizeof(msg), &len),
 		     0, "export sparse");
 	TT_ASSERT(len % 4u == 0u && len < sizeof(msg), "length %u", (unsigned)len);
-	TT_ASSERT_EQ(tintin_fleet_export_sparse(&ck_a, base, blen, 5u, 12u, 100000u, msg, 40u,
-						&len),
-		     -ENOSPC, "small buffer");
+	TT_ASSERT_EQ(
+		tintin_fleet_export_sparse(&ck_a, base, blen, 5u, 12u, 100000u, msg, 40u, &len),
+		-ENOSPC, "small buffer");
 	TT_ASSERT_EQ(tintin_fleet_export_sparse(&ck_a, base, blen, 5u, 12u, 100000u, msg,
 						sizeof(msg), &len),
 		     0, "export sparse again");

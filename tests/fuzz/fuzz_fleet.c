@@ -10,8 +10,9 @@
  * applying one, bit 2 (with bit 1 and three or more messages) takes the last two as the
  * server momentum's global models, with beta from the second byte, bit 3 (without bit 1)
  * reads the first message as a sparse update against the model's own global message (bit 0
- * then also writes that base's CRC-32 into it). A refusal must leave the model as it was; an accepted message must leave a
- * model that trains and exports again. Sanitizers watch every access.
+ * then also writes that base's CRC-32 into it). A refusal must leave the model as it was;
+ * an accepted message must leave a model that trains and exports again. Sanitizers watch
+ * every access.
  */
 
 #include <stdlib.h>
@@ -124,8 +125,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (data[0] & 8u) {
 		size_t blen;
 
-		if (tintin_fleet_export(&fz_m, TINTIN_FLEET_GLOBAL, 0u, 0u, fz_base, sizeof(fz_base),
-					&blen) != 0) {
+		if (tintin_fleet_export(&fz_m, TINTIN_FLEET_GLOBAL, 0u, 0u, fz_base,
+					sizeof(fz_base), &blen) != 0) {
 			abort();
 		}
 		ret = tintin_fleet_apply_sparse(&fz_m, fz_base, blen, msgs[0], lens[0], NULL);

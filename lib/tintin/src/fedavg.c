@@ -59,8 +59,8 @@ int tintin_fedavg_shares(const struct tintin_fedavg_part *parts, uint16_t k, int
 		return -EINVAL;
 	}
 	for (uint16_t i = 0; i < k; i++) {
-		shares[i] = (int32_t)(((uint64_t)parts[i].samples << TINTIN_FEDAVG_SHARE_BITS) /
-				      total);
+		shares[i] =
+			(int32_t)(((uint64_t)parts[i].samples << TINTIN_FEDAVG_SHARE_BITS) / total);
 		left -= (uint32_t)shares[i];
 	}
 	/* Part i gets one more unit when fewer than `left` parts come before it; marked with
@@ -102,9 +102,9 @@ static int64_t tintin_fedavg_sum(const struct tintin_fedavg_part *parts, uint16_
 	return s;
 }
 
-int tintin_fedavg_combine(const struct tintin_fedavg_part *parts, uint16_t k,
-			  const int32_t *shares, uint32_t n_w, uint16_t rows, int e_top,
-			  const struct tintin_prng *r, int8_t *w, int32_t *bias, int8_t *w_exp)
+int tintin_fedavg_combine(const struct tintin_fedavg_part *parts, uint16_t k, const int32_t *shares,
+			  uint32_t n_w, uint16_t rows, int e_top, const struct tintin_prng *r,
+			  int8_t *w, int32_t *bias, int8_t *w_exp)
 {
 	const int has_bias = (k != 0u && parts != NULL) ? (parts[0].bias != NULL) : 0;
 	int e_min = INT8_MAX;
@@ -184,6 +184,6 @@ int tintin_fedavg_layer(const struct tintin_fedavg_part *parts, uint16_t k, uint
 	int ret = tintin_fedavg_shares(parts, k, shares);
 
 	return (ret != 0) ? ret
-			  : tintin_fedavg_combine(parts, k, shares, n_w, rows, INT8_MAX, r, w,
-						  bias, w_exp);
+			  : tintin_fedavg_combine(parts, k, shares, n_w, rows, INT8_MAX, r, w, bias,
+						  w_exp);
 }

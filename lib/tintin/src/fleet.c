@@ -331,9 +331,9 @@ int tintin_fleet_aggregate(struct tintin_model *m, const uint8_t *const *msgs, c
 	int extra;
 	int n;
 
-	if (ret == 0 && (msgs == NULL || lens == NULL || k == 0u || r == NULL || parts == NULL ||
-			 shares == NULL ||
-			 (mom != NULL && mom->beta != 0u && k > UINT16_MAX - 2u))) {
+	if (ret == 0 &&
+	    (msgs == NULL || lens == NULL || k == 0u || r == NULL || parts == NULL ||
+	     shares == NULL || (mom != NULL && mom->beta != 0u && k > UINT16_MAX - 2u))) {
 		TINTIN_LOG_ERR("tintin: fleet: aggregate needs messages, their lengths, a stream "
 			       "and scratch");
 		ret = -EINVAL;
@@ -417,8 +417,8 @@ static int tintin_fleet_change(int8_t w, int8_t wb, int eb, int e)
 }
 
 /* Weights of a layer that changed by at least t. */
-static uint32_t tintin_fleet_at_least(const int8_t *w, const int8_t *wb, uint32_t n, int eb,
-				      int e, int t)
+static uint32_t tintin_fleet_at_least(const int8_t *w, const int8_t *wb, uint32_t n, int eb, int e,
+				      int t)
 {
 	uint32_t c = 0u;
 
@@ -465,7 +465,7 @@ static uint64_t tintin_fleet_all_weights(const struct tintin_model *m)
 		const struct tintin_layer_state *s = &m->layer[i];
 
 		n += (tintin_fleet_what(s) & TINTIN_FLEET_WEIGHTS) ? (uint64_t)s->rows * s->row
-								  : 0u;
+								   : 0u;
 	}
 	return n;
 }
@@ -495,8 +495,7 @@ static int tintin_fleet_put_entries(const struct tintin_layer_state *s, const ui
 		}
 	}
 	/* Room left for the changes of exactly lo - 1, lowest indices first. */
-	ties = (lo > 1u) ? k - tintin_fleet_at_least(s->w_ram, wb, n, eb, s->w_exp, (int)lo)
-			 : 0u;
+	ties = (lo > 1u) ? k - tintin_fleet_at_least(s->w_ram, wb, n, eb, s->w_exp, (int)lo) : 0u;
 	if (cap < at + 4u) {
 		return -ENOSPC;
 	}
@@ -521,9 +520,9 @@ static int tintin_fleet_put_entries(const struct tintin_layer_state *s, const ui
 	return 0;
 }
 
-int tintin_fleet_export_sparse(const struct tintin_model *m, const uint8_t *base,
-			       size_t base_len, uint32_t round, uint32_t samples, uint32_t k,
-			       uint8_t *buf, size_t cap, size_t *len)
+int tintin_fleet_export_sparse(const struct tintin_model *m, const uint8_t *base, size_t base_len,
+			       uint32_t round, uint32_t samples, uint32_t k, uint8_t *buf,
+			       size_t cap, size_t *len)
 {
 	size_t pos = TINTIN_FLEET_SPARSE_HEAD;
 	size_t bpos = TINTIN_FLEET_HEAD;
@@ -656,8 +655,8 @@ static int tintin_fleet_get_entries(const uint8_t *msg, size_t end, size_t *pos,
  * Walk a sparse message against base: checked throughout, and written into m when write is
  * set (only after a walk without it passed). 0, -EINVAL or -ERANGE.
  */
-static int tintin_fleet_sparse_walk(struct tintin_model *m, const uint8_t *base,
-				    const uint8_t *msg, size_t len, int write)
+static int tintin_fleet_sparse_walk(struct tintin_model *m, const uint8_t *base, const uint8_t *msg,
+				    size_t len, int write)
 {
 	const size_t end = len - 4u;
 	size_t pos = TINTIN_FLEET_SPARSE_HEAD;
@@ -702,10 +701,11 @@ static int tintin_fleet_sparse_walk(struct tintin_model *m, const uint8_t *base,
 			for (uint32_t j = 0; write && j < n; j++) {
 				s->w_ram[j] = tintin_fleet_rebase(wb[j], (int8_t)bp[1], e);
 			}
-			if (tintin_fleet_get_entries(msg, end, &pos, n,
-						     write ? s->w_ram : NULL) != 0) {
+			if (tintin_fleet_get_entries(msg, end, &pos, n, write ? s->w_ram : NULL) !=
+			    0) {
 				TINTIN_LOG_ERR("tintin: fleet: sparse entries of layer %u are "
-					       "truncated, out of order or out of range", i);
+					       "truncated, out of order or out of range",
+					       i);
 				return -EINVAL;
 			}
 		}
@@ -736,12 +736,13 @@ int tintin_fleet_apply_sparse(struct tintin_model *m, const uint8_t *base, size_
 	int ret = tintin_fleet_ready(m);
 
 	ret = (ret == 0) ? tintin_fleet_base_ok(m, base, base_len) : ret;
-	if (ret == 0 && (msg == NULL || len < TINTIN_FLEET_SPARSE_HEAD + 4u ||
-			 tintin_get32(msg) != TINTIN_FLEET_MAGIC ||
-			 msg[4] != TINTIN_FLEET_VERSION || msg[5] != TINTIN_FLEET_SPARSE ||
-			 msg[7] != 0u)) {
+	if (ret == 0 &&
+	    (msg == NULL || len < TINTIN_FLEET_SPARSE_HEAD + 4u ||
+	     tintin_get32(msg) != TINTIN_FLEET_MAGIC || msg[4] != TINTIN_FLEET_VERSION ||
+	     msg[5] != TINTIN_FLEET_SPARSE || msg[7] != 0u)) {
 		TINTIN_LOG_ERR("tintin: fleet: %u bytes are not a sparse update (magic, version 1, "
-			       "kind 2)", (unsigned int)len);
+			       "kind 2)",
+			       (unsigned int)len);
 		ret = -EINVAL;
 	}
 	if (ret == 0 && tintin_get32(msg + len - 4u) != tintin_crc32(0u, msg, len - 4u)) {

@@ -28,9 +28,9 @@ extern "C" {
 #endif
 
 /** The parts' weights are shares of 2^TINTIN_FEDAVG_SHARE_BITS of the samples. */
-#define TINTIN_FEDAVG_SHARE_BITS 16
+#define TINTIN_FEDAVG_SHARE_BITS     16
 /** Parts whose weight exponents lie further apart than this are refused (int64 sums). */
-#define TINTIN_FEDAVG_MAX_SPREAD 15
+#define TINTIN_FEDAVG_MAX_SPREAD     15
 /** A combination's shares sum to at most 2^(16 + this) in magnitude. */
 #define TINTIN_FEDAVG_MAX_EXTRA_BITS 2
 
@@ -89,9 +89,9 @@ int tintin_fedavg_shares(const struct tintin_fedavg_part *parts, uint16_t k, int
  * @retval -ERANGE weight exponents more than TINTIN_FEDAVG_MAX_SPREAD minus the extra bits
  * apart.
  */
-int tintin_fedavg_combine(const struct tintin_fedavg_part *parts, uint16_t k,
-			  const int32_t *shares, uint32_t n_w, uint16_t rows, int e_top,
-			  const struct tintin_prng *r, int8_t *w, int32_t *bias, int8_t *w_exp);
+int tintin_fedavg_combine(const struct tintin_fedavg_part *parts, uint16_t k, const int32_t *shares,
+			  uint32_t n_w, uint16_t rows, int e_top, const struct tintin_prng *r,
+			  int8_t *w, int32_t *bias, int8_t *w_exp);
 
 /**
  * @brief Weighted average of k parts of one layer: tintin_fedavg_combine with each part's

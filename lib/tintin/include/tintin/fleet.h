@@ -105,9 +105,9 @@ int tintin_fleet_apply(struct tintin_model *m, const uint8_t *msg, size_t len,
  * @retval -ERANGE an exponent of base outside its window.
  * @retval -ENOSPC cap too small for the message.
  */
-int tintin_fleet_export_sparse(const struct tintin_model *m, const uint8_t *base,
-			       size_t base_len, uint32_t round, uint32_t samples, uint32_t k,
-			       uint8_t *buf, size_t cap, size_t *len);
+int tintin_fleet_export_sparse(const struct tintin_model *m, const uint8_t *base, size_t base_len,
+			       uint32_t round, uint32_t samples, uint32_t k, uint8_t *buf,
+			       size_t cap, size_t *len);
 
 /**
  * @brief Rebuild a node's update from its sparse message and the global model base it is
