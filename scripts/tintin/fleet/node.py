@@ -18,11 +18,10 @@ import numpy as np
 
 from tintin.core import data, numerics, spec
 from tintin.core.spec import ModelSpec
-from tintin.io import fleetmsg
+from tintin.io import fleetmsg, fleetsparse
 from tintin.native import clib, hosttrain
 
 GATEWAY = 0xFFFFFFFF  # the gateway's index in stream_seed
-SPARSE = 2  # a sparse update's kind byte (tintin_fleet_kind)
 
 
 @dataclass(frozen=True)
@@ -138,7 +137,7 @@ class Gateway:
         for k, msg in replies:
             self.bytes_in += len(msg)
             self.messages_in += 1
-            if len(msg) > 5 and msg[5] == SPARSE:
+            if fleetsparse.is_sparse(msg):
                 try:
                     info = model.fleet_apply_sparse(self.last, msg)
                 except clib.TintinError as exc:

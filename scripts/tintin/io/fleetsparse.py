@@ -24,6 +24,11 @@ SPARSE = 2  # TINTIN_FLEET_SPARSE
 VARINT_MAX = 5
 
 
+def is_sparse(data: bytes) -> bool:
+    """Whether a message says it is a sparse update (its kind byte; apply checks the rest)."""
+    return len(data) > 5 and data[5] == SPARSE
+
+
 def rebase(wb: np.ndarray, eb: int, e: int) -> np.ndarray:
     """Base weights at exponent eb re-expressed at e: shifted up and saturated, or rounded
     half up when e is coarser (tintin_fleet_rebase)."""

@@ -96,6 +96,25 @@ def test_sparse_rounds_are_rebuilt_and_smaller():
     assert node.aggregate(f.sp, rebuilt, 2, cfg.seed, (seen[0], g0, beta)) == seen[1]
 
 
+def test_the_gateway_refuses_bad_sparse_updates_one_by_one():
+    f = scenario.prepare(replace(small(nodes=3, rounds=1), sparse=0.2))
+    gw = node.Gateway(f.sp, f.cfg.seed, f.cfg.momentum)
+    cfg, k = f.cfg, scenario.top_k(f)
+    ups = [node.node_round(f.sp, gw.last, s, f.x_exp, 1, 1, cfg.batch, cfg.seed, n, k)
+           for n, s in enumerate(f.shards)]  # fmt: skip
+    flipped = bytearray(ups[1])
+    flipped[-9] ^= 1
+    dense = fleetmsg.unpack(f.sp, node.node_round(f.sp, gw.last, f.shards[0], f.x_exp, 1, 1,
+                                                  cfg.batch, cfg.seed, 0))  # fmt: skip
+    another = fleetmsg.pack(f.sp, fleetmsg.Message(fleetmsg.GLOBAL, 0, 0, dense.layers))
+    other = node.node_round(f.sp, another, f.shards[2], f.x_exp, 1, 1, cfg.batch, cfg.seed, 2, k)
+    kept, refused = gw.receive(1, [(0, ups[0]), (1, bytes(flipped)), (2, other)])
+    assert len(kept) == 1 and fleetmsg.unpack(f.sp, kept[0]).kind == fleetmsg.UPDATE
+    assert [r.split(":")[0] for r in refused] == ["node 1", "node 2"]
+    assert all("sparse update" in r for r in refused)
+    assert gw.messages_in == 3
+
+
 def test_the_gateway_refuses_bad_updates_one_by_one():
     f = scenario.prepare(small(nodes=4, rounds=1))
     g0 = node.initial_global(f.sp)
