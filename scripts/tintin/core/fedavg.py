@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Integer federated averaging of int8 layers: the bit-exact reference of tintin_fedavg_layer
-(lib/tintin/src/fedavg.c); docs/numerics.md explains the choices.
+and tintin_fedavg_combine (lib/tintin/src/fedavg.c); docs/numerics.md explains the choices.
 
 Each part is one node's copy of a layer: int8 weights at exponent e_k (value w * 2^e_k),
 int32 biases at e_k - 8 (TINTIN_BIAS_EXTRA_BITS), and the samples n_k it trained on. The
@@ -18,6 +18,11 @@ part's, e_max: a mean of values within +-127 needs no more range (only a part ho
 would ask for it; its mean saturates to -127 instead). Weights and biases are rounded
 stochastically onto it (floor((x + U) / 2^s), U the top s bits of a draw, shifted up when
 s > 32), element j of the weights drawing number j of the stream and bias r number n_w + r.
+
+`combine` is the same sum with signed shares given by the caller (a gateway's server momentum
+adds beta * last - beta * before to the nodes' shares): when their magnitudes sum past 2^16,
+the result may take up to MAX_EXTRA_BITS more exponent steps than e_max (never more than the
+caller's e_top), and the parts may lie that many steps less far apart.
 """
 
 from __future__ import annotations
