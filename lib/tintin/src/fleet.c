@@ -560,8 +560,10 @@ int tintin_fleet_export_sparse(const struct tintin_model *m, const uint8_t *base
 			tintin_put32(buf + pos, (uint32_t)s->bias_ram[o]);
 		}
 		if (what & TINTIN_FLEET_WEIGHTS) {
-			/* ceil(k n_i / N), at most the layer's weights */
-			uint64_t k_i = (all != 0u) ? ((uint64_t)k * n_w + all - 1u) / all : 0u;
+			/* ceil(k n_i / N), at most the layer's weights (k < N keeps k n_i in 64
+			 * bits for any model an arena can hold)
+			 */
+			uint64_t k_i = (k >= all) ? n_w : ((uint64_t)k * n_w + all - 1u) / all;
 
 			k_i = (k_i > n_w) ? n_w : k_i;
 			ret = tintin_fleet_put_entries(s, base + bpos, (uint32_t)k_i, buf, cap,
