@@ -66,6 +66,44 @@ size_t tintin_fleet_bytes(const struct tintin_model *m)
 	return n;
 }
 
+/* The header's fields (the CRC-32 is the caller's). */
+static void tintin_fleet_put_head(uint8_t *buf, const struct tintin_model *m, uint8_t kind,
+				  uint8_t layers, uint32_t round, uint32_t samples)
+{
+	tintin_put32(buf, TINTIN_FLEET_MAGIC);
+	buf[4] = TINTIN_FLEET_VERSION;
+	buf[5] = kind;
+	buf[6] = layers;
+	buf[7] = 0u;
+	tintin_put32(buf + 8, m->desc->hash);
+	tintin_put32(buf + 12, round);
+	tintin_put32(buf + 16, samples);
+}
+
+/* Layer i's 4-byte head and its biases at p; returns where its weights go. */
+static uint8_t *tintin_fleet_put_layer(uint8_t *p, uint8_t i, const struct tintin_layer_state *s,
+				       uint8_t what)
+{
+	p[0] = i;
+	p[1] = (uint8_t)s->w_exp;
+	p[2] = what;
+	p[3] = 0u;
+	p += 4;
+	for (uint16_t o = 0; (what & TINTIN_FLEET_BIASES) && o < s->rows; o++, p += 4) {
+		tintin_put32(p, (uint32_t)s->bias_ram[o]);
+	}
+	return p;
+}
+
+static void tintin_fleet_info_of(const uint8_t *msg, struct tintin_fleet_info *info)
+{
+	if (info != NULL) {
+		info->round = tintin_get32(msg + 12);
+		info->samples = tintin_get32(msg + 16);
+		info->kind = msg[5];
+	}
+}
+
 int tintin_fleet_export(const struct tintin_model *m, uint8_t kind, uint32_t round,
 			uint32_t samples, uint8_t *buf, size_t cap, size_t *len)
 {
@@ -91,34 +129,50 @@ int tintin_fleet_export(const struct tintin_model *m, uint8_t kind, uint32_t rou
 	for (uint8_t i = 0; i < m->desc->n_layers; i++) {
 		const struct tintin_layer_state *s = &m->layer[i];
 		const uint8_t what = tintin_fleet_what(s);
-		uint8_t *p = buf + pos;
+		uint8_t *p;
 
 		if (what == 0u) {
 			continue;
 		}
-		p[0] = i;
-		p[1] = (uint8_t)s->w_exp;
-		p[2] = what;
-		p += 4;
-		for (uint16_t o = 0; (what & TINTIN_FLEET_BIASES) && o < s->rows; o++, p += 4) {
-			tintin_put32(p, (uint32_t)s->bias_ram[o]);
-		}
+		p = tintin_fleet_put_layer(buf + pos, i, s, what);
 		if (what & TINTIN_FLEET_WEIGHTS) {
 			memcpy(p, s->w_ram, (size_t)s->rows * s->row);
 		}
 		pos += tintin_fleet_part(s, what);
 		layers++;
 	}
-	tintin_put32(buf, TINTIN_FLEET_MAGIC);
-	buf[4] = TINTIN_FLEET_VERSION;
-	buf[5] = kind;
-	buf[6] = layers;
-	tintin_put32(buf + 8, m->desc->hash);
-	tintin_put32(buf + 12, round);
-	tintin_put32(buf + 16, samples);
+	tintin_fleet_put_head(buf, m, kind, layers, round, samples);
 	tintin_put32(buf + n - 4u, tintin_crc32(0u, buf, n - 4u));
 	*len = n;
 	return 0;
+}
+
+/* A message's CRC-32 (over its first len - 4 bytes) and table hash against m's. */
+static int tintin_fleet_sealed(const struct tintin_model *m, const uint8_t *msg, size_t len)
+{
+	if (tintin_get32(msg + len - 4u) != tintin_crc32(0u, msg, len - 4u)) {
+		TINTIN_LOG_ERR("tintin: fleet: CRC-32 mismatch (corrupt message)");
+		return -EINVAL;
+	}
+	if (tintin_get32(msg + 8) != m->desc->hash) {
+		TINTIN_LOG_ERR("tintin: fleet: message of table 0x%08x, model of 0x%08x",
+			       (unsigned int)tintin_get32(msg + 8), (unsigned int)m->desc->hash);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Layer i's 4-byte head at msg + pos: its index, parts and exponent window. */
+static int tintin_fleet_layer_ok(const struct tintin_model *m, uint8_t i, uint8_t what,
+				 const uint8_t *msg, size_t pos)
+{
+	const uint8_t *p = msg + pos;
+
+	if (p[0] != i || p[2] != what || p[3] != 0u) {
+		TINTIN_LOG_ERR("tintin: fleet: part at %u is not layer %u's", (unsigned int)pos, i);
+		return -EINVAL;
+	}
+	return tintin_layer_state_ok(m->desc, i, (int8_t)p[1], m->layer[i].lr_off);
 }
 
 /* The whole message against m, nothing written: 0, -EINVAL or -ERANGE. */
@@ -127,6 +181,7 @@ static int tintin_fleet_check(const struct tintin_model *m, const uint8_t *msg, 
 	const size_t n = tintin_fleet_bytes(m);
 	size_t pos = TINTIN_FLEET_HEAD;
 	uint8_t layers = 0u;
+	int ret;
 
 	if (len != n || tintin_get32(msg) != TINTIN_FLEET_MAGIC || msg[4] != TINTIN_FLEET_VERSION ||
 	    msg[5] > TINTIN_FLEET_GLOBAL || msg[7] != 0u) {
@@ -136,36 +191,20 @@ static int tintin_fleet_check(const struct tintin_model *m, const uint8_t *msg, 
 			(unsigned int)len, (unsigned int)n);
 		return -EINVAL;
 	}
-	if (tintin_get32(msg + n - 4u) != tintin_crc32(0u, msg, n - 4u)) {
-		TINTIN_LOG_ERR("tintin: fleet: CRC-32 mismatch (corrupt message)");
-		return -EINVAL;
-	}
-	if (tintin_get32(msg + 8) != m->desc->hash) {
-		TINTIN_LOG_ERR("tintin: fleet: message of table 0x%08x, model of 0x%08x",
-			       (unsigned int)tintin_get32(msg + 8), (unsigned int)m->desc->hash);
-		return -EINVAL;
-	}
-	for (uint8_t i = 0; i < m->desc->n_layers; i++) {
+	ret = tintin_fleet_sealed(m, msg, n);
+	for (uint8_t i = 0; ret == 0 && i < m->desc->n_layers; i++) {
 		const struct tintin_layer_state *s = &m->layer[i];
 		const uint8_t what = tintin_fleet_what(s);
-		const uint8_t *p = msg + pos;
-		const size_t part = what ? tintin_fleet_part(s, what) : 0u;
-		int ret;
 
 		if (what == 0u) {
 			continue;
 		}
-		if (p[0] != i || p[2] != what || p[3] != 0u) {
-			TINTIN_LOG_ERR("tintin: fleet: part at %u is not layer %u's",
-				       (unsigned int)pos, i);
-			return -EINVAL;
-		}
-		ret = tintin_layer_state_ok(m->desc, i, (int8_t)p[1], s->lr_off);
-		if (ret != 0) {
-			return ret;
-		}
-		pos += part;
+		ret = tintin_fleet_layer_ok(m, i, what, msg, pos);
+		pos += tintin_fleet_part(s, what);
 		layers++;
+	}
+	if (ret != 0) {
+		return ret;
 	}
 	if (msg[6] != layers) {
 		TINTIN_LOG_ERR("tintin: fleet: message of %u layers, model trains %u", msg[6],
@@ -226,11 +265,7 @@ int tintin_fleet_apply(struct tintin_model *m, const uint8_t *msg, size_t len,
 		tintin_fleet_restart(s);
 		pos += tintin_fleet_part(s, what);
 	}
-	if (info != NULL) {
-		info->round = tintin_get32(msg + 12);
-		info->samples = tintin_get32(msg + 16);
-		info->kind = msg[5];
-	}
+	tintin_fleet_info_of(msg, info);
 	return 0;
 }
 
@@ -551,14 +586,7 @@ int tintin_fleet_export_sparse(const struct tintin_model *m, const uint8_t *base
 			ret = -ENOSPC;
 			break;
 		}
-		buf[pos] = i;
-		buf[pos + 1u] = (uint8_t)s->w_exp;
-		buf[pos + 2u] = what;
-		buf[pos + 3u] = 0u;
-		pos += 4u;
-		for (uint16_t o = 0; (what & TINTIN_FLEET_BIASES) && o < s->rows; o++, pos += 4u) {
-			tintin_put32(buf + pos, (uint32_t)s->bias_ram[o]);
-		}
+		pos = (size_t)(tintin_fleet_put_layer(buf + pos, i, s, what) - buf);
 		if (what & TINTIN_FLEET_WEIGHTS) {
 			/* ceil(k n_i / N), at most the layer's weights (k < N keeps k n_i in 64
 			 * bits for any model an arena can hold)
@@ -587,14 +615,7 @@ int tintin_fleet_export_sparse(const struct tintin_model *m, const uint8_t *base
 			       (unsigned int)cap);
 		return ret;
 	}
-	tintin_put32(buf, TINTIN_FLEET_MAGIC);
-	buf[4] = TINTIN_FLEET_VERSION;
-	buf[5] = TINTIN_FLEET_SPARSE;
-	buf[6] = layers;
-	buf[7] = 0u;
-	tintin_put32(buf + 8, m->desc->hash);
-	tintin_put32(buf + 12, round);
-	tintin_put32(buf + 16, samples);
+	tintin_fleet_put_head(buf, m, TINTIN_FLEET_SPARSE, layers, round, samples);
 	tintin_put32(buf + 20, tintin_get32(base + base_len - 4u));
 	tintin_put32(buf + pos, tintin_crc32(0u, buf, pos));
 	*len = pos + 4u;
@@ -676,17 +697,15 @@ static int tintin_fleet_sparse_walk(struct tintin_model *m, const uint8_t *base,
 		if (what == 0u) {
 			continue;
 		}
-		if (end - pos < 4u || msg[pos] != i || msg[pos + 2u] != what ||
-		    msg[pos + 3u] != 0u) {
-			TINTIN_LOG_ERR("tintin: fleet: sparse part at %u is not layer %u's",
-				       (unsigned int)pos, i);
+		if (end - pos < 4u) {
+			TINTIN_LOG_ERR("tintin: fleet: sparse message truncated at layer %u", i);
 			return -EINVAL;
 		}
-		e = (int8_t)msg[pos + 1u];
-		ret = tintin_layer_state_ok(m->desc, i, e, s->lr_off);
+		ret = tintin_fleet_layer_ok(m, i, what, msg, pos);
 		if (ret != 0) {
 			return ret;
 		}
+		e = (int8_t)msg[pos + 1u];
 		pos += 4u;
 		if ((what & TINTIN_FLEET_BIASES) && end - pos < 4u * (size_t)s->rows) {
 			TINTIN_LOG_ERR("tintin: fleet: sparse message truncated in layer %u", i);
@@ -747,15 +766,7 @@ int tintin_fleet_apply_sparse(struct tintin_model *m, const uint8_t *base, size_
 			       (unsigned int)len);
 		ret = -EINVAL;
 	}
-	if (ret == 0 && tintin_get32(msg + len - 4u) != tintin_crc32(0u, msg, len - 4u)) {
-		TINTIN_LOG_ERR("tintin: fleet: CRC-32 mismatch (corrupt message)");
-		ret = -EINVAL;
-	}
-	if (ret == 0 && tintin_get32(msg + 8) != m->desc->hash) {
-		TINTIN_LOG_ERR("tintin: fleet: message of table 0x%08x, model of 0x%08x",
-			       (unsigned int)tintin_get32(msg + 8), (unsigned int)m->desc->hash);
-		ret = -EINVAL;
-	}
+	ret = (ret == 0) ? tintin_fleet_sealed(m, msg, len) : ret;
 	if (ret == 0 && tintin_get32(msg + 20) != tintin_get32(base + base_len - 4u)) {
 		TINTIN_LOG_ERR("tintin: fleet: sparse update against another global model");
 		ret = -EINVAL;
@@ -765,10 +776,6 @@ int tintin_fleet_apply_sparse(struct tintin_model *m, const uint8_t *base, size_
 		return ret;
 	}
 	(void)tintin_fleet_sparse_walk(m, base, msg, len, 1);
-	if (info != NULL) {
-		info->round = tintin_get32(msg + 12);
-		info->samples = tintin_get32(msg + 16);
-		info->kind = msg[5];
-	}
+	tintin_fleet_info_of(msg, info);
 	return 0;
 }

@@ -126,6 +126,7 @@ class Gateway:
         self.sp, self.seed, self.beta = sp, seed, beta_share(beta)
         self.last = self.before = initial_global(sp)
         self.bytes_in = self.messages_in = 0
+        self._rebuild: clib.CModel | None = None  # the gateway's copy sparse updates rebuild in
 
     def receive(self, round_: int, replies: list[tuple[int, bytes]]
                 ) -> tuple[list[bytes], list[str]]:  # fmt: skip
@@ -133,11 +134,13 @@ class Gateway:
         of the last round (tintin_fleet_apply_sparse): the dense updates to average, and why
         the others were refused."""
         dense, refused = [], []
-        model = clib.CModel(self.sp)
         for k, msg in replies:
             self.bytes_in += len(msg)
             self.messages_in += 1
             if fleetsparse.is_sparse(msg):
+                if self._rebuild is None:  # a dense fleet never needs it
+                    self._rebuild = clib.CModel(self.sp)
+                model = self._rebuild
                 try:
                     info = model.fleet_apply_sparse(self.last, msg)
                 except clib.TintinError as exc:

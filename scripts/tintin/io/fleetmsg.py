@@ -93,30 +93,42 @@ def samples_of(data: bytes) -> int:
     return int(HEAD.unpack_from(data)[-1])
 
 
+def sealed(sp: spec.ModelSpec, data: bytes, table: int | None = None) -> None:
+    """FleetError unless the message's CRC-32 (its last 4 bytes) and table hash hold."""
+    if struct.unpack_from("<I", data, len(data) - 4)[0] != zlib.crc32(data[:-4]):
+        raise FleetError("fleet: CRC-32 mismatch (corrupt message)")
+    msg_table = struct.unpack_from("<I", data, 8)[0]
+    if msg_table != (spec.table_hash(sp) if table is None else table):
+        raise FleetError(f"fleet: message of table 0x{msg_table:08x}, not this model's")
+
+
+def layer_head(sp: spec.ModelSpec, data: bytes, pos: int, i: int, what: int) -> int:
+    """Layer i's 4-byte head at pos checked (index, parts, exponent window): its exponent."""
+    idx, w_exp, got, pad = struct.unpack_from("<BbBB", data, pos)
+    if idx != i or got != what or pad != 0:
+        raise FleetError(f"fleet: part at {pos} is not layer {i}'s")
+    lo, hi = window(sp, i)
+    if not lo <= w_exp <= hi:
+        raise FleetError(f"fleet: layer {i} exponent {w_exp} outside {lo}..{hi}")
+    return int(w_exp)
+
+
 def unpack(sp: spec.ModelSpec, data: bytes, table: int | None = None) -> Message:
     """The message's contents, or FleetError for what tintin_fleet_apply refuses. table:
     spec.table_hash(sp) when the caller has it (a gateway checking many messages of one model:
     the hash reads every initial weight)."""
     if len(data) != size(sp):
         raise FleetError(f"fleet: {len(data)} bytes, the model's messages have {size(sp)}")
-    magic, version, kind, n_layers, zero, msg_table, rnd, samples = HEAD.unpack_from(data)
+    magic, version, kind, n_layers, zero, _table, rnd, samples = HEAD.unpack_from(data)
     if magic != MAGIC or version != VERSION or kind > GLOBAL or zero != 0:
         raise FleetError("fleet: not a fleet message (magic, version, kind)")
-    if struct.unpack_from("<I", data, len(data) - 4)[0] != zlib.crc32(data[:-4]):
-        raise FleetError("fleet: CRC-32 mismatch (corrupt message)")
-    if msg_table != (spec.table_hash(sp) if table is None else table):
-        raise FleetError(f"fleet: message of table 0x{msg_table:08x}, not this model's")
+    sealed(sp, data, table)
     layers = carried(sp)
     if n_layers != len(layers):
         raise FleetError(f"fleet: message of {n_layers} layers, the model trains {len(layers)}")
     pos, out = HEAD.size, {}
     for i, (what, rows, row) in layers.items():
-        idx, w_exp, got, pad = struct.unpack_from("<BbBB", data, pos)
-        if idx != i or got != what or pad != 0:
-            raise FleetError(f"fleet: part at {pos} is not layer {i}'s")
-        lo, hi = window(sp, i)
-        if not lo <= w_exp <= hi:
-            raise FleetError(f"fleet: layer {i} exponent {w_exp} outside {lo}..{hi}")
+        w_exp = layer_head(sp, data, pos, i, what)
         p = pos + 4
         bias = w = None
         if what & BIASES:

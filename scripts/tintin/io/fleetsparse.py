@@ -123,25 +123,17 @@ def apply(sp: spec.ModelSpec, base: bytes, data: bytes) -> Message:
     head = fleetmsg.HEAD.size + 4
     if len(data) < head + 4:
         raise FleetError(f"fleet: {len(data)} bytes are not a sparse update")
-    magic, version, kind, n_layers, zero, table, rnd, samples = fleetmsg.HEAD.unpack_from(data)
+    magic, version, kind, n_layers, zero, _table, rnd, samples = fleetmsg.HEAD.unpack_from(data)
     if magic != fleetmsg.MAGIC or version != fleetmsg.VERSION or kind != SPARSE or zero:
         raise FleetError("fleet: not a sparse update (magic, version, kind)")
-    if _crc_field(data) != zlib.crc32(data[:-4]):
-        raise FleetError("fleet: CRC-32 mismatch (corrupt message)")
-    if table != spec.table_hash(sp):
-        raise FleetError(f"fleet: message of table 0x{table:08x}, not this model's")
+    fleetmsg.sealed(sp, data)
     if struct.unpack_from("<I", data, fleetmsg.HEAD.size)[0] != _crc_field(base):
         raise FleetError("fleet: sparse update against another global model")
     end, pos, layers = len(data) - 4, head, {}
     for i, (what, rows, row) in fleetmsg.carried(sp).items():
         if end - pos < 4:
-            raise FleetError(f"fleet: sparse part at {pos} is not layer {i}'s")
-        idx, e, got, pad = struct.unpack_from("<BbBB", data, pos)
-        if idx != i or got != what or pad:
-            raise FleetError(f"fleet: sparse part at {pos} is not layer {i}'s")
-        lo, hi = fleetmsg.window(sp, i)
-        if not lo <= e <= hi:
-            raise FleetError(f"fleet: layer {i} exponent {e} outside {lo}..{hi}")
+            raise FleetError(f"fleet: sparse message truncated at layer {i}")
+        e = fleetmsg.layer_head(sp, data, pos, i, what)
         pos += 4
         bias = w = None
         if what & BIASES:
