@@ -6,7 +6,7 @@ import errno
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pairs import assert_same_params, measured_high_water
 
@@ -68,6 +68,13 @@ def run_both(sp: spec.ModelSpec, steps: int, seed: int, x_exp: int = -7, t_exp: 
     modes=st.lists(st.sampled_from([0, 1, 2]), min_size=4, max_size=4),
     seed=st.integers(0, 1000),
 )
+# A dead network: the 2-unit layer's weights and biases are all negative after a ReLU, so no
+# error ever reaches the first layer and its gradient row is never formed.
+@example(
+    sizes=[17, 1, 2, 2], preset=None, rule=spec.RULE_ALIGNED, rounding=spec.ROUND_STOCHASTIC,
+    momentum=0, upscale=0, scope=spec.UPSCALE_ALL, lr_shift=0, lr_mult=1, mu=0,
+    loss=spec.LOSS_XENT, batch=2, modes=[0, 0, 0, 0], seed=0,
+)  # fmt: skip
 def test_random_models_bit_exact(
     sizes, preset, rule, rounding, momentum, upscale, scope, lr_shift, lr_mult, mu, loss, batch,
     modes, seed,
@@ -82,10 +89,20 @@ def test_random_models_bit_exact(
         layer.train = mode
     if all(layer.train == spec.TRAIN_FROZEN for layer in dense):
         dense[-1].train = spec.TRAIN_FULL
+    start = [(layer.weights.copy(), layer.bias.copy()) for layer in dense]
     c, r = run_both(sp, 40, seed)
     assert_same_params(c, r, "end")
     assert c.stats() == vars(r.stats)
-    assert c.high_water() == c.planned
+    # The planned arena is used to its last byte, unless a trained layer never got an error:
+    # the runtime skips the gradient row of a unit without error (model_train.c), and such a
+    # layer ends exactly where it started.
+    idle = any(
+        layer.train != spec.TRAIN_FROZEN
+        and np.array_equal(c.layer_params(i)["w"], w0)
+        and np.array_equal(c.layer_params(i)["bias"], b0)
+        for i, layer, (w0, b0) in zip(r.dense, dense, start, strict=True)
+    )
+    assert c.high_water() == c.planned or (idle and c.high_water() < c.planned)
 
 
 def test_flatten_first_and_frozen_middle():
