@@ -80,7 +80,8 @@ def summary(run: Run) -> str:
     c = run.config
     lines = [
         f"fleet: {c.nodes} nodes x {c.rounds} rounds on {run.engine}, task {c.task}, "
-        f"alpha {c.alpha}, {c.epochs} local epoch(s) of batch {c.batch}, server momentum "
+        f"alpha {c.alpha}, {c.epochs} local epoch(s) of batch {c.batch} at rate 2^-{c.lr_shift}, "
+        f"server momentum "
         f"{c.momentum}" + (f", sparse updates of {c.sparse:g} of the weights" if c.sparse else ""),
         f"  federated integer: {_pct(last.fed_held_out)} % held-out, median node "
         f"{_pct(last.fed_node_median)} %",
@@ -92,7 +93,8 @@ def summary(run: Run) -> str:
         lines.append(f"  federated float32 (same rounds and momentum, exact mean): "
                      f"{_pct(last.fedfloat_held_out)} % held-out")  # fmt: skip
     if last.float_held_out is not None:
-        lines.append(f"  centralised float32 on the pooled samples: {_pct(last.float_held_out)} "
+        lines.append(f"  centralised float32 on the pooled samples (rate "
+                     f"2^-{c.central_lr_shift}): {_pct(last.float_held_out)} "
                      f"% held-out (federated {100 * (last.fed_held_out - last.float_held_out):+.2f}"
                      " points)")  # fmt: skip
     mib = run.peak_rss_bytes / 2**20

@@ -64,6 +64,11 @@ def parser() -> cliutil.Parser:
     ap.add_argument("--momentum", type=float, default=d.momentum,
                     help=f"the gateway's server momentum beta in [0, 1), 0 for plain FedAvg "
                     f"(default {d.momentum})")  # fmt: skip
+    ap.add_argument("--lr-shift", type=cliutil.int_in(0, 30), default=d.lr_shift, metavar="N",
+                    help=f"the nodes' learning rate 2^-N (default {d.lr_shift})")  # fmt: skip
+    ap.add_argument("--central-lr-shift", type=cliutil.int_in(0, 30), default=d.central_lr_shift,
+                    metavar="N", help="the centralised float32 baseline's learning rate 2^-N "
+                    f"(default {d.central_lr_shift}, the task's)")  # fmt: skip
     ap.add_argument("--engine", choices=("flower", "local"), default="flower",
                     help="Flower's Simulation Engine on Ray (needs the fleet extra), or this "
                     "process")  # fmt: skip
@@ -103,7 +108,8 @@ def run(args: argparse.Namespace) -> report.Run:
     if not 0.0 <= args.sparse <= 1.0:  # NaN too
         raise cliutil.UsageError(f"--sparse {args.sparse}: must be in (0, 1], or 0")
     cfg = scenario.Config(args.task, args.nodes, args.rounds, args.epochs, args.batch,
-                          args.alpha, args.seed, args.momentum, args.sparse)  # fmt: skip
+                          args.alpha, args.seed, args.momentum, args.sparse, args.lr_shift,
+                          args.central_lr_shift)  # fmt: skip
     flower = engine_runner(args.engine)
     f = scenario.prepare(cfg)
     evaluate = scenario.Evaluator(f)

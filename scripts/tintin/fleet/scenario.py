@@ -7,7 +7,8 @@ and the two baselines every round is measured against.
 - local-only: every node trains on its own samples alone, from the same initial weights, for
   the same passes.
 - centralised float32: the project's float32 trainer (tintin.core.floatref) on the pooled
-  samples, `epochs` passes per round.
+  samples, `epochs` passes per round, at its own learning rate (by default the task's, the
+  rate `tintin accuracy` trains float32 at).
 - federated float32: the same rounds with the float32 trainer on every node and the exact
   sample-weighted mean at the gateway (with the same server momentum), which separates what
   federation costs from what the integer arithmetic costs.
@@ -21,7 +22,7 @@ integers, on Flower's Simulation Engine.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 import numpy as np
@@ -30,7 +31,7 @@ from tintin.core import data
 from tintin.core.floatref import FloatModel
 from tintin.core.spec import ModelSpec, Optim
 from tintin.fleet import node, partition
-from tintin.io import fleetsparse
+from tintin.io import fleetsparse, modelfile
 from tintin.native import clib, hosttrain
 from tintin.tasks import accdata
 
@@ -48,6 +49,11 @@ class Config:
     seed: int = 1
     momentum: float = 0.75  # the gateway's server momentum beta (0: plain FedAvg)
     sparse: float = 0.0  # share of the trained weights a node sends (0: the dense message)
+    # The nodes' learning rate 2^-lr_shift. A node trains a few passes from the global model
+    # each round, not a long run from scratch, so it takes a larger step than the optimizer's
+    # default 2^-5 (docs/fleet.md, "Node learning rate", has the measurements).
+    lr_shift: int = 2
+    central_lr_shift: int = Optim().lr_shift  # the centralised float32 baseline's rate
 
 
 @dataclass
@@ -55,7 +61,8 @@ class Fleet:
     """A prepared scenario: the model, the nodes' samples and the held-out set."""
 
     cfg: Config
-    sp: ModelSpec
+    sp: ModelSpec  # the nodes' model and optimizer
+    central: ModelSpec  # the same model and initial weights at the central baseline's rate
     split: data.Split
     x_exp: int
     parts: list[np.ndarray]  # each node's indices into split's training samples
@@ -72,11 +79,17 @@ def prepare(cfg: Config) -> Fleet:
         raise ValueError(f"fleet: unknown task {cfg.task!r} (one of {', '.join(accdata.TASKS)})")
     if cfg.rounds < 1 or cfg.epochs < 1:
         raise ValueError("fleet: rounds and epochs must be at least 1")
+    lo, hi = modelfile.OPTIM_RANGES["lr_shift"]
+    for what, shift in (("lr_shift", cfg.lr_shift), ("central_lr_shift", cfg.central_lr_shift)):
+        if not lo <= shift <= hi:
+            raise ValueError(f"fleet: {what} {shift}: must be in [{lo}, {hi}]")
     node.beta_share(cfg.momentum)  # ValueError outside [0, 1)
     if not 0.0 <= cfg.sparse <= 1.0:  # NaN too
         raise ValueError(f"fleet: sparse share {cfg.sparse}: must be in [0, 1]")
     split = accdata.load(cfg.task)
-    sp = accdata.TASKS[cfg.task].model(Optim(), cfg.batch, cfg.seed)
+    task = accdata.TASKS[cfg.task]
+    sp = task.model(replace(Optim(), lr_shift=cfg.lr_shift), cfg.batch, cfg.seed)
+    central = task.model(replace(Optim(), lr_shift=cfg.central_lr_shift), cfg.batch, cfg.seed)
     x, x_exp = data.quantize_inputs(split.x_train)
     x = x.reshape(len(x), -1)
     parts = partition.dirichlet(split.y_train, cfg.nodes, cfg.alpha, cfg.seed)
@@ -84,7 +97,8 @@ def prepare(cfg: Config) -> Fleet:
               for p in parts]  # fmt: skip
     x_test = data.quantize_like(split.x_test, x_exp).reshape(len(split.x_test), -1)
     mix = partition.proportions(split.y_train, parts, split.classes)
-    return Fleet(cfg, sp, split, x_exp, parts, shards, mix, x_test, np.asarray(split.y_test))
+    y_test = np.asarray(split.y_test)
+    return Fleet(cfg, sp, central, split, x_exp, parts, shards, mix, x_test, y_test)
 
 
 def class_accuracy(pred: np.ndarray, y: np.ndarray, classes: int) -> np.ndarray:
@@ -201,7 +215,7 @@ def fedavg_float(f: Fleet) -> list[Score]:
 def central_float(f: Fleet) -> list[Score]:
     """Per round: float32 on the pooled samples after `epochs` more passes."""
     cfg = f.cfg
-    fm = FloatModel(f.sp)
+    fm = FloatModel(f.central)
     x, y = f.split.x_train, f.split.y_train
     out = []
     for r in range(cfg.rounds):

@@ -65,6 +65,21 @@ def test_rounds_are_reproducible_and_the_gateway_is_the_reference():
     assert node.aggregate(f.sp, updates, 2, cfg.seed) != seen[1]  # the momentum counts
 
 
+def test_nodes_and_the_central_baseline_train_at_their_own_rates():
+    cfg = replace(small(nodes=4, rounds=1), lr_shift=3, central_lr_shift=6)
+    f = scenario.prepare(cfg)
+    assert (f.sp.optim.lr_shift, f.central.optim.lr_shift) == (3, 6)
+    assert replace(f.central.optim, lr_shift=3) == f.sp.optim  # nothing else differs
+    for a, b in zip(f.sp.layers, f.central.layers, strict=True):
+        assert a.weights is None or np.array_equal(a.weights, b.weights)  # same start
+    # The nodes' rate is in the table hash their messages carry.
+    other = scenario.prepare(replace(cfg, lr_shift=4))
+    assert node.initial_global(f.sp) != node.initial_global(other.sp)
+    for bad in ({"lr_shift": 31}, {"central_lr_shift": -1}):
+        with pytest.raises(ValueError, match="must be in \\[0, 30\\]"):
+            scenario.prepare(replace(cfg, **bad))
+
+
 def test_momentum_zero_is_plain_federated_averaging():
     f = scenario.prepare(replace(small(nodes=6, rounds=2), momentum=0.0))
     seen: list[bytes] = []
@@ -163,6 +178,8 @@ def test_cli_local_engine(tmp_path, capsys):
         (["--momentum", "1"], "--momentum 1.0: must be in [0, 1)"),
         (["--momentum", "nan"], "--momentum nan: must be in [0, 1)"),
         (["--sparse", "1.5"], "--sparse 1.5: must be in (0, 1], or 0"),
+        (["--lr-shift", "31"], "argument --lr-shift: 31 is outside 0..30"),
+        (["--central-lr-shift", "-1"], "argument --central-lr-shift: -1 is outside 0..30"),
         (["--baselines", "local,gpu"], "argument --baselines: gpu: not one of local, float"),
     ],
 )
