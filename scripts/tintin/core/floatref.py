@@ -154,6 +154,11 @@ class FloatModel:
                 self.params[i][k] -= step
         return loss
 
+    def train_epoch(self, x: np.ndarray, y: np.ndarray, batch: int, epoch: int, seed: int) -> None:
+        """One pass over (x, y) in the integer trainers' sample order for this epoch."""
+        for idx in data.batches(len(x), batch, epoch, seed):
+            self.train_step(x[idx], y[idx])
+
 
 def train(
     spec: ModelSpec,
@@ -167,8 +172,7 @@ def train(
     model = FloatModel(spec)
     accs = []
     for epoch in range(epochs):
-        for idx in data.batches(len(split.x_train), batch, epoch, seed):
-            model.train_step(split.x_train[idx], split.y_train[idx])
+        model.train_epoch(split.x_train, split.y_train, batch, epoch, seed)
         accs.append(model.evaluate(split.x_test, split.y_test))
         if progress is not None:
             progress(epoch, accs[-1])

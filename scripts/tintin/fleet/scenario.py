@@ -220,7 +220,6 @@ def central_float(f: Fleet) -> list[Score]:
     out = []
     for r in range(cfg.rounds):
         for e in range(r * cfg.epochs, (r + 1) * cfg.epochs):
-            for idx in data.batches(len(x), cfg.batch, e, cfg.seed):
-                fm.train_step(x[idx], y[idx])
+            fm.train_epoch(x, y, cfg.batch, e, cfg.seed)
         out.append(score(f, fm.predict(f.split.x_test)))
     return out

@@ -136,14 +136,12 @@ def run_float(
 
     model = floatref.FloatModel(sp)
     for epoch in range(epochs):
-        for idx in data.batches(len(pre.x_train), sp.max_batch, epoch, sp.seed):
-            model.train_step(pre.x_train[idx], pre.y_train[idx])
+        model.train_epoch(pre.x_train, pre.y_train, sp.max_batch, epoch, sp.seed)
     before = model.evaluate(user.x_test, user.y_test)
     spec.train_last(model.spec, last)
     model.moms = {i: [np.zeros_like(p) for p in ps] for i, ps in model.params.items()}
     for epoch in range(adapt_epochs):
-        for idx in data.batches(len(user.x_train), sp.max_batch, epoch, sp.seed):
-            model.train_step(user.x_train[idx], user.y_train[idx])
+        model.train_epoch(user.x_train, user.y_train, sp.max_batch, epoch, sp.seed)
     return before, model.evaluate(user.x_test, user.y_test)
 
 
