@@ -328,12 +328,6 @@ TT_TEST(tintin_checkpoint, test_bad_arguments_and_other_models)
 	TT_ASSERT_EQ(tintin_checkpoint_restore(&ck_a, &ck_st, NULL), 0, "previous survives");
 }
 
-/*
- * Fleet messages: a trained model's message loads whole into a fresh copy (weights, biases,
- * exponents), and a flipped byte, a truncation or another table's message is refused and
- * changes nothing. On every target this suite runs on, so the format's byte order is checked
- * on the cores themselves.
- */
 /* The first trained layer whose weights, biases or exponent differ between a and b, or -1. */
 static int ck_first_difference(const struct tintin_model *a, const struct tintin_model *b)
 {
@@ -353,6 +347,12 @@ static int ck_first_difference(const struct tintin_model *a, const struct tintin
 	return -1;
 }
 
+/*
+ * Fleet messages: a trained model's message loads whole into a fresh copy (weights, biases,
+ * exponents), and a flipped byte, a truncation or another table's message is refused and
+ * changes nothing. On every target this suite runs on, so the format's byte order is checked
+ * on the cores themselves.
+ */
 TT_TEST(tintin_checkpoint, test_fleet_message_round_trip)
 {
 	static struct tintin_model_desc hashed;

@@ -81,8 +81,8 @@ def summary(run: Run) -> str:
     lines = [
         f"fleet: {c.nodes} nodes x {c.rounds} rounds on {run.engine}, task {c.task}, "
         f"alpha {c.alpha}, {c.epochs} local epoch(s) of batch {c.batch} at rate 2^-{c.lr_shift}, "
-        f"server momentum "
-        f"{c.momentum}" + (f", sparse updates of {c.sparse:g} of the weights" if c.sparse else ""),
+        f"server momentum {c.momentum}"
+        + (f", sparse updates of {c.sparse:g} of the weights" if c.sparse else ""),
         f"  federated integer: {_pct(last.fed_held_out)} % held-out, median node "
         f"{_pct(last.fed_node_median)} %",
     ]

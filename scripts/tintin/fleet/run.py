@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from tintin.fleet import memory, node, partition, report, scenario
-from tintin.io import cliutil, fleetmsg
+from tintin.io import cliutil, fleetmsg, modelfile
 from tintin.tasks import accdata
 
 PROG = "tintin fleet"
@@ -64,9 +64,10 @@ def parser() -> cliutil.Parser:
     ap.add_argument("--momentum", type=float, default=d.momentum,
                     help=f"the gateway's server momentum beta in [0, 1), 0 for plain FedAvg "
                     f"(default {d.momentum})")  # fmt: skip
-    ap.add_argument("--lr-shift", type=cliutil.int_in(0, 30), default=d.lr_shift, metavar="N",
+    shift = cliutil.int_in(*modelfile.OPTIM_RANGES["lr_shift"])
+    ap.add_argument("--lr-shift", type=shift, default=d.lr_shift, metavar="N",
                     help=f"the nodes' learning rate 2^-N (default {d.lr_shift})")  # fmt: skip
-    ap.add_argument("--central-lr-shift", type=cliutil.int_in(0, 30), default=d.central_lr_shift,
+    ap.add_argument("--central-lr-shift", type=shift, default=d.central_lr_shift,
                     metavar="N", help="the centralised float32 baseline's learning rate 2^-N "
                     f"(default {d.central_lr_shift}, the task's)")  # fmt: skip
     ap.add_argument("--engine", choices=("flower", "local"), default="flower",
