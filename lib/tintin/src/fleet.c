@@ -19,24 +19,15 @@
 #include "internal.h"
 #include "le.h"
 
-#define TINTIN_FLEET_HEAD    20u
-#define TINTIN_FLEET_WEIGHTS 1u
-#define TINTIN_FLEET_BIASES  2u
-
-/* What a layer carries (TINTIN_FLEET_WEIGHTS | _BIASES); 0 when it does not train. */
-static uint8_t tintin_fleet_what(const struct tintin_layer_state *s)
-{
-	return (uint8_t)(((s->w_ram != NULL) ? TINTIN_FLEET_WEIGHTS : 0u) |
-			 ((s->bias_ram != NULL) ? TINTIN_FLEET_BIASES : 0u));
-}
+#define TINTIN_FLEET_HEAD 20u
 
 /* Bytes of a layer's part: its 4-byte head, biases, weights, padding to 4. */
 static size_t tintin_fleet_part(const struct tintin_layer_state *s, uint8_t what)
 {
 	size_t n = 4u;
 
-	n += (what & TINTIN_FLEET_BIASES) ? (size_t)s->rows * 4u : 0u;
-	n += (what & TINTIN_FLEET_WEIGHTS) ? (size_t)s->rows * s->row : 0u;
+	n += (what & TINTIN_PARAMS_BIASES) ? (size_t)s->rows * 4u : 0u;
+	n += (what & TINTIN_PARAMS_WEIGHTS) ? (size_t)s->rows * s->row : 0u;
 	return (n + 3u) & ~(size_t)3u;
 }
 
@@ -59,7 +50,7 @@ size_t tintin_fleet_bytes(const struct tintin_model *m)
 		return 0u;
 	}
 	for (uint8_t i = 0; i < m->desc->n_layers; i++) {
-		const uint8_t what = tintin_fleet_what(&m->layer[i]);
+		const uint8_t what = tintin_params_what(&m->layer[i]);
 
 		n += what ? tintin_fleet_part(&m->layer[i], what) : 0u;
 	}
@@ -89,7 +80,7 @@ static uint8_t *tintin_fleet_put_layer(uint8_t *p, uint8_t i, const struct tinti
 	p[2] = what;
 	p[3] = 0u;
 	p += 4;
-	for (uint16_t o = 0; (what & TINTIN_FLEET_BIASES) && o < s->rows; o++, p += 4) {
+	for (uint16_t o = 0; (what & TINTIN_PARAMS_BIASES) && o < s->rows; o++, p += 4) {
 		tintin_put32(p, (uint32_t)s->bias_ram[o]);
 	}
 	return p;
@@ -128,14 +119,14 @@ int tintin_fleet_export(const struct tintin_model *m, uint8_t kind, uint32_t rou
 	memset(buf, 0, n);
 	for (uint8_t i = 0; i < m->desc->n_layers; i++) {
 		const struct tintin_layer_state *s = &m->layer[i];
-		const uint8_t what = tintin_fleet_what(s);
+		const uint8_t what = tintin_params_what(s);
 		uint8_t *p;
 
 		if (what == 0u) {
 			continue;
 		}
 		p = tintin_fleet_put_layer(buf + pos, i, s, what);
-		if (what & TINTIN_FLEET_WEIGHTS) {
+		if (what & TINTIN_PARAMS_WEIGHTS) {
 			memcpy(p, s->w_ram, (size_t)s->rows * s->row);
 		}
 		pos += tintin_fleet_part(s, what);
@@ -194,7 +185,7 @@ static int tintin_fleet_check(const struct tintin_model *m, const uint8_t *msg, 
 	ret = tintin_fleet_sealed(m, msg, n);
 	for (uint8_t i = 0; ret == 0 && i < m->desc->n_layers; i++) {
 		const struct tintin_layer_state *s = &m->layer[i];
-		const uint8_t what = tintin_fleet_what(s);
+		const uint8_t what = tintin_params_what(s);
 
 		if (what == 0u) {
 			continue;
@@ -212,22 +203,6 @@ static int tintin_fleet_check(const struct tintin_model *m, const uint8_t *msg, 
 		return -EINVAL;
 	}
 	return 0;
-}
-
-/* New parameters in s: masters restart at 256 w, no momentum from the old weights. */
-static void tintin_fleet_restart(struct tintin_layer_state *s)
-{
-	const size_t n_w = (size_t)s->rows * s->row;
-
-	if (TINTIN_UPSCALE_ENABLED && s->w_lo != NULL) {
-		memset(s->w_lo, 0, n_w);
-	}
-	if (TINTIN_MOMENTUM_ENABLED && s->w_mom != NULL) {
-		memset(s->w_mom, 0, n_w * ((s->w_lo != NULL) ? sizeof(int16_t) : 1u));
-	}
-	if (TINTIN_MOMENTUM_ENABLED && s->b_mom != NULL) {
-		memset(s->b_mom, 0, (size_t)s->rows * sizeof(int32_t));
-	}
 }
 
 int tintin_fleet_apply(struct tintin_model *m, const uint8_t *msg, size_t len,
@@ -248,7 +223,7 @@ int tintin_fleet_apply(struct tintin_model *m, const uint8_t *msg, size_t len,
 	}
 	for (uint8_t i = 0; i < m->desc->n_layers; i++) {
 		struct tintin_layer_state *s = &m->layer[i];
-		const uint8_t what = tintin_fleet_what(s);
+		const uint8_t what = tintin_params_what(s);
 		const uint8_t *p = msg + pos;
 
 		if (what == 0u) {
@@ -256,13 +231,13 @@ int tintin_fleet_apply(struct tintin_model *m, const uint8_t *msg, size_t len,
 		}
 		s->w_exp = (int8_t)p[1];
 		p += 4;
-		for (uint16_t o = 0; (what & TINTIN_FLEET_BIASES) && o < s->rows; o++, p += 4) {
+		for (uint16_t o = 0; (what & TINTIN_PARAMS_BIASES) && o < s->rows; o++, p += 4) {
 			s->bias_ram[o] = (int32_t)tintin_get32(p);
 		}
-		if (what & TINTIN_FLEET_WEIGHTS) {
+		if (what & TINTIN_PARAMS_WEIGHTS) {
 			memcpy(s->w_ram, p, (size_t)s->rows * s->row);
 		}
-		tintin_fleet_restart(s);
+		tintin_params_restart(s);
 		pos += tintin_fleet_part(s, what);
 	}
 	tintin_fleet_info_of(msg, info);
@@ -287,7 +262,7 @@ static int tintin_fleet_mergeable(const struct tintin_model *m, const uint8_t *c
 	size_t pos = TINTIN_FLEET_HEAD;
 
 	for (uint8_t i = 0; i < m->desc->n_layers; i++) {
-		const uint8_t what = tintin_fleet_what(&m->layer[i]);
+		const uint8_t what = tintin_params_what(&m->layer[i]);
 		int lo = INT8_MAX;
 		int hi = INT8_MIN;
 
@@ -388,10 +363,10 @@ int tintin_fleet_aggregate(struct tintin_model *m, const uint8_t *const *msgs, c
 	draw = *r;
 	for (uint8_t i = 0; i < m->desc->n_layers; i++) {
 		struct tintin_layer_state *s = &m->layer[i];
-		const uint8_t what = tintin_fleet_what(s);
+		const uint8_t what = tintin_params_what(s);
 		const uint32_t n_w =
-			(what & TINTIN_FLEET_WEIGHTS) ? (uint32_t)s->rows * s->row : 0u;
-		const uint16_t rows = (what & TINTIN_FLEET_BIASES) ? s->rows : 0u;
+			(what & TINTIN_PARAMS_WEIGHTS) ? (uint32_t)s->rows * s->row : 0u;
+		const uint16_t rows = (what & TINTIN_PARAMS_BIASES) ? s->rows : 0u;
 		int8_t w_exp;
 
 		if (what == 0u) {
@@ -411,7 +386,7 @@ int tintin_fleet_aggregate(struct tintin_model *m, const uint8_t *const *msgs, c
 					    tintin_w_exp_bound(&m->desc->layers[i], 1), &draw,
 					    s->w_ram, rows ? s->bias_ram : NULL, &w_exp);
 		s->w_exp = w_exp;
-		tintin_fleet_restart(s);
+		tintin_params_restart(s);
 		tintin_prng_advance(&draw, n_w + rows);
 		pos += tintin_fleet_part(s, what);
 	}
@@ -499,8 +474,8 @@ static uint64_t tintin_fleet_all_weights(const struct tintin_model *m)
 	for (uint8_t i = 0; i < m->desc->n_layers; i++) {
 		const struct tintin_layer_state *s = &m->layer[i];
 
-		n += (tintin_fleet_what(s) & TINTIN_FLEET_WEIGHTS) ? (uint64_t)s->rows * s->row
-								   : 0u;
+		n += (tintin_params_what(s) & TINTIN_PARAMS_WEIGHTS) ? (uint64_t)s->rows * s->row
+								     : 0u;
 	}
 	return n;
 }
@@ -576,18 +551,18 @@ int tintin_fleet_export_sparse(const struct tintin_model *m, const uint8_t *base
 	all = tintin_fleet_all_weights(m);
 	for (uint8_t i = 0; ret == 0 && i < m->desc->n_layers; i++) {
 		const struct tintin_layer_state *s = &m->layer[i];
-		const uint8_t what = tintin_fleet_what(s);
+		const uint8_t what = tintin_params_what(s);
 		const uint64_t n_w = (uint64_t)s->rows * s->row;
 
 		if (what == 0u) {
 			continue;
 		}
-		if (cap < pos + 4u + ((what & TINTIN_FLEET_BIASES) ? 4u * s->rows : 0u)) {
+		if (cap < pos + 4u + ((what & TINTIN_PARAMS_BIASES) ? 4u * s->rows : 0u)) {
 			ret = -ENOSPC;
 			break;
 		}
 		pos = (size_t)(tintin_fleet_put_layer(buf + pos, i, s, what) - buf);
-		if (what & TINTIN_FLEET_WEIGHTS) {
+		if (what & TINTIN_PARAMS_WEIGHTS) {
 			/* ceil(k n_i / N), at most the layer's weights (k < N keeps k n_i in 64
 			 * bits for any model an arena can hold)
 			 */
@@ -688,7 +663,7 @@ static int tintin_fleet_sparse_walk(struct tintin_model *m, const uint8_t *base,
 
 	for (uint8_t i = 0; i < m->desc->n_layers; i++) {
 		struct tintin_layer_state *s = &m->layer[i];
-		const uint8_t what = tintin_fleet_what(s);
+		const uint8_t what = tintin_params_what(s);
 		const uint8_t *bp = base + bpos;
 		const uint32_t n = (uint32_t)s->rows * s->row;
 		int e;
@@ -707,16 +682,16 @@ static int tintin_fleet_sparse_walk(struct tintin_model *m, const uint8_t *base,
 		}
 		e = (int8_t)msg[pos + 1u];
 		pos += 4u;
-		if ((what & TINTIN_FLEET_BIASES) && end - pos < 4u * (size_t)s->rows) {
+		if ((what & TINTIN_PARAMS_BIASES) && end - pos < 4u * (size_t)s->rows) {
 			TINTIN_LOG_ERR("tintin: fleet: sparse message truncated in layer %u", i);
 			return -EINVAL;
 		}
-		for (uint16_t o = 0; (what & TINTIN_FLEET_BIASES) && o < s->rows; o++, pos += 4u) {
+		for (uint16_t o = 0; (what & TINTIN_PARAMS_BIASES) && o < s->rows; o++, pos += 4u) {
 			if (write) {
 				s->bias_ram[o] = (int32_t)tintin_get32(msg + pos);
 			}
 		}
-		if (what & TINTIN_FLEET_WEIGHTS) {
+		if (what & TINTIN_PARAMS_WEIGHTS) {
 			const int8_t *wb = (const int8_t *)(bp + 4u + 4u * s->rows);
 
 			for (uint32_t j = 0; write && j < n; j++) {
@@ -738,7 +713,7 @@ static int tintin_fleet_sparse_walk(struct tintin_model *m, const uint8_t *base,
 		}
 		if (write) {
 			s->w_exp = (int8_t)e;
-			tintin_fleet_restart(s);
+			tintin_params_restart(s);
 		}
 		bpos += tintin_fleet_part(s, what);
 		layers++;

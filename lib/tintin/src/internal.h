@@ -14,6 +14,8 @@
 #ifndef TINTIN_INTERNAL_H_
 #define TINTIN_INTERNAL_H_
 
+#include <string.h>
+
 #include <tintin/model.h>
 
 /* Per-sample shape of one layer, derived from the table while validating it. */
@@ -113,6 +115,33 @@ static inline int tintin_check_ready(const struct tintin_model *m)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* What of a layer trains (the parts a fleet message or an average carries). */
+#define TINTIN_PARAMS_WEIGHTS 1u
+#define TINTIN_PARAMS_BIASES  2u
+
+/* TINTIN_PARAMS_WEIGHTS | _BIASES of a layer; 0 when it does not train. */
+static inline uint8_t tintin_params_what(const struct tintin_layer_state *s)
+{
+	return (uint8_t)(((s->w_ram != NULL) ? TINTIN_PARAMS_WEIGHTS : 0u) |
+			 ((s->bias_ram != NULL) ? TINTIN_PARAMS_BIASES : 0u));
+}
+
+/* New parameters in s: masters restart at 256 w, no momentum from the old weights. */
+static inline void tintin_params_restart(struct tintin_layer_state *s)
+{
+	const size_t n_w = (size_t)s->rows * s->row;
+
+	if (TINTIN_UPSCALE_ENABLED && s->w_lo != NULL) {
+		memset(s->w_lo, 0, n_w);
+	}
+	if (TINTIN_MOMENTUM_ENABLED && s->w_mom != NULL) {
+		memset(s->w_mom, 0, n_w * ((s->w_lo != NULL) ? sizeof(int16_t) : 1u));
+	}
+	if (TINTIN_MOMENTUM_ENABLED && s->b_mom != NULL) {
+		memset(s->b_mom, 0, (size_t)s->rows * sizeof(int32_t));
+	}
 }
 
 /* Exponent bound of a layer's weights: its table's w_exp plus dir * TINTIN_W_EXP_SPAN. */

@@ -463,3 +463,25 @@ def table_hash(sp: ModelSpec) -> int:
             if layer.bias is not None:
                 out = _fnv(out, np.ascontiguousarray(layer.bias, "<i4").tobytes())
     return out
+
+
+# What of a layer trains (tintin_params_what): its weights, its biases.
+PARAM_WEIGHTS, PARAM_BIASES = 1, 2
+
+
+def trained_params(sp: ModelSpec) -> dict[int, tuple[int, int, int]]:
+    """Per trained layer: (PARAM_WEIGHTS | PARAM_BIASES it trains, rows, row)."""
+    out = {}
+    for i, (sh, layer) in enumerate(zip(layer_geometry(sp), sp.layers, strict=True)):
+        if layer.kind not in WEIGHT_LAYERS or layer.train == TRAIN_FROZEN:
+            continue
+        what = PARAM_BIASES | (PARAM_WEIGHTS if layer.train == TRAIN_FULL else 0)
+        out[i] = (what, sh.rows, sh.row)
+    return out
+
+
+def w_exp_window(sp: ModelSpec, i: int) -> tuple[int, int]:
+    """The weight exponents layer i may train at: its table exponent +- W_EXP_SPAN."""
+    lo, hi = (max(min(sp.layers[i].w_exp + d * W_EXP_SPAN, EXP_LIMIT), -EXP_LIMIT)
+              for d in (-1, 1))  # fmt: skip
+    return lo, hi

@@ -21,7 +21,7 @@ VERSION = 1
 UPDATE, GLOBAL = 0, 1
 FRAME = 222  # one radio frame: the env sample's model must fit it
 HEAD = struct.Struct("<IBBBBIII")
-WEIGHTS, BIASES = 1, 2
+WEIGHTS, BIASES = spec.PARAM_WEIGHTS, spec.PARAM_BIASES
 
 
 class FleetError(ValueError):
@@ -45,20 +45,12 @@ class Message:
 
 def carried(sp: spec.ModelSpec) -> dict[int, tuple[int, int, int]]:
     """Per trained layer: (what it carries, rows, row), as tintin_fleet_what sees the model."""
-    out = {}
-    for i, (sh, layer) in enumerate(zip(spec.layer_geometry(sp), sp.layers, strict=True)):
-        if layer.kind not in spec.WEIGHT_LAYERS or layer.train == spec.TRAIN_FROZEN:
-            continue
-        what = BIASES | (WEIGHTS if layer.train == spec.TRAIN_FULL else 0)
-        out[i] = (what, sh.rows, sh.row)
-    return out
+    return spec.trained_params(sp)
 
 
 def window(sp: spec.ModelSpec, i: int) -> tuple[int, int]:
     """The weight exponents layer i may train at: its table exponent +- W_EXP_SPAN."""
-    lo, hi = (max(min(sp.layers[i].w_exp + d * spec.W_EXP_SPAN, spec.EXP_LIMIT),
-                  -spec.EXP_LIMIT) for d in (-1, 1))  # fmt: skip
-    return lo, hi
+    return spec.w_exp_window(sp, i)
 
 
 def _part(what: int, rows: int, row: int) -> int:

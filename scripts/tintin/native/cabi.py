@@ -318,6 +318,8 @@ SIGNATURES: dict[str, tuple[object, list[object]]] = {
         ],
     ),
     "tintin_fleet_bytes": (ct.c_size_t, [ct.c_void_p]),
+    "tintin_average_share": (ct.c_uint32, [ct.c_uint32, ct.c_uint32, ct.c_uint8]),
+    "tintin_model_average": (ct.c_int, [ct.c_void_p, ct.c_void_p, ct.c_uint32]),
     "tintin_fleet_export": (
         ct.c_int,
         [

@@ -267,6 +267,11 @@ class CModel:
         self.outputs = layer_shapes(spec)[-1][1]
         self._work: np.ndarray | None = None  # train_order's and forward_order's batch
 
+    def average_from(self, model: CModel, share: int) -> None:
+        """Blend model's trained layers into this one, model weighing share of 2^16
+        (tintin_model_average: this model holds the running average)."""
+        check("tintin_model_average", lib().tintin_model_average(self._m, model._m, share))
+
     def fleet_export(self, kind: int, round_: int, samples: int) -> bytes:
         """This model's fleet message (tintin_fleet_export)."""
         n = int(lib().tintin_fleet_bytes(self._m))

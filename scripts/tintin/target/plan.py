@@ -105,6 +105,7 @@ BLOB_CODE = "src/blob.c"  # models built into the image never link the blob pars
 LAYOUT_CODE = "src/model_preplanned.c"  # init from a generated layout, not with the planner
 FEDAVG_CODE = "src/fedavg.c"  # a gateway's averaging, not a node's training
 FLEET_CODE = "src/fleet.c"  # fleet messages: only nodes that learn with a fleet
+AVERAGE_CODE = "src/average.c"  # weight averaging: only nodes that predict with an average
 
 
 def make_plan(
@@ -126,7 +127,7 @@ def make_plan(
     p.ram["stack budget"] = stack
     p.layers = model_constants(sp)
     code = cal["code"]
-    optional = (CHECKPOINT_CODE, BLOB_CODE, LAYOUT_CODE, FEDAVG_CODE, FLEET_CODE)
+    optional = (CHECKPOINT_CODE, BLOB_CODE, LAYOUT_CODE, FEDAVG_CODE, FLEET_CODE, AVERAGE_CODE)
     p.flash["tintin runtime code"] = sum(v for k, v in code.items() if k not in optional)
     if checkpoint:
         p.flash["tintin checkpoint code"] = code[CHECKPOINT_CODE]

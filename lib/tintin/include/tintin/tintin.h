@@ -22,6 +22,7 @@
 #include <tintin/checkpoint.h>
 #include <tintin/blob.h>
 #include <tintin/fedavg.h>
+#include <tintin/average.h>
 #include <tintin/fleet.h>
 
 #endif /* TINTIN_TINTIN_H_ */

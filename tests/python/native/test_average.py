@@ -1,0 +1,134 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Weight averaging: tintin_model_average and tintin_average_share are bit-exact with
+tintin.core.average on trained models of every preset, a far-apart exponent restarts the
+average from the model, and bad arguments are refused with the average unchanged."""
+
+from __future__ import annotations
+
+import errno
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pairs import run_pair
+from test_fleet import model, params, same
+
+from tintin.core import average, spec
+from tintin.core.refmodel import RefModel
+from tintin.io import fleetmsg
+from tintin.native import clib
+
+pytestmark = pytest.mark.clib
+
+
+def of_c(c: clib.CModel, sp: spec.ModelSpec) -> dict[int, fleetmsg.LayerParams]:
+    """params() with the weights flat, as the reference's params_of gives them."""
+    return {i: fleetmsg.LayerParams(p.w_exp, None if p.w is None else p.w.ravel(), p.bias)
+            for i, p in params(c, sp).items()}  # fmt: skip
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(0, 2**16), st.integers(0, 20))
+@settings(max_examples=300, deadline=None)
+def test_share_is_the_reference(t, span, floor_shift):
+    got = clib.lib().tintin_average_share(t, span, floor_shift)
+    assert got == average.share(t, span, floor_shift)
+    assert 1 <= got <= average.ALL
+
+
+def test_default_schedule():
+    shares = [average.share(t) for t in range(1, 200)]
+    assert shares[0] == (4 << 16) // 5
+    assert all(a >= b for a, b in itertools.pairwise(shares))
+    assert shares[-1] == average.ALL >> average.FLOOR_SHIFT  # the floor: 1/32
+
+
+def train_both(c: clib.CModel, r: RefModel, sp: spec.ModelSpec, steps: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    classes = spec.layer_shapes(sp)[-1][1]
+    for _ in range(steps):
+        n = int(rng.integers(1, sp.max_batch + 1))
+        x = rng.integers(-128, 128, (n, sp.input_size)).astype(np.int8)
+        y = rng.integers(0, classes, n).astype(np.uint8)
+        c.train_step(x, -3, labels=y)
+        r.train_step(x, -3, labels=y)
+
+
+@pytest.mark.parametrize("optim", ["default", "compact", "momentum"])
+@given(seed=st.integers(0, 2**16), shares=st.lists(st.integers(1, average.ALL), min_size=1,
+                                                   max_size=4))  # fmt: skip
+@settings(max_examples=15, deadline=None)
+def test_average_is_the_reference(optim, seed, shares):
+    sp = model(seed=seed % 97, optim=optim)
+    c, r = run_pair(sp, 4, seed=seed, x_exp=-3)
+    ca, ra = clib.CModel(sp), RefModel(sp)
+    for k, q in enumerate(shares):
+        ca.average_from(c, q)
+        average.average(ra, r, q)
+        assert same(of_c(ca, sp), fleetmsg.params_of(ra)), f"average {k} (share {q})"
+        train_both(c, r, sp, 3, seed + k)
+    assert same(of_c(c, sp), fleetmsg.params_of(r))
+
+
+def test_all_copies_the_model():
+    sp = model(optim="default")
+    c, _ = run_pair(sp, 6, seed=5, x_exp=-3)
+    a = clib.CModel(sp)
+    a.average_from(c, average.ALL)
+    assert same(params(a, sp), params(c, sp))
+
+
+def at_exponent(sp: spec.ModelSpec, side: int) -> bytes:
+    """A global model whose trained layers sit at the bottom (0) or top (1) of their windows."""
+    layers = {}
+    for i, (what, rows, row) in spec.trained_params(sp).items():
+        w = np.full(rows * row, 3, np.int8) if what & spec.PARAM_WEIGHTS else None
+        layers[i] = fleetmsg.LayerParams(spec.w_exp_window(sp, i)[side], w,
+                                         np.full(rows, 5, np.int32))  # fmt: skip
+    return fleetmsg.pack(sp, fleetmsg.Message(fleetmsg.GLOBAL, 1, 1, layers))
+
+
+def test_far_apart_exponents_restart_the_average(capfd):
+    sp = model()
+    c, a = clib.CModel(sp), clib.CModel(sp)
+    r, ra = RefModel(sp), RefModel(sp)
+    c.fleet_apply(at_exponent(sp, 1))
+    fleetmsg.apply_ref(r, at_exponent(sp, 1))
+    a.fleet_apply(at_exponent(sp, 0))
+    fleetmsg.apply_ref(ra, at_exponent(sp, 0))
+    assert spec.W_EXP_SPAN * 2 > 15  # the window allows a spread the average cannot blend
+    a.average_from(c, 1000)
+    assert "restarts" in capfd.readouterr().err
+    average.average(ra, r, 1000)
+    assert same(params(a, sp), params(c, sp))
+    assert same(fleetmsg.params_of(ra), of_c(c, sp))
+
+
+def refused(a: clib.CModel, m: clib.CModel, share: int, sp: spec.ModelSpec) -> None:
+    before = params(a, sp)
+    with pytest.raises(clib.TintinError) as exc, clib.c_log():
+        a.average_from(m, share)
+    assert exc.value.errno == errno.EINVAL and exc.value.log
+    assert same(params(a, sp), before)
+
+
+def test_bad_arguments_are_refused():
+    sp = model()
+    c, _ = run_pair(sp, 3, seed=1, x_exp=-3)
+    a = clib.CModel(sp)
+    for q in (0, average.ALL + 1, 2**32 - 1):
+        refused(a, c, q, sp)
+    refused(a, a, 1000, sp)
+    refused(a, clib.CModel(model(seed=4)), 1000, sp)  # another table
+    infer = clib.CModel(sp, mode=spec.MODE_INFER)
+    with pytest.raises(clib.TintinError), clib.c_log():
+        infer.average_from(c, 1000)
+    ra = RefModel(sp)
+    for q in (0, average.ALL + 1):
+        with pytest.raises(average.AverageError):
+            average.average(ra, RefModel(sp), q)
+    with pytest.raises(average.AverageError):
+        average.average(ra, ra, 1000)
+    with pytest.raises(average.AverageError):
+        average.average(ra, RefModel(model(seed=4)), 1000)
