@@ -4,7 +4,7 @@
     tintin train model.yaml data.npz|data.csv [--weights w.npz] [--epochs 10] [--backend c|ref]
                  [--batch N] [--optimizer NAME] [--lr-shift K] [--train-last K]
                  [--patience N] [--test-fraction 0.2] [--seed 0] [--scale feature|unit|keep]
-                 [--out DIR] [--compare-float]
+                 [--out DIR] [--compare-float] [--no-average]
 
 The C runtime (through the shared library; default) or the bit-exact NumPy reference (--backend
 ref: the same integers, several times slower) trains with the spec's optimizer and batch, or
@@ -25,10 +25,15 @@ the training split goes into the header as <name>_quantize() and into metrics.js
 Class names as labels become 0..K-1 in sorted order: the header's <name>_class_names[] and
 metrics.json's "classes" list them.
 
+After each epoch a second model of the same table takes the running average of the trained
+weights (tintin_model_average, the default schedule of tintin/average.h); the held-out figures,
+the best epoch and the header are the average's, which a node keeps beside the model it trains
+and predicts with (docs/numerics.md, "Weight averaging"). --no-average scores the last iterate.
+
 --compare-float also trains the project's float32 trainer (tintin.core.floatref) from the same
 initial weights, with the spec's learning rate, on the same split, in the same sample order and
-on the same real inputs (the int8 codes times 2^exponent), and puts its curves beside the
-integer ones: metrics.json gains a "float32" object, learning_curve.png both curves.
+on the same real inputs (the int8 codes times 2^exponent), averaged alike, and puts its curves
+beside the integer ones: metrics.json gains a "float32" object, learning_curve.png both curves.
 
 Progress goes to stderr: a bar with ETA and samples/s on a terminal, one plain line per epoch
 otherwise. The last line on stdout sums up the held-out accuracy and names the files written.
@@ -95,6 +100,9 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
                     help="seed of the split and of each epoch's shuffle (default 0)")  # fmt: skip
     ap.add_argument("--scale", choices=[s for s in inputs.SCALES if s != "int8"],
                     default="feature", help=inputs.SCALE_HELP)  # fmt: skip
+    ap.add_argument("--average", action=argparse.BooleanOptionalAction, default=True,
+                    help="score and keep the running weight average after each epoch "
+                    "(tintin_model_average; --no-average: the last iterate)")  # fmt: skip
     ap.add_argument("--compare-float", action="store_true",
                     help="also train the float32 trainer from the same start, in the same "
                     "order, and plot both")  # fmt: skip
@@ -241,6 +249,7 @@ def metrics_of(args: argparse.Namespace, name: str, sp: spec.ModelSpec, d: Data,
         "patience": args.patience,
         "stopped_early": h.stopped_early,
         "seed": args.seed,
+        "average": args.average,  # the held-out figures are the weight average's
         "overrides": overrides(args),
         "batch": sp.max_batch,
         "optimizer": args.optimizer,

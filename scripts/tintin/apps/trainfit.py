@@ -22,11 +22,12 @@ from typing import TextIO
 
 import numpy as np
 
-from tintin.core import data, spec
+from tintin.core import average, data, spec
 from tintin.core.floatref import FloatModel
 from tintin.core.refmodel import RefModel
 from tintin.io import inputs
 from tintin.native import clib, hosttrain
+from tintin.tasks.runs import average_into
 
 PROG = "tintin train"
 # struct tintin_stats fields recorded per epoch (steps is the denominator).
@@ -210,8 +211,15 @@ def epoch_batches(rows: np.ndarray, batch: int, epoch: int, seed: int) -> Iterat
 
 def fit(args: argparse.Namespace, sp: spec.ModelSpec, model: Model, fm: FloatModel | None,
         d: Data) -> History:  # fmt: skip
-    """Trains epoch by epoch, keeps the best epoch's model, stops on --patience."""
+    """Trains epoch by epoch, keeps the best epoch's model, stops on --patience. With
+    --average the held-out figures, the best epoch and the model kept are those of the running
+    weight average (tintin_model_average after each epoch), for float32 too."""
     h = History()
+    avg: Model | None = None
+    favg = None
+    if getattr(args, "average", False):
+        avg = clib.CModel(sp) if isinstance(model, clib.CModel) else RefModel(sp)
+        favg = FloatModel(sp) if fm is not None else None
     layers = spec.weight_layers(sp)
     held_sat = 0  # act_sat of the held-out passes, kept out of the training counters
     progress = Progress(args.epochs, len(d.train))
@@ -227,16 +235,22 @@ def fit(args: argparse.Namespace, sp: spec.ModelSpec, model: Model, fm: FloatMod
                         fm.train_step(real(d.x[rows], d.e), d.y[rows])
                     advance(len(rows))
         c = counters(model)
-        h.ints.add(*held_out_int(model, d.x, d.e, d.y, sp.max_batch, d.test))
+        scored = model
+        if avg is not None:
+            average_into(avg, model, epoch)
+            scored = avg
+        h.ints.add(*held_out_int(scored, d.x, d.e, d.y, sp.max_batch, d.test))
         h.sat.append(c | {"act_sat": c["act_sat"] - held_sat})
         held_sat += counters(model)["act_sat"] - c["act_sat"]
         h.w_exp.append([int(model.layer_params(i)["w_exp"]) for i in layers])
         if h.ints.best == epoch:  # a new best (a tie keeps the earlier epoch)
-            h.best = spec.trained_spec(sp, model)
+            h.best = spec.trained_spec(sp, scored)
         line = f"epoch {epoch + 1:3d}  held-out accuracy {h.ints.line()}"
         if fm is not None:
+            if favg is not None:
+                favg.average_from(fm, average.share(epoch + 1))
             with np.errstate(all="ignore"):
-                h.flt.add(*held_out_float(fm, d.x, d.e, d.y, d.test))
+                h.flt.add(*held_out_float(favg if favg is not None else fm, d.x, d.e, d.y, d.test))
             line += f"  | float32 {h.flt.line()}"
         print(line, flush=True)
         if args.patience is not None and epoch - h.ints.best >= args.patience:

@@ -79,6 +79,7 @@ class Job:
     trainer: str
     epochs: int
     long: bool = False
+    average: bool = True  # held-out accuracy of the running weight average (tintin.core.average)
 
 
 def spec_for(job: Job) -> ModelSpec:
@@ -93,9 +94,10 @@ def train_c(sp: ModelSpec, job: Job) -> tuple[list[float], dict[str, int], str |
 
     split = accdata.load(job.task)
     model = clib.CModel(sp)
+    avg = clib.CModel(sp) if job.average else None
     accs: list[float] = []
     try:
-        for acc in held_out_epochs(model, split, job.epochs, job.batch, job.seed):
+        for acc in held_out_epochs(model, split, job.epochs, job.batch, job.seed, avg):
             accs.append(acc)
     except clib.TintinError as exc:  # a model that cannot train is worth nothing from here
         return accs + [0.0] * (job.epochs - len(accs)), model.stats(), str(exc)
@@ -109,7 +111,8 @@ def run_job(job: Job) -> dict:
     sp = spec_for(job)
     stats, error = None, None
     if job.trainer == "float32":
-        accs = floatref.train(sp, accdata.load(job.task), job.epochs, job.batch, job.seed)
+        accs = floatref.train(sp, accdata.load(job.task), job.epochs, job.batch, job.seed,
+                              average=job.average)  # fmt: skip
     else:
         accs, stats, error = train_c(sp, job)
     return {
@@ -199,6 +202,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     ap.add_argument("--long-only", action="store_true",
                     help="only the long runs (of the tasks and batches asked for)")  # fmt: skip
+    ap.add_argument("--average", action=argparse.BooleanOptionalAction, default=True,
+                    help="score every trainer's running weight average after each epoch "
+                    "(tintin_model_average; --no-average: the last iterate)")  # fmt: skip
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--json", type=Path)
     ap.add_argument("--markdown", type=Path)
@@ -240,10 +246,11 @@ def plan(args: argparse.Namespace) -> list[Job]:
         seeds = args.seeds or SEEDS[task]
         for batch in args.batches:
             for seed in range(1, seeds + 1):
-                jobs += [Job(task, batch, seed, t, epochs) for t in TRAINERS]
+                jobs += [Job(task, batch, seed, t, epochs, average=args.average)
+                         for t in TRAINERS]  # fmt: skip
     for t, b, e, n in long_runs(args):
         for seed in range(1, (args.seeds or n) + 1):
-            jobs += [Job(t, b, seed, tr, e, long=True) for tr in TRAINERS]
+            jobs += [Job(t, b, seed, tr, e, long=True, average=args.average) for tr in TRAINERS]
     return jobs
 
 

@@ -7,7 +7,7 @@ layers: avg = (1 - q / 2^16) avg + q / 2^16 m, layer by layer with fedavg.combin
 training window as the top), stochastically rounded from avg's own stream, which advances by
 each layer's weights and biases. The default schedule gives the newest weights the share
 SPAN / (t + SPAN) at the t-th call, never below 2^-FLOOR_SHIFT: the average covers about the
-last quarter of training, and at most about 32 calls. docs/numerics.md, "Weight averaging",
+last third of training, and at most about 32 calls. docs/numerics.md, "Weight averaging",
 has the measurements behind it.
 """
 
@@ -19,7 +19,7 @@ from tintin.core import fedavg, spec
 from tintin.core.refmodel import RefModel
 
 ALL = 1 << fedavg.SHARE_BITS  # a share that is all of the training model
-SPAN = 4
+SPAN = 3
 FLOOR_SHIFT = 5
 
 

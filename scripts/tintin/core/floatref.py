@@ -13,6 +13,7 @@ import numpy as np
 
 from tintin.core import data
 from tintin.core import numerics as nx
+from tintin.core.average import share
 from tintin.core.spec import (
     BIAS_EXTRA_BITS,
     LAYER_DENSE,
@@ -154,6 +155,14 @@ class FloatModel:
                 self.params[i][k] -= step
         return loss
 
+    def average_from(self, model: FloatModel, q: int) -> None:
+        """self = (1 - q / 2^16) self + q / 2^16 model, parameter by parameter: the float32
+        twin of tintin_model_average (this model holds the running average)."""
+        s = q / float(1 << 16)
+        self.params = {i: [((1.0 - s) * a + s * p).astype(self.dtype)
+                           for a, p in zip(self.params[i], ps, strict=True)]
+                       for i, ps in model.params.items()}  # fmt: skip
+
     def train_epoch(self, x: np.ndarray, y: np.ndarray, batch: int, epoch: int, seed: int) -> None:
         """One pass over (x, y) in the integer trainers' sample order for this epoch."""
         for idx in data.batches(len(x), batch, epoch, seed):
@@ -167,13 +176,18 @@ def train(
     batch: int,
     seed: int,
     progress: Callable[[int, float], None] | None = None,
+    average: bool = False,
 ) -> list[float]:
-    """Held-out accuracy per epoch, with the integer trainers' batch order."""
+    """Held-out accuracy per epoch, with the integer trainers' batch order; with average, of
+    the running weight average after each epoch (tintin.core.average's schedule)."""
     model = FloatModel(spec)
+    avg = FloatModel(spec) if average else None
     accs = []
     for epoch in range(epochs):
         model.train_epoch(split.x_train, split.y_train, batch, epoch, seed)
-        accs.append(model.evaluate(split.x_test, split.y_test))
+        if avg is not None:
+            avg.average_from(model, share(epoch + 1))
+        accs.append((avg if avg is not None else model).evaluate(split.x_test, split.y_test))
         if progress is not None:
             progress(epoch, accs[-1])
     return accs

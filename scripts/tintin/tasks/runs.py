@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from tintin.core import data
+from tintin.core import average, data
 from tintin.core.refmodel import RefModel
 from tintin.core.spec import ModelSpec
 from tintin.native import clib
@@ -33,17 +33,31 @@ def make_model(sp: ModelSpec, backend: str, paint: int = 0xA5) -> object:
     return clib.CModel(sp, paint=paint)
 
 
+def average_into(avg: object, model: object, epoch: int) -> None:
+    """The running weight average after epoch (0-based) on either backend."""
+    q = average.share(epoch + 1)
+    if isinstance(avg, clib.CModel):
+        avg.average_from(model, q)  # type: ignore[arg-type]
+    else:
+        average.average(avg, model, q)  # type: ignore[arg-type]
+
+
 def held_out_epochs(
-    model: object, split: object, epochs: int, batch: int, seed: int
+    model: object, split: object, epochs: int, batch: int, seed: int, avg: object = None
 ) -> Iterator[float]:
     """Train an integer model epoch by epoch (inputs as int8 at the training set's exponent),
-    yielding its held-out accuracy after each epoch."""
+    yielding its held-out accuracy after each epoch; with avg (a model of the same table on
+    the same backend), the accuracy of the running weight average it holds."""
     x_train, x_exp = data.quantize_inputs(split.x_train)
     x_test = data.quantize_like(split.x_test, x_exp)
     for epoch in range(epochs):
         for idx in data.batches(len(x_train), batch, epoch, seed):
             model.train_step(x_train[idx], x_exp, labels=split.y_train[idx])
-        yield model.evaluate(x_test, x_exp, split.y_test) / len(x_test)
+        scored = model
+        if avg is not None:
+            average_into(avg, model, epoch)
+            scored = avg
+        yield scored.evaluate(x_test, x_exp, split.y_test) / len(x_test)
 
 
 def train_int(

@@ -34,7 +34,7 @@ extern "C" {
 /** A share of 2^16 that is all of the training model: the average restarts from it. */
 #define TINTIN_AVERAGE_ALL         65536u
 /** The default schedule: the newest weights' share is SPAN / (t + SPAN) at the t-th call... */
-#define TINTIN_AVERAGE_SPAN        4u
+#define TINTIN_AVERAGE_SPAN        3u
 /** ...and never below 2^-FLOOR_SHIFT, so the average follows a node whose data changes. */
 #define TINTIN_AVERAGE_FLOOR_SHIFT 5u
 
