@@ -436,3 +436,38 @@ TT_TEST(tintin_checkpoint, test_fleet_sparse_round_trip)
 		  "layer %d differs after the sparse round trip",
 		  ck_first_difference(&ck_a, &ck_b));
 }
+
+/*
+ * Weight averaging: all of the model copies it, a model averaged with its own copy stays
+ * itself (the sums are exact at one exponent), a blend of two different models differs from
+ * both, and bad arguments are refused, on every target this suite runs on.
+ */
+TT_TEST(tintin_checkpoint, test_weight_average)
+{
+	static uint32_t arena3[256];
+	static struct tintin_model avg;
+
+	TT_ASSERT_EQ(tintin_average_share(1u, TINTIN_AVERAGE_SPAN, TINTIN_AVERAGE_FLOOR_SHIFT),
+		     49152u, "first share 3/4");
+	TT_ASSERT_EQ(tintin_average_share(1000u, TINTIN_AVERAGE_SPAN, TINTIN_AVERAGE_FLOOR_SHIFT),
+		     2048u, "the floor, 1/32");
+	TT_ASSERT_EQ(ck_init(&ck_a, ck_arena), 0, "init a");
+	ck_train(&ck_a, 0, 12);
+	TT_ASSERT_EQ(
+		tintin_model_init(&avg, &tt_dense_desc, TINTIN_MODE_TRAIN, arena3, sizeof(arena3)),
+		0, "init the average");
+	TT_ASSERT_EQ(tintin_model_average(&avg, &ck_a, TINTIN_AVERAGE_ALL), 0, "copy");
+	TT_ASSERT(ck_first_difference(&avg, &ck_a) < 0, "layer %d differs after a copy",
+		  ck_first_difference(&avg, &ck_a));
+	TT_ASSERT_EQ(tintin_model_average(&avg, &ck_a, 20000u), 0, "average with itself");
+	TT_ASSERT(ck_first_difference(&avg, &ck_a) < 0, "layer %d moved",
+		  ck_first_difference(&avg, &ck_a));
+	ck_train(&ck_a, 12, 12);
+	TT_ASSERT_EQ(tintin_model_average(&avg, &ck_a, 20000u), 0, "blend");
+	TT_ASSERT(ck_first_difference(&avg, &ck_a) >= 0, "the blend is the model");
+	TT_ASSERT_EQ(tintin_model_average(&avg, &ck_a, 0u), -EINVAL, "share 0");
+	TT_ASSERT_EQ(tintin_model_average(&avg, &ck_a, TINTIN_AVERAGE_ALL + 1u), -EINVAL,
+		     "share over 2^16");
+	TT_ASSERT_EQ(tintin_model_average(&ck_a, &ck_a, 100u), -EINVAL, "itself");
+	TT_ASSERT_EQ(tintin_model_average(NULL, &ck_a, 100u), -EINVAL, "NULL");
+}

@@ -36,3 +36,4 @@ def test_reference_vectors_hold_on_the_core(tmp_path: Path, core: str, opt: str)
     assert "PASS tintin_train." in res.stdout
     assert "PASS tintin_checkpoint.test_fleet_message_round_trip" in res.stdout
     assert "PASS tintin_checkpoint.test_fleet_sparse_round_trip" in res.stdout
+    assert "PASS tintin_checkpoint.test_weight_average" in res.stdout
