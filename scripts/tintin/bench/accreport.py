@@ -219,6 +219,17 @@ def split_table(tasks: list[str]) -> list[str]:
     return out
 
 
+def scored(runs: list[dict]) -> str:
+    """Which model the held-out figures are of (runs before averaging have no "average")."""
+    avg = {bool(r.get("average", False)) for r in runs}
+    if avg == {True}:
+        return ("Every trainer is scored by its running weight average after each epoch "
+                "(`tintin_model_average`, docs/numerics.md, \"Weight averaging\"). ")  # fmt: skip
+    if avg == {False}:
+        return "Every trainer is scored by its last iterate. "
+    return "Some runs are scored by their weight average, the others by their last iterate. "
+
+
 def markdown(res: dict) -> str:
     runs, tasks = res["runs"], res["config"]["all_tasks"]
     lib = res["library_sha256"]
@@ -236,8 +247,8 @@ def markdown(res: dict) -> str:
         )
         + "See `scripts/tintin/bench/accuracy.py` for the method: the same split, sample order and "
         "initial weights for the three trainers; `float32` trains at the default's learning "
-        "rate. Accuracies in %, mean ± standard error over seeds; differences in points. "
-        "float32 results depend on the machine's BLAS.",
+        "rate. " + scored(runs) + "Accuracies in %, mean ± standard error over seeds; "
+        "differences in points. float32 results depend on the machine's BLAS.",
         "",
         "## Checks (issue 17)",
         "",
