@@ -438,9 +438,10 @@ TT_TEST(tintin_checkpoint, test_fleet_sparse_round_trip)
 }
 
 /*
- * Weight averaging: all of the model copies it, a model averaged with its own copy stays
- * itself (the sums are exact at one exponent), a blend of two different models differs from
- * both, and bad arguments are refused, on every target this suite runs on.
+ * Weight averaging into a model laid out to average: all of the model copies it, a model
+ * averaged with its own copy stays itself (the sums are exact at one exponent), a blend of two
+ * different models differs from both, and bad arguments are refused, on every target this
+ * suite runs on.
  */
 TT_TEST(tintin_checkpoint, test_weight_average)
 {
@@ -453,9 +454,9 @@ TT_TEST(tintin_checkpoint, test_weight_average)
 		     2048u, "the floor, 1/32");
 	TT_ASSERT_EQ(ck_init(&ck_a, ck_arena), 0, "init a");
 	ck_train(&ck_a, 0, 12);
-	TT_ASSERT_EQ(
-		tintin_model_init(&avg, &tt_dense_desc, TINTIN_MODE_TRAIN, arena3, sizeof(arena3)),
-		0, "init the average");
+	TT_ASSERT_EQ(tintin_model_init(&avg, &tt_dense_desc, TINTIN_MODE_AVERAGE, arena3,
+				       sizeof(arena3)),
+		     0, "init the average");
 	TT_ASSERT_EQ(tintin_model_average(&avg, &ck_a, TINTIN_AVERAGE_ALL), 0, "copy");
 	TT_ASSERT(ck_first_difference(&avg, &ck_a) < 0, "layer %d differs after a copy",
 		  ck_first_difference(&avg, &ck_a));
@@ -469,5 +470,6 @@ TT_TEST(tintin_checkpoint, test_weight_average)
 	TT_ASSERT_EQ(tintin_model_average(&avg, &ck_a, TINTIN_AVERAGE_ALL + 1u), -EINVAL,
 		     "share over 2^16");
 	TT_ASSERT_EQ(tintin_model_average(&ck_a, &ck_a, 100u), -EINVAL, "itself");
+	TT_ASSERT_EQ(tintin_model_average(&ck_a, &avg, 100u), -EINVAL, "from an average");
 	TT_ASSERT_EQ(tintin_model_average(NULL, &ck_a, 100u), -EINVAL, "NULL");
 }

@@ -39,10 +39,11 @@ static int tintin_average_args(const struct tintin_model *avg, const struct tint
 	if (ret != 0) {
 		return ret;
 	}
-	if (avg == m || avg->mode != TINTIN_MODE_TRAIN || m->mode != TINTIN_MODE_TRAIN ||
+	if (avg == m || (avg->mode != TINTIN_MODE_AVERAGE && avg->mode != TINTIN_MODE_TRAIN) ||
+	    m->mode != TINTIN_MODE_TRAIN ||
 	    (avg->desc != m->desc && (m->desc->hash == 0u || avg->desc->hash != m->desc->hash))) {
-		TINTIN_LOG_ERR("tintin: average: needs two models of one table, both initialised "
-			       "to train");
+		TINTIN_LOG_ERR("tintin: average: needs a model initialised to train and another of "
+			       "its table initialised to average (or to train)");
 		return -EINVAL;
 	}
 	if (share == 0u || share > TINTIN_AVERAGE_ALL) {

@@ -174,17 +174,16 @@ static int tintin_relu_gated(const struct tintin_model_desc *d, const struct tin
 			     int i)
 {
 	return d->layers[i].type == TINTIN_LAYER_RELU && i + 1 < d->n_layers &&
-	       tintin_is_maxpool(&d->layers[i + 1]) &&
-	       tintin_maxpool_disjoint(&sh[i + 1].g) && !tintin_transient(d, i + 1);
+	       tintin_is_maxpool(&d->layers[i + 1]) && tintin_maxpool_disjoint(&sh[i + 1].g) &&
+	       !tintin_transient(d, i + 1);
 }
 
 /* Bit masks that backward reads instead of a kept input: ReLU signs over a transient output
  * (unless the pool above gates it), max-pool window indices. Only layers above the lowest
  * trained one run backward.
  */
-static size_t tintin_mask_bytes(const struct tintin_model_desc *d,
-				const struct tintin_shape *sh, uint8_t first, int i,
-				int prev_transient)
+static size_t tintin_mask_bytes(const struct tintin_model_desc *d, const struct tintin_shape *sh,
+				uint8_t first, int i, int prev_transient)
 {
 	const struct tintin_layer_desc *l = &d->layers[i];
 	size_t n = (size_t)d->max_batch * sh[i].out;
@@ -255,6 +254,27 @@ static int tintin_alloc_params(struct tintin_lay *y, struct tintin_layer_state *
 	return 0;
 }
 
+/* A weight average's RAM copies of the parameters that train, without optimizer state. */
+static int tintin_alloc_copies(struct tintin_lay *y, struct tintin_layer_state *s,
+			       const struct tintin_layer_desc *l)
+{
+	void *p = NULL;
+	int ret = 0;
+
+	if (tintin_trains_w(l)) {
+		ret = tintin_alloc(y, TINTIN_PART_PARAMS, tintin_size_mul(s->rows, s->row), 4u, &p);
+		s->w_ram = p;
+		s->w = p;
+	}
+	if (ret == 0 && tintin_trains_b(l)) {
+		ret = tintin_alloc(y, TINTIN_PART_PARAMS, (size_t)s->rows * sizeof(int32_t),
+				   sizeof(int32_t), &p);
+		s->bias_ram = p;
+		s->bias = p;
+	}
+	return ret;
+}
+
 /* Training layout: the error/transient pair, then per layer its trainable parameters,
  * optimizer state, bit masks and kept output, then the scratch last. With a NULL-based
  * counting arena this is the planner.
@@ -318,8 +338,8 @@ static int tintin_layout_train(struct tintin_lay *y, struct tintin_model *m,
 			s->act = pair[k];
 			k ^= 1;
 		} else {
-			ret = tintin_alloc(y, TINTIN_PART_KEPT, (size_t)d->max_batch * sh[i].out, 1u,
-					   &p);
+			ret = tintin_alloc(y, TINTIN_PART_KEPT, (size_t)d->max_batch * sh[i].out,
+					   1u, &p);
 			if (ret != 0) {
 				return ret;
 			}
@@ -331,11 +351,13 @@ static int tintin_layout_train(struct tintin_lay *y, struct tintin_model *m,
 	return tintin_alloc_scratch(y, m, &sc);
 }
 
-/* Inference layout: two activation buffers that layers alternate between, each as large as
- * the outputs that land in it, then the scratch.
+/* Inference layout: with copies (a weight average's layout), RAM copies of the parameters that
+ * train, layer by layer; then two activation buffers that layers alternate between, each as
+ * large as the outputs that land in it, then the scratch.
  */
 static int tintin_layout_infer(struct tintin_lay *y, struct tintin_model *m,
-			       const struct tintin_model_desc *d, const struct tintin_shape *sh, int ws)
+			       const struct tintin_model_desc *d, const struct tintin_shape *sh,
+			       int ws, int copies)
 {
 	struct tintin_layer_state tmp;
 	struct tintin_scratch sc;
@@ -346,11 +368,20 @@ static int tintin_layout_infer(struct tintin_lay *y, struct tintin_model *m,
 		const struct tintin_layer_desc *l = &d->layers[i];
 		struct tintin_layer_state *s = (m != NULL) ? &m->layer[i] : &tmp;
 
+		if (m == NULL) {
+			memset(s, 0, sizeof(*s));
+		}
 		tintin_copy_shape(s, &sh[i]);
 		if (tintin_has_weights(l)) {
+			int err;
+
 			s->w = l->weights;
 			s->bias = l->bias;
 			s->w_exp = l->w_exp;
+			err = copies ? tintin_alloc_copies(y, s, l) : 0;
+			if (err != 0) {
+				return err;
+			}
 		}
 		if (tintin_owns_output(l)) {
 			act_w[k] = tintin_max(act_w[k], sh[i].out);
@@ -401,11 +432,12 @@ static int tintin_check_sums(const struct tintin_model_desc *d, const struct tin
 		grad_terms = tintin_trains_w(l) ? grad_terms : 0u;
 		err_terms = (i > first) ? err_terms : 0u;
 		if (grad_terms > TINTIN_SUM_TERMS_MAX || err_terms > TINTIN_SUM_TERMS_MAX) {
-			TINTIN_LOG_ERR("tintin: layer %u: a backward sum of %u terms could overflow "
-				       "int32 (max %d): lower max_batch, the map or the channels",
-				       i, (unsigned int)((grad_terms > err_terms) ? grad_terms
-										  : err_terms),
-				       (int)TINTIN_SUM_TERMS_MAX);
+			TINTIN_LOG_ERR(
+				"tintin: layer %u: a backward sum of %u terms could overflow "
+				"int32 (max %d): lower max_batch, the map or the channels",
+				i,
+				(unsigned int)((grad_terms > err_terms) ? grad_terms : err_terms),
+				(int)TINTIN_SUM_TERMS_MAX);
 			return -EINVAL;
 		}
 	}
@@ -433,8 +465,8 @@ int tintin_layout(struct tintin_arena *a, struct tintin_model *m, const struct t
 		}
 		return tintin_layout_train(&y, m, d, sh, first, ws);
 	}
-	if (mode == TINTIN_MODE_INFER) {
-		return tintin_layout_infer(&y, m, d, sh, ws);
+	if (mode == TINTIN_MODE_INFER || mode == TINTIN_MODE_AVERAGE) {
+		return tintin_layout_infer(&y, m, d, sh, ws, mode == TINTIN_MODE_AVERAGE);
 	}
 	TINTIN_LOG_ERR("tintin: model: unknown mode %d", (int)mode);
 	return -EINVAL;

@@ -218,7 +218,8 @@ def fit(args: argparse.Namespace, sp: spec.ModelSpec, model: Model, fm: FloatMod
     avg: Model | None = None
     favg = None
     if getattr(args, "average", False):
-        avg = clib.CModel(sp) if isinstance(model, clib.CModel) else RefModel(sp)
+        avg = (clib.CModel(sp, spec.MODE_AVERAGE) if isinstance(model, clib.CModel)
+               else RefModel(sp))  # fmt: skip
         favg = FloatModel(sp) if fm is not None else None
     layers = spec.weight_layers(sp)
     held_sat = 0  # act_sat of the held-out passes, kept out of the training counters

@@ -34,7 +34,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from tintin.bench.accreport import evaluate, markdown
-from tintin.core.spec import ModelSpec, Optim
+from tintin.core.spec import MODE_AVERAGE, ModelSpec, Optim
 from tintin.native.tree import REPO
 from tintin.tasks import accdata
 
@@ -94,7 +94,7 @@ def train_c(sp: ModelSpec, job: Job) -> tuple[list[float], dict[str, int], str |
 
     split = accdata.load(job.task)
     model = clib.CModel(sp)
-    avg = clib.CModel(sp) if job.average else None
+    avg = clib.CModel(sp, MODE_AVERAGE) if job.average else None
     accs: list[float] = []
     try:
         for acc in held_out_epochs(model, split, job.epochs, job.batch, job.seed, avg):

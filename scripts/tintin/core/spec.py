@@ -48,6 +48,7 @@ UPSCALE_CONV = 1
 
 MODE_TRAIN = 0
 MODE_INFER = 1
+MODE_AVERAGE = 2  # inference with RAM copies of the trained parameters: a weight average
 
 # Bias and master weights carry this many more fractional bits than the int8 weights.
 BIAS_EXTRA_BITS = 8

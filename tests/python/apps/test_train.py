@@ -257,7 +257,7 @@ def test_overrides_are_recorded_and_trained_with(digits, tmp_path, case):
     model = clib.CModel(sp)
     for idx in data.batches(len(train_i), sp.max_batch, 0, 0):
         model.train_step(x[train_i[idx]], e, labels=ds.y[train_i[idx]])
-    avg = clib.CModel(sp)  # the header holds the weight average after the epoch (--average)
+    avg = clib.CModel(sp, spec.MODE_AVERAGE)  # the header holds the average (--average)
     average_into(avg, model, 0)
     body = cgen.model_body(spec.trained_spec(sp, avg), name)
     assert body in (tmp_path / "o" / "digits_model.h").read_text()

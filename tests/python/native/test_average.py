@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """Weight averaging: tintin_model_average and tintin_average_share are bit-exact with
-tintin.core.average on trained models of every preset, a far-apart exponent restarts the
-average from the model, and bad arguments are refused with the average unchanged."""
+tintin.core.average on trained models of every preset, into an average laid out for averaging
+(TINTIN_MODE_AVERAGE) or for training; the averaging layout is the inference layout plus the
+trained parameters; a far-apart exponent restarts the average from the model, and bad
+arguments are refused with the average unchanged."""
 
 from __future__ import annotations
 
@@ -62,7 +64,7 @@ def train_both(c: clib.CModel, r: RefModel, sp: spec.ModelSpec, steps: int, seed
 def test_average_is_the_reference(optim, seed, shares):
     sp = model(seed=seed % 97, optim=optim)
     c, r = run_pair(sp, 4, seed=seed, x_exp=-3)
-    ca, ra = clib.CModel(sp), RefModel(sp)
+    ca, ra = clib.CModel(sp, spec.MODE_AVERAGE if seed % 2 else spec.MODE_TRAIN), RefModel(sp)
     for k, q in enumerate(shares):
         ca.average_from(c, q)
         average.average(ra, r, q)
@@ -74,9 +76,27 @@ def test_average_is_the_reference(optim, seed, shares):
 def test_all_copies_the_model():
     sp = model(optim="default")
     c, _ = run_pair(sp, 6, seed=5, x_exp=-3)
-    a = clib.CModel(sp)
+    a = clib.CModel(sp, spec.MODE_AVERAGE, paint=0xA5)
     a.average_from(c, average.ALL)
     assert same(params(a, sp), params(c, sp))
+    x = np.random.default_rng(1).integers(-128, 128, (sp.max_batch, sp.input_size)).astype(np.int8)
+    ya, ea = a.forward(x, -3)
+    yc, ec = c.forward(x, -3)
+    assert ea == ec and np.array_equal(ya, yc)  # it predicts as the model it copied
+    assert a.high_water() == a.planned
+
+
+@pytest.mark.parametrize("optim", ["default", "compact", "momentum"])
+def test_the_averaging_layout_is_inference_plus_the_trained_parameters(optim):
+    sp = model(optim=optim)
+    infer = clib.plan_parts(sp, spec.MODE_INFER)
+    avg = clib.plan_parts(sp, spec.MODE_AVERAGE)
+    train = clib.plan_parts(sp, spec.MODE_TRAIN)
+    assert avg["params"] == train["params"] > 0 and infer["params"] == 0
+    assert avg["optim"] == 0  # no masters, no momentum
+    assert {k: v for k, v in avg.items() if k not in ("params", "align")} == {
+        k: v for k, v in infer.items() if k not in ("params", "align")}  # fmt: skip
+    assert clib.plan(sp, spec.MODE_AVERAGE) < clib.plan(sp, spec.MODE_TRAIN)
 
 
 def at_exponent(sp: spec.ModelSpec, side: int) -> bytes:
@@ -121,7 +141,8 @@ def test_bad_arguments_are_refused():
         refused(a, c, q, sp)
     refused(a, a, 1000, sp)
     refused(a, clib.CModel(model(seed=4)), 1000, sp)  # another table
-    infer = clib.CModel(sp, mode=spec.MODE_INFER)
+    refused(a, clib.CModel(sp, spec.MODE_AVERAGE), 1000, sp)  # a source that does not train
+    infer = clib.CModel(sp, mode=spec.MODE_INFER)  # no RAM copies to hold an average
     with pytest.raises(clib.TintinError), clib.c_log():
         infer.average_from(c, 1000)
     ra = RefModel(sp)
@@ -147,7 +168,8 @@ def test_averaged_training_runs_are_bit_exact(optim):
     x = (centers[y] + rng.normal(0, 0.7, (120, 6))).astype(np.float32)
     split = data.Split(x[:90], y[:90], x[90:], y[90:], "blobs", 3)
     sp = model(seed=11, optim=optim)
-    c, ca, r, ra = clib.CModel(sp), clib.CModel(sp), RefModel(sp), RefModel(sp)
+    c, ca = clib.CModel(sp), clib.CModel(sp, spec.MODE_AVERAGE)
+    r, ra = RefModel(sp), RefModel(sp)
     got_c = list(held_out_epochs(c, split, 6, sp.max_batch, 3, ca))
     got_r = list(held_out_epochs(r, split, 6, sp.max_batch, 3, ra))
     assert got_c == got_r

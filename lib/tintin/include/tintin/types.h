@@ -63,7 +63,7 @@ enum tintin_layer_type {
 	TINTIN_LAYER_CONV1D = 5,  /**< conv2d over an input of height 1 (kernel_h ignored) */
 	TINTIN_LAYER_MAXPOOL = 6, /**< k_h x k_w windows (1-D: k_h = 1) */
 	TINTIN_LAYER_AVGPOOL = 7,
-	TINTIN_LAYER_GAP = 8,     /**< global average pool: one value per channel */
+	TINTIN_LAYER_GAP = 8, /**< global average pool: one value per channel */
 };
 
 /** Padding of convolutions and pools. */
@@ -107,6 +107,10 @@ enum tintin_upscale_scope {
 enum tintin_mode {
 	TINTIN_MODE_TRAIN = 0,
 	TINTIN_MODE_INFER = 1,
+	/** Inference, with RAM copies of the parameters that train: a weight average's layout
+	 *  (tintin/average.h), the inference buffers plus those parameters
+	 */
+	TINTIN_MODE_AVERAGE = 2,
 };
 
 /** Extra fractional bits of the bias (and of int16 master weights) over the int8 weights. */
@@ -187,7 +191,7 @@ struct tintin_optim_cfg {
 #define TINTIN_OPTIM_HYBRID                                                                        \
 	{                                                                                          \
 		.rule = TINTIN_RULE_ALIGNED, .lr_shift = 5, .lr_mult = 1, .mu = 0,                 \
-		.momentum_shift = 0, .upscale_bits = TINTIN_BIAS_EXTRA_BITS,                      \
+		.momentum_shift = 0, .upscale_bits = TINTIN_BIAS_EXTRA_BITS,                       \
 		.rounding = TINTIN_ROUNDING_DEFAULT, .upscale_scope = TINTIN_UPSCALE_CONV,         \
 	}
 
@@ -205,7 +209,7 @@ struct tintin_optim_cfg {
 #define TINTIN_OPTIM_COMPACT                                                                       \
 	{                                                                                          \
 		.rule = TINTIN_RULE_ALIGNED, .lr_shift = 5, .lr_mult = 1, .mu = 0,                 \
-		.momentum_shift = 0, .upscale_bits = TINTIN_BIAS_EXTRA_BITS,                      \
+		.momentum_shift = 0, .upscale_bits = TINTIN_BIAS_EXTRA_BITS,                       \
 		.rounding = TINTIN_ROUNDING_DEFAULT, .upscale_scope = TINTIN_UPSCALE_ALL,          \
 	}
 
@@ -217,7 +221,7 @@ struct tintin_optim_cfg {
 #define TINTIN_OPTIM_MOMENTUM                                                                      \
 	{                                                                                          \
 		.rule = TINTIN_RULE_ALIGNED, .lr_shift = 5, .lr_mult = 1, .mu = 0,                 \
-		.momentum_shift = 3, .upscale_bits = TINTIN_BIAS_EXTRA_BITS,                      \
+		.momentum_shift = 3, .upscale_bits = TINTIN_BIAS_EXTRA_BITS,                       \
 		.rounding = TINTIN_ROUNDING_DEFAULT, .upscale_scope = TINTIN_UPSCALE_ALL,          \
 	}
 
@@ -238,7 +242,7 @@ struct tintin_model_desc {
 };
 
 /** "TTMD": the first field a corrupt or foreign table gets wrong. */
-#define TINTIN_DESC_MAGIC 0x444d5454u
+#define TINTIN_DESC_MAGIC   0x444d5454u
 /** Format version of struct tintin_model_desc and its layer table. */
 #define TINTIN_DESC_VERSION 1u
 
