@@ -10,7 +10,8 @@
  * SGD's last iterate moves by a step's noise every epoch; on a small data set the held-out
  * accuracy of the last epoch then scatters points below the best one. An average of the
  * recent iterates (Polyak averaging) keeps what they agree on. The average is a second model
- * of the same table: the node trains one and predicts with the other. Each call blends the
+ * of the same table, laid out with TINTIN_MODE_AVERAGE: the node trains one and predicts with
+ * the other. Each call blends the
  * trained layers with tintin_fedavg_combine, stochastically rounded from the average's own
  * stream. scripts/tintin/core/average.py is the bit-exact reference; docs/numerics.md,
  * "Weight averaging", has the measurements behind the default schedule.
@@ -52,14 +53,16 @@ uint32_t tintin_average_share(uint32_t t, uint32_t span, uint8_t floor_shift);
  * biases and exponent (tintin_fedavg_combine, with the layer's training window as the top).
  *
  * avg must be a model of the same table as m (the same table, or one whose nonzero hash is
- * m's), initialised to train so that its trained layers live in RAM; it is not trained
- * itself. Its int16 masters restart at 256 w and its momentum at zero, as after
- * tintin_fleet_apply. A layer whose exponent lies more than TINTIN_FEDAVG_MAX_SPREAD from m's
+ * m's), initialised with TINTIN_MODE_AVERAGE (the inference layout plus RAM copies of the
+ * trained parameters; tintin_model_plan gives its bytes) or to train, in which case its int16
+ * masters restart at 256 w and its momentum at zero, as after tintin_fleet_apply. m must be
+ * initialised to train. A layer whose exponent lies more than TINTIN_FEDAVG_MAX_SPREAD from m's
  * restarts from m's (with a log line): the average never refuses to follow the model.
  * @param share m's share of 2^16, 1..TINTIN_AVERAGE_ALL (TINTIN_AVERAGE_ALL copies m)
  * @retval 0 on success; avg's stream advances by the weights and biases it rounded.
  * @retval -EINVAL NULL or uninitialised models, the same model twice, models of different
- * tables, a model that does not train, share outside 1..TINTIN_AVERAGE_ALL; avg unchanged.
+ * tables, an m that does not train or an avg without RAM parameters (TINTIN_MODE_INFER), a
+ * share outside 1..TINTIN_AVERAGE_ALL; avg unchanged.
  */
 int tintin_model_average(struct tintin_model *avg, const struct tintin_model *m, uint32_t share);
 
