@@ -4,8 +4,12 @@
  */
 
 /*
- * Weight averaging (tintin/average.h): a second model of the same table holds a running
- * average of the training model's trained layers, blended by tintin_fedavg_combine.
+ * Weight averaging (tintin/average.h). A model laid out with TINTIN_MODE_AVERAGE keeps each
+ * averaged weight as 16 bits, R at exponent w_exp - 8, in the two planes int16 masters use
+ * (TINTIN_DTYPE_S16P: R = 256 w + lo, w = round(R / 256) the int8 weight the forward pass
+ * reads). An int8 average re-rounded at every call would carry about 1.5 steps of rounding
+ * noise per weight at a share of 2^-5 (each call's noise decays by only 31/32 a call); at 16
+ * bits it is 1/256 of that.
  */
 
 #include <errno.h>
@@ -39,11 +43,10 @@ static int tintin_average_args(const struct tintin_model *avg, const struct tint
 	if (ret != 0) {
 		return ret;
 	}
-	if (avg == m || (avg->mode != TINTIN_MODE_AVERAGE && avg->mode != TINTIN_MODE_TRAIN) ||
-	    m->mode != TINTIN_MODE_TRAIN ||
+	if (avg == m || avg->mode != TINTIN_MODE_AVERAGE || m->mode != TINTIN_MODE_TRAIN ||
 	    (avg->desc != m->desc && (m->desc->hash == 0u || avg->desc->hash != m->desc->hash))) {
 		TINTIN_LOG_ERR("tintin: average: needs a model initialised to train and another of "
-			       "its table initialised to average (or to train)");
+			       "its table initialised with TINTIN_MODE_AVERAGE");
 		return -EINVAL;
 	}
 	if (share == 0u || share > TINTIN_AVERAGE_ALL) {
@@ -54,9 +57,76 @@ static int tintin_average_args(const struct tintin_model *avg, const struct tint
 	return 0;
 }
 
+/* Weight j as 16 bits at w_exp - 8: an average's or a master's 256 w + lo, else 256 w. */
+static int32_t tintin_average_r(const struct tintin_layer_state *s, uint32_t j)
+{
+	return (int32_t)s->w_ram[j] * 256 + ((s->w_lo != NULL) ? (int32_t)s->w_lo[j] : 0);
+}
+
+/* sum of the two parts' terms at e_min - 8 - 16; |v| < 2^31, shifts <= 15: within 2^62. */
+static int64_t tintin_average_sum(int64_t va, int64_t vm, int da, int dm, uint32_t share)
+{
+	const int64_t ta = va * (int64_t)(TINTIN_AVERAGE_ALL - share);
+	const int64_t tm = vm * (int64_t)share;
+
+	/* The shift is done on the bits of the product, as in fedavg.c: no signed left shift. */
+	return (int64_t)((uint64_t)ta << da) + (int64_t)((uint64_t)tm << dm);
+}
+
+static void tintin_average_layer(struct tintin_layer_state *a, const struct tintin_layer_state *s,
+				 uint32_t n_w, uint16_t rows, uint32_t share, int e_top,
+				 const struct tintin_prng *r)
+{
+	/* All of m (a restart) leaves nothing of a, whatever its exponent. */
+	const int ea = (share == TINTIN_AVERAGE_ALL) ? s->w_exp : a->w_exp;
+	const int e_min = (ea < s->w_exp) ? ea : s->w_exp;
+	const int e_max = (ea > s->w_exp) ? ea : s->w_exp;
+	const int da = ea - e_min;
+	const int dm = s->w_exp - e_min;
+	const int top = (e_top > e_max) ? e_max : e_top;
+	uint64_t peak = 0u;
+	int shift;
+
+	for (uint32_t j = 0; j < n_w; j++) {
+		const int64_t v = tintin_average_sum(tintin_average_r(a, j), tintin_average_r(s, j),
+						     da, dm, share);
+		const uint64_t mag = (v < 0) ? (uint64_t)-v : (uint64_t)v;
+
+		peak = (mag > peak) ? mag : peak;
+	}
+	/* The 16-bit values fit 15 bits and a sign; never finer than the finer part, never
+	 * coarser than the coarser (an average needs no more range).
+	 */
+	shift = tintin_bits64(peak) - 15;
+	shift = (shift < TINTIN_FEDAVG_SHARE_BITS) ? TINTIN_FEDAVG_SHARE_BITS : shift;
+	shift = (shift > top - e_min + TINTIN_FEDAVG_SHARE_BITS)
+			? top - e_min + TINTIN_FEDAVG_SHARE_BITS
+			: shift;
+	for (uint32_t j = 0; j < n_w; j++) {
+		int64_t v = tintin_fedavg_round(tintin_average_sum(tintin_average_r(a, j),
+								   tintin_average_r(s, j), da, dm,
+								   share),
+						shift, tintin_prng_at(r, j));
+
+		v = (v > TINTIN_S16P_MAX) ? TINTIN_S16P_MAX
+					  : ((v < -TINTIN_S16P_MAX) ? -TINTIN_S16P_MAX : v);
+		/* The int8 weight is R / 256 rounded half up, floor((R + 128) / 256). */
+		a->w_ram[j] = (int8_t)((v + 128 >= 0) ? (v + 128) / 256 : -((127 - v) / 256));
+		a->w_lo[j] = (int8_t)(v - 256 * (int64_t)a->w_ram[j]);
+	}
+	for (uint16_t o = 0; o < rows; o++) {
+		const int64_t v = tintin_fedavg_round(
+			tintin_average_sum(a->bias_ram[o], s->bias_ram[o], da, dm, share), shift,
+			tintin_prng_at(r, n_w + o));
+
+		a->bias_ram[o] = (int32_t)((v > INT32_MAX) ? INT32_MAX
+							   : ((v < -INT32_MAX) ? -INT32_MAX : v));
+	}
+	a->w_exp = (int8_t)(e_min - TINTIN_FEDAVG_SHARE_BITS + shift);
+}
+
 int tintin_model_average(struct tintin_model *avg, const struct tintin_model *m, uint32_t share)
 {
-	static const int32_t all[1] = {(int32_t)TINTIN_AVERAGE_ALL};
 	int ret = tintin_average_args(avg, m, share);
 
 	if (ret != 0) {
@@ -69,31 +139,21 @@ int tintin_model_average(struct tintin_model *avg, const struct tintin_model *m,
 		const uint32_t n_w =
 			(what & TINTIN_PARAMS_WEIGHTS) ? (uint32_t)s->rows * s->row : 0u;
 		const uint16_t rows = (what & TINTIN_PARAMS_BIASES) ? s->rows : 0u;
-		/* Biases are read as little-endian bytes: every core this runs on is one. */
-		const struct tintin_fedavg_part parts[2] = {
-			{s->w_ram, rows ? (const uint8_t *)s->bias_ram : NULL, 0u, s->w_exp},
-			{a->w_ram, rows ? (const uint8_t *)a->bias_ram : NULL, 0u, a->w_exp},
-		};
-		const int32_t shares[2] = {(int32_t)share, (int32_t)(TINTIN_AVERAGE_ALL - share)};
 		const int d = (int)s->w_exp - (int)a->w_exp;
-		uint16_t k = (share == TINTIN_AVERAGE_ALL) ? 1u : 2u;
-		int8_t w_exp;
+		uint32_t q = share;
 
 		if (what == 0u) {
 			continue;
 		}
-		if (k == 2u && (d > TINTIN_FEDAVG_MAX_SPREAD || -d > TINTIN_FEDAVG_MAX_SPREAD)) {
+		if (q != TINTIN_AVERAGE_ALL &&
+		    (d > TINTIN_FEDAVG_MAX_SPREAD || -d > TINTIN_FEDAVG_MAX_SPREAD)) {
 			TINTIN_LOG_ERR(
 				"tintin: average: layer %u restarts (exponent %d against %d)", i,
 				a->w_exp, s->w_exp);
-			k = 1u;
+			q = TINTIN_AVERAGE_ALL;
 		}
-		/* Within the spread, shares of 2^16 and the window's top: this cannot fail. */
-		(void)tintin_fedavg_combine(parts, k, (k == 1u) ? all : shares, n_w, rows,
-					    tintin_w_exp_bound(&m->desc->layers[i], 1), &avg->prng,
-					    a->w_ram, rows ? a->bias_ram : NULL, &w_exp);
-		a->w_exp = w_exp;
-		tintin_params_restart(a);
+		tintin_average_layer(a, s, n_w, rows, q, tintin_w_exp_bound(&m->desc->layers[i], 1),
+				     &avg->prng);
 		tintin_prng_advance(&avg->prng, n_w + rows);
 	}
 	return 0;

@@ -16,10 +16,11 @@
 #include <tintin/config.h>
 #include <tintin/fedavg.h>
 
+#include "internal.h"
 #include "le.h"
 
 /* Bits of m (0 for 0), for 64-bit magnitudes. */
-static int tintin_bits64(uint64_t m)
+int tintin_bits64(uint64_t m)
 {
 	int n = 0;
 
@@ -31,7 +32,7 @@ static int tintin_bits64(uint64_t m)
 }
 
 /* floor((x + U) / 2^s), U the top s bits of draw d (d << (s - 32) when s > 32); 16 <= s < 63. */
-static int64_t tintin_fedavg_round(int64_t x, int s, uint32_t d)
+int64_t tintin_fedavg_round(int64_t x, int s, uint32_t d)
 {
 	const int64_t u = (s <= 32) ? (int64_t)(d >> (32 - s)) : (int64_t)d << (s - 32);
 	const int64_t v = x + u;

@@ -144,6 +144,12 @@ static inline void tintin_params_restart(struct tintin_layer_state *s)
 	}
 }
 
+/* fedavg.c: bits of m (0 for 0); floor((x + U) / 2^s), U the top s bits of draw d (shifted
+ * up when s > 32), 16 <= s < 63: the stochastic rounding of every average.
+ */
+int tintin_bits64(uint64_t m);
+int64_t tintin_fedavg_round(int64_t x, int s, uint32_t d);
+
 /* Exponent bound of a layer's weights: its table's w_exp plus dir * TINTIN_W_EXP_SPAN. */
 static inline int tintin_w_exp_bound(const struct tintin_layer_desc *l, int dir)
 {

@@ -254,7 +254,9 @@ static int tintin_alloc_params(struct tintin_lay *y, struct tintin_layer_state *
 	return 0;
 }
 
-/* A weight average's RAM copies of the parameters that train, without optimizer state. */
+/* A weight average's RAM copies of the parameters that train, 16 bits a weight, without
+ * optimizer state.
+ */
 static int tintin_alloc_copies(struct tintin_lay *y, struct tintin_layer_state *s,
 			       const struct tintin_layer_desc *l)
 {
@@ -262,9 +264,16 @@ static int tintin_alloc_copies(struct tintin_lay *y, struct tintin_layer_state *
 	int ret = 0;
 
 	if (tintin_trains_w(l)) {
-		ret = tintin_alloc(y, TINTIN_PART_PARAMS, tintin_size_mul(s->rows, s->row), 4u, &p);
+		const size_t n_w = tintin_size_mul(s->rows, s->row);
+
+		ret = tintin_alloc(y, TINTIN_PART_PARAMS, n_w, 4u, &p);
 		s->w_ram = p;
 		s->w = p;
+		/* The low bytes of the average's 16-bit weights (average.c). */
+		if (ret == 0) {
+			ret = tintin_alloc(y, TINTIN_PART_PARAMS, n_w, 1u, &p);
+			s->w_lo = p;
+		}
 	}
 	if (ret == 0 && tintin_trains_b(l)) {
 		ret = tintin_alloc(y, TINTIN_PART_PARAMS, (size_t)s->rows * sizeof(int32_t),

@@ -151,8 +151,10 @@ void tintin_load_params(struct tintin_model *m, const struct tintin_model_desc *
 		if (s->w_ram != NULL) {
 			memcpy(s->w_ram, l->weights, n_w);
 		}
-		/* Masters and momentum exist only where the build has them (model_layout.c). */
-		if (TINTIN_UPSCALE_ENABLED && s->w_lo != NULL) {
+		/* Masters and momentum exist only where the build has them (model_layout.c), an
+		 * average's low bytes in every build.
+		 */
+		if (s->w_lo != NULL) {
 			memset(s->w_lo, 0, n_w); /* master = 256 * w */
 		}
 		if (TINTIN_MOMENTUM_ENABLED && s->w_mom != NULL) {

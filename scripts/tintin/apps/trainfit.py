@@ -219,7 +219,7 @@ def fit(args: argparse.Namespace, sp: spec.ModelSpec, model: Model, fm: FloatMod
     favg = None
     if getattr(args, "average", False):
         avg = (clib.CModel(sp, spec.MODE_AVERAGE) if isinstance(model, clib.CModel)
-               else RefModel(sp))  # fmt: skip
+               else average.model(sp))  # fmt: skip
         favg = FloatModel(sp) if fm is not None else None
     layers = spec.weight_layers(sp)
     held_sat = 0  # act_sat of the held-out passes, kept out of the training counters

@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """Weight averaging: tintin_model_average and tintin_average_share are bit-exact with
-tintin.core.average on trained models of every preset, into an average laid out for averaging
-(TINTIN_MODE_AVERAGE) or for training; the averaging layout is the inference layout plus the
-trained parameters; a far-apart exponent restarts the average from the model, and bad
-arguments are refused with the average unchanged."""
+tintin.core.average on trained models of every preset (the int8 weights, their 16-bit averages,
+biases and exponents); the averaging layout (TINTIN_MODE_AVERAGE) is the inference layout plus
+the trained parameters at 16 bits; a far-apart exponent restarts the average from the model;
+bad arguments are refused with the average unchanged."""
 
 from __future__ import annotations
 
@@ -29,6 +29,24 @@ def of_c(c: clib.CModel, sp: spec.ModelSpec) -> dict[int, fleetmsg.LayerParams]:
     """params() with the weights flat, as the reference's params_of gives them."""
     return {i: fleetmsg.LayerParams(p.w_exp, None if p.w is None else p.w.ravel(), p.bias)
             for i, p in params(c, sp).items()}  # fmt: skip
+
+
+def sixteen_c(c: clib.CModel, sp: spec.ModelSpec) -> dict[int, np.ndarray]:
+    return {i: np.asarray(c.layer_params(i)["w16"]).ravel()
+            for i, (what, _, _) in spec.trained_params(sp).items()
+            if what & spec.PARAM_WEIGHTS}  # fmt: skip
+
+
+def sixteen_ref(r: RefModel, sp: spec.ModelSpec) -> dict[int, np.ndarray]:
+    return {i: np.asarray(r.dense[i].w16).ravel()
+            for i, (what, _, _) in spec.trained_params(sp).items()
+            if what & spec.PARAM_WEIGHTS}  # fmt: skip
+
+
+def alike(ca: clib.CModel, ra: RefModel, sp: spec.ModelSpec) -> bool:
+    a, b = sixteen_c(ca, sp), sixteen_ref(ra, sp)
+    return same(of_c(ca, sp), fleetmsg.params_of(ra)) and a.keys() == b.keys() and all(
+        np.array_equal(a[i], b[i]) for i in a)  # fmt: skip
 
 
 @given(st.integers(0, 2**32 - 1), st.integers(0, 2**16), st.integers(0, 20))
@@ -57,23 +75,24 @@ def train_both(c: clib.CModel, r: RefModel, sp: spec.ModelSpec, steps: int, seed
         r.train_step(x, -3, labels=y)
 
 
-@pytest.mark.parametrize("optim", ["default", "compact", "momentum"])
+@pytest.mark.parametrize("optim", ["default", "compact", "momentum", "hybrid"])
 @given(seed=st.integers(0, 2**16), shares=st.lists(st.integers(1, average.ALL), min_size=1,
-                                                   max_size=4))  # fmt: skip
+                                                   max_size=5))  # fmt: skip
 @settings(max_examples=15, deadline=None)
 def test_average_is_the_reference(optim, seed, shares):
     sp = model(seed=seed % 97, optim=optim)
     c, r = run_pair(sp, 4, seed=seed, x_exp=-3)
-    ca, ra = clib.CModel(sp, spec.MODE_AVERAGE if seed % 2 else spec.MODE_TRAIN), RefModel(sp)
+    ca, ra = clib.CModel(sp, spec.MODE_AVERAGE), average.model(sp)
+    assert alike(ca, ra, sp)  # the table's parameters, at 16 bits
     for k, q in enumerate(shares):
         ca.average_from(c, q)
         average.average(ra, r, q)
-        assert same(of_c(ca, sp), fleetmsg.params_of(ra)), f"average {k} (share {q})"
+        assert alike(ca, ra, sp), f"average {k} (share {q})"
         train_both(c, r, sp, 3, seed + k)
     assert same(of_c(c, sp), fleetmsg.params_of(r))
 
 
-def test_all_copies_the_model():
+def test_all_copies_the_model_and_predicts_as_it():
     sp = model(optim="default")
     c, _ = run_pair(sp, 6, seed=5, x_exp=-3)
     a = clib.CModel(sp, spec.MODE_AVERAGE, paint=0xA5)
@@ -82,8 +101,25 @@ def test_all_copies_the_model():
     x = np.random.default_rng(1).integers(-128, 128, (sp.max_batch, sp.input_size)).astype(np.int8)
     ya, ea = a.forward(x, -3)
     yc, ec = c.forward(x, -3)
-    assert ea == ec and np.array_equal(ya, yc)  # it predicts as the model it copied
+    assert ea == ec and np.array_equal(ya, yc)
     assert a.high_water() == a.planned
+
+
+def test_the_average_keeps_sixteen_bits():
+    """A blend at a share of 2^-5 moves the average by less than an int8 step per weight: the
+    16-bit average keeps it in its low bytes, where an int8 average would round it away or
+    onto a random step."""
+    sp = model(optim="default")
+    c, _ = run_pair(sp, 6, seed=9, x_exp=-3)
+    a = clib.CModel(sp, spec.MODE_AVERAGE)
+    a.average_from(c, average.ALL)
+    assert all(np.array_equal(v % 256, np.zeros_like(v)) for v in sixteen_c(a, sp).values())
+    rng = np.random.default_rng(2)
+    for _ in range(5):
+        x = rng.integers(-128, 128, (sp.max_batch, sp.input_size)).astype(np.int8)
+        c.train_step(x, -3, labels=rng.integers(0, 3, sp.max_batch).astype(np.uint8))
+    a.average_from(c, 2048)
+    assert any(np.count_nonzero(v % 256) for v in sixteen_c(a, sp).values())
 
 
 @pytest.mark.parametrize("optim", ["default", "compact", "momentum"])
@@ -91,12 +127,13 @@ def test_the_averaging_layout_is_inference_plus_the_trained_parameters(optim):
     sp = model(optim=optim)
     infer = clib.plan_parts(sp, spec.MODE_INFER)
     avg = clib.plan_parts(sp, spec.MODE_AVERAGE)
-    train = clib.plan_parts(sp, spec.MODE_TRAIN)
-    assert avg["params"] == train["params"] > 0 and infer["params"] == 0
-    assert avg["optim"] == 0  # no masters, no momentum
+    trained = spec.trained_params(sp)
+    n_w = sum(r * w for what, r, w in trained.values() if what & spec.PARAM_WEIGHTS)
+    n_b = sum(r for _, r, _ in trained.values())
+    assert avg["params"] == 2 * n_w + 4 * n_b and infer["params"] == 0
+    assert avg["optim"] == 0  # no momentum: the low bytes are the average itself
     assert {k: v for k, v in avg.items() if k not in ("params", "align")} == {
         k: v for k, v in infer.items() if k not in ("params", "align")}  # fmt: skip
-    assert clib.plan(sp, spec.MODE_AVERAGE) < clib.plan(sp, spec.MODE_TRAIN)
 
 
 def at_exponent(sp: spec.ModelSpec, side: int) -> bytes:
@@ -111,18 +148,21 @@ def at_exponent(sp: spec.ModelSpec, side: int) -> bytes:
 
 def test_far_apart_exponents_restart_the_average(capfd):
     sp = model()
-    c, a = clib.CModel(sp), clib.CModel(sp)
-    r, ra = RefModel(sp), RefModel(sp)
-    c.fleet_apply(at_exponent(sp, 1))
-    fleetmsg.apply_ref(r, at_exponent(sp, 1))
-    a.fleet_apply(at_exponent(sp, 0))
-    fleetmsg.apply_ref(ra, at_exponent(sp, 0))
+    lo, hi = clib.CModel(sp), clib.CModel(sp)
+    rlo, rhi = RefModel(sp), RefModel(sp)
+    for c, r, side in ((lo, rlo, 0), (hi, rhi, 1)):
+        c.fleet_apply(at_exponent(sp, side))
+        fleetmsg.apply_ref(r, at_exponent(sp, side))
+    a, ra = clib.CModel(sp, spec.MODE_AVERAGE), average.model(sp)
+    a.average_from(lo, average.ALL)
+    average.average(ra, rlo, average.ALL)
     assert spec.W_EXP_SPAN * 2 > 15  # the window allows a spread the average cannot blend
-    a.average_from(c, 1000)
+    capfd.readouterr()
+    a.average_from(hi, 1000)
     assert "restarts" in capfd.readouterr().err
-    average.average(ra, r, 1000)
-    assert same(params(a, sp), params(c, sp))
-    assert same(fleetmsg.params_of(ra), of_c(c, sp))
+    average.average(ra, rhi, 1000)
+    assert same(params(a, sp), params(hi, sp))
+    assert alike(a, ra, sp)
 
 
 def refused(a: clib.CModel, m: clib.CModel, share: int, sp: spec.ModelSpec) -> None:
@@ -136,26 +176,29 @@ def refused(a: clib.CModel, m: clib.CModel, share: int, sp: spec.ModelSpec) -> N
 def test_bad_arguments_are_refused():
     sp = model()
     c, _ = run_pair(sp, 3, seed=1, x_exp=-3)
-    a = clib.CModel(sp)
+    a = clib.CModel(sp, spec.MODE_AVERAGE)
     for q in (0, average.ALL + 1, 2**32 - 1):
         refused(a, c, q, sp)
     refused(a, a, 1000, sp)
     refused(a, clib.CModel(model(seed=4)), 1000, sp)  # another table
     refused(a, clib.CModel(sp, spec.MODE_AVERAGE), 1000, sp)  # a source that does not train
+    refused(clib.CModel(sp), c, 1000, sp)  # a training model as the average
     infer = clib.CModel(sp, mode=spec.MODE_INFER)  # no RAM copies to hold an average
     with pytest.raises(clib.TintinError), clib.c_log():
         infer.average_from(c, 1000)
-    ra = RefModel(sp)
+    ra, r = average.model(sp), RefModel(sp)
     for q in (0, average.ALL + 1):
         with pytest.raises(average.AverageError):
-            average.average(ra, RefModel(sp), q)
+            average.average(ra, r, q)
     with pytest.raises(average.AverageError):
         average.average(ra, ra, 1000)
+    with pytest.raises(average.AverageError):
+        average.average(RefModel(sp), r, 1000)
     with pytest.raises(average.AverageError):
         average.average(ra, RefModel(model(seed=4)), 1000)
 
 
-@pytest.mark.parametrize("optim", ["default", "compact"])
+@pytest.mark.parametrize("optim", ["default", "compact", "hybrid"])
 def test_averaged_training_runs_are_bit_exact(optim):
     """Whole runs (tasks.runs.held_out_epochs with an average): the same held-out accuracy
     every epoch and the same average at the end, on C and on the reference."""
@@ -169,9 +212,9 @@ def test_averaged_training_runs_are_bit_exact(optim):
     split = data.Split(x[:90], y[:90], x[90:], y[90:], "blobs", 3)
     sp = model(seed=11, optim=optim)
     c, ca = clib.CModel(sp), clib.CModel(sp, spec.MODE_AVERAGE)
-    r, ra = RefModel(sp), RefModel(sp)
+    r, ra = RefModel(sp), average.model(sp)
     got_c = list(held_out_epochs(c, split, 6, sp.max_batch, 3, ca))
     got_r = list(held_out_epochs(r, split, 6, sp.max_batch, 3, ra))
     assert got_c == got_r
-    assert same(of_c(ca, sp), fleetmsg.params_of(ra))
+    assert alike(ca, ra, sp)
     assert not same(of_c(ca, sp), of_c(c, sp))  # the average is not the last iterate
