@@ -97,11 +97,7 @@ static void tintin_average_layer(struct tintin_layer_state *a, const struct tint
 	/* The 16-bit values fit 15 bits and a sign; never finer than the finer part, never
 	 * coarser than the coarser (an average needs no more range).
 	 */
-	shift = tintin_bits64(peak) - 15;
-	shift = (shift < TINTIN_FEDAVG_SHARE_BITS) ? TINTIN_FEDAVG_SHARE_BITS : shift;
-	shift = (shift > top - e_min + TINTIN_FEDAVG_SHARE_BITS)
-			? top - e_min + TINTIN_FEDAVG_SHARE_BITS
-			: shift;
+	shift = tintin_fedavg_shift(peak, 15, e_min, top);
 	for (uint32_t j = 0; j < n_w; j++) {
 		int64_t v = tintin_fedavg_round(tintin_average_sum(tintin_average_r(a, j),
 								   tintin_average_r(s, j), da, dm,

@@ -42,6 +42,15 @@ int64_t tintin_fedavg_round(int64_t x, int s, uint32_t d)
 			: -(int64_t)(((uint64_t)-v + (((uint64_t)1 << s) - 1u)) >> s);
 }
 
+int tintin_fedavg_shift(uint64_t peak, int bits, int e_min, int top)
+{
+	const int most = top - e_min + TINTIN_FEDAVG_SHARE_BITS;
+	int shift = tintin_bits64(peak) - bits;
+
+	shift = (shift < TINTIN_FEDAVG_SHARE_BITS) ? TINTIN_FEDAVG_SHARE_BITS : shift;
+	return (shift > most) ? most : shift;
+}
+
 int tintin_fedavg_shares(const struct tintin_fedavg_part *parts, uint16_t k, int32_t *shares)
 {
 	uint64_t total = 0u;
@@ -154,11 +163,7 @@ int tintin_fedavg_combine(const struct tintin_fedavg_part *parts, uint16_t k, co
 	 */
 	top = (e_max + extra < e_top) ? e_max + extra : e_top;
 	top = (top < e_max) ? e_max : top;
-	shift = tintin_bits64(peak) - 7;
-	shift = (shift < TINTIN_FEDAVG_SHARE_BITS) ? TINTIN_FEDAVG_SHARE_BITS : shift;
-	shift = (shift > top - e_min + TINTIN_FEDAVG_SHARE_BITS)
-			? top - e_min + TINTIN_FEDAVG_SHARE_BITS
-			: shift;
+	shift = tintin_fedavg_shift(peak, 7, e_min, top);
 	for (uint32_t j = 0; j < n_w; j++) {
 		const int64_t v =
 			tintin_fedavg_round(tintin_fedavg_sum(parts, k, shares, e_min, j, 0), shift,

@@ -149,6 +149,10 @@ static inline void tintin_params_restart(struct tintin_layer_state *s)
  */
 int tintin_bits64(uint64_t m);
 int64_t tintin_fedavg_round(int64_t x, int s, uint32_t d);
+/* fedavg.c: the shift from sums at e_min - 16 onto values of `bits` magnitude bits, at least
+ * 16 (never finer than e_min) and at most top - e_min + 16 (never coarser than top).
+ */
+int tintin_fedavg_shift(uint64_t peak, int bits, int e_min, int top);
 
 /* Exponent bound of a layer's weights: its table's w_exp plus dir * TINTIN_W_EXP_SPAN. */
 static inline int tintin_w_exp_bound(const struct tintin_layer_desc *l, int dir)
