@@ -209,9 +209,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--json", type=Path)
     ap.add_argument("--markdown", type=Path)
     ap.add_argument("--check", action="store_true", help="exit 1 when a check fails")
-    ap.add_argument("--render", type=Path, metavar="JSON",
-                    help="no training: the report of an earlier run's --json, its checks "
-                    "recomputed by this version")  # fmt: skip
+    ap.add_argument("--render", type=Path, nargs="+", metavar="JSON",
+                    help="no training: the report of earlier runs' --json (several: the "
+                    "parts of one benchmark, merged), its checks recomputed by this "
+                    "version")  # fmt: skip
     args = ap.parse_args(argv)
     names = (
         args.tasks.split(",") if args.tasks else list(QUICK_TASKS if args.quick else accdata.TASKS)
@@ -323,15 +324,57 @@ def main(argv: list[str] | None = None) -> int:
     return report(res, args)
 
 
+def merge(parts: list[dict]) -> dict:
+    """One result of several runs' JSON, such as the parts of a benchmark run on different
+    days: their runs together, and each part's command, date, commit and library. A run that
+    two parts both hold is refused (ValueError)."""
+    if len(parts) == 1:
+        return parts[0]
+    seen: set[tuple] = set()
+    for run in (r for p in parts for r in p["runs"]):
+        key = (run["task"], run["batch"], run["seed"], run["trainer"], run["long"])
+        if key in seen:
+            raise ValueError(f"two parts hold the run {key}")
+        seen.add(key)
+    configs = [p["config"] for p in parts]
+    order = {t: k for k, t in enumerate(accdata.TASKS)}  # the report's rows in task order
+    tasks = {t for c in configs for t in c["all_tasks"]}
+    out = {
+        **parts[0],
+        "parts": [{k: p[k] for k in PART_KEYS} for p in parts],
+        "runs": sorted((r for p in parts for r in p["runs"]), key=lambda r: order[r["task"]]),
+        "sources": {k: v for p in parts for k, v in p.get("sources", {}).items()},
+    }
+    out["config"] = {
+        **configs[0],
+        "tasks": [t for t in accdata.TASKS if t in tasks],
+        "all_tasks": [t for t in accdata.TASKS if t in tasks],
+        "seeds": {k: v for c in configs for k, v in c.get("seeds", {}).items()},
+        "epochs": {k: v for c in configs for k, v in c.get("epochs", {}).items()},
+        "long": [x for c in configs for x in c["long"]],
+    }
+    return out
+
+
+PART_KEYS = ("date", "commit", "command", "wall_seconds", "cpus", "library_sha256")
+
+
 def render(args: argparse.Namespace) -> int:
-    """The report of a finished run, from its JSON: the runs as they were, the summaries and
+    """The report of finished runs, from their JSON: the runs as they were, the summaries and
     checks as this version computes them."""
+    parts = []
+    for path in args.render:
+        try:
+            parts.append(json.loads(path.read_text()))
+        except (OSError, ValueError) as exc:
+            print(f"{PROG}: --render {path}: not a tintin accuracy JSON ({exc})", file=sys.stderr)
+            return 2
     try:
-        res = json.loads(args.render.read_text())
+        res = merge(parts)
         res.update(evaluate(res["runs"]))
-    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
-        print(f"{PROG}: --render {args.render}: not a tintin accuracy JSON ({exc})",
-              file=sys.stderr)  # fmt: skip
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+        names = " ".join(str(p) for p in args.render)
+        print(f"{PROG}: --render {names}: not a tintin accuracy JSON ({exc})", file=sys.stderr)
         return 2
     res["rendered"] = f"{commit()} on " + datetime.datetime.now(datetime.timezone.utc).strftime(
         "%Y-%m-%d %H:%M UTC"

@@ -148,6 +148,34 @@ def test_render_recomputes_the_report_from_a_json(tmp_path, capsys):
     assert "not a tintin accuracy JSON" in capsys.readouterr().err
 
 
+def result(commit, runs, tasks):
+    return {"date": "2026-01-01 00:00 UTC", "commit": commit,
+            "command": f"tintin accuracy {commit}",
+            "wall_seconds": 60.0, "cpus": 2, "library_sha256": "0" * 16,
+            "config": {"all_tasks": tasks, "tasks": tasks, "long": []}, "runs": runs}  # fmt: skip
+
+
+def test_render_merges_the_parts_of_a_benchmark_and_refuses_a_run_twice(tmp_path, capsys):
+    weather = [run("weather", 1, t, [0.5, 0.6]) for t in ("default", "compact", "float32")]
+    acsf1 = [run("acsf1", 1, t, [0.7, 0.8]) for t in ("default", "compact", "float32")]
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    a.write_text(json.dumps(result("aaa1111", weather, ["weather"])))
+    b.write_text(json.dumps(result("bbb2222", acsf1, ["acsf1"])))
+    md = tmp_path / "accuracy.md"
+    assert cli.main(["accuracy", "--render", str(a), str(b), "--markdown", str(md)]) == 0
+    text = md.read_text()
+    assert "Generated in 2 parts: `tintin accuracy aaa1111`" in text
+    assert "at commit bbb2222" in text
+    # Both parts' tasks are checked, in the benchmark's task order.
+    assert [c[0] for c in table_rows(text, "## Checks (issue 17)")] == ["acsf1", "weather"]
+    capsys.readouterr()
+    b.write_text(json.dumps(result("bbb2222", acsf1 + weather[:1], ["acsf1", "weather"])))
+    assert cli.main(["accuracy", "--render", str(a), str(b)]) == 2
+    err = capsys.readouterr().err
+    assert "two parts hold the run ('weather', 8, 1, 'default', False)" in err
+    assert len(err.strip().splitlines()) == 1
+
+
 def test_drift_compares_the_last_window_of_the_mean_curve_with_the_best():
     rise = [0.5 + 0.01 * e for e in range(20)]
     assert accreport.drift([rise, rise]) == 0.0
