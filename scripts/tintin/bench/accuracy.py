@@ -3,7 +3,7 @@
 
     tintin accuracy [--tasks a,b] [--seeds 3] [--batches 8,1] [--epochs-scale F] [--quick]
                     [--long/--no-long] [--long-only] [--jobs 2] [--json FILE]
-                    [--markdown docs/accuracy.md] [--check]
+                    [--markdown docs/accuracy.md] [--check] [--progress]
 
 For every task of tintin.tasks.accdata, batch and seed, three trainers start from the same initial
 weights (drawn from the seed) and see the same split and sample order: `default`
@@ -206,6 +206,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                     help="score every trainer's running weight average after each epoch "
                     "(tintin_model_average; --no-average: the last iterate)")  # fmt: skip
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
+    ap.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                    help="a line on stderr as each run ends (default: when stderr is a "
+                    "terminal)")  # fmt: skip
     ap.add_argument("--json", type=Path)
     ap.add_argument("--markdown", type=Path)
     ap.add_argument("--check", action="store_true", help="exit 1 when a check fails")
@@ -288,10 +291,10 @@ def main(argv: list[str] | None = None) -> int:
     except (accdata.AccDataError, RuntimeError) as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return 1
-    tty = sys.stderr.isatty()
+    progress = sys.stderr.isatty() if args.progress is None else args.progress
 
     def say(line: str) -> None:
-        if tty:
+        if progress:
             print(f"{PROG}: {line}", file=sys.stderr, flush=True)
 
     lib_before, head = library_digest(), commit()
