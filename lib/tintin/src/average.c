@@ -98,6 +98,14 @@ static void tintin_average_layer(struct tintin_layer_state *a, const struct tint
 	 * coarser than the coarser (an average needs no more range).
 	 */
 	shift = tintin_fedavg_shift(peak, 15, e_min, top);
+	/* R saturates at TINTIN_S16P_MAX, short of 15 bits' 32767. Peaks in between take the
+	 * coarser exponent: held at the finer one, a small share's step never crosses 32767, so
+	 * weights that outgrow it would stay clamped while the model moves to coarser exponents.
+	 */
+	if (peak > ((uint64_t)TINTIN_S16P_MAX << shift) &&
+	    e_min - TINTIN_FEDAVG_SHARE_BITS + shift < top) {
+		shift++;
+	}
 	for (uint32_t j = 0; j < n_w; j++) {
 		int64_t v = tintin_fedavg_round(tintin_average_sum(tintin_average_r(a, j),
 								   tintin_average_r(s, j), da, dm,

@@ -12,11 +12,12 @@ exponent e_min of the two,
     S = (2^16 - q) R_avg 2^(e_avg - e_min) + q R_m 2^(e_m - e_min)   (value S 2^(e_min - 24))
 
 is exact in int64, and so are the biases'. The new exponent is the finest at which every S
-fits 15 bits and a sign, never finer than e_min nor coarser than the coarser part (or the
-layer's window). S is rounded stochastically onto it with the average's own stream (weight j
-draws number j, bias o number n_w + o; the stream then advances by n_w + rows), R saturates to
-+-S16P_MAX (127 * 256 + 127), biases to int32. A layer whose exponent lies more than
-fedavg.MAX_SPREAD from the model's restarts from the model (q = 2^16).
+fits 15 bits and a sign, one coarser where a peak lies past S16P_MAX, never finer than e_min
+nor coarser than the coarser part (or the layer's window). S is rounded stochastically onto
+it with the average's own stream (weight j draws number j, bias o number n_w + o; the stream
+then advances by n_w + rows), R saturates to +-S16P_MAX (127 * 256 + 127), biases to int32.
+A layer whose exponent lies more than fedavg.MAX_SPREAD from the model's restarts from the
+model (q = 2^16).
 
 The default schedule gives the newest weights the share SPAN / (t + SPAN) at the t-th call,
 never below 2^-FLOOR_SHIFT: the average covers about the last third of training, and at most
@@ -95,6 +96,8 @@ def average(avg: RefModel, m: RefModel, q: int) -> None:
             peak = int(np.max(np.abs(sw)))
             shift = max(peak.bit_length() - BITS, fedavg.SHARE_BITS)
         shift = min(shift, top - e_min + fedavg.SHARE_BITS)
+        if n_w and peak > nx.S16P_MAX << shift and e_min - fedavg.SHARE_BITS + shift < top:
+            shift += 1  # R saturates short of 15 bits: past S16P_MAX, the coarser exponent
         if n_w:
             r = np.clip(fedavg._round(sw, shift, draws[:n_w]), -nx.S16P_MAX, nx.S16P_MAX)
             a.w16 = r.reshape(a.w.shape)

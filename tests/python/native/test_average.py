@@ -165,6 +165,42 @@ def test_far_apart_exponents_restart_the_average(capfd):
     assert alike(a, ra, sp)
 
 
+def filled(sp: spec.ModelSpec, up: int) -> bytes:
+    """A global model whose weights are all 127, two steps (plus up) above the bottom of
+    their windows."""
+    layers = {}
+    for i, (what, rows, row) in spec.trained_params(sp).items():
+        w = np.full(rows * row, 127, np.int8) if what & spec.PARAM_WEIGHTS else None
+        layers[i] = fleetmsg.LayerParams(spec.w_exp_window(sp, i)[0] + 2 + up, w,
+                                         np.full(rows, 5, np.int32))  # fmt: skip
+    return fleetmsg.pack(sp, fleetmsg.Message(fleetmsg.GLOBAL, 1, 1, layers))
+
+
+def test_a_small_share_follows_weights_past_the_sixteen_bit_range():
+    """Weights at the top of int8 that double (the model one exponent coarser): the average
+    must move to the coarser exponent too. With 15 bits as its only limit, a share of 2^-9
+    steps R by about 63 a call from its clamp at S16P_MAX (32639), never past 32767, and the
+    average stayed clamped at half the model's weights for good."""
+    sp = model(optim="default")
+    c, r = clib.CModel(sp), RefModel(sp)
+    ca, ra = clib.CModel(sp, spec.MODE_AVERAGE), average.model(sp)
+    for up, q in ((0, average.ALL), (1, 128)):
+        c.fleet_apply(filled(sp, up))
+        fleetmsg.apply_ref(r, filled(sp, up))
+        calls = 1 if q == average.ALL else 500
+        for k in range(calls):
+            ca.average_from(c, q)
+            average.average(ra, r, q)
+            if k % 50 == 0 or k == calls - 1:
+                assert alike(ca, ra, sp), f"call {k}"
+    # The exact running average of 127 then 254 (at the first exponent), after 500 calls.
+    want = 127 * (2 - (1 - 128 / average.ALL) ** 500)
+    for i, w16 in sixteen_c(ca, sp).items():
+        e0 = spec.w_exp_window(sp, i)[0] + 2
+        got = w16.astype(np.float64) * 2.0 ** (ca.layer_params(i)["w_exp"] - 8 - e0)
+        assert np.allclose(got, want, rtol=0.01), (i, got.min(), got.max(), want)
+
+
 def refused(a: clib.CModel, m: clib.CModel, share: int, sp: spec.ModelSpec) -> None:
     before = params(a, sp)
     with pytest.raises(clib.TintinError) as exc, clib.c_log():
