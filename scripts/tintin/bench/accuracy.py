@@ -327,6 +327,9 @@ def main(argv: list[str] | None = None) -> int:
     return report(res, args)
 
 
+PART_KEYS = ("date", "commit", "command", "wall_seconds", "cpus", "library_sha256")
+
+
 def merge(parts: list[dict]) -> dict:
     """One result of several runs' JSON, such as the parts of a benchmark run on different
     days: their runs together, and each part's command, date, commit and library. A run that
@@ -341,7 +344,8 @@ def merge(parts: list[dict]) -> dict:
         seen.add(key)
     configs = [p["config"] for p in parts]
     order = {t: k for k, t in enumerate(accdata.TASKS)}  # the report's rows in task order
-    tasks = {t for c in configs for t in c["all_tasks"]}
+    held = {t for c in configs for t in c["all_tasks"]}
+    tasks = [t for t in accdata.TASKS if t in held]
     out = {
         **parts[0],
         "parts": [{k: p[k] for k in PART_KEYS} for p in parts],
@@ -350,16 +354,13 @@ def merge(parts: list[dict]) -> dict:
     }
     out["config"] = {
         **configs[0],
-        "tasks": [t for t in accdata.TASKS if t in tasks],
-        "all_tasks": [t for t in accdata.TASKS if t in tasks],
+        "tasks": tasks,
+        "all_tasks": tasks,
         "seeds": {k: v for c in configs for k, v in c.get("seeds", {}).items()},
         "epochs": {k: v for c in configs for k, v in c.get("epochs", {}).items()},
         "long": [x for c in configs for x in c["long"]],
     }
     return out
-
-
-PART_KEYS = ("date", "commit", "command", "wall_seconds", "cpus", "library_sha256")
 
 
 def render(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import itertools
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -136,14 +137,18 @@ def test_the_averaging_layout_is_inference_plus_the_trained_parameters(optim):
         k: v for k, v in infer.items() if k not in ("params", "align")}  # fmt: skip
 
 
-def at_exponent(sp: spec.ModelSpec, side: int) -> bytes:
-    """A global model whose trained layers sit at the bottom (0) or top (1) of their windows."""
+def global_model(sp: spec.ModelSpec, weight: int, w_exp: Callable[[int], int]) -> bytes:
+    """A global model whose trained weights all equal weight (biases 5), layer i at w_exp(i)."""
     layers = {}
     for i, (what, rows, row) in spec.trained_params(sp).items():
-        w = np.full(rows * row, 3, np.int8) if what & spec.PARAM_WEIGHTS else None
-        layers[i] = fleetmsg.LayerParams(spec.w_exp_window(sp, i)[side], w,
-                                         np.full(rows, 5, np.int32))  # fmt: skip
+        w = np.full(rows * row, weight, np.int8) if what & spec.PARAM_WEIGHTS else None
+        layers[i] = fleetmsg.LayerParams(w_exp(i), w, np.full(rows, 5, np.int32))
     return fleetmsg.pack(sp, fleetmsg.Message(fleetmsg.GLOBAL, 1, 1, layers))
+
+
+def at_exponent(sp: spec.ModelSpec, side: int) -> bytes:
+    """A global model whose trained layers sit at the bottom (0) or top (1) of their windows."""
+    return global_model(sp, 3, lambda i: spec.w_exp_window(sp, i)[side])
 
 
 def test_far_apart_exponents_restart_the_average(capfd):
@@ -168,12 +173,7 @@ def test_far_apart_exponents_restart_the_average(capfd):
 def filled(sp: spec.ModelSpec, up: int) -> bytes:
     """A global model whose weights are all 127, two steps (plus up) above the bottom of
     their windows."""
-    layers = {}
-    for i, (what, rows, row) in spec.trained_params(sp).items():
-        w = np.full(rows * row, 127, np.int8) if what & spec.PARAM_WEIGHTS else None
-        layers[i] = fleetmsg.LayerParams(spec.w_exp_window(sp, i)[0] + 2 + up, w,
-                                         np.full(rows, 5, np.int32))  # fmt: skip
-    return fleetmsg.pack(sp, fleetmsg.Message(fleetmsg.GLOBAL, 1, 1, layers))
+    return global_model(sp, 127, lambda i: spec.w_exp_window(sp, i)[0] + 2 + up)
 
 
 def test_a_small_share_follows_weights_past_the_sixteen_bit_range():
